@@ -1,0 +1,34 @@
+"""Jupyter server configuration of the Galata tests.
+
+Galata's own test settings (no token, a temporary workspace), then the espri-vre
+configuration that the demo builder wrote (ESPRI_VRE_DEMO_DIR), plus one catalogue on a
+closed port so that the UI shows an unreachable catalogue as well.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from jupyterlab.galata import configure_jupyter_server
+
+c = get_config()  # noqa: F821
+configure_jupyter_server(c)
+c.ServerApp.ip = "127.0.0.1"
+
+demo = Path(
+    os.environ.get("ESPRI_VRE_DEMO_DIR", Path(__file__).parent.parent / ".test-runtime" / "demo")
+)
+config = json.loads((demo / "jupyter_server_config.json").read_text())
+c.ServerApp.root_dir = str(demo)
+for key, value in config.get("EspriVreApp", {}).items():
+    setattr(c.EspriVreApp, key, value)
+c.EspriVreApp.catalogs = [
+    *config.get("EspriVreApp", {}).get("catalogs", []),
+    {
+        "id": "offline-esgf",
+        "title": "ESGF index on a closed port",
+        "kind": "esgf",
+        "url": "http://127.0.0.1:9/esg-search/search",
+    },
+]
+c.EspriVreApp.reachability_timeout = 2.0
