@@ -28,6 +28,7 @@ lint eslint npx eslint .
 lint prettier npx prettier --check .
 lint ruff-check ruff check .
 lint ruff-format ruff format --check .
+lint tsc-tests npm run --silent test:types
 
 log "vitest"
 npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" || true

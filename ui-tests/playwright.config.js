@@ -15,7 +15,10 @@ module.exports = {
   retries: process.env.CI ? 1 : 0,
   workers: 1,
   outputDir: path.resolve(__dirname, '..', '.test-runtime', 'galata-output'),
-  reporter: [['list'], ['junit', { outputFile: path.join(RESULTS, 'galata.xml') }]],
+  reporter: [
+    ['list'],
+    ['junit', { outputFile: path.join(RESULTS, 'galata.xml') }]
+  ],
   use: {
     ...baseConfig.use,
     baseURL: `http://127.0.0.1:${PORT}`,
