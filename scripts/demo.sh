@@ -44,6 +44,8 @@ cat <<MSG
   lists the demo catalogues. Stop with Ctrl+C.
 
 MSG
-exec jupyter lab --config "$DEMO_DIR/jupyter_server_config.json" \
+ROOT_FLAG=()
+[ "$(id -u)" = 0 ] && ROOT_FLAG=(--allow-root)  # JupyterLab refuses root without it
+exec jupyter lab "${ROOT_FLAG[@]}" --config "$DEMO_DIR/jupyter_server_config.json" \
   --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp.port_retries=0 \
   --ServerApp.open_browser=False --IdentityProvider.token="$TOKEN"

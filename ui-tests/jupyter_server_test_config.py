@@ -14,6 +14,8 @@ from jupyterlab.galata import configure_jupyter_server
 c = get_config()  # noqa: F821
 configure_jupyter_server(c)
 c.ServerApp.ip = "127.0.0.1"
+# CI runs as root on these machines; JupyterLab refuses root without this.
+c.ServerApp.allow_root = True
 
 demo = Path(
     os.environ.get("ESPRI_VRE_DEMO_DIR", Path(__file__).parent.parent / ".test-runtime" / "demo")

@@ -1,0 +1,31 @@
+"""espri-vre: the Python half of the ESPRI virtual research environment."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+try:
+    __version__ = version("espri-vre")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+LABEXTENSIONS = Path(__file__).parent / "labextensions" / "@espri-vre"
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server.app import EspriVreApp
+
+    return [{"module": "espri_vre", "app": EspriVreApp}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Used by `jupyter labextension develop`; only the labextensions that have been built."""
+    if not LABEXTENSIONS.is_dir():
+        return []
+    return [
+        {"src": f"labextensions/@espri-vre/{d.name}", "dest": f"@espri-vre/{d.name}"}
+        for d in sorted(LABEXTENSIONS.iterdir())
+        if (d / "package.json").is_file()
+    ]

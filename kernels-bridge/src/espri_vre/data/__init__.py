@@ -1,0 +1,1 @@
+"""Server side of data access: data roots, kerchunk references, Arrow slices of tables."""

@@ -1,0 +1,1 @@
+"""The Jupyter server extension: the ExtensionApp, its configuration and the route table."""

@@ -1,0 +1,73 @@
+"""Shared fixtures: a demo built once per session, a real local HTTP server, the shared folder."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytest_jupyter.jupyter_server", "slurm_fixture"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT.parent / "shared"
+"""The project's shared folder (real data and recorded fixtures), beside the repository."""
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "data").is_dir(),
+    reason=f"the shared folder with real data ({SHARED / 'data'}) is absent",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo, built once through the command line as a user runs it: (DIR, printed text)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    args = [sys.executable, "-m", "espri_vre.demo", "build", str(out)]
+    if (SHARED / "data").is_dir():
+        args += ["--shared", str(SHARED)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out, done.stdout
+
+
+@pytest.fixture(scope="session")
+def demo_dir(demo_build: tuple[Path, str]) -> Path:
+    return demo_build[0]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """200 with a small JSON body on /catalog.json, 404 elsewhere."""
+
+    def do_GET(self) -> None:
+        if self.path == "/catalog.json":
+            body = b'{"type": "Catalog", "id": "local", "stac_version": "1.0.0", "links": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+        else:
+            body = b"not here"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_catalog_server() -> Iterator[str]:
+    """A real HTTP server on a free local port; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
