@@ -39,7 +39,12 @@ fi
 npm_hash=$(hash_of package.json package-lock.json extensions/*/package.json ui-tests/package.json)
 if [ ! -d node_modules ] || ! stamp_ok npm "$npm_hash"; then
   log "installing npm packages"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  # npm ci installs exactly the lock; when npm judges the lock out of step with package.json
+  # (npm 11 drops optional platform packages from locks it writes itself), npm install mends it.
+  if [ ! -f package-lock.json ] || ! npm ci --no-audit --no-fund --loglevel=error; then
+    log "npm ci refused the lock file; running npm install instead"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
   stamp_set npm "$npm_hash"
 fi
 
