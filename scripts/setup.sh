@@ -79,7 +79,7 @@ fi
 py_hash=$(hash_of kernels-bridge/pyproject.toml)
 if ! stamp_ok py "$py_hash" || ! .venv/bin/python -c 'import espri_vre' 2>/dev/null; then
   log "installing espri-vre (kernels-bridge) in editable mode with its test extras"
-  .venv/bin/pip install -q -e "kernels-bridge[test]"
+  .venv/bin/pip install -q -e "kernels-bridge[test,dev]"
   stamp_set py "$py_hash"
 fi
 
