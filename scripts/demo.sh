@@ -40,7 +40,7 @@ cat <<MSG
 
       http://127.0.0.1:${PORT}/lab?token=${TOKEN}
 
-  The Data panel (left sidebar, or "Open the Data Panel" in the command palette)
+  The Data panel (left sidebar, or "Open Data Panel" in the command palette)
   lists the demo catalogues. Stop with Ctrl+C.
 
 MSG
