@@ -47,9 +47,10 @@ def run(ctx: Context) -> list[Row]:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             "--ServerApp.open_browser=False",
+            "--allow-root",  # these machines run as root; jupyter refuses root without it
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(ctx.work / "status-server.log").open("wb"),
     )
     base = f"http://127.0.0.1:{port}"
     try:
