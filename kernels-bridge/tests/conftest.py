@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "slurm_fixture"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "slurm_fixture", "jobs_fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"

@@ -20,7 +20,17 @@ CLUSTER_KINDS = ("local", "slurm", "torque")
 TRANSPORTS = ("local", "ssh")
 
 CATALOG_KEYS = {"id", "title", "kind", "url", "description"}
-CLUSTER_KEYS = {"id", "title", "kind", "transport", "ssh", "defaults", "limits"}
+CLUSTER_KEYS = {
+    "id",
+    "title",
+    "kind",
+    "transport",
+    "ssh",
+    "defaults",
+    "limits",
+    "python",
+    "max_running",
+}
 SSH_KEYS = {"host", "user", "key_file", "port"}
 DATA_ROOT_KEYS = {"id", "title", "path"}
 

@@ -1,0 +1,258 @@
+"""The record of the jobs submitted through the suite: SQLite in the user's data directory.
+
+What was submitted (the spec, the script), where its logs and output notebook are, and the last
+state a scheduler reported survive a restart of the server and a scheduler that forgets
+finished jobs (Slurm drops them after MinJobAge, Torque after keep_completed). The local back end
+keeps its jobs' whole state here.
+
+Safe under concurrent access: every call opens its own connection (threads, the local back
+end's supervisor processes and a second server may write at once), the database is in WAL mode
+and writers wait for each other (busy_timeout) instead of failing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .scheduler import JobInfo, JobKind, JobSpec, JobState
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+STORE_FILE = "jobs.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    cluster TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    script TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    state TEXT NOT NULL,
+    info TEXT NOT NULL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    process TEXT NOT NULL DEFAULT '{}',
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (cluster, job_id)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (cluster, state);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def default_store_dir() -> Path:
+    """The user's Jupyter data directory ($JUPYTER_DATA_DIR, ~/.local/share/jupyter)."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "espri-vre"
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    cluster: str
+    job_id: str
+    spec: JobSpec
+    script: str
+    submitted_at: float
+    info: JobInfo
+    """The last state seen (never UNKNOWN: a silent scheduler does not overwrite it)."""
+    cancel_requested: bool = False
+    process: Mapping[str, Any] = field(default_factory=dict)
+    """The local back end's own bookkeeping (pids, start ticks)."""
+    updated_at: float = 0.0
+
+    @property
+    def state(self) -> JobState:
+        return self.info.state
+
+
+class JobStore:
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else default_store_dir()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / STORE_FILE
+        with self._connect() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer espri-vre (schema {version}); "
+                    "upgrade espri-vre or move the file away"
+                )
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)) as db:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.row_factory = sqlite3.Row
+            with db:  # one transaction, committed or rolled back
+                yield db
+
+    def add(
+        self,
+        cluster: str,
+        info: JobInfo,
+        spec: JobSpec,
+        script: str,
+        *,
+        process: Mapping[str, Any] | None = None,
+    ) -> JobRecord:
+        now = time.time()
+        record = JobRecord(
+            cluster=cluster,
+            job_id=info.id,
+            spec=spec,
+            script=script,
+            submitted_at=info.submit_time or now,
+            info=info,
+            process=dict(process or {}),
+            updated_at=now,
+        )
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO jobs (cluster, job_id, name, kind, spec, script, submitted_at, state,"
+                " info, process, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cluster,
+                    info.id,
+                    info.name,
+                    spec.kind.value,
+                    json.dumps(spec.to_dict()),
+                    script,
+                    record.submitted_at,
+                    info.state.value,
+                    json.dumps(info.to_dict()),
+                    json.dumps(record.process),
+                    now,
+                ),
+            )
+        return record
+
+    def get(self, cluster: str, job_id: str) -> JobRecord | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE cluster = ? AND job_id = ?", (cluster, job_id)
+            ).fetchone()
+        return _record(row) if row is not None else None
+
+    def list(
+        self,
+        cluster: str | None = None,
+        states: Collection[JobState] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        """Newest first."""
+        sql, args = "SELECT * FROM jobs", []
+        where = []
+        if cluster is not None:
+            where.append("cluster = ?")
+            args.append(cluster)
+        if states is not None:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            args += [s.value for s in states]
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY submitted_at DESC, rowid DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as db:
+            return [_record(row) for row in db.execute(sql, args)]
+
+    def update_info(
+        self, cluster: str, job_id: str, info: JobInfo, *, only_from: JobState | None = None
+    ) -> bool:
+        """Stores what a scheduler said of a job. UNKNOWN is never stored: the last real state
+        stays. With `only_from`, changes the record only while it is in that state (for the
+        local back end's transitions, which concurrent servers may race for). Returns whether
+        the record changed."""
+        if info.state is JobState.UNKNOWN:
+            return False
+        sql = "UPDATE jobs SET state = ?, info = ?, updated_at = ? WHERE cluster = ? AND job_id = ?"
+        args: list[Any] = [info.state.value, json.dumps(info.to_dict()), time.time()]
+        args += [cluster, job_id]
+        if only_from is not None:
+            sql += " AND state = ?"
+            args.append(only_from.value)
+        with self._connect() as db:
+            return db.execute(sql, args).rowcount > 0
+
+    def update_process(self, cluster: str, job_id: str, **values: Any) -> None:
+        """Merges values into the record's process bookkeeping, atomically."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT process FROM jobs WHERE cluster = ? AND job_id = ?", (cluster, job_id)
+            ).fetchone()
+            if row is None:
+                return
+            process = {**json.loads(row["process"]), **values}
+            db.execute(
+                "UPDATE jobs SET process = ?, updated_at = ? WHERE cluster = ? AND job_id = ?",
+                (json.dumps(process), time.time(), cluster, job_id),
+            )
+
+    def request_cancel(self, cluster: str, job_id: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET cancel_requested = 1, updated_at = ? "
+                "WHERE cluster = ? AND job_id = ?",
+                (time.time(), cluster, job_id),
+            )
+
+    def next_id(self, counter: str) -> int:
+        """1, 2, 3... for each counter name, never twice, across processes."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                (counter,),
+            ).fetchone()
+            return int(row[0])
+
+    def delete(self, cluster: str, job_id: str) -> bool:
+        with self._connect() as db:
+            return (
+                db.execute(
+                    "DELETE FROM jobs WHERE cluster = ? AND job_id = ?", (cluster, job_id)
+                ).rowcount
+                > 0
+            )
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    known = set(JobSpec.__dataclass_fields__)
+    spec_data = {k: v for k, v in json.loads(row["spec"]).items() if k in known}
+    spec = JobSpec(
+        **{
+            **spec_data,
+            "kind": JobKind(spec_data["kind"]),
+            "afterok": tuple(spec_data.get("afterok", ())),
+            "arguments": tuple(spec_data.get("arguments", ())),
+        }
+    )
+    info = JobInfo.from_dict(json.loads(row["info"]))
+    if info.state.value != row["state"]:
+        info = replace(info, state=JobState(row["state"]))
+    return JobRecord(
+        cluster=row["cluster"],
+        job_id=row["job_id"],
+        spec=spec,
+        script=row["script"],
+        submitted_at=row["submitted_at"],
+        info=info,
+        cancel_requested=bool(row["cancel_requested"]),
+        process=json.loads(row["process"]),
+        updated_at=row["updated_at"],
+    )

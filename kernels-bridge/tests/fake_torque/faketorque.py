@@ -1,0 +1,404 @@
+"""A fake Torque for the tests: `qsub qstat qdel qhold qrls pbsnodes` replaying real outputs
+recorded from Torque servers (../shared/fixtures/jobs/torque, see its SOURCES.txt), with a small
+state machine for the jobs the tests submit. No Torque server can be installed here.
+
+- Other users' jobs are the recorded ones, printed verbatim: `qstat -x` prints the jobs of the
+  recorded `qstat -x` files, `qstat -f` the recorded `qstat -f` file, plain `qstat` the recorded
+  table; `pbsnodes -x` and `pbsnodes` print the recorded node lists.
+- A submitted job is written with the recorded queued job as template, ids continue the recorded
+  server's ('4499335.pbsserver'). Each `qstat` that shows it moves it on: Q -> R -> C. Its exit
+  status is 0, or the one `outcomes.json` gives its name. `-h` submits it held (H); `afterok`
+  keeps it queued until the jobs it names completed with 0.
+- `qdel` ends a queued or held job as C with no exit status and a running one with 271 (256 +
+  SIGTERM), as Torque does; `qhold`/`qrls` move Q <-> H and refuse other states.
+- `qstat -Q -f` has no recorded sample: it is written in the format of Torque's qstat(1B), with
+  two queues (batch, long).
+
+State lives in $FAKE_TORQUE_DIR (state.json, under a lock). Tests steer it with files there:
+outcomes.json ({"job name": exit status}), fail_next (first line a count, then the stderr that
+many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle)."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import getpass
+import json
+import os
+import re
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+SERVER = "pbsserver"
+FIRST_ID = 4499335
+QUEUES = ("batch", "long")
+QSTAT_XML_FILES = (
+    "qstat_x__torque__batcheuphoria__outputQueued.xml",
+    "qstat_x__torque__batcheuphoria__outputFinished.xml",
+    "qstat_x__torque_stanford__fyrd.xml",
+)
+TEMPLATE_FILE = "qstat_x__torque__batcheuphoria__outputQueued.xml"
+QSTAT_F_FILE = "qstat_f__torque_dkfz__batcheuphoria__output1.txt"
+TABLE_FILE = "qsub_qstat_output__documented_samples.txt"
+PBSNODES_XML_FILE = "pbsnodes_x__torque__qhost__output_00.xml"
+PBSNODES_TEXT_FILE = "vsc__pbsnodes_gpu.txt"
+QSTAT_QF = """\
+Queue: batch
+    queue_type = Execution
+    total_jobs = 0
+    state_count = Transit:0 Queued:0 Held:0 Waiting:0 Running:0 Exiting:0 Complete:0
+    resources_max.walltime = 48:00:00
+    resources_max.nodect = 4
+    resources_default.walltime = 01:00:00
+    resources_default.nodes = 1
+    mtime = Wed Jun 21 10:00:00 2017
+    enabled = True
+    started = True
+
+Queue: long
+    queue_type = Execution
+    total_jobs = 0
+    state_count = Transit:0 Queued:0 Held:0 Waiting:0 Running:0 Exiting:0 Complete:0
+    resources_max.walltime = 720:00:00
+    resources_max.mem = 16gb
+    resources_default.walltime = 24:00:00
+    mtime = Wed Jun 21 10:00:00 2017
+    enabled = True
+    started = True
+
+"""
+
+
+def fixtures() -> Path:
+    return Path(os.environ["FAKE_TORQUE_FIXTURES"])
+
+
+def state_dir() -> Path:
+    return Path(os.environ["FAKE_TORQUE_DIR"])
+
+
+@contextlib.contextmanager
+def locked_state() -> Iterator[dict]:
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "state.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = directory / "state.json"
+        state = json.loads(path.read_text()) if path.exists() else {"next": FIRST_ID, "jobs": {}}
+        yield state
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(path)
+
+
+def short(job_id: str) -> str:
+    return job_id.split(".", 1)[0]
+
+
+def outcomes() -> dict:
+    path = state_dir() / "outcomes.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def injected_failure() -> str | None:
+    """The stderr of a scripted failure, when the tests asked for one."""
+    path = state_dir() / "fail_next"
+    if not path.exists():
+        return None
+    count, _, message = path.read_text().partition("\n")
+    remaining = int(count) - 1
+    if remaining <= 0:
+        path.unlink()
+    else:
+        path.write_text(f"{remaining}\n{message}")
+    return message
+
+
+def fail(message: str, code: int = 1) -> int:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    return code
+
+
+# qsub
+
+
+def qsub(args: list[str]) -> int:
+    options: dict[str, list[str]] = {}
+    flags = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-h":
+            flags.add("h")
+        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e"):
+            options.setdefault(arg[1], []).append(args[i + 1])
+            i += 1
+        else:
+            return fail(f"qsub: invalid option -- '{arg.lstrip('-')}'", 2)
+        i += 1
+    script = sys.stdin.read()
+    if not script.strip():
+        return fail("qsub: no script given on stdin")
+    queue = options.get("q", ["batch"])[-1]
+    if queue not in QUEUES:
+        return fail("qsub: submit error (Unknown queue MSG=cannot locate queue)")
+    resources: dict[str, str] = {}
+    for spec in options.get("l", []):
+        for item in spec.split(","):
+            key, _, value = item.partition("=")
+            resources[key] = value
+    depend = options.get("W", [""])[-1].removeprefix("depend=")
+    with locked_state() as state:
+        number = state["next"]
+        state["next"] = number + 1
+        array = options.get("t", [None])[-1]
+        job_id = f"{number}[].{SERVER}" if array else f"{number}.{SERVER}"
+        now = int(time.time())
+        state["jobs"][short(job_id)] = {
+            "id": job_id,
+            "name": options.get("N", ["STDIN"])[-1],
+            "state": "H" if "h" in flags else "Q",
+            "queue": queue,
+            "resources": resources,
+            "account": options.get("A", [None])[-1],
+            "array": array,
+            "depend": depend or None,
+            "workdir": options.get("d", [os.getcwd()])[-1],
+            "output": options.get("o", [None])[-1],
+            "error": options.get("e", [None])[-1],
+            "ctime": now,
+            "start": None,
+            "end": None,
+            "exit": None,
+            "script": script,
+        }
+    print(job_id)
+    return 0
+
+
+# State machine
+
+
+def advance(state: dict, job: dict) -> None:
+    """One observation moves a job on: Q -> R -> C."""
+    now = int(time.time())
+    if job["state"] == "Q" and dependencies_met(state, job):
+        job["state"], job["start"] = "R", now
+    elif job["state"] == "R":
+        job["state"], job["end"] = "C", now
+        job["exit"] = int(outcomes().get(job["name"], 0))
+
+
+def dependencies_met(state: dict, job: dict) -> bool:
+    if not job["depend"]:
+        return True
+    kind, _, ids = job["depend"].partition(":")
+    for dep in ids.split(":"):
+        other = state["jobs"].get(short(dep))
+        if kind == "afterok" and (other is None or other["state"] != "C" or other["exit"] != 0):
+            return False
+    return True
+
+
+# qstat
+
+
+def job_attributes(job: dict) -> list[tuple[str, str | dict]]:
+    """The job's attributes in the order Torque prints them."""
+    owner = f"{getpass.getuser()}@fakehost"
+    res = {"nodes": "1:ppn=1", **job["resources"]}
+    if "nodes" in res:
+        res.setdefault("nodect", res["nodes"].split(":", 1)[0])
+    attrs: list[tuple[str, str | dict]] = [
+        ("Job_Id", job["id"]),
+        ("Job_Name", job["name"]),
+        ("Job_Owner", owner),
+        ("job_state", job["state"]),
+        ("queue", job["queue"]),
+        ("server", SERVER),
+        ("ctime", str(job["ctime"])),
+    ]
+    if job["error"]:
+        attrs.append(("Error_Path", f"fakehost:{job['error']}"))
+    if job["start"]:
+        attrs.append(("exec_host", "node1/0"))
+    attrs += [("Hold_Types", "u" if job["state"] == "H" else "n")]
+    if job["output"]:
+        attrs.append(("Output_Path", f"fakehost:{job['output']}"))
+    attrs += [("qtime", str(job["ctime"])), ("Resource_List", res)]
+    if job["depend"]:
+        attrs.append(("depend", job["depend"]))
+    if job["account"]:
+        attrs.append(("Account_Name", job["account"]))
+    if job["array"]:
+        attrs.append(("job_array_request", job["array"]))
+    attrs += [("euser", getpass.getuser()), ("init_work_dir", job["workdir"])]
+    if job["start"]:
+        attrs.append(("start_time", str(job["start"])))
+    if job["state"] == "C":
+        if job["exit"] is not None:
+            attrs.append(("exit_status", str(job["exit"])))
+        attrs.append(("comp_time", str(job["end"] or job["ctime"])))
+    return attrs
+
+
+def job_xml(job: dict) -> str:
+    """The job as `qstat -x` writes it: the recorded queued job with this job's attributes (the
+    recorded ones it does not set, such as Variable_List and Checkpoint, stay)."""
+    element = copy.deepcopy(ET.parse(fixtures() / TEMPLATE_FILE).getroot().find("Job"))
+    for leftover in ("submit_args", "submit_host"):
+        if (child := element.find(leftover)) is not None:
+            element.remove(child)
+    for key, value in job_attributes(job):
+        child = element.find(key)
+        if child is None:
+            child = ET.SubElement(element, key)
+        if isinstance(value, dict):
+            for sub in list(child):
+                child.remove(sub)
+            for k, v in value.items():
+                ET.SubElement(child, k).text = v
+        else:
+            child.text = value
+    return ET.tostring(element, encoding="unicode")
+
+
+def job_text(job: dict) -> str:
+    """The job as `qstat -f` writes it: values wrapped at 78 columns onto TAB lines."""
+    lines = [f"Job Id: {job['id']}"]
+    for key, value in job_attributes(job)[1:]:
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, text in items:
+            name = f"{key}.{sub}" if sub else key
+            lines += wrap(f"    {name} = {text}")
+    return "\n".join(lines) + "\n\n"
+
+
+def wrap(line: str, width: int = 78) -> list[str]:
+    out = [line[:width]]
+    rest = line[width:]
+    while rest:
+        out.append("\t" + rest[: width - 8])
+        rest = rest[width - 8 :]
+    return out
+
+
+def recorded_xml_jobs() -> list[str]:
+    jobs = []
+    for name in QSTAT_XML_FILES:
+        text = (fixtures() / name).read_text()
+        jobs += re.findall(r"<Job>.*?</Job>", text, flags=re.S)
+    return jobs
+
+
+def qstat(args: list[str]) -> int:
+    failure = injected_failure()
+    if failure is not None:
+        return fail(failure)
+    if args[:2] in (["-Q", "-f"], ["-Qf"]):
+        sys.stdout.write(QSTAT_QF)
+        return 0
+    form = "x" if "-x" in args else "f" if "-f" in args else "table"
+    wanted = [a for a in args if not a.startswith("-")]
+    with locked_state() as state:
+        if wanted:
+            jobs = []
+            for job_id in wanted:
+                job = state["jobs"].get(short(job_id))
+                if job is None:
+                    recorded = [j for j in recorded_ids(form) if short(j) == short(job_id)]
+                    if not recorded:
+                        return fail(f"qstat: Unknown Job Id Error {job_id}", 153)
+                    continue
+                advance(state, job)
+                jobs.append(copy.deepcopy(job))
+        else:
+            jobs = []
+            for job in state["jobs"].values():
+                advance(state, job)
+                jobs.append(copy.deepcopy(job))
+    if form == "x":
+        others = [] if wanted else recorded_xml_jobs()
+        text = "<Data>" + "".join(others + [job_xml(j) for j in jobs]) + "</Data>"
+        if (state_dir() / "xml_broken").exists():
+            text = text[: len(text) // 2]
+        sys.stdout.write(text)
+    elif form == "f":
+        others = "" if wanted else (fixtures() / QSTAT_F_FILE).read_text()
+        sys.stdout.write(others + "".join(job_text(j) for j in jobs))
+    else:
+        sys.stdout.write(table(jobs, others=not wanted))
+    return 0
+
+
+def recorded_ids(form: str) -> list[str]:
+    if form == "f":
+        text = (fixtures() / QSTAT_F_FILE).read_text()
+        return re.findall(r"^Job Id: (\S+)", text, flags=re.M)
+    return [re.search(r"<Job_Id>(.*?)</Job_Id>", j).group(1) for j in recorded_xml_jobs()]
+
+
+def table(jobs: list[dict], others: bool) -> str:
+    recorded = (fixtures() / TABLE_FILE).read_text().splitlines()
+    start = next(i for i, line in enumerate(recorded) if line.startswith("Job ID"))
+    lines = recorded[start : start + 2]
+    if others:
+        lines += [ln for ln in recorded[start + 2 :] if ln.strip()]
+    for job in jobs:
+        used = "00:00:00" if job["start"] else "0"
+        lines.append(
+            f"{job['id'][:25]:<25} {job['name'][:16]:<16} {getpass.getuser()[:15]:<15} "
+            f"{used:>8} {job['state']} {job['queue']}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# qdel, qhold, qrls
+
+
+def control(command: str, args: list[str]) -> int:
+    if not args:
+        return fail(f"usage: {command} job_identifier...", 2)
+    with locked_state() as state:
+        for job_id in args:
+            job = state["jobs"].get(short(job_id))
+            if job is None:
+                return fail(f"{command}: Unknown Job Id Error {job_id}", 153)
+            now = int(time.time())
+            if command == "qdel":
+                if job["state"] == "C":
+                    return fail(f"qdel: Request invalid for state of job {job['id']}", 170)
+                if job["state"] == "R":
+                    job["exit"] = 271
+                job["state"], job["end"] = "C", now
+            elif command == "qhold":
+                if job["state"] not in ("Q", "H"):
+                    return fail(f"qhold: Request invalid for state of job {job['id']}", 170)
+                job["state"] = "H"
+            elif command == "qrls":
+                if job["state"] != "H":
+                    return fail(f"qrls: Request invalid for state of job {job['id']}", 170)
+                job["state"] = "Q"
+    return 0
+
+
+def pbsnodes(args: list[str]) -> int:
+    name = PBSNODES_XML_FILE if "-x" in args else PBSNODES_TEXT_FILE
+    sys.stdout.write((fixtures() / name).read_text())
+    return 0
+
+
+def main(command: str, args: list[str]) -> int:
+    if command == "qsub":
+        return qsub(args)
+    if command == "qstat":
+        return qstat(args)
+    if command in ("qdel", "qhold", "qrls"):
+        return control(command, args)
+    if command == "pbsnodes":
+        return pbsnodes(args)
+    return fail(f"faketorque: unknown command {command}", 2)
