@@ -1,0 +1,173 @@
+"""HTTP layer of the data endpoints (`data/info`, `data/references`, `data/table`): parse the
+query, confine the path, run the reading in a worker thread (kerchunk and pyarrow block), and
+turn every DataError into the API's {"error", "detail"} answer. The logic is in espri_vre.data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..data.kinds import REFERENCE_KINDS, TABLE_KINDS, FileKind, detect_kind
+from ..data.paths import DataError, PathRefused, ResolvedPath, resolve_data_path
+from ..data.references import cache_key, etag_for, references_for
+from ..data.tables import DEFAULT_LIMIT, MAX_ROWS, read_slice, to_ipc_stream
+from .handlers import ApiError, EspriVreHandler
+
+T = TypeVar("T")
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+class DataHandler(EspriVreHandler):
+    """Common to the data endpoints: the `path` argument, confined to root_dir and the data
+    roots, and DataErrors as API errors."""
+
+    def user_path(self) -> str:
+        # Read raw: tornado's get_argument silently drops control characters, and a NUL byte
+        # must be refused, not removed.
+        raw = self.request.query_arguments.get("path") or [b""]
+        try:
+            return raw[-1].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ApiError(400, "The path is not valid UTF-8.") from e
+
+    def resolve(self, shown: str) -> ResolvedPath:
+        roots = [entry.path for entry in self.espri_app.validated.data_roots if not entry.problem]
+        try:
+            return resolve_data_path(
+                shown,
+                self.serverapp.root_dir,
+                roots,
+                allow_hidden=bool(getattr(self.contents_manager, "allow_hidden", True)),
+            )
+        except DataError as e:
+            if isinstance(e, PathRefused):
+                self.log.warning("espri-vre: refused data path %r: %s", shown, e.detail)
+            raise ApiError(e.status, e.detail, e.code) from e
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except DataError as e:
+            raise ApiError(e.status, e.detail, e.code) from e
+
+    def int_argument(self, name: str, default: int) -> int:
+        text = self.get_argument(name, "")
+        if not text:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ApiError(400, f"{name} must be a non-negative integer (got {text!r}).")
+        return value
+
+    def set_files_url(self, resolved: ResolvedPath) -> None:
+        if resolved.files_path is not None:
+            self.set_header("X-Files-Url", files_url(resolved.files_path))
+
+
+class InfoHandler(DataHandler):
+    """GET ?path=: what the file is (from its first bytes) and how the browser reads it."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        shown = self.user_path()
+        resolved = self.resolve(shown)
+        kind = await self.off_loop(detect_kind, resolved.path)
+        st = resolved.path.stat()
+        self.write_json(
+            {
+                "path": shown,
+                "kind": kind.kind,
+                "description": kind.description,
+                "reader": reader_of(kind),
+                "matches_extension": kind.matches_extension,
+                "delimiter": kind.delimiter,
+                "size": None if resolved.path.is_dir() else st.st_size,
+                "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(),
+                "files_url": files_url(resolved.files_path) if resolved.files_path else None,
+            }
+        )
+
+
+class ReferencesHandler(DataHandler):
+    """GET ?path=: kerchunk references (spec v1, Zarr v2) of a NetCDF/HDF5 file, with an ETag
+    from the file's path, mtime and size: an unchanged file answers 304 without any reading."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        shown = self.user_path()
+        resolved = self.resolve(shown)
+        self.set_header("ETag", etag_for(cache_key(resolved.path)))
+        self.set_header("Cache-Control", "private, no-cache")
+        if self.check_etag_header():
+            self.set_status(304)
+            self.finish()
+            return
+        refs = await self.off_loop(references_for, resolved.path, shown)
+        self.set_header("ETag", refs.etag)
+        self.set_header("X-Codecs", ",".join(refs.codecs))
+        if refs.skipped:
+            self.set_header("X-Skipped-Variables", ",".join(quote(s) for s in refs.skipped))
+        self.set_files_url(resolved)
+        self.finish(refs.body, set_content_type="application/json; charset=UTF-8")
+
+
+class TableHandler(DataHandler):
+    """GET ?path=&offset=&limit=&columns=a,b: rows [offset, offset + limit) as an Arrow IPC
+    stream; limit is capped at MAX_ROWS."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        shown = self.user_path()
+        resolved = self.resolve(shown)
+        offset = self.int_argument("offset", 0)
+        limit = self.int_argument("limit", DEFAULT_LIMIT)
+        columns = [c for c in self.get_argument("columns", "", strip=False).split(",") if c]
+        part = await self.off_loop(read_slice, resolved.path, shown, offset, limit, columns)
+        body = await self.off_loop(to_ipc_stream, part)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Total-Rows", str(part.total_rows))
+        self.set_header("X-Offset", str(part.offset))
+        self.set_header("X-Rows", str(part.table.num_rows))
+        self.set_header("X-Max-Rows", str(MAX_ROWS))
+        # APIHandler.finish sets the Content-Type, JSON unless told otherwise.
+        self.finish(body, set_content_type=ARROW_STREAM)
+
+
+def files_url(files_path: str) -> str:
+    """Where the server's `/files/` handler serves a file (with Range requests), relative to the
+    server's base URL."""
+    return "files/" + quote(files_path)
+
+
+def reader_of(kind: FileKind) -> str | None:
+    """How the browser reads it: `zarr` (straight from the store), `references` (data/references
+    then Range requests), `table` (data/table), or None (it cannot be previewed)."""
+    if kind.kind in ("zarr-v2", "zarr-v3"):
+        return "zarr"
+    if kind.kind in REFERENCE_KINDS:
+        return "references"
+    if kind.kind in TABLE_KINDS or (kind.kind == "text" and "csv" in kind.expected):
+        return "table"
+    return None
+
+
+routes: list[tuple[str, type[EspriVreHandler]]] = [
+    ("data/info", InfoHandler),
+    ("data/references", ReferencesHandler),
+    ("data/table", TableHandler),
+]
+"""Relative to `espri-vre/api`: server.handlers.routes() prefixes them."""

@@ -1,0 +1,125 @@
+"""Path confinement of the data endpoints: a browser's path reaches a file only inside the server
+root or a data root, whatever `..`, absolute paths, symbolic links or NUL bytes it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from espri_vre.data.paths import DataNotFound, PathRefused, resolve_data_path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    """root/ (the server root) with a file, a hidden file, a symlink out and a symlink into the
+    data root; bdd/ (a data root outside root/); bdd-link -> bdd; secret/ outside everything."""
+    root, bdd, secret = tmp_path / "root", tmp_path / "bdd", tmp_path / "secret"
+    for d in (root / "data", root / ".hidden", bdd / "CMIP6", secret):
+        d.mkdir(parents=True)
+    (root / "data" / "tas.nc").write_bytes(b"x")
+    (root / ".hidden" / "key.csv").write_text("a,b\n1,2\n")
+    (bdd / "CMIP6" / "pr.nc").write_bytes(b"y")
+    (secret / "passwd").write_text("root:x:0:0")
+    (root / "escape").symlink_to(secret)
+    (root / "escape.nc").symlink_to(secret / "passwd")
+    (root / "to-bdd").symlink_to(bdd / "CMIP6")
+    (tmp_path / "bdd-link").symlink_to(bdd)
+    return {"root": root, "bdd": bdd, "secret": secret, "bdd-link": tmp_path / "bdd-link"}
+
+
+def test_a_relative_path_is_a_file_under_the_server_root(tree):
+    resolved = resolve_data_path("data/tas.nc", tree["root"], [tree["bdd"]])
+    assert resolved.path == (tree["root"] / "data" / "tas.nc").resolve()
+    assert resolved.root == tree["root"].resolve()
+    assert resolved.files_path == "data/tas.nc"
+
+
+def test_an_absolute_path_inside_a_data_root_is_accepted_without_a_files_url(tree):
+    resolved = resolve_data_path(str(tree["bdd"] / "CMIP6" / "pr.nc"), tree["root"], [tree["bdd"]])
+    assert resolved.path == (tree["bdd"] / "CMIP6" / "pr.nc").resolve()
+    assert resolved.root == tree["bdd"].resolve()
+    assert resolved.files_path is None  # /files/ serves root_dir only
+
+
+def test_a_data_root_configured_through_a_symlink_accepts_both_spellings(tree):
+    for given in (tree["bdd-link"] / "CMIP6" / "pr.nc", tree["bdd"] / "CMIP6" / "pr.nc"):
+        resolved = resolve_data_path(str(given), tree["root"], [tree["bdd-link"]])
+        assert resolved.path == (tree["bdd"] / "CMIP6" / "pr.nc").resolve()
+
+
+def test_a_symlink_from_the_root_into_a_data_root_is_followed(tree):
+    resolved = resolve_data_path("to-bdd/pr.nc", tree["root"], [tree["bdd"]])
+    assert resolved.path == (tree["bdd"] / "CMIP6" / "pr.nc").resolve()
+    assert resolved.root == tree["bdd"].resolve()
+    assert resolved.files_path is None  # /files/ refuses links that leave root_dir
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["../../etc/passwd", "data/../../secret/passwd", "data/../data/tas.nc", "../root/data/tas.nc"],
+)
+def test_dot_dot_is_refused_even_when_it_would_stay_inside(tree, given):
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, tree["root"], [tree["bdd"]])
+    assert refused.value.status == 403
+    assert "contains '..'" in refused.value.detail
+
+
+@pytest.mark.parametrize("given", ["/etc/passwd", "SECRET"])
+def test_an_absolute_path_outside_every_root_is_refused(tree, given):
+    given = str(tree["secret"] / "passwd") if given == "SECRET" else given
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, tree["root"], [tree["bdd"]])
+    assert refused.value.status == 403
+    assert refused.value.detail == (
+        f"{given} is outside the server root and the configured data roots: "
+        "the server reads files only there."
+    )
+
+
+@pytest.mark.parametrize("given", ["escape/passwd", "escape.nc"])
+def test_a_symlink_in_the_root_that_leads_outside_is_refused(tree, given):
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, tree["root"], [tree["bdd"]])
+    assert refused.value.status == 403
+    target = (tree["secret"] / "passwd").resolve()
+    assert refused.value.detail == (
+        f"{given} leads through a symbolic link to {target}, which is outside the server root "
+        "and the configured data roots."
+    )
+
+
+def test_a_nul_byte_is_refused_as_a_bad_request(tree):
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path("data/tas.nc\x00.csv", tree["root"])
+    assert refused.value.status == 400
+    assert refused.value.detail == "The path 'data/tas.nc\\x00.csv' contains a NUL byte."
+
+
+@pytest.mark.parametrize("given", ["", "   "])
+def test_an_empty_path_is_a_bad_request(tree, given):
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, tree["root"])
+    assert refused.value.status == 400
+
+
+def test_a_missing_file_is_not_found_and_named(tree):
+    with pytest.raises(DataNotFound) as missing:
+        resolve_data_path("data/nothing.nc", tree["root"])
+    assert missing.value.status == 404
+    assert missing.value.detail == "There is no file data/nothing.nc on the server."
+
+
+def test_hidden_files_follow_the_contents_manager_setting(tree):
+    assert resolve_data_path(".hidden/key.csv", tree["root"]).files_path == ".hidden/key.csv"
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(".hidden/key.csv", tree["root"], allow_hidden=False)
+    assert refused.value.status == 403
+    assert "hidden" in refused.value.detail
+
+
+def test_a_data_root_inside_the_server_root_is_reported_as_the_root(tree):
+    resolved = resolve_data_path("data/tas.nc", tree["root"], [tree["root"] / "data"])
+    assert resolved.root == (tree["root"] / "data").resolve()
+    assert resolved.files_path == "data/tas.nc"
