@@ -11,7 +11,6 @@ import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 import pytest
 from conftest import SHARED, needs_shared
-from jupyter_server.utils import url_path_join
 from test_catalog_proxy import (
     CSW_REQUEST,
     CSW_RESPONSE,
@@ -26,19 +25,11 @@ from test_catalog_proxy import (
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from espri_vre.schema import validation_errors
-from espri_vre.server import handlers
-from espri_vre.server.catalog_handlers import CatalogProxyHandler, routes
+from espri_vre.server.catalog_handlers import routes
 
 ESM = SHARED / "data" / "intake-esm-catalogs"
 TEXT = pa.dictionary(pa.int32(), pa.string())
 MAX_RESPONSE = 512 * 1024
-
-
-def _routes_unless_wired() -> list[tuple[str, type]]:
-    """The catalogue routes for the server's configuration, until handlers.py lists them."""
-    if any(handler is CatalogProxyHandler for _, handler in handlers.routes()):
-        return []
-    return [(url_path_join(*handlers.NAMESPACE, path), handler) for path, handler in routes]
 
 
 @pytest.fixture
@@ -57,7 +48,6 @@ def jp_server_config(upstream: _UpstreamServer) -> dict[str, Any]:  # noqa: F811
         "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
         "EspriVreApp": {
             "catalogs": catalogs,
-            "handlers": _routes_unless_wired(),
         },
         "CatalogProxy": {"timeout": 0.5, "max_response_bytes": MAX_RESPONSE, "cache_ttl": 60},
     }

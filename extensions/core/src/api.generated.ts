@@ -14,6 +14,26 @@ export type CatalogKind = 'esgf' | 'stac' | 'intake-esm' | 'thredds' | 'csw';
  * via the `definition` "ClusterKind".
  */
 export type ClusterKind = 'local' | 'slurm' | 'torque';
+/**
+ * Normalised across back ends. UNKNOWN: the scheduler did not answer (never a finished job).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobState".
+ */
+export type JobState =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TIMEOUT'
+  | 'HELD'
+  | 'UNKNOWN';
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobKind".
+ */
+export type JobKind = 'script' | 'python' | 'notebook';
 
 /**
  * The REST payloads of /espri-vre/api. The server validates its own responses against this schema; the TypeScript types in @espri-vre/core are generated from it (npm run schema:types).
@@ -36,6 +56,23 @@ export interface ErrorBody {
    * A sentence for the user: what failed and what to do next.
    */
   detail: string;
+  /**
+   * For a refused job (400): one entry per wrong field.
+   */
+  problems?: FieldProblem[];
+}
+/**
+ * One wrong field of a refused job, with a sentence for the user.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "FieldProblem".
+ */
+export interface FieldProblem {
+  /**
+   * The JobSpec field ('name', 'path', 'gpus'...) or 'job'.
+   */
+  field: string;
+  message: string;
 }
 /**
  * This interface was referenced by `EspriVreApi`'s JSON-Schema
@@ -105,4 +142,224 @@ export interface StatusResponse {
   catalogs: CatalogStatus[];
   clusters: ClusterStatus[];
   data_roots: DataRootStatus[];
+}
+/**
+ * What to run and with which resources, as the submission form sends it. Only kind and path are required; the cluster's defaults fill the rest.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobSpec".
+ */
+export interface JobSpec {
+  kind: JobKind;
+  /**
+   * Script, Python file or notebook: absolute, or relative to the server root.
+   */
+  path: string;
+  /**
+   * Letters, digits, '.', '_', '-'; the file's name by default.
+   */
+  name?: string | null;
+  cluster?: string | null;
+  /**
+   * Slurm partition or Torque queue; the cluster's default when null.
+   */
+  partition?: string | null;
+  nodes?: number | null;
+  tasks?: number | null;
+  /**
+   * Cores per task.
+   */
+  cpus?: number | null;
+  /**
+   * Per node: '4G', '512M', '4096' (MB).
+   */
+  memory?: string | null;
+  /**
+   * 'HH:MM:SS', 'D-HH:MM:SS' or minutes.
+   */
+  walltime?: string | null;
+  gpus?: number | null;
+  gpu_type?: string | null;
+  account?: string | null;
+  /**
+   * Array indices: '0-9', '1,3,5', '0-99%10'.
+   */
+  array?: string | null;
+  /**
+   * Job ids that must complete first.
+   */
+  afterok?: string[];
+  /**
+   * Notebook parameters (papermill).
+   */
+  parameters?: {};
+  /**
+   * Command-line arguments of a script or Python file.
+   */
+  arguments?: string[];
+  kernel?: string | null;
+  conda_env?: string | null;
+  /**
+   * The input file's directory when null.
+   */
+  working_dir?: string | null;
+  /**
+   * Submit held: the job waits for release.
+   */
+  hold?: boolean;
+}
+/**
+ * POST /espri-vre/api/jobs and POST /espri-vre/api/jobs/preview
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobSubmitRequest".
+ */
+export interface JobSubmitRequest {
+  /**
+   * A configured cluster's id.
+   */
+  cluster: string;
+  spec: JobSpec;
+}
+/**
+ * One job as its scheduler reports it. Times are seconds since the epoch; time_limit is seconds.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobInfo".
+ */
+export interface JobInfo {
+  id: string;
+  name: string;
+  state: JobState;
+  /**
+   * The scheduler's own word ('COMPLETING', 'C').
+   */
+  raw_state: string;
+  /**
+   * Why it waits or why it ended.
+   */
+  reason?: string | null;
+  cluster?: string | null;
+  user?: string | null;
+  partition?: string | null;
+  /**
+   * Node list ('node[01-04]').
+   */
+  nodes?: string | null;
+  node_count?: number | null;
+  cpus?: number | null;
+  memory?: string | null;
+  submit_time?: number | null;
+  start_time?: number | null;
+  end_time?: number | null;
+  time_limit?: number | null;
+  exit_code?: number | null;
+  signal?: number | null;
+  gres?: string | null;
+  gpus: number;
+  array_job_id?: string | null;
+  array_task_id?: string | null;
+  dependency?: string | null;
+  stdout_path?: string | null;
+  stderr_path?: string | null;
+  working_dir?: string | null;
+  output_notebook?: string | null;
+}
+/**
+ * A Slurm partition or a Torque queue with its limits. max_time and default_time are seconds, max_memory MB per node; null is unlimited.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "Partition".
+ */
+export interface Partition {
+  name: string;
+  default: boolean;
+  available: boolean;
+  max_time?: number | null;
+  default_time?: number | null;
+  max_nodes?: number | null;
+  nodes: number;
+  cpus: number;
+  max_cpus_per_node?: number | null;
+  max_memory?: number | null;
+  gpus: number;
+  gpus_used?: number | null;
+  gres: string[];
+}
+/**
+ * A configured cluster with its partitions; problem says why they could not be read.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobCluster".
+ */
+export interface JobCluster {
+  id: string;
+  title: string;
+  kind: ClusterKind;
+  transport: 'local' | 'ssh';
+  partitions: Partition[];
+  problem: string | null;
+}
+/**
+ * GET /espri-vre/api/jobs/clusters
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobClustersResponse".
+ */
+export interface JobClustersResponse {
+  clusters: JobCluster[];
+}
+/**
+ * A cluster whose jobs could not be listed (or only from the record, as UNKNOWN).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ClusterProblem".
+ */
+export interface ClusterProblem {
+  cluster: string;
+  detail: string;
+}
+/**
+ * GET /espri-vre/api/jobs?cluster=ID|all&mine=true|false&state=RUNNING,PENDING
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobListResponse".
+ */
+export interface JobListResponse {
+  jobs: JobInfo[];
+  problems: ClusterProblem[];
+}
+/**
+ * POST /espri-vre/api/jobs/preview: what would be submitted; nothing is.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobPreviewResponse".
+ */
+export interface JobPreviewResponse {
+  /**
+   * The batch script.
+   */
+  script: string;
+  /**
+   * The submission command (the script goes to its stdin); empty for the local back end.
+   */
+  argv: string[];
+}
+/**
+ * GET /espri-vre/api/jobs/{cluster}/{id}/logs?stream=stdout|stderr&offset=N&limit=M: bytes offset..next_offset of the log; a live tail asks again from next_offset.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "LogChunk".
+ */
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  path: string | null;
+  offset: number;
+  next_offset: number;
+  size: number;
+  text: string;
+  /**
+   * False while the job has not written it.
+   */
+  exists: boolean;
 }

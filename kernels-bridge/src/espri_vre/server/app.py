@@ -16,6 +16,7 @@ from traitlets import Float, List, Unicode, default
 from .. import __version__
 from .config import DEFAULT_CLUSTER, Validated, validate
 from .handlers import routes
+from .job_handlers import JobService
 
 
 class EspriVreApp(ExtensionApp):
@@ -56,11 +57,18 @@ class EspriVreApp(ExtensionApp):
         public ones it chooses). No other host is ever contacted on a browser's behalf.""",
     ).tag(config=True)
 
+    job_store_dir = Unicode(
+        "",
+        help="""Directory of the record of submitted jobs (jobs.sqlite) and of the local back
+        end's files. Empty: espri-vre/ in the user's Jupyter data directory.""",
+    ).tag(config=True)
+
     @default("clusters")
     def _default_clusters(self) -> list[dict[str, Any]]:
         return [dict(DEFAULT_CLUSTER)]
 
     validated: Validated
+    jobs: JobService
 
     def initialize_settings(self) -> None:
         self.validated = validate(self.catalogs, self.clusters, self.data_roots)
@@ -75,6 +83,9 @@ class EspriVreApp(ExtensionApp):
                 self.reachability_timeout,
             )
             self.reachability_timeout = 3.0
+        self.jobs = JobService.create(
+            self.validated, self.serverapp.root_dir, self.job_store_dir or None, self.log
+        )
         self.log.info(
             "espri-vre %s: %d catalogues, %d clusters, %d data roots",
             __version__,

@@ -1,0 +1,386 @@
+"""/espri-vre/api/jobs through a real Jupyter server (pytest-jupyter) and the real Slurm 22.05 of
+the `slurm` fixture, with the local back end beside it and an SSH cluster that cannot be used
+here: clusters with their partitions, submission, the state of real jobs until they end, logs,
+cancel, hold and release, a failing job's exit code, the preview, refusals (injection attempts,
+unknown clusters and jobs, no token) and the record that outlives a restart of the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from espri_vre.jobs.store import JobStore
+from espri_vre.server.app import EspriVreApp
+from espri_vre.server.job_handlers import SSH_UNAVAILABLE
+
+CLUSTERS = [
+    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
+    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
+    {
+        "id": "login",
+        "title": "Torque over SSH",
+        "kind": "torque",
+        "transport": "ssh",
+        "ssh": {"host": "login.example.org", "user": "me"},
+    },
+]
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path / "job-store"
+
+
+@pytest.fixture
+def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
+        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(store_dir)},
+    }
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_behind(store_dir: Path) -> Iterator[None]:
+    """Cancels this test's unfinished Slurm jobs: the cluster is shared by the whole session."""
+    yield
+    if (store_dir / "jobs.sqlite").exists():
+        live = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
+        if live:
+            subprocess.run(["scancel", *live], check=False, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def root(jp_root_dir: Path) -> Path:
+    """The server's root folder: the job files."""
+    return Path(jp_root_dir)
+
+
+async def call(
+    jp_fetch: Any,
+    *parts: str,
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """(status, JSON body) of a GET, or of a POST when `body` is given (a str is sent as is)."""
+    kwargs: dict[str, Any] = {"params": params, "headers": headers}
+    if body is not None:
+        kwargs.update(method="POST", body=body if isinstance(body, str) else json.dumps(body))
+    try:
+        response = await jp_fetch("espri-vre", "api", "jobs", *parts, **kwargs)
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, json.loads(e.response.body)
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.code, json.loads(response.body)
+
+
+async def submit(jp_fetch: Any, cluster: str, **spec: Any) -> dict[str, Any]:
+    code, info = await call(jp_fetch, body={"cluster": cluster, "spec": spec})
+    assert code == 201, info
+    return info
+
+
+async def job(jp_fetch: Any, cluster: str, job_id: str) -> dict[str, Any]:
+    code, info = await call(jp_fetch, cluster, job_id)
+    assert code == 200, info
+    return info
+
+
+async def wait_for(jp_fetch: Any, poll: Any, info: dict[str, Any], until: Any) -> dict[str, Any]:
+    return await poll(lambda: job(jp_fetch, info["cluster"], info["id"]), until, timeout=60)
+
+
+def finished(info: dict[str, Any]) -> bool:
+    return info["state"] in FINISHED
+
+
+async def log(jp_fetch: Any, info: dict[str, Any], **params: Any) -> dict[str, Any]:
+    code, chunk = await call(jp_fetch, info["cluster"], info["id"], "logs", params=params)
+    assert code == 200, chunk
+    return chunk
+
+
+async def test_clusters_list_the_real_slurm_partitions_and_the_unusable_cluster_with_its_reason(
+    jp_fetch,
+):
+    code, body = await call(jp_fetch, "clusters")
+    assert code == 200
+    clusters = {c["id"]: c for c in body["clusters"]}
+    assert list(clusters) == ["local", "slurm", "login"]
+    slurm = clusters["slurm"]
+    assert (slurm["title"], slurm["kind"], slurm["transport"], slurm["problem"]) == (
+        "Local Slurm",
+        "slurm",
+        "local",
+        None,
+    )
+    debug, gpu = slurm["partitions"]
+    assert (debug["name"], debug["default"], debug["max_time"], debug["gpus"]) == (
+        "debug",
+        True,
+        3600,
+        2,
+    )
+    assert (gpu["name"], gpu["default"], gpu["max_time"], gpu["gres"]) == (
+        "gpu",
+        False,
+        14400,
+        ["gpu:2"],
+    )
+    assert [p["name"] for p in clusters["local"]["partitions"]] == ["local"]
+    assert clusters["login"]["partitions"] == []
+    assert clusters["login"]["problem"] == SSH_UNAVAILABLE
+
+
+async def test_a_script_job_and_a_gpu_job_complete_on_slurm_and_their_logs_are_read(
+    jp_fetch, root, poll
+):
+    (root / "hello.sh").write_text('echo "hello from $SLURM_JOB_ID"\n')
+    (root / "gpu.sh").write_text('echo "gpus=$SLURM_GPUS_ON_NODE"\n')
+    hello = await submit(jp_fetch, "slurm", kind="script", path="hello.sh")
+    gpu = await submit(jp_fetch, "slurm", kind="script", path="gpu.sh", gpus=1, partition="gpu")
+    assert (hello["cluster"], hello["name"], hello["state"]) == ("slurm", "hello", "PENDING")
+    assert (gpu["gpus"], gpu["gres"], gpu["partition"]) == (1, "gpu:1", "gpu")
+    assert gpu["stdout_path"] == str(root / ".espri-vre-jobs" / f"gpu-{gpu['id']}.out")
+
+    hello_done = await wait_for(jp_fetch, poll, hello, finished)
+    gpu_done = await wait_for(jp_fetch, poll, gpu, finished)
+    assert (hello_done["state"], hello_done["exit_code"]) == ("COMPLETED", 0)
+    assert (gpu_done["state"], gpu_done["exit_code"], gpu_done["gpus"]) == ("COMPLETED", 0, 1)
+
+    chunk = await log(jp_fetch, hello)
+    text = f"hello from {hello['id']}\n"
+    assert chunk == {
+        "stream": "stdout",
+        "path": hello["stdout_path"],
+        "offset": 0,
+        "next_offset": len(text),
+        "size": len(text),
+        "text": text,
+        "exists": True,
+    }
+    assert (await log(jp_fetch, hello, offset=6))["text"] == text[6:]
+    assert (await log(jp_fetch, gpu))["text"] == "gpus=1\n"
+    assert (await log(jp_fetch, gpu, stream="stderr"))["text"] == ""
+
+    code, listed = await call(jp_fetch, params={"cluster": "slurm", "state": "COMPLETED"})
+    assert code == 200 and listed["problems"] == []
+    by_id = {j["id"]: j for j in listed["jobs"]}
+    assert by_id[gpu["id"]]["gpus"] == 1 and by_id[hello["id"]]["name"] == "hello"
+    assert {j["state"] for j in listed["jobs"]} == {"COMPLETED"}
+
+
+async def test_cancel_a_running_slurm_job(jp_fetch, root, poll):
+    (root / "long.sh").write_text("echo started\nsleep 60\n")
+    info = await submit(jp_fetch, "slurm", kind="script", path="long.sh")
+    await wait_for(jp_fetch, poll, info, lambda i: i["state"] == "RUNNING")
+    code, after = await call(jp_fetch, "slurm", info["id"], "cancel", body={})
+    assert code == 200 and after["id"] == info["id"]
+    done = await wait_for(jp_fetch, poll, info, finished)
+    assert (done["state"], done["raw_state"]) == ("CANCELLED", "CANCELLED")
+
+
+async def test_hold_and_release_pending_slurm_jobs(jp_fetch, root, poll):
+    (root / "first.sh").write_text("echo first\n")
+    (root / "second.sh").write_text("echo second\n")
+    first = await submit(jp_fetch, "slurm", kind="script", path="first.sh", hold=True)
+    assert first["state"] == "HELD"
+    second = await submit(jp_fetch, "slurm", kind="script", path="second.sh", afterok=[first["id"]])
+    waiting = await job(jp_fetch, "slurm", second["id"])
+    assert (waiting["state"], waiting["reason"]) == ("PENDING", "Dependency")
+
+    code, held = await call(jp_fetch, "slurm", second["id"], "hold", body={})
+    assert (code, held["state"]) == (200, "HELD")
+    code, released = await call(jp_fetch, "slurm", second["id"], "release", body={})
+    assert (code, released["state"]) == (200, "PENDING")
+    assert (await job(jp_fetch, "slurm", first["id"]))["reason"] == "JobHeldUser"
+
+    code, _ = await call(jp_fetch, "slurm", first["id"], "release", body={})
+    assert code == 200
+    assert (await wait_for(jp_fetch, poll, first, finished))["state"] == "COMPLETED"
+    assert (await wait_for(jp_fetch, poll, second, finished))["state"] == "COMPLETED"
+    assert (await log(jp_fetch, second))["text"] == "second\n"
+
+    code, refused = await call(jp_fetch, "slurm", first["id"], "hold", body={})
+    assert (code, refused["error"]) == (502, "scheduler-error")
+    assert "only a pending job can be held" in refused["detail"]
+
+
+async def test_a_failing_slurm_job_reports_its_exit_code_and_stderr(jp_fetch, root, poll):
+    (root / "fail.sh").write_text("echo 'no such file: input.nc' >&2\nexit 3\n")
+    info = await submit(jp_fetch, "slurm", kind="script", path="fail.sh", name="failing")
+    done = await wait_for(jp_fetch, poll, info, finished)
+    assert (done["state"], done["exit_code"], done["reason"]) == ("FAILED", 3, "NonZeroExitCode")
+    assert (await log(jp_fetch, info, stream="stderr"))["text"] == "no such file: input.nc\n"
+
+
+async def test_preview_returns_the_script_and_the_sbatch_argv_and_submits_nothing(
+    jp_fetch, root, store_dir
+):
+    (root / "train.sh").write_text("echo training\n")
+    spec = {
+        "kind": "script",
+        "path": "train.sh",
+        "name": "previewed",
+        "partition": "gpu",
+        "gpus": 1,
+        "walltime": "00:05:00",
+    }
+    code, preview = await call(jp_fetch, "preview", body={"cluster": "slurm", "spec": spec})
+    assert code == 200, preview
+    assert preview["script"].startswith("#!/bin/bash\n# espri-vre script job previewed: ")
+    assert "#SBATCH --gres=gpu:1\n" in preview["script"]
+    assert f"exec /bin/bash {root / 'train.sh'}\n" in preview["script"]
+    assert preview["argv"][:4] == [
+        "sbatch",
+        "--parsable",
+        "--job-name=previewed",
+        "--partition=gpu",
+    ]
+    assert "--gres=gpu:1" in preview["argv"] and "--time=00:05:00" in preview["argv"]
+
+    del spec["partition"]
+    code, local = await call(jp_fetch, "preview", body={"cluster": "local", "spec": spec})
+    assert code == 400  # checked against the local back end's one partition
+    assert local["problems"] == [{"field": "gpus", "message": "partition local has no GPUs"}]
+    del spec["gpus"]
+    code, local = await call(jp_fetch, "preview", body={"cluster": "local", "spec": spec})
+    assert (code, local["argv"]) == (200, [])
+    assert JobStore(store_dir).list() == []
+
+
+INJECTIONS = [
+    ({"kind": "script", "path": "ok.sh", "name": "x; rm -rf ~"}, "name"),
+    ({"kind": "script", "path": "ok.sh", "name": "a\n#SBATCH --uid=0"}, "name"),
+    ({"kind": "script", "path": "../../etc/passwd"}, "path"),
+    ({"kind": "script", "path": "ok.sh; id"}, "path"),
+    ({"kind": "script", "path": "$(id).sh"}, "path"),
+    ({"kind": "script", "path": "/etc/hostname"}, "path"),
+    ({"kind": "script", "path": "escape.sh"}, "path"),
+    ({"kind": "script", "path": "ok.sh", "partition": "debug\n#SBATCH --uid=0"}, "partition"),
+    ({"kind": "script", "path": "ok.sh", "afterok": ["1 --uid=0"]}, "afterok"),
+    ({"kind": "script", "path": "ok.sh", "working_dir": "/tmp"}, "working_dir"),
+    ({"kind": "script", "path": "ok.sh", "gpus": 3}, "gpus"),
+    ({"kind": "script", "path": "ok.sh", "shell": "sh -c id"}, "shell"),
+]
+
+
+async def test_injection_attempts_are_refused_with_400_and_the_wrong_fields(
+    jp_fetch, root, store_dir
+):
+    (root / "ok.sh").write_text("true\n")
+    (root / "escape.sh").symlink_to("/etc/hostname")
+    for spec, wrong in INJECTIONS:
+        for route in ((), ("preview",)):
+            code, body = await call(jp_fetch, *route, body={"cluster": "slurm", "spec": spec})
+            assert (code, body["error"]) == (400, "invalid-job"), (spec, body)
+            assert wrong in [p["field"] for p in body["problems"]], (spec, body)
+            assert body["detail"].startswith("The job was refused: ")
+    code, body = await call(jp_fetch, body="{not json")
+    assert (code, body["error"]) == (400, "bad-request")
+    code, body = await call(jp_fetch, body={"cluster": "slurm"})
+    assert body["problems"] == [
+        {"field": "spec", "message": "the job's description (spec) must be an object"}
+    ]
+    code, body = await call(jp_fetch, "slurm", "--uid=0")
+    assert (code, body["problems"][0]["field"]) == (400, "job_id")
+    code, body = await call(jp_fetch, "slurm", "1", "logs", params={"stream": "/etc/passwd"})
+    assert (code, body["problems"][0]["field"]) == (400, "stream")
+    assert JobStore(store_dir).list() == []
+
+
+async def test_unknown_clusters_and_jobs_are_404_and_an_unusable_cluster_409(jp_fetch, root):
+    (root / "ok.sh").write_text("true\n")
+    spec = {"kind": "script", "path": "ok.sh"}
+    for parts, body, params in [
+        (("nowhere", "1"), None, None),
+        ((), None, {"cluster": "nowhere"}),
+        ((), {"cluster": "nowhere", "spec": spec}, None),
+        (("nowhere", "1", "cancel"), {}, None),
+    ]:
+        code, answer = await call(jp_fetch, *parts, body=body, params=params)
+        assert (code, answer["error"]) == (404, "unknown-cluster"), parts
+        assert answer["detail"] == (
+            "There is no cluster 'nowhere' (configured: local, slurm, login)."
+        )
+    for parts, body in [
+        (("slurm", "99999999"), None),
+        (("slurm", "99999999", "cancel"), {}),
+        (("slurm", "99999999", "logs"), None),
+        (("local", "424242"), None),
+        (("local", "424242", "release"), {}),
+    ]:
+        code, answer = await call(jp_fetch, *parts, body=body)
+        assert (code, answer["error"]) == (404, "unknown-job"), parts
+    code, answer = await call(jp_fetch, "slurm", "99999999")
+    assert answer["detail"] == "There is no job 99999999 on slurm."
+    code, answer = await call(jp_fetch, body={"cluster": "login", "spec": spec})
+    assert (code, answer["error"]) == (409, "cluster-unavailable")
+    assert SSH_UNAVAILABLE in answer["detail"]
+
+
+async def test_requests_without_a_token_are_refused(jp_fetch):
+    for body in (None, {"cluster": "local", "spec": {}}):
+        code, answer = await call(jp_fetch, body=body, headers={"Authorization": ""})
+        assert code == 403
+        assert answer["error"] == "forbidden"
+
+
+async def test_a_local_job_runs_end_to_end_and_the_list_keeps_other_clusters_problems(
+    jp_fetch, root, poll
+):
+    (root / "greet.sh").write_text('echo "local $1"\n')
+    info = await submit(jp_fetch, "local", kind="script", path="greet.sh", arguments=["ok"])
+    assert (info["cluster"], info["partition"]) == ("local", "local")
+    done = await wait_for(jp_fetch, poll, info, finished)
+    assert (done["state"], done["exit_code"]) == ("COMPLETED", 0)
+    assert (await log(jp_fetch, info))["text"] == "local ok\n"
+
+    code, listed = await call(jp_fetch, params={"cluster": "all", "state": "completed"})
+    assert code == 200
+    assert listed["problems"] == [{"cluster": "login", "detail": SSH_UNAVAILABLE}]
+    assert [j["id"] for j in listed["jobs"] if j["cluster"] == "local"] == [info["id"]]
+    code, listed = await call(jp_fetch, params={"cluster": "local", "state": "RUNNING,PENDING"})
+    assert (code, listed) == (200, {"jobs": [], "problems": []})
+    code, listed = await call(jp_fetch, params={"cluster": "login", "mine": "false"})
+    unusable = {"cluster": "login", "detail": SSH_UNAVAILABLE}
+    assert (code, listed) == (200, {"jobs": [], "problems": [unusable]})
+    code, refused = await call(jp_fetch, params={"state": "DONE"})
+    assert (code, refused["problems"][0]["field"]) == (400, "state")
+
+
+async def test_jobs_survive_a_restart_of_the_server(jp_fetch, jp_serverapp, root, poll, store_dir):
+    (root / "kept.sh").write_text("echo kept\n")
+    (root / "later.sh").write_text("echo later\n")
+    local = await submit(jp_fetch, "local", kind="script", path="kept.sh")
+    await wait_for(jp_fetch, poll, local, finished)
+    held = await submit(jp_fetch, "slurm", kind="script", path="later.sh", hold=True)
+    first = jp_serverapp.web_app.settings["espri_vre"]
+
+    # A second extension app on the same configuration takes over the server's routes, as the
+    # extension of a restarted server would, with nothing kept in memory from the first.
+    second = EspriVreApp()
+    second._link_jupyter_server_extension(jp_serverapp)
+    second._prepare_config()
+    second._prepare_settings()
+    assert jp_serverapp.web_app.settings["espri_vre"] is second
+    assert second.jobs is not first.jobs
+    assert second.jobs.store.data_dir == store_dir
+
+    code, listed = await call(jp_fetch, params={"cluster": "local"})
+    assert [(j["id"], j["state"]) for j in listed["jobs"]] == [(local["id"], "COMPLETED")]
+    assert (await log(jp_fetch, local))["text"] == "kept\n"
+    assert (await job(jp_fetch, "slurm", held["id"]))["state"] == "HELD"
+    code, cancelled = await call(jp_fetch, "slurm", held["id"], "cancel", body={})
+    assert code == 200
+    assert (await wait_for(jp_fetch, poll, held, finished))["state"] == "CANCELLED"
+    assert os.path.isfile(store_dir / "jobs.sqlite")
