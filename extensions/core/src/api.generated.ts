@@ -192,7 +192,9 @@ export interface JobSpec {
   /**
    * Notebook parameters (papermill).
    */
-  parameters?: {};
+  parameters?: {
+    [k: string]: unknown;
+  };
   /**
    * Command-line arguments of a script or Python file.
    */
