@@ -1,0 +1,287 @@
+/**
+ * @packageDocumentation
+ * The Jobs panel of the espri-vre suite, the job service behind it, and "Submit as
+ * job" for scripts, Python files and notebooks.
+ */
+import { IJobService, type JobInfo } from '@espri-vre/core';
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import {
+  ITranslator,
+  nullTranslator,
+  type TranslationBundle
+} from '@jupyterlab/translation';
+import { jobsIcon } from './icons';
+import { isFinished } from './job-view';
+import { JobsPanel } from './panel';
+import { JobService } from './service';
+import { jobKind, type IJobPreset } from './spec-form';
+import { SubmitJobWidget } from './submit-form';
+
+export { JobRefusedError, JobService } from './service';
+export { JOBS_PANEL_ID, JobsPanel } from './panel';
+export { SubmitJobWidget } from './submit-form';
+
+/**
+ * The command ids of this package.
+ */
+export namespace CommandIDs {
+  export const openJobsPanel = 'espri-vre:open-jobs-panel';
+  export const submitJob = 'espri-vre:submit-job';
+}
+
+const PANEL_PLUGIN_ID = '@espri-vre/jobs:panel';
+const SUBMIT_PLUGIN_ID = '@espri-vre/jobs:submit';
+
+/** While the panel is hidden, how often jobs submitted here are checked (ms). */
+const WATCH_INTERVAL = 15000;
+
+/**
+ * Provides the job service and adds the Jobs panel to the left sidebar.
+ */
+const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
+  id: PANEL_PLUGIN_ID,
+  description:
+    'The Jobs panel: the jobs on the configured clusters, their details and logs; notifies when a job submitted here ends.',
+  autoStart: true,
+  provides: IJobService,
+  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): IJobService => {
+    const trans = (translator ?? nullTranslator).load('espri_vre');
+    const service = new JobService({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const panel = new JobsPanel({
+      service,
+      trans,
+      onSubmit: () => {
+        if (app.commands.hasCommand(CommandIDs.submitJob)) {
+          void app.commands.execute(CommandIDs.submitJob);
+        }
+      }
+    });
+    // After the Data panel (250).
+    app.shell.add(panel, 'left', { rank: 260 });
+    restorer?.add(panel, panel.id);
+
+    app.commands.addCommand(CommandIDs.openJobsPanel, {
+      label: trans.__('Open Jobs Panel'),
+      caption: trans.__(
+        'Show the jobs on the clusters, their details and their logs'
+      ),
+      icon: args => (args['isPalette'] ? undefined : jobsIcon),
+      execute: () => {
+        app.shell.activateById(panel.id);
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.openJobsPanel,
+      category: trans.__('ESPRI VRE')
+    });
+
+    let notify = true;
+    service.jobEnded.connect((_, job) => {
+      if (notify) {
+        notifyEnded(job, trans, () => app.shell.activateById(panel.id));
+      }
+    });
+    // The panel polls while it is visible; otherwise only the jobs submitted here are
+    // checked, so that their end is still told.
+    window.setInterval(() => {
+      if (!panel.isVisible && service.watching && !service.loading) {
+        service.refreshWatched().catch(reason => {
+          console.warn(
+            `${PANEL_PLUGIN_ID}: a job could not be checked`,
+            reason
+          );
+        });
+      }
+    }, WATCH_INTERVAL);
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PANEL_PLUGIN_ID)
+        .then(settings => {
+          const apply = (): void => {
+            panel.refreshSeconds = settings.get('refreshSeconds')
+              .composite as number;
+            notify = settings.get('notifyWhenJobsEnd').composite as boolean;
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            `${PANEL_PLUGIN_ID}: the settings could not be loaded`,
+            reason
+          );
+        });
+    }
+
+    return service;
+  }
+};
+
+function notifyEnded(
+  job: JobInfo,
+  trans: TranslationBundle,
+  show: () => void
+): void {
+  const actions = [{ label: trans.__('Show jobs'), callback: show }];
+  const where = job.cluster ? ` (${job.cluster})` : '';
+  if (job.state === 'COMPLETED') {
+    Notification.success(trans.__('Job %1%2 completed.', job.name, where), {
+      autoClose: 10000,
+      actions
+    });
+  } else if (job.state === 'CANCELLED') {
+    Notification.info(trans.__('Job %1%2 was cancelled.', job.name, where), {
+      autoClose: 10000,
+      actions
+    });
+  } else if (isFinished(job.state)) {
+    Notification.error(
+      job.exit_code !== null && job.exit_code !== undefined
+        ? trans.__(
+            'Job %1%2 failed with exit code %3.',
+            job.name,
+            where,
+            job.exit_code
+          )
+        : trans.__('Job %1%2 ended: %3.', job.name, where, job.state),
+      { autoClose: false, actions }
+    );
+  }
+}
+
+/**
+ * "Submit as job": the command, in the palette, the file browser's context menu and
+ * the notebook toolbar (see schema/submit.json), opening the submission form.
+ */
+const submitPlugin: JupyterFrontEndPlugin<void> = {
+  id: SUBMIT_PLUGIN_ID,
+  description:
+    'Submit a shell script, Python file or notebook as a job, with presets from the settings.',
+  autoStart: true,
+  requires: [IJobService],
+  optional: [
+    ICommandPalette,
+    IDefaultFileBrowser,
+    IDocumentManager,
+    ISettingRegistry,
+    ITranslator
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    jobService: IJobService,
+    palette: ICommandPalette | null,
+    fileBrowser: IDefaultFileBrowser | null,
+    docManager: IDocumentManager | null,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('espri_vre');
+    // The form needs the clusters, the preview and the refusals' field problems, which
+    // the token does not offer: another provider of it gets a service of our own.
+    const service =
+      jobService instanceof JobService
+        ? jobService
+        : new JobService({ serverSettings: app.serviceManager.serverSettings });
+    let presets: IJobPreset[] = [];
+
+    const selectedFile = (): string | null => {
+      const item = fileBrowser?.selectedItems().next();
+      return item && !item.done && item.value.type !== 'directory'
+        ? item.value.path
+        : null;
+    };
+    const currentFile = (): string | null => {
+      const widget = app.shell.currentWidget;
+      return (widget && docManager?.contextForWidget(widget)?.path) ?? null;
+    };
+    const target = (args: Record<string, unknown>): string => {
+      if (typeof args['path'] === 'string') {
+        return args['path'];
+      }
+      return (
+        (args['origin'] === 'filebrowser' ? selectedFile() : currentFile()) ??
+        ''
+      );
+    };
+
+    app.commands.addCommand(CommandIDs.submitJob, {
+      label: args =>
+        args['isPalette']
+          ? trans.__('Submit as Job…')
+          : trans.__('Submit as Job'),
+      caption: trans.__(
+        'Run a shell script, Python file or notebook on a cluster'
+      ),
+      icon: args => (args['isPalette'] ? undefined : jobsIcon),
+      isVisible: args =>
+        args['origin'] !== 'filebrowser' || jobKind(target(args)) !== null,
+      execute: args => {
+        const widget = new SubmitJobWidget({
+          service,
+          trans,
+          path: target(args),
+          presets,
+          onSubmitted: () => {
+            widget.close();
+            void service.refresh().catch(() => undefined);
+            if (app.commands.hasCommand(CommandIDs.openJobsPanel)) {
+              void app.commands.execute(CommandIDs.openJobsPanel);
+            }
+          }
+        });
+        app.shell.add(widget, 'main', { mode: 'split-right' });
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.submitJob,
+      category: trans.__('ESPRI VRE')
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.submitJob,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      args: { origin: 'filebrowser' },
+      rank: 60
+    });
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(SUBMIT_PLUGIN_ID)
+        .then(settings => {
+          const apply = (): void => {
+            presets = settings.get('presets')
+              .composite as unknown as IJobPreset[];
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            `${SUBMIT_PLUGIN_ID}: the settings could not be loaded`,
+            reason
+          );
+        });
+    }
+  }
+};
+
+export default [panelPlugin, submitPlugin];

@@ -1,0 +1,276 @@
+import type { IJobService, JobInfo, JobState } from '@espri-vre/core';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+/**
+ * The states a job can be in, in the order the state filter offers them.
+ */
+export const JOB_STATES: readonly JobState[] = [
+  'PENDING',
+  'HELD',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'UNKNOWN'
+];
+
+const FINISHED: ReadonlySet<JobState> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT'
+]);
+
+/**
+ * Whether the scheduler has said its last word on a job. UNKNOWN is not finished: it
+ * is what a scheduler that did not answer gives.
+ */
+export function isFinished(state: JobState): boolean {
+  return FINISHED.has(state);
+}
+
+/**
+ * The key of a job across clusters: job ids are unique per cluster only.
+ */
+export function jobKey(job: Pick<JobInfo, 'id' | 'cluster'>): string {
+  return `${job.cluster ?? ''}/${job.id}`;
+}
+
+/**
+ * How a state badge looks: `tone` picks its colour (see style/base.css).
+ */
+export interface IStateBadge {
+  label: string;
+  tone: 'waiting' | 'active' | 'success' | 'failure' | 'neutral';
+}
+
+/**
+ * The badge of a job state.
+ */
+export function stateBadge(
+  state: JobState,
+  trans: TranslationBundle
+): IStateBadge {
+  switch (state) {
+    case 'PENDING':
+      return { label: trans.__('Pending'), tone: 'waiting' };
+    case 'HELD':
+      return { label: trans.__('Held'), tone: 'waiting' };
+    case 'RUNNING':
+      return { label: trans.__('Running'), tone: 'active' };
+    case 'COMPLETED':
+      return { label: trans.__('Completed'), tone: 'success' };
+    case 'FAILED':
+      return { label: trans.__('Failed'), tone: 'failure' };
+    case 'TIMEOUT':
+      return { label: trans.__('Timed out'), tone: 'failure' };
+    case 'CANCELLED':
+      return { label: trans.__('Cancelled'), tone: 'neutral' };
+    default:
+      return { label: trans.__('Unknown'), tone: 'neutral' };
+  }
+}
+
+/**
+ * Seconds a job has run: from its start to its end, or to `now` while it runs;
+ * `null` before it starts.
+ */
+export function elapsedSeconds(job: JobInfo, now: number): number | null {
+  if (job.start_time === null || job.start_time === undefined) {
+    return null;
+  }
+  const end =
+    job.end_time ?? (isFinished(job.state) ? job.start_time : now / 1000);
+  return Math.max(0, Math.floor(end - job.start_time));
+}
+
+/**
+ * A duration as people read it in a table: `42s`, `3m 05s`, `2h 03m`, `1d 02h`.
+ */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) {
+    return '—';
+  }
+  const s = Math.floor(seconds);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (s < 60) {
+    return `${s}s`;
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  }
+  if (s < 86400) {
+    return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  }
+  return `${Math.floor(s / 86400)}d ${pad(Math.floor((s % 86400) / 3600))}h`;
+}
+
+/**
+ * A time in seconds since the epoch as an ISO 8601 string, or `undefined`.
+ */
+export function isoTime(
+  seconds: number | null | undefined
+): string | undefined {
+  return seconds === null || seconds === undefined
+    ? undefined
+    : new Date(seconds * 1000).toISOString();
+}
+
+/**
+ * Which jobs the table shows.
+ */
+export interface IJobFilter {
+  /** The states shown; empty shows every state. */
+  states: readonly JobState[];
+  /** Matched, case-insensitively, against the name, id, cluster and partition. */
+  text: string;
+}
+
+/**
+ * The jobs that pass the filter, in their given order.
+ */
+export function filterJobs(
+  jobs: readonly JobInfo[],
+  filter: IJobFilter
+): JobInfo[] {
+  const states = new Set(filter.states);
+  const text = filter.text.trim().toLowerCase();
+  return jobs.filter(
+    job =>
+      (states.size === 0 || states.has(job.state)) &&
+      (!text ||
+        [job.name, job.id, job.cluster, job.partition].some(value =>
+          (value ?? '').toLowerCase().includes(text)
+        ))
+  );
+}
+
+export type SortOrder = 'newest' | 'oldest';
+
+/**
+ * The jobs by submit time; jobs without one (a scheduler that forgot it) go last,
+ * and ties keep the job ids' order so that rows do not jump between refreshes.
+ */
+export function sortJobs(
+  jobs: readonly JobInfo[],
+  order: SortOrder
+): JobInfo[] {
+  const sign = order === 'newest' ? -1 : 1;
+  return [...jobs].sort((a, b) => {
+    const ta = a.submit_time ?? null;
+    const tb = b.submit_time ?? null;
+    if (ta !== tb) {
+      if (ta === null) {
+        return 1;
+      }
+      if (tb === null) {
+        return -1;
+      }
+      return sign * (ta - tb);
+    }
+    return jobKey(a).localeCompare(jobKey(b), undefined, { numeric: true });
+  });
+}
+
+/**
+ * One row of the Jobs table.
+ */
+export interface IJobRow {
+  key: string;
+  id: string;
+  cluster: string;
+  name: string;
+  state: JobState;
+  badge: IStateBadge;
+  partition: string;
+  elapsed: string;
+  /** What the scheduler says of a waiting or failed job, for the row's tooltip. */
+  reason: string;
+}
+
+/**
+ * The table's rows for the jobs as given (filter and sort first).
+ */
+export function jobRows(
+  jobs: readonly JobInfo[],
+  now: number,
+  trans: TranslationBundle
+): IJobRow[] {
+  return jobs.map(job => ({
+    key: jobKey(job),
+    id: job.id,
+    cluster: job.cluster ?? '',
+    name: job.name,
+    state: job.state,
+    badge: stateBadge(job.state, trans),
+    partition: job.partition ?? '',
+    elapsed: formatDuration(elapsedSeconds(job, now)),
+    reason: job.reason ?? ''
+  }));
+}
+
+/**
+ * The jobs, among `watched`, that `current` shows finished while `previous` did not
+ * (or did not show at all): those whose end is news.
+ */
+export function newlyEnded(
+  previous: readonly JobInfo[],
+  current: readonly JobInfo[],
+  watched: ReadonlySet<string>
+): JobInfo[] {
+  const before = new Map(previous.map(job => [jobKey(job), job.state]));
+  return current.filter(job => {
+    const key = jobKey(job);
+    const was = before.get(key);
+    return (
+      watched.has(key) &&
+      isFinished(job.state) &&
+      (was === undefined || !isFinished(was))
+    );
+  });
+}
+
+const SERVICE_STATE: Record<JobState, IJobService.State> = {
+  PENDING: 'pending',
+  HELD: 'held',
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  TIMEOUT: 'failed',
+  CANCELLED: 'cancelled',
+  UNKNOWN: 'unknown'
+};
+
+/**
+ * A job as the `IJobService` token describes it.
+ */
+export function serviceJob(job: JobInfo): IJobService.IJob {
+  return {
+    clusterId: job.cluster ?? '',
+    jobId: job.id,
+    name: job.name,
+    state: SERVICE_STATE[job.state],
+    submitted: isoTime(job.submit_time),
+    started: isoTime(job.start_time),
+    ended: isoTime(job.end_time)
+  };
+}
+
+/**
+ * Which of the selected jobs an action applies to: cancel what has not finished,
+ * hold what waits, release what is held.
+ */
+export function actionable(
+  action: 'cancel' | 'hold' | 'release',
+  jobs: readonly JobInfo[]
+): JobInfo[] {
+  switch (action) {
+    case 'cancel':
+      return jobs.filter(job => !isFinished(job.state));
+    case 'hold':
+      return jobs.filter(job => job.state === 'PENDING');
+    case 'release':
+      return jobs.filter(job => job.state === 'HELD');
+  }
+}

@@ -1,0 +1,655 @@
+import { isAbortError, type JobInfo, type JobState } from '@espri-vre/core';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget, refreshIcon, UseSignal } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import * as React from 'react';
+import { jobsIcon } from './icons';
+import {
+  actionable,
+  filterJobs,
+  formatDuration,
+  isFinished,
+  JOB_STATES,
+  jobKey,
+  jobRows,
+  type SortOrder,
+  sortJobs,
+  stateBadge
+} from './job-view';
+import type { JobService } from './service';
+
+/**
+ * The id of the Jobs panel's node (and of the widget in the shell).
+ */
+export const JOBS_PANEL_ID = 'espri-vre-jobs-panel';
+
+/**
+ * The Jobs panel: a live table of the jobs on the configured clusters, with their
+ * details and log.
+ *
+ * The list is asked for again every `refreshSeconds` while the panel is visible; when
+ * it is hidden the request under way is cancelled and polling stops.
+ */
+export class JobsPanel extends ReactWidget {
+  constructor(options: JobsPanel.IOptions) {
+    super();
+    this._service = options.service;
+    this._trans = options.trans;
+    this._onSubmit = options.onSubmit;
+    this.id = JOBS_PANEL_ID;
+    this.addClass('jp-EspriVre-jobsPanel');
+    this.title.icon = jobsIcon;
+    this.title.caption = this._trans.__('Jobs');
+  }
+
+  /** Seconds between two refreshes while visible; 0 refreshes only on demand. */
+  get refreshSeconds(): number {
+    return this._refreshSeconds;
+  }
+  set refreshSeconds(seconds: number) {
+    this._refreshSeconds = Math.max(0, seconds);
+    this._schedule();
+  }
+
+  dispose(): void {
+    this._stop();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._onVisible();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._onVisible();
+  }
+
+  protected onBeforeHide(msg: Message): void {
+    this._stop();
+    this._service.abort();
+    super.onBeforeHide(msg);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._stop();
+    this._service.abort();
+    super.onBeforeDetach(msg);
+  }
+
+  protected render(): React.ReactElement {
+    return (
+      <JobsPanelComponent
+        service={this._service}
+        trans={this._trans}
+        onSubmit={this._onSubmit}
+      />
+    );
+  }
+
+  private _refresh = (): void => {
+    // A failure is shown by the panel from the service's `error`.
+    this._service.refresh().catch(() => undefined);
+  };
+
+  private _onVisible(): void {
+    if (!this.isVisible) {
+      return;
+    }
+    this._refresh();
+    this._schedule();
+  }
+
+  private _schedule(): void {
+    this._stop();
+    if (this._refreshSeconds > 0 && this.isVisible) {
+      this._timer = window.setInterval(() => {
+        if (!this._service.loading) {
+          this._refresh();
+        }
+      }, this._refreshSeconds * 1000);
+    }
+  }
+
+  private _stop(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private _service: JobService;
+  private _trans: TranslationBundle;
+  private _onSubmit: (() => void) | undefined;
+  private _refreshSeconds = 5;
+  private _timer: number | null = null;
+}
+
+export namespace JobsPanel {
+  export interface IOptions {
+    service: JobService;
+    trans: TranslationBundle;
+    /** Opens the submission form; the panel shows a Submit button when given. */
+    onSubmit?: () => void;
+  }
+}
+
+type Action = 'cancel' | 'hold' | 'release';
+
+/**
+ * Rows rendered at first, and added by each "Show more": a queue of ten thousand jobs
+ * must not become ten thousand table rows at once.
+ */
+const ROW_LIMIT = 200;
+
+/**
+ * The panel's content, re-rendered whenever the service changes.
+ */
+export function JobsPanelComponent(props: {
+  service: JobService;
+  trans: TranslationBundle;
+  onSubmit?: () => void;
+}): React.ReactElement {
+  const { service } = props;
+  return (
+    <UseSignal signal={service.changed}>
+      {() => <JobsView {...props} />}
+    </UseSignal>
+  );
+}
+
+function JobsView(props: {
+  service: JobService;
+  trans: TranslationBundle;
+  onSubmit?: () => void;
+}): React.ReactElement {
+  const { service, trans, onSubmit } = props;
+  const [order, setOrder] = React.useState<SortOrder>('newest');
+  const [state, setState] = React.useState<JobState | ''>('');
+  const [selected, setSelected] = React.useState<ReadonlySet<string>>(
+    () => new Set()
+  );
+  const [detailsKey, setDetailsKey] = React.useState<string | null>(null);
+  const [message, setMessage] = React.useState('');
+
+  const refresh = (): void => {
+    service.refresh().catch(() => undefined);
+  };
+  const shown = sortJobs(
+    filterJobs(service.infos, { states: state ? [state] : [], text: '' }),
+    order
+  );
+  const [limit, setLimit] = React.useState(ROW_LIMIT);
+  const rows = jobRows(shown.slice(0, limit), Date.now(), trans);
+  const hidden = shown.length - rows.length;
+  const byKey = new Map(service.infos.map(job => [jobKey(job), job]));
+  const selectedJobs = [...selected]
+    .map(key => byKey.get(key))
+    .filter((job): job is JobInfo => job !== undefined);
+  const details = detailsKey ? byKey.get(detailsKey) : undefined;
+  const allSelected = rows.length > 0 && rows.every(r => selected.has(r.key));
+
+  const toggle = (key: string): void => {
+    const next = new Set(selected);
+    if (next.has(key)) {
+      next.delete(key);
+    } else {
+      next.add(key);
+    }
+    setSelected(next);
+  };
+
+  const act = async (action: Action): Promise<void> => {
+    const targets = actionable(action, selectedJobs);
+    const failures: string[] = [];
+    for (const job of targets) {
+      try {
+        await service.act(action, job.cluster ?? '', job.id);
+      } catch (reason) {
+        failures.push(
+          `${job.id}: ${reason instanceof Error ? reason.message : String(reason)}`
+        );
+      }
+    }
+    setMessage(
+      failures.length
+        ? trans.__('Some jobs could not be changed: %1', failures.join('; '))
+        : ''
+    );
+    refresh();
+  };
+
+  const actionLabels: Record<Action, string> = {
+    cancel: trans.__('Cancel'),
+    hold: trans.__('Hold'),
+    release: trans.__('Release')
+  };
+
+  return (
+    <div className="jp-EspriVre-jobsContent" aria-busy={service.loading}>
+      <div className="jp-EspriVre-header">
+        <h2 className="jp-EspriVre-heading">{trans.__('Jobs')}</h2>
+        <div className="jp-EspriVre-headerButtons">
+          {onSubmit && (
+            <button
+              type="button"
+              className="jp-EspriVre-submitJob jp-mod-styled jp-mod-accept"
+              onClick={onSubmit}
+            >
+              {trans.__('Submit…')}
+            </button>
+          )}
+          <button
+            type="button"
+            className="jp-EspriVre-refresh jp-Button jp-mod-minimal"
+            title={trans.__('Ask the clusters for the jobs again')}
+            aria-label={trans.__('Refresh')}
+            onClick={refresh}
+          >
+            <refreshIcon.react
+              tag="span"
+              className={service.loading ? 'jp-EspriVre-spinning' : undefined}
+            />
+          </button>
+        </div>
+      </div>
+      <div className="jp-EspriVre-jobsFilters">
+        <label>
+          {trans.__('Show')}{' '}
+          <select
+            className="jp-EspriVre-jobsMine"
+            value={service.mine ? 'mine' : 'all'}
+            onChange={event => {
+              service.mine = event.target.value === 'mine';
+              refresh();
+            }}
+          >
+            <option value="mine">{trans.__('My jobs')}</option>
+            <option value="all">{trans.__('All users’ jobs')}</option>
+          </select>
+        </label>
+        <label>
+          {trans.__('State')}{' '}
+          <select
+            className="jp-EspriVre-jobsState"
+            value={state}
+            onChange={event => setState(event.target.value as JobState | '')}
+          >
+            <option value="">{trans.__('Any')}</option>
+            {JOB_STATES.map(s => (
+              <option key={s} value={s}>
+                {stateBadge(s, trans).label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {trans.__('Sort')}{' '}
+          <select
+            className="jp-EspriVre-jobsSort"
+            value={order}
+            onChange={event => setOrder(event.target.value as SortOrder)}
+          >
+            <option value="newest">{trans.__('Newest first')}</option>
+            <option value="oldest">{trans.__('Oldest first')}</option>
+          </select>
+        </label>
+      </div>
+      <div className="jp-EspriVre-jobsActions">
+        {(['cancel', 'hold', 'release'] as const).map(action => {
+          const count = actionable(action, selectedJobs).length;
+          return (
+            <button
+              key={action}
+              type="button"
+              className={`jp-EspriVre-jobAction jp-mod-styled${
+                action === 'cancel' ? ' jp-mod-warn' : ''
+              }`}
+              data-action={action}
+              disabled={count === 0}
+              onClick={() => void act(action)}
+            >
+              {count
+                ? `${actionLabels[action]} (${count})`
+                : actionLabels[action]}
+            </button>
+          );
+        })}
+      </div>
+      {service.error && (
+        <div role="alert" className="jp-EspriVre-error">
+          <p className="jp-EspriVre-errorTitle">
+            {trans.__('The jobs could not be listed.')}
+          </p>
+          <p className="jp-EspriVre-errorDetail">{service.error.message}</p>
+        </div>
+      )}
+      {service.problems.map(problem => (
+        <p
+          key={problem.cluster}
+          className="jp-EspriVre-jobsProblem"
+          data-cluster={problem.cluster}
+        >
+          {trans.__('%1: %2', problem.cluster, problem.detail)}
+        </p>
+      ))}
+      <div role="status" className="jp-EspriVre-progress">
+        {message}
+      </div>
+      {rows.length ? (
+        <div className="jp-EspriVre-jobsTableWrap">
+          <table className="jp-EspriVre-jobsTable">
+            <thead>
+              <tr>
+                <th scope="col">
+                  <input
+                    type="checkbox"
+                    aria-label={trans.__('Select every job shown')}
+                    checked={allSelected}
+                    onChange={() =>
+                      setSelected(
+                        allSelected ? new Set() : new Set(rows.map(r => r.key))
+                      )
+                    }
+                  />
+                </th>
+                <th scope="col">{trans.__('Name')}</th>
+                <th scope="col">{trans.__('State')}</th>
+                <th scope="col">{trans.__('Partition')}</th>
+                <th scope="col">{trans.__('Elapsed')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(row => (
+                <tr
+                  key={row.key}
+                  className="jp-EspriVre-jobRow"
+                  data-job-id={row.id}
+                  data-cluster={row.cluster}
+                  data-state={row.state}
+                  aria-selected={row.key === detailsKey}
+                  tabIndex={0}
+                  title={row.reason || undefined}
+                  onClick={() => setDetailsKey(row.key)}
+                  onKeyDown={event => {
+                    if (event.target !== event.currentTarget) {
+                      return;
+                    }
+                    if (event.key === 'Enter') {
+                      setDetailsKey(row.key);
+                    } else if (event.key === ' ') {
+                      event.preventDefault();
+                      toggle(row.key);
+                    }
+                  }}
+                >
+                  <td onClick={event => event.stopPropagation()}>
+                    <input
+                      type="checkbox"
+                      aria-label={trans.__('Select job %1', row.id)}
+                      checked={selected.has(row.key)}
+                      onChange={() => toggle(row.key)}
+                    />
+                  </td>
+                  <td>
+                    <span className="jp-EspriVre-jobName">{row.name}</span>{' '}
+                    <span className="jp-EspriVre-jobCluster">
+                      {row.cluster}
+                    </span>
+                  </td>
+                  <td>
+                    <span
+                      className="jp-EspriVre-stateBadge"
+                      data-tone={row.badge.tone}
+                    >
+                      {row.badge.label}
+                    </span>
+                  </td>
+                  <td className="jp-EspriVre-jobPartition">{row.partition}</td>
+                  <td className="jp-EspriVre-jobElapsed">{row.elapsed}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {hidden > 0 && (
+            <button
+              type="button"
+              className="jp-EspriVre-moreJobs jp-mod-styled"
+              onClick={() => setLimit(limit + ROW_LIMIT)}
+            >
+              {trans._n(
+                'Show more (%1 job not shown)',
+                'Show more (%1 jobs not shown)',
+                hidden
+              )}
+            </button>
+          )}
+        </div>
+      ) : (
+        <p className="jp-EspriVre-empty">
+          {service.loading && !service.infos.length
+            ? trans.__('Asking the clusters for the jobs…')
+            : trans.__('No jobs to show.')}
+        </p>
+      )}
+      {details && (
+        <JobDetails
+          key={jobKey(details)}
+          job={details}
+          service={service}
+          trans={trans}
+          onClose={() => setDetailsKey(null)}
+        />
+      )}
+    </div>
+  );
+}
+
+function time(seconds: number | null | undefined): string {
+  return seconds === null || seconds === undefined
+    ? ''
+    : new Date(seconds * 1000).toLocaleString();
+}
+
+/**
+ * One job's details and log tail.
+ */
+export function JobDetails(props: {
+  job: JobInfo;
+  service: JobService;
+  trans: TranslationBundle;
+  onClose: () => void;
+}): React.ReactElement {
+  const { job, service, trans, onClose } = props;
+  const [stream, setStream] = React.useState<'stdout' | 'stderr'>('stdout');
+  const items: [string, string][] = [
+    [trans.__('Job id'), job.id],
+    [trans.__('Cluster'), job.cluster ?? ''],
+    [
+      trans.__('State'),
+      `${stateBadge(job.state, trans).label} (${job.raw_state})`
+    ],
+    [trans.__('Reason'), job.reason ?? ''],
+    [trans.__('User'), job.user ?? ''],
+    [trans.__('Partition'), job.partition ?? ''],
+    [trans.__('Nodes'), job.nodes ?? ''],
+    [trans.__('Node count'), job.node_count?.toString() ?? ''],
+    [trans.__('Cores'), job.cpus?.toString() ?? ''],
+    [trans.__('Memory'), job.memory ?? ''],
+    [
+      trans.__('GPUs'),
+      job.gpus ? `${job.gpus}${job.gres ? ` (${job.gres})` : ''}` : ''
+    ],
+    [trans.__('Submitted'), time(job.submit_time)],
+    [trans.__('Started'), time(job.start_time)],
+    [trans.__('Ended'), time(job.end_time)],
+    [
+      trans.__('Time limit'),
+      job.time_limit ? formatDuration(job.time_limit) : ''
+    ],
+    [trans.__('Exit code'), job.exit_code?.toString() ?? ''],
+    [trans.__('Signal'), job.signal?.toString() ?? ''],
+    [trans.__('Dependency'), job.dependency ?? ''],
+    [trans.__('Working directory'), job.working_dir ?? ''],
+    [trans.__('Output notebook'), job.output_notebook ?? '']
+  ];
+  const headingId = `espri-vre-job-details-${job.cluster}-${job.id}`;
+  const node = React.useRef<HTMLElement>(null);
+  React.useEffect(() => {
+    // Below a long table the details would open out of sight.
+    node.current?.scrollIntoView?.({ block: 'nearest' });
+  }, []);
+  return (
+    <section
+      ref={node}
+      className="jp-EspriVre-jobDetails"
+      data-job-id={job.id}
+      data-cluster={job.cluster ?? ''}
+      aria-labelledby={headingId}
+    >
+      <div className="jp-EspriVre-jobDetailsHeader">
+        <h3 id={headingId} className="jp-EspriVre-sectionHeading">
+          {job.name}
+        </h3>
+        <button
+          type="button"
+          className="jp-EspriVre-jobDetailsClose jp-mod-styled"
+          onClick={onClose}
+        >
+          {trans.__('Close')}
+        </button>
+      </div>
+      <dl className="jp-EspriVre-jobFields">
+        {items
+          .filter(([, value]) => value !== '')
+          .map(([label, value]) => (
+            <React.Fragment key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </React.Fragment>
+          ))}
+      </dl>
+      <div
+        className="jp-EspriVre-logStreams"
+        role="group"
+        aria-label={trans.__('Log stream')}
+      >
+        {(['stdout', 'stderr'] as const).map(s => (
+          <button
+            key={s}
+            type="button"
+            className="jp-EspriVre-logStream jp-mod-styled"
+            data-stream={s}
+            aria-pressed={s === stream}
+            onClick={() => setStream(s)}
+          >
+            {s}
+          </button>
+        ))}
+      </div>
+      <LogTail
+        key={stream}
+        job={job}
+        stream={stream}
+        service={service}
+        trans={trans}
+      />
+    </section>
+  );
+}
+
+/** How often a running job's log is read again, in milliseconds. */
+const LOG_INTERVAL = 2000;
+
+/**
+ * A job's log, read from the byte offset the last read ended at, until the job has
+ * finished and the whole file is read.
+ */
+function LogTail(props: {
+  job: JobInfo;
+  stream: 'stdout' | 'stderr';
+  service: JobService;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { job, stream, service, trans } = props;
+  const [text, setText] = React.useState('');
+  const [note, setNote] = React.useState(trans.__('Reading the log…'));
+  // Read in the loop without restarting it (and losing the text) when the job ends.
+  const finished = React.useRef(isFinished(job.state));
+  finished.current = isFinished(job.state);
+  const cluster = job.cluster ?? '';
+  const id = job.id;
+
+  React.useEffect(() => {
+    const controller = new AbortController();
+    let offset = 0;
+    const read = async (): Promise<void> => {
+      while (!controller.signal.aborted) {
+        const wasFinished = finished.current;
+        try {
+          const chunk = await service.logs(
+            cluster,
+            id,
+            stream,
+            offset,
+            controller.signal
+          );
+          if (chunk.text) {
+            setText(previous => previous + chunk.text);
+          }
+          offset = chunk.next_offset;
+          const complete = chunk.next_offset >= chunk.size;
+          if (!chunk.exists) {
+            setNote(
+              wasFinished
+                ? trans.__('This job wrote no %1.', stream)
+                : trans.__('The job has not written its %1 yet.', stream)
+            );
+          } else {
+            setNote('');
+          }
+          if (wasFinished && complete) {
+            return;
+          }
+          if (!complete) {
+            continue;
+          }
+        } catch (reason) {
+          if (isAbortError(reason)) {
+            return;
+          }
+          setNote(
+            trans.__(
+              'The log could not be read: %1',
+              reason instanceof Error ? reason.message : String(reason)
+            )
+          );
+        }
+        await new Promise(resolve => {
+          const timer = window.setTimeout(resolve, LOG_INTERVAL);
+          controller.signal.addEventListener('abort', () => {
+            window.clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
+      }
+    };
+    void read();
+    return () => controller.abort();
+  }, [service, cluster, id, stream, trans]);
+
+  return (
+    <div className="jp-EspriVre-logTail">
+      {note && <p className="jp-EspriVre-logNote">{note}</p>}
+      <pre
+        className="jp-EspriVre-jobLog"
+        data-stream={stream}
+        tabIndex={0}
+        aria-label={trans.__('%1 of job %2', stream, id)}
+      >
+        {text}
+      </pre>
+    </div>
+  );
+}

@@ -1,0 +1,359 @@
+import {
+  API_NAMESPACE,
+  ApiError,
+  type ClusterProblem,
+  type ErrorBody,
+  type FieldProblem,
+  type IJobService,
+  isAbortError,
+  type JobCluster,
+  type JobClustersResponse,
+  type JobInfo,
+  type JobListResponse,
+  type JobPreviewResponse,
+  type JobSpec,
+  type LogChunk,
+  NetworkError,
+  requestAPI
+} from '@espri-vre/core';
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { type ISignal, Signal } from '@lumino/signaling';
+import { jobKey, newlyEnded, serviceJob, sortJobs } from './job-view';
+
+/**
+ * The server refused a job (400): `problems` names each wrong field.
+ */
+export class JobRefusedError extends ApiError {
+  constructor(options: ApiError.IOptions & { problems: FieldProblem[] }) {
+    super(options);
+    this.name = 'JobRefusedError';
+    this.problems = options.problems;
+  }
+
+  readonly problems: FieldProblem[];
+}
+
+/**
+ * The jobs of the configured clusters, as the Jobs REST API gives them.
+ *
+ * One list request at a time: a refresh cancels the one under way, and `abort()`
+ * cancels it without sending another (the panel does so when it is hidden).
+ */
+export class JobService implements IJobService {
+  constructor(options: JobService.IOptions = {}) {
+    this._serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  /** The jobs as of the last refresh, in the server's order. */
+  get infos(): readonly JobInfo[] {
+    return this._infos;
+  }
+
+  get jobs(): readonly IJobService.IJob[] {
+    return sortJobs(this._infos, 'newest').map(serviceJob);
+  }
+
+  /** Clusters whose jobs could not be listed at the last refresh. */
+  get problems(): readonly ClusterProblem[] {
+    return this._problems;
+  }
+
+  /** Why the last refresh failed, or `null`; the last good list is kept. */
+  get error(): Error | null {
+    return this._error;
+  }
+
+  /** Whether a list request is under way. */
+  get loading(): boolean {
+    return this._controller !== null;
+  }
+
+  /** Whether the list holds only the user's jobs. */
+  get mine(): boolean {
+    return this._mine;
+  }
+  set mine(value: boolean) {
+    if (value !== this._mine) {
+      this._mine = value;
+      this._changed.emit();
+    }
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted once for each job submitted here whose end a refresh reveals. */
+  get jobEnded(): ISignal<this, JobInfo> {
+    return this._jobEnded;
+  }
+
+  /** Whether jobs submitted here are still to be seen finishing. */
+  get watching(): boolean {
+    return this._watched.size > 0;
+  }
+
+  async refresh(): Promise<void> {
+    this.abort();
+    const controller = new AbortController();
+    this._controller = controller;
+    this._changed.emit();
+    const query = new URLSearchParams({
+      cluster: 'all',
+      mine: String(this._mine)
+    });
+    try {
+      const answer = await requestAPI<JobListResponse>(
+        `jobs?${query}`,
+        { signal: controller.signal },
+        this._serverSettings
+      );
+      this._update(answer.jobs, answer.problems ?? []);
+      this._error = null;
+    } catch (reason) {
+      if (isAbortError(reason)) {
+        return;
+      }
+      this._error = reason as Error;
+      throw reason;
+    } finally {
+      if (this._controller === controller) {
+        this._controller = null;
+        this._changed.emit();
+      }
+    }
+  }
+
+  /**
+   * Ask for the state of each job submitted here that has not been seen ending: what
+   * keeps end-of-job notifications coming while the Jobs panel is hidden.
+   */
+  async refreshWatched(): Promise<void> {
+    const keys = [...this._watched];
+    const current = new Map(this._infos.map(job => [jobKey(job), job]));
+    for (const key of keys) {
+      const job = current.get(key);
+      if (!job?.cluster) {
+        continue;
+      }
+      const fresh = await this.status(job.cluster, job.id);
+      current.set(key, fresh);
+    }
+    this._update([...current.values()], this._problems);
+  }
+
+  /** Cancel any list request under way. */
+  abort(): void {
+    if (this._controller) {
+      this._controller.abort();
+      this._controller = null;
+      this._changed.emit();
+    }
+  }
+
+  /** The configured clusters and their partitions. */
+  async clusters(signal?: AbortSignal): Promise<JobCluster[]> {
+    const answer = await requestAPI<JobClustersResponse>(
+      'jobs/clusters',
+      { signal },
+      this._serverSettings
+    );
+    return answer.clusters;
+  }
+
+  /**
+   * The batch script a spec would submit; nothing is submitted.
+   *
+   * @throws {@link JobRefusedError} when the spec is refused.
+   */
+  preview(
+    cluster: string,
+    spec: JobSpec,
+    signal?: AbortSignal
+  ): Promise<JobPreviewResponse> {
+    return this._post<JobPreviewResponse>(
+      'jobs/preview',
+      { cluster, spec },
+      signal
+    );
+  }
+
+  /**
+   * Submit a job; it is then watched, and `jobEnded` is emitted when it ends.
+   *
+   * @throws {@link JobRefusedError} when the server refuses the spec.
+   */
+  async submitSpec(cluster: string, spec: JobSpec): Promise<JobInfo> {
+    const job = await this._post<JobInfo>('jobs', { cluster, spec });
+    const info = { ...job, cluster: job.cluster ?? cluster };
+    this._watched.add(jobKey(info));
+    this._update(
+      [info, ...this._infos.filter(j => jobKey(j) !== jobKey(info))],
+      this._problems
+    );
+    return info;
+  }
+
+  async submit(request: IJobService.ISubmitRequest): Promise<IJobService.IJob> {
+    const r = request.resources;
+    const spec: JobSpec = {
+      kind: request.kind,
+      path: request.path,
+      cluster: request.clusterId,
+      partition: r.queue,
+      nodes: r.nodes,
+      cpus: r.cores,
+      memory: r.memory_mb === undefined ? undefined : `${r.memory_mb}M`,
+      walltime:
+        r.walltime_s === undefined
+          ? undefined
+          : String(Math.ceil(r.walltime_s / 60)),
+      gpus: r.gpus
+    };
+    if (request.parameters) {
+      if (request.kind === 'notebook') {
+        spec.parameters = request.parameters;
+      } else {
+        spec.arguments = Object.values(request.parameters).map(String);
+      }
+    }
+    return serviceJob(await this.submitSpec(request.clusterId, spec));
+  }
+
+  async cancel(clusterId: string, jobId: string): Promise<void> {
+    await this.act('cancel', clusterId, jobId);
+  }
+
+  /** Cancel, hold or release a job. */
+  async act(
+    action: 'cancel' | 'hold' | 'release',
+    clusterId: string,
+    jobId: string
+  ): Promise<void> {
+    await requestAPI<unknown>(
+      `jobs/${encodeURIComponent(clusterId)}/${encodeURIComponent(jobId)}/${action}`,
+      { method: 'POST' },
+      this._serverSettings
+    );
+  }
+
+  /** One job's state as its scheduler gives it now. */
+  status(
+    clusterId: string,
+    jobId: string,
+    signal?: AbortSignal
+  ): Promise<JobInfo> {
+    return requestAPI<JobInfo>(
+      `jobs/${encodeURIComponent(clusterId)}/${encodeURIComponent(jobId)}`,
+      { signal },
+      this._serverSettings
+    );
+  }
+
+  /** A job's log from a byte offset. */
+  logs(
+    clusterId: string,
+    jobId: string,
+    stream: 'stdout' | 'stderr',
+    offset: number,
+    signal?: AbortSignal
+  ): Promise<LogChunk> {
+    const query = new URLSearchParams({ stream, offset: String(offset) });
+    return requestAPI<LogChunk>(
+      `jobs/${encodeURIComponent(clusterId)}/${encodeURIComponent(jobId)}/logs?${query}`,
+      { signal },
+      this._serverSettings
+    );
+  }
+
+  private _update(jobs: JobInfo[], problems: ClusterProblem[]): void {
+    for (const job of newlyEnded(this._infos, jobs, this._watched)) {
+      this._watched.delete(jobKey(job));
+      this._jobEnded.emit(job);
+    }
+    this._infos = jobs;
+    this._problems = problems;
+    this._changed.emit();
+  }
+
+  /**
+   * POST to the API. Not through `requestAPI`: a refused job's answer carries
+   * `problems`, which `ApiError` does not keep, and a submission must not be sent twice
+   * to read them.
+   */
+  private async _post<T>(
+    endpoint: string,
+    body: unknown,
+    signal?: AbortSignal
+  ): Promise<T> {
+    const url = URLExt.join(
+      this._serverSettings.baseUrl,
+      API_NAMESPACE,
+      endpoint
+    );
+    let response: Response;
+    let text: string;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        { method: 'POST', body: JSON.stringify(body), signal },
+        this._serverSettings
+      );
+      text = await response.text();
+    } catch (reason) {
+      if (isAbortError(reason) || signal?.aborted) {
+        throw reason;
+      }
+      throw new NetworkError(url, reason);
+    }
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      answer = undefined;
+    }
+    if (response.ok && answer !== undefined) {
+      return answer as T;
+    }
+    const error = answer as Partial<ErrorBody & { problems: FieldProblem[] }>;
+    const options = {
+      status: response.status,
+      error:
+        typeof error?.error === 'string'
+          ? error.error
+          : `http-${response.status}`,
+      detail:
+        typeof error?.detail === 'string'
+          ? error.detail
+          : `The server answered ${response.status} ${response.statusText}`.trim(),
+      url
+    };
+    if (response.status === 400) {
+      return Promise.reject(
+        new JobRefusedError({
+          ...options,
+          problems: Array.isArray(error?.problems) ? error.problems : []
+        })
+      );
+    }
+    throw new ApiError(options);
+  }
+
+  private _serverSettings: ServerConnection.ISettings;
+  private _infos: JobInfo[] = [];
+  private _problems: ClusterProblem[] = [];
+  private _error: Error | null = null;
+  private _mine = true;
+  private _controller: AbortController | null = null;
+  private _watched = new Set<string>();
+  private _changed = new Signal<this, void>(this);
+  private _jobEnded = new Signal<this, JobInfo>(this);
+}
+
+export namespace JobService {
+  export interface IOptions {
+    serverSettings?: ServerConnection.ISettings;
+  }
+}

@@ -1,0 +1,397 @@
+import {
+  type FieldProblem,
+  isAbortError,
+  type JobCluster,
+  type JobInfo,
+  type JobPreviewResponse
+} from '@espri-vre/core';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { jobsIcon } from './icons';
+import { JobRefusedError, type JobService } from './service';
+import {
+  applyPreset,
+  emptyForm,
+  formToSpec,
+  type IJobForm,
+  type IJobPreset,
+  jobKind,
+  presetsFor,
+  problemsByField
+} from './spec-form';
+
+/** Milliseconds between the last keystroke and the preview request. */
+const PREVIEW_DELAY = 400;
+
+let formCount = 0;
+
+/**
+ * The submission form in the main area: one per file being submitted.
+ */
+export class SubmitJobWidget extends ReactWidget {
+  constructor(options: SubmitJobWidget.IOptions) {
+    super();
+    this._options = options;
+    formCount += 1;
+    this.id = `espri-vre-submit-job-${formCount}`;
+    this.addClass('jp-EspriVre-submitJobWidget');
+    this.title.icon = jobsIcon;
+    this.title.label = options.trans.__('Submit %1', basename(options.path));
+    this.title.closable = true;
+  }
+
+  protected render(): React.ReactElement {
+    return <SubmitJobForm {...this._options} />;
+  }
+
+  private _options: SubmitJobWidget.IOptions;
+}
+
+export namespace SubmitJobWidget {
+  export interface IOptions {
+    service: JobService;
+    trans: TranslationBundle;
+    /** The file to run, relative to the server root. */
+    path: string;
+    /** Presets from the settings; a teacher's safe choices. */
+    presets: readonly IJobPreset[];
+    /** Called with the job once the server has accepted it. */
+    onSubmitted: (job: JobInfo) => void;
+  }
+}
+
+function basename(path: string): string {
+  return path.split('/').pop() || path;
+}
+
+/** The form's fields, in the order shown, with the problems' field names. */
+const FIELDS = [
+  'cluster',
+  'path',
+  'name',
+  'partition',
+  'nodes',
+  'cpus',
+  'memory',
+  'walltime',
+  'gpus',
+  'parameters'
+] as const;
+
+/**
+ * The submission form: cluster, preset, resources, parameters, the batch script it
+ * would submit, and the server's objections next to their fields.
+ */
+export function SubmitJobForm(
+  props: SubmitJobWidget.IOptions
+): React.ReactElement {
+  const { service, trans, path, presets, onSubmitted } = props;
+  const [clusters, setClusters] = React.useState<JobCluster[] | null>(null);
+  const [form, setForm] = React.useState<IJobForm>(() => emptyForm(path, ''));
+  const [problems, setProblems] = React.useState<FieldProblem[]>([]);
+  const [preview, setPreview] = React.useState<JobPreviewResponse | null>(null);
+  const [error, setError] = React.useState('');
+  const [busy, setBusy] = React.useState(false);
+  const [preset, setPreset] = React.useState('');
+  const idPrefix = React.useId();
+
+  React.useEffect(() => {
+    const controller = new AbortController();
+    service
+      .clusters(controller.signal)
+      .then(answer => {
+        setClusters(answer);
+        setForm(f =>
+          f.cluster || !answer.length ? f : { ...f, cluster: answer[0].id }
+        );
+      })
+      .catch(reason => {
+        if (!isAbortError(reason)) {
+          setClusters([]);
+          setError(
+            trans.__('The clusters could not be listed: %1', message(reason))
+          );
+        }
+      });
+    return () => controller.abort();
+  }, [service, trans]);
+
+  React.useEffect(() => {
+    if (!form.cluster) {
+      return;
+    }
+    const { spec, problems: local } = formToSpec(form, trans);
+    if (!spec) {
+      setProblems(local);
+      setPreview(null);
+      return;
+    }
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => {
+      service
+        .preview(form.cluster, spec, controller.signal)
+        .then(answer => {
+          setPreview(answer);
+          setProblems([]);
+        })
+        .catch(reason => {
+          if (isAbortError(reason)) {
+            return;
+          }
+          setPreview(null);
+          setProblems(
+            reason instanceof JobRefusedError && reason.problems.length
+              ? reason.problems
+              : [{ field: 'job', message: message(reason) }]
+          );
+        });
+    }, PREVIEW_DELAY);
+    return () => {
+      window.clearTimeout(timer);
+      controller.abort();
+    };
+  }, [service, trans, form]);
+
+  const submit = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    const { spec, problems: local } = formToSpec(form, trans);
+    if (!spec) {
+      setProblems(local);
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const job = await service.submitSpec(form.cluster, spec);
+      onSubmitted(job);
+    } catch (reason) {
+      if (reason instanceof JobRefusedError && reason.problems.length) {
+        setProblems(reason.problems);
+      } else {
+        setError(trans.__('The job was not submitted: %1', message(reason)));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const byField = problemsByField(problems);
+  const general = problems.filter(
+    p => !(FIELDS as readonly string[]).includes(p.field)
+  );
+  const cluster = clusters?.find(c => c.id === form.cluster);
+  const offered = presetsFor(presets, form.cluster);
+  const set =
+    (field: keyof IJobForm) =>
+    (
+      event: React.ChangeEvent<
+        HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
+      >
+    ): void =>
+      setForm({ ...form, [field]: event.target.value });
+
+  const field = (
+    name: (typeof FIELDS)[number],
+    label: string,
+    control: React.ReactElement,
+    hint?: string
+  ): React.ReactElement => {
+    const messages = byField.get(name) ?? [];
+    return (
+      <div
+        className="jp-EspriVre-formField"
+        data-field={name}
+        data-invalid={messages.length > 0}
+      >
+        <label htmlFor={`${idPrefix}-${name}`}>{label}</label>
+        {control}
+        {hint && <span className="jp-EspriVre-fieldHint">{hint}</span>}
+        {messages.map(m => (
+          <p
+            key={m}
+            id={`${idPrefix}-${name}-problem`}
+            className="jp-EspriVre-fieldProblem"
+            data-field={name}
+          >
+            {m}
+          </p>
+        ))}
+      </div>
+    );
+  };
+  const inputProps = (name: (typeof FIELDS)[number]) => ({
+    id: `${idPrefix}-${name}`,
+    name,
+    value: form[name],
+    onChange: set(name),
+    'aria-invalid': byField.has(name),
+    'aria-describedby': byField.has(name)
+      ? `${idPrefix}-${name}-problem`
+      : undefined
+  });
+  const partitions = cluster?.partitions ?? [];
+
+  return (
+    <form
+      className="jp-EspriVre-submitForm"
+      onSubmit={event => void submit(event)}
+      noValidate
+    >
+      <h2 className="jp-EspriVre-heading">{trans.__('Submit a job')}</h2>
+      {clusters === null && (
+        <p role="status">{trans.__('Reading the clusters…')}</p>
+      )}
+      {field(
+        'cluster',
+        trans.__('Cluster'),
+        <select {...inputProps('cluster')}>
+          {clusters?.map(c => (
+            <option key={c.id} value={c.id}>
+              {c.title || c.id}
+            </option>
+          ))}
+        </select>,
+        cluster?.problem ?? undefined
+      )}
+      {offered.length > 0 && (
+        <div className="jp-EspriVre-formField" data-field="preset">
+          <label htmlFor={`${idPrefix}-preset`}>{trans.__('Preset')}</label>
+          <select
+            id={`${idPrefix}-preset`}
+            value={preset}
+            onChange={event => {
+              setPreset(event.target.value);
+              const chosen = offered.find(p => p.name === event.target.value);
+              if (chosen) {
+                setForm(applyPreset(form, chosen));
+              }
+            }}
+          >
+            <option value="">{trans.__('None')}</option>
+            {offered.map(p => (
+              <option key={p.name} value={p.name}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {field(
+        'path',
+        trans.__('File'),
+        <input type="text" {...inputProps('path')} />
+      )}
+      {field(
+        'name',
+        trans.__('Job name'),
+        <input
+          type="text"
+          placeholder={trans.__('The file’s name')}
+          {...inputProps('name')}
+        />
+      )}
+      {field(
+        'partition',
+        trans.__('Partition or queue'),
+        <select {...inputProps('partition')}>
+          <option value="">{trans.__('The cluster’s default')}</option>
+          {partitions.map(p => (
+            <option key={p.name} value={p.name} disabled={!p.available}>
+              {p.gpus ? trans.__('%1 (%2 GPUs)', p.name, p.gpus) : p.name}
+            </option>
+          ))}
+          {form.partition &&
+            !partitions.some(p => p.name === form.partition) && (
+              <option value={form.partition}>{form.partition}</option>
+            )}
+        </select>
+      )}
+      <div className="jp-EspriVre-formRow">
+        {field(
+          'nodes',
+          trans.__('Nodes'),
+          <input type="text" inputMode="numeric" {...inputProps('nodes')} />
+        )}
+        {field(
+          'cpus',
+          trans.__('Cores per task'),
+          <input type="text" inputMode="numeric" {...inputProps('cpus')} />
+        )}
+        {field(
+          'gpus',
+          trans.__('GPUs'),
+          <input type="text" inputMode="numeric" {...inputProps('gpus')} />
+        )}
+      </div>
+      <div className="jp-EspriVre-formRow">
+        {field(
+          'memory',
+          trans.__('Memory per node'),
+          <input type="text" placeholder="4G" {...inputProps('memory')} />
+        )}
+        {field(
+          'walltime',
+          trans.__('Walltime'),
+          <input
+            type="text"
+            placeholder="01:00:00"
+            {...inputProps('walltime')}
+          />
+        )}
+      </div>
+      {jobKind(form.path) === 'notebook' &&
+        field(
+          'parameters',
+          trans.__('Notebook parameters'),
+          <textarea
+            rows={4}
+            placeholder="alpha=0.5"
+            {...inputProps('parameters')}
+          />,
+          trans.__(
+            'One name=value per line; values are read as JSON when they are.'
+          )
+        )}
+      {general.length > 0 && (
+        <div role="alert" className="jp-EspriVre-error">
+          {general.map(p => (
+            <p
+              key={`${p.field}:${p.message}`}
+              className="jp-EspriVre-errorDetail"
+            >
+              {p.message}
+            </p>
+          ))}
+        </div>
+      )}
+      {error && (
+        <div role="alert" className="jp-EspriVre-error">
+          <p className="jp-EspriVre-errorDetail">{error}</p>
+        </div>
+      )}
+      <div className="jp-EspriVre-formField" data-field="preview">
+        <span className="jp-EspriVre-previewLabel">
+          {trans.__('Batch script')}
+          {preview?.argv.length ? ` — ${preview.argv.join(' ')}` : ''}
+        </span>
+        <pre className="jp-EspriVre-scriptPreview" tabIndex={0}>
+          {preview?.script ?? ''}
+        </pre>
+      </div>
+      <div className="jp-EspriVre-formButtons">
+        <button
+          type="submit"
+          className="jp-EspriVre-submitButton jp-mod-styled jp-mod-accept"
+          disabled={busy || !form.cluster}
+        >
+          {busy ? trans.__('Submitting…') : trans.__('Submit')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function message(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

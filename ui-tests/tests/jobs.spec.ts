@@ -1,0 +1,140 @@
+import { expect, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * The Jobs panel and the submission form against a real JupyterLab server configured
+ * by the demo builder (ESPRI_VRE_DEMO_DIR), whose `local` cluster runs jobs as
+ * processes of the server, in Debian's Chromium. The scripts are written in Galata's
+ * temporary directory (`tmpPath`), where the file browser opens.
+ */
+
+// Screenshots for the docs are taken here, never by hand (see docs/development.md).
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '.test-runtime',
+  'screenshots'
+);
+
+test.describe('Jobs', () => {
+  test('a shell script submitted from the form on the local cluster completes and its log is read', async ({
+    page,
+    tmpPath
+  }) => {
+    const stamp = Date.now();
+    const name = `galata-${stamp}`;
+    const greeting = `hello from galata ${stamp}`;
+    const script = `${tmpPath}/${name}.sh`;
+    expect(
+      await page.contents.uploadContent(
+        `#!/bin/bash\necho "${greeting}"\n`,
+        'text',
+        script
+      )
+    ).toBe(true);
+
+    await page.keyboard.press('Control+Shift+C');
+    const palette = page.locator('#command-palette');
+    await expect(palette).toBeVisible();
+    await palette.locator('input').fill('Jobs Panel');
+    await palette
+      .locator('.lm-CommandPalette-item', { hasText: 'Open Jobs Panel' })
+      .first()
+      .click();
+    const panel = page.locator('#espri-vre-jobs-panel');
+    await expect(panel).toBeVisible();
+
+    await page.evaluate(async file => {
+      await window.jupyterapp.commands.execute('espri-vre:submit-job', {
+        path: file
+      });
+    }, script);
+    const form = page.locator('form.jp-EspriVre-submitForm');
+    await expect(form).toBeVisible();
+    await form.getByLabel('Cluster').selectOption('local');
+    await expect(form.getByLabel('File')).toHaveValue(script);
+    await form.getByLabel('Job name').fill(name);
+    await expect(form.locator('pre.jp-EspriVre-scriptPreview')).toContainText(
+      `${name}.sh`
+    );
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await expect(form).toBeHidden();
+
+    const row = panel.locator('tr.jp-EspriVre-jobRow[data-cluster="local"]', {
+      has: page.locator('.jp-EspriVre-jobName', { hasText: name })
+    });
+    await expect(row).toHaveAttribute('data-state', 'COMPLETED', {
+      timeout: 60000
+    });
+    await expect(row.locator('.jp-EspriVre-stateBadge')).toHaveText(
+      'Completed'
+    );
+    await expect(
+      page.locator('.jp-Notification-Toast-success', {
+        hasText: `Job ${name} (local) completed.`
+      })
+    ).toBeVisible();
+
+    await row.click();
+    const details = panel.locator('section.jp-EspriVre-jobDetails');
+    await expect(details.locator('dt', { hasText: 'Exit code' })).toBeVisible();
+    await expect(
+      details.locator('pre.jp-EspriVre-jobLog[data-stream="stdout"]')
+    ).toHaveText(`${greeting}\n`);
+
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    await panel.screenshot({ path: path.join(SCREENSHOTS, 'jobs-panel.png') });
+  });
+
+  test('the file browser offers Submit as Job on a script and the server’s objection shows next to its field', async ({
+    page,
+    tmpPath
+  }) => {
+    const file = 'objection.sh';
+    await page.contents.uploadContent(
+      '#!/bin/bash\ntrue\n',
+      'text',
+      `${tmpPath}/${file}`
+    );
+    await page.filebrowser.refresh();
+
+    await page
+      .locator('.jp-DirListing-item', { hasText: file })
+      .click({ button: 'right' });
+    await page
+      .locator('.lm-Menu-item', { hasText: 'Submit as Job' })
+      .first()
+      .click();
+
+    const form = page.locator('form.jp-EspriVre-submitForm');
+    await expect(form).toBeVisible();
+    await expect(form.getByLabel('File')).toHaveValue(`${tmpPath}/${file}`);
+    await form.getByLabel('Cluster').selectOption('local');
+    await form.getByLabel('GPUs').fill('1');
+
+    await expect(
+      form.locator('.jp-EspriVre-fieldProblem[data-field="gpus"]')
+    ).toContainText('GPU');
+    await expect(form.getByLabel('GPUs')).toHaveAttribute(
+      'aria-invalid',
+      'true'
+    );
+  });
+
+  test('a notebook has a Submit as Job toolbar button', async ({ page }) => {
+    await page.notebook.createNew('toolbar.ipynb');
+
+    const button = page.locator(
+      '.jp-NotebookPanel-toolbar [data-jp-item-name="espri-vre-submit-job"] button'
+    );
+    await expect(button).toBeVisible();
+    await button.click();
+
+    const form = page.locator('form.jp-EspriVre-submitForm');
+    await expect(form).toBeVisible();
+    await expect(form.getByLabel('File')).toHaveValue(/toolbar\.ipynb$/);
+    await expect(form.getByLabel('Notebook parameters')).toBeVisible();
+  });
+});
