@@ -29,3 +29,16 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
         for d in sorted(LABEXTENSIONS.iterdir())
         if (d / "package.json").is_file()
     ]
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """`%load_ext espri_vre`: records the kernel's provenance (espri_vre.kernel)."""
+    from .kernel import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    from .kernel import unload_ipython_extension as unload
+
+    unload(ip)

@@ -1,0 +1,178 @@
+"""Dataset identifiers from a file's global attributes: what a reviewer needs to find the very
+data an analysis read, and to learn whether it was since retracted or superseded.
+
+CMIP6 files carry a `tracking_id` (a Handle PID of the file, 'hdl:21.14100/<uuid>') and a
+`further_info_url`; the ESGF dataset id is built from the DRS attributes, and its version
+('v20190311') comes from the DRS directory the file sits in, as no attribute holds it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+FACETS = (
+    "mip_era",
+    "project_id",
+    "activity_id",
+    "institution_id",
+    "source_id",
+    "experiment_id",
+    "sub_experiment_id",
+    "variant_label",
+    "table_id",
+    "frequency",
+    "variable_id",
+    "grid_label",
+    "domain_id",
+    "driving_source_id",
+)
+"""Attributes kept as facets: the DRS of CMIP6 and CORDEX-CMIP6."""
+
+_VERSION = re.compile(r"^v\d{8}$")
+_DOI = re.compile(r"(10\.\d{4,9}/\S+)")
+
+
+@dataclass(frozen=True)
+class DatasetIdentifiers:
+    tracking_id: str | None = None
+    dataset_id: str | None = None
+    instance_id: str | None = None
+    version: str | None = None
+    pid: str | None = None
+    further_info_url: str | None = None
+    doi: str | None = None
+    citation: str | None = None
+    facets: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        found = (self.tracking_id, self.dataset_id, self.pid, self.doi, self.further_info_url)
+        return any(found)
+
+
+def _text(value: Any) -> str | None:
+    """An attribute as text: bytes decoded, numpy scalars and one-element arrays unwrapped."""
+    if value is None:
+        return None
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = str(value).strip()
+    return text or None
+
+
+def _version_from_path(path: str | None) -> str | None:
+    """The last 'vYYYYMMDD' directory of a DRS path."""
+    if not path:
+        return None
+    for part in reversed(PurePath(path).parts[:-1]):
+        if _VERSION.match(part):
+            return part
+    return None
+
+
+def _activity(attrs: Mapping[str, str], path: str | None) -> str | None:
+    """A multi-activity experiment ('ScenarioMIP AerChemMIP') is filed under one of them."""
+    activities = (attrs.get("activity_id") or "").split()
+    if not activities:
+        return None
+    if path:
+        parts = set(PurePath(path).parts)
+        for activity in activities:
+            if activity in parts:
+                return activity
+    return activities[0]
+
+
+def _cmip6_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
+    if attrs.get("mip_era") != "CMIP6":
+        return None
+    variant = attrs.get("variant_label")
+    sub_experiment = attrs.get("sub_experiment_id")
+    member = f"{sub_experiment}-{variant}" if sub_experiment not in (None, "none") else variant
+    parts = [
+        "CMIP6",
+        _activity(attrs, path),
+        attrs.get("institution_id"),
+        attrs.get("source_id"),
+        attrs.get("experiment_id"),
+        member,
+        attrs.get("table_id"),
+        attrs.get("variable_id"),
+        attrs.get("grid_label"),
+    ]
+    if any(p is None for p in parts):
+        return None
+    return ".".join(p for p in parts if p is not None)
+
+
+def _bare_doi(value: str | None) -> str | None:
+    if value is None:
+        return None
+    found = _DOI.search(value)
+    return found.group(1) if found else None
+
+
+def identifiers_from_attributes(
+    attributes: Mapping[str, Any], path: str | os.PathLike[str] | None = None
+) -> DatasetIdentifiers:
+    """The identifiers in a dataset's global attributes; `path` (a DRS path) gives the version."""
+    attrs = {str(k): t for k, v in attributes.items() if (t := _text(v)) is not None}
+    where = os.fspath(path) if path is not None else None
+    tracking_id = attrs.get("tracking_id")
+    dataset_id = attrs.get("dataset_id") or _cmip6_dataset_id(attrs, where)
+    version = attrs.get("version") if _VERSION.match(attrs.get("version", "")) else None
+    version = version or _version_from_path(where)
+    instance_id = attrs.get("instance_id")
+    if instance_id is None and dataset_id and version:
+        instance_id = f"{dataset_id}.{version}"
+    pid = attrs.get("pid")
+    if pid is None and tracking_id and tracking_id.startswith("hdl:"):
+        pid = tracking_id
+    doi = next(
+        (_bare_doi(attrs[k]) for k in ("doi", "DOI", "dataset_doi", "citation_doi") if k in attrs),
+        None,
+    )
+    return DatasetIdentifiers(
+        tracking_id=tracking_id,
+        dataset_id=dataset_id,
+        instance_id=instance_id,
+        version=version,
+        pid=pid,
+        further_info_url=attrs.get("further_info_url"),
+        doi=doi,
+        citation=attrs.get("citation"),
+        facets={k: attrs[k] for k in FACETS if k in attrs},
+    )
+
+
+def global_attributes(obj: Any) -> dict[str, Any]:
+    """Global attributes of an xarray Dataset/DataArray (`.attrs`), a netCDF4 Dataset
+    (`.ncattrs()`) or an h5py File (`.attrs`)."""
+    if hasattr(obj, "ncattrs"):
+        return {name: obj.getncattr(name) for name in obj.ncattrs()}
+    attrs = getattr(obj, "attrs", None)
+    if attrs is None:
+        return {}
+    return dict(attrs.items())
+
+
+def identifiers_from_dataset(
+    obj: Any, path: str | os.PathLike[str] | None = None
+) -> DatasetIdentifiers:
+    """The identifiers of an opened dataset (xarray, netCDF4 or h5py)."""
+    return identifiers_from_attributes(global_attributes(obj), path)
+
+
+def identifiers_from_file(path: str | os.PathLike[str]) -> DatasetIdentifiers:
+    """Reads only the header of a NetCDF (3 or 4) file; OSError when it is not one."""
+    import netCDF4
+
+    with netCDF4.Dataset(os.fspath(path), "r") as ds:
+        return identifiers_from_dataset(ds, path)
