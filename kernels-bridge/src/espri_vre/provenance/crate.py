@@ -1,0 +1,555 @@
+"""A recorded run (a notebook and one `.provenance/<run>.jsonl` log) as a Workflow Run RO-Crate
+following the Provenance Run Crate 0.5 profile, built with the `rocrate` library.
+
+The mapping (the shape of the profile's example 3):
+- the notebook is the workflow (File, SoftwareSourceCode, ComputationalWorkflow, HowTo);
+- each notebook cell is a HowToStep whose workExample is a SoftwareApplication (one per cell
+  and source text: an edited cell is another tool);
+- each execution of a cell is a CreateAction (instrument the cell's tool; object the files it
+  read; result the files it wrote; start, end, actionStatus) orchestrated by a ControlAction;
+  the kernel is the engine: an OrganizeAction whose result is the run's CreateAction;
+- files are File entities with sha256, size and the dataset identifiers: a DOI is the
+  entity's `@id` (https://doi.org/...), a CMIP6 tracking_id and ESGF instance_id are
+  PropertyValue identifiers. Small files (the `copy_limit`) whose content is still the
+  recorded one are copied into `data/`; others are referenced by a file:// URI;
+- the environment: Python and every package of the session's lock are SoftwareApplications,
+  the engine's softwareRequirements;
+- the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .store import read_log, verify
+
+PROFILES = {
+    "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
+    "https://w3id.org/ro/wfrun/workflow/0.5": "Workflow Run Crate",
+    "https://w3id.org/ro/wfrun/provenance/0.5": "Provenance Run Crate",
+    "https://w3id.org/workflowhub/workflow-ro-crate/1.0": "Workflow RO-Crate",
+}
+RO_CRATE_1_1 = "https://w3id.org/ro/crate/1.1"
+WORKFLOW_RO_CRATE = "https://w3id.org/workflowhub/workflow-ro-crate/1.0"
+DEFAULT_COPY_LIMIT = 64 * 2**20
+LOG_DIR = "provenance"
+UNSPECIFIED_LICENSE = "unspecified: no licence was given when this crate was exported"
+NOTEBOOK_TYPES = ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"]
+
+
+@dataclass
+class Execution:
+    """One cell execution as the log tells it."""
+
+    order: int
+    cell_id: str | None
+    source_sha256: str
+    start: str
+    end: str | None = None
+    status: str | None = None
+    execution_count: int | None = None
+    error: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RecordedRun:
+    log: Path
+    run_id: str
+    session: dict[str, Any]
+    sources: dict[str, str]
+    executions: list[Execution]
+    datasets: list[dict[str, Any]]
+    problems: list[str]
+    """What `verify` found wrong with the log (a broken chain): reported, not fatal."""
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """Files read before this run wrote them: what must be there to replay it, once per
+        (path or URL, hash)."""
+        written: set[str] = set()
+        seen: set[tuple[str, str | None]] = set()
+        found = []
+        for execution in self.executions:
+            for event in execution.files:
+                where = file_location(event)
+                if event["op"] == "read" and where not in written:
+                    key = (where, content_hash(event))
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(event)
+                elif event["op"] in ("write", "update"):
+                    written.add(where)
+        return found
+
+    def identifiers_for(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The identifiers seen for this file version: from its attributes and from the
+        catalogue (a DOI, a citation), merged; the first value seen wins."""
+        where, digest = file_location(event), content_hash(event)
+        merged: dict[str, Any] = {}
+        for dataset in self.datasets:
+            if (dataset.get("path") or dataset.get("url")) == where and (
+                dataset.get("sha256") in (None, digest)
+            ):
+                for key, value in dataset.items():
+                    if value not in (None, "", {}) and key not in merged:
+                        merged[key] = value
+        return merged or None
+
+
+def file_location(event: dict[str, Any]) -> str:
+    return str(event.get("path") or event.get("url"))
+
+
+def content_hash(event: dict[str, Any]) -> str | None:
+    for form in ("manifest", "tree"):
+        if event.get(form):
+            return str(event[form]["sha256"])
+    return event.get("sha256")
+
+
+def load_run(log: str | os.PathLike[str]) -> RecordedRun:
+    """Reads a log into executions (in recorded order) with the files each one touched."""
+    path = Path(log)
+    problems = verify(path).problems
+    sources: dict[str, str] = {}
+    executions: dict[int, Execution] = {}
+    datasets: list[dict[str, Any]] = []
+    session: dict[str, Any] = {}
+    for event in read_log(path).events():
+        kind = event.get("kind")
+        if kind == "session" and not session:
+            session = event
+        elif kind == "source":
+            sources[event["sha256"]] = event["text"]
+        elif kind == "cell_start":
+            executions[event["order"]] = Execution(
+                event["order"], event.get("cell_id"), event["source_sha256"], event["start"]
+            )
+        elif kind == "cell_end":
+            execution = executions.setdefault(
+                event["order"],
+                Execution(
+                    event["order"], event.get("cell_id"), event["source_sha256"], event["start"]
+                ),
+            )
+            execution.end = event.get("end")
+            execution.status = event.get("status")
+            execution.execution_count = event.get("execution_count")
+            execution.error = event.get("error")
+        elif kind == "file" and event.get("cell") in executions:
+            executions[event["cell"]].files.append(event)
+        elif kind == "dataset":
+            datasets.append(event)
+    return RecordedRun(
+        log=path,
+        run_id=path.name.removesuffix(".jsonl"),
+        session=session,
+        sources=sources,
+        executions=[executions[k] for k in sorted(executions)],
+        datasets=datasets,
+        problems=problems,
+    )
+
+
+def latest_log(notebook: str | os.PathLike[str]) -> Path:
+    """The newest run's log next to a notebook (run ids sort by start time)."""
+    nb = Path(notebook)
+    folder = nb.with_name(f"{nb.stem}.provenance")
+    logs = sorted(folder.glob("*.jsonl"))
+    if not logs:
+        raise FileNotFoundError(f"no provenance log for {nb} in {folder}")
+    return logs[-1]
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def notebook_cells(notebook: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(notebook.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {c["id"]: c for c in data.get("cells", []) if isinstance(c, dict) and c.get("id")}
+
+
+def _ids(values: list[str]) -> list[dict[str, str]]:
+    return [{"@id": v} for v in values]
+
+
+def _refs(values: list[str]) -> dict[str, str] | list[dict[str, str]]:
+    """One reference as a value, several as a list (RO-Crate 1.1 prefers no singleton lists)."""
+    refs = _ids(values)
+    return refs[0] if len(refs) == 1 else refs
+
+
+def _media_type(name: str) -> str | None:
+    if name.endswith((".nc", ".nc4")):
+        return "application/x-netcdf"
+    return mimetypes.guess_type(name)[0]
+
+
+class _CrateBuilder:
+    def __init__(
+        self, run: RecordedRun, notebook: Path, out: Path, copy_limit: int, license: str
+    ) -> None:
+        from rocrate.rocrate import ROCrate
+
+        self.run = run
+        self.notebook = notebook
+        self.out = out
+        self.copy_limit = copy_limit
+        self.license = license
+        self.crate = ROCrate(version="1.1")
+        self.file_ids: dict[tuple[str, str | None], str] = {}
+        self.used_ids: set[str] = set()
+
+    def add(self, entity_id: str, properties: dict[str, Any]) -> str:
+        from rocrate.model.contextentity import ContextEntity
+
+        self.crate.add(ContextEntity(self.crate, entity_id, properties=properties))
+        return entity_id
+
+    def add_data(self, source: Path, dest: str, properties: dict[str, Any]) -> str:
+        self.crate.add_file(source, dest_path=dest, properties=properties)
+        self.used_ids.add(dest)
+        return dest
+
+    def add_remote(self, entity_id: str, properties: dict[str, Any]) -> str:
+        """A data entity outside the crate, named by an absolute URI (listed in hasPart)."""
+        self.crate.add_file(entity_id, fetch_remote=False, properties=properties)
+        return entity_id
+
+    def file_entity(self, event: dict[str, Any]) -> str:
+        where, digest = file_location(event), content_hash(event)
+        key = (where, digest)
+        if key in self.file_ids:
+            return self.file_ids[key]
+        ids = self.run.identifiers_for(event) or {}
+        props: dict[str, Any] = {"name": Path(where).name or where}
+        if media := _media_type(where):
+            props["encodingFormat"] = media
+        if event.get("sha256"):
+            props["sha256"] = event["sha256"]
+        elif digest:
+            props["description"] = (
+                f"content hash {digest} ({'chunk manifest' if event.get('manifest') else 'tree'})"
+            )
+        if event.get("size") is not None:
+            props["contentSize"] = str(event["size"])
+        if event.get("mtime"):
+            props["dateModified"] = event["mtime"]
+        identifiers = [
+            self.add(
+                f"#identifier/{name}/{value}",
+                {"@type": "PropertyValue", "propertyID": name, "name": name, "value": value},
+            )
+            for name in ("tracking_id", "instance_id", "dataset_id", "pid")
+            if (value := ids.get(name))
+        ]
+        if identifiers:
+            props["identifier"] = _ids(identifiers)
+        if ids.get("further_info_url"):
+            props["url"] = ids["further_info_url"]
+        if ids.get("citation"):
+            props["citation"] = ids["citation"]
+        if ids.get("version"):
+            props["version"] = ids["version"]
+        local = Path(event["path"]) if event.get("path") else None
+        if ids.get("doi"):
+            entity_id = f"https://doi.org/{ids['doi']}"
+            if local is not None:
+                props["contentUrl"] = local.resolve().as_uri()
+            entity_id = self.add_remote(self._unique(entity_id, digest), props)
+        elif (
+            local is not None
+            and local.is_file()
+            and local.stat().st_size <= self.copy_limit
+            and event.get("sha256")
+            and _sha256_of(local) == event["sha256"]
+        ):
+            dest = f"data/{event['sha256'][:8]}-{local.name}"
+            entity_id = dest if dest in self.used_ids else self.add_data(local, dest, props)
+        else:
+            base = local.resolve().as_uri() if local is not None else where
+            entity_id = self.add_remote(self._unique(base, digest), props)
+        self.file_ids[key] = entity_id
+        return entity_id
+
+    def _unique(self, entity_id: str, digest: str | None) -> str:
+        """A second version of one file gets its hash as a fragment."""
+        if entity_id in self.used_ids:
+            entity_id = f"{entity_id}#sha256={digest}"
+        self.used_ids.add(entity_id)
+        return entity_id
+
+    def environment(self) -> tuple[str, str]:
+        """The Python language, and the engine (ipykernel) with the packages it ran with."""
+        session = self.run.session
+        python = session.get("python") or {}
+        py_version = python.get("version") or ""
+        language = self.add(
+            "#python",
+            {
+                "@type": "ComputerLanguage",
+                "name": "Python",
+                "alternateName": python.get("implementation") or "CPython",
+                "version": py_version,
+                "url": {"@id": "https://www.python.org/"},
+            },
+        )
+        packages = [
+            self.add(
+                f"#package/{p['name']}",
+                {
+                    "@type": "SoftwareApplication",
+                    "name": p["name"],
+                    "softwareVersion": p["version"],
+                    "url": f"https://pypi.org/project/{p['name']}/{p['version']}/",
+                },
+            )
+            for p in session.get("packages") or []
+        ]
+        interpreter = self.add(
+            "#environment/python",
+            {
+                "@type": "SoftwareApplication",
+                "name": f"Python {py_version}",
+                "softwareVersion": py_version,
+                "operatingSystem": (session.get("platform") or {}).get("platform"),
+            },
+        )
+        kernel = session.get("kernel") or {}
+        engine = self.add(
+            "#engine",
+            {
+                "@type": "SoftwareApplication",
+                "name": f"ipykernel {kernel.get('ipykernel') or ''} with espri-vre "
+                f"{session.get('espri_vre') or ''} provenance capture".strip(),
+                "softwareVersion": kernel.get("ipykernel"),
+                "softwareRequirements": _ids([interpreter, *packages]),
+            },
+        )
+        return language, engine
+
+    def build(self) -> Path:
+        run, crate = self.run, self.crate
+        language, engine = self.environment()
+        cells = notebook_cells(self.notebook)
+        positions = {cell_id: i for i, cell_id in enumerate(cells)}
+        workflow_id = self.notebook.name
+
+        tools: dict[tuple[str | None, str], str] = {}
+        steps: dict[str | None, str] = {}
+        for execution in run.executions:
+            key = (execution.cell_id, execution.source_sha256)
+            if key not in tools:
+                label = execution.cell_id or f"order-{execution.order}"
+                tools[key] = self.add(
+                    f"#cell/{label}/{execution.source_sha256[:12]}",
+                    {
+                        "@type": "SoftwareApplication",
+                        "name": f"cell {label}",
+                        "identifier": f"sha256:{execution.source_sha256}",
+                        "description": run.sources.get(execution.source_sha256, ""),
+                    },
+                )
+            if execution.cell_id not in steps:
+                label = execution.cell_id or f"order-{execution.order}"
+                position = positions.get(execution.cell_id, len(positions) + execution.order)
+                steps[execution.cell_id] = self.add(
+                    f"#step/{label}",
+                    {
+                        "@type": "HowToStep",
+                        "name": f"cell {label}",
+                        "position": str(position),
+                        "workExample": {"@id": tools[key]},
+                    },
+                )
+
+        actions, controls = [], []
+        for execution in run.executions:
+            reads = [self.file_entity(e) for e in execution.files if e["op"] == "read"]
+            writes = [self.file_entity(e) for e in execution.files if e["op"] != "read"]
+            props: dict[str, Any] = {
+                "@type": "CreateAction",
+                "name": f"execution {execution.order} of cell "
+                f"{execution.cell_id or execution.source_sha256[:12]}",
+                "instrument": {"@id": tools[(execution.cell_id, execution.source_sha256)]},
+                "startTime": execution.start,
+                "actionStatus": {
+                    "@id": "http://schema.org/CompletedActionStatus"
+                    if execution.status == "ok"
+                    else "http://schema.org/FailedActionStatus"
+                },
+                "object": _refs(list(dict.fromkeys(reads))),
+                "result": _refs(list(dict.fromkeys(writes))),
+            }
+            if execution.end:
+                props["endTime"] = execution.end
+            if execution.execution_count is not None:
+                props["identifier"] = f"execution_count:{execution.execution_count}"
+            if execution.error:
+                props["error"] = f"{execution.error['name']}: {execution.error['message']}"
+            elif execution.status not in ("ok", None):
+                props["error"] = execution.status
+            action = self.add(f"#execution/{execution.order}", props)
+            actions.append(action)
+            controls.append(
+                self.add(
+                    f"#control/{execution.order}",
+                    {
+                        "@type": "ControlAction",
+                        "name": f"orchestrate execution {execution.order}",
+                        "instrument": {"@id": steps[execution.cell_id]},
+                        "object": {"@id": action},
+                    },
+                )
+            )
+
+        inputs = [self.file_entity(e) for e in run.inputs()]
+        outputs = list(
+            dict.fromkeys(
+                self.file_entity(e)
+                for ex in run.executions
+                for e in ex.files
+                if e["op"] in ("write", "update")
+            )
+        )
+        self.add_data(
+            self.notebook,
+            workflow_id,
+            {
+                "@type": NOTEBOOK_TYPES,
+                "name": self.notebook.name,
+                "encodingFormat": "application/x-ipynb+json",
+                "programmingLanguage": {"@id": language},
+                "hasPart": _ids(list(dict.fromkeys(tools.values()))),
+                "step": _ids(list(steps.values())),
+                "sha256": _sha256_of(self.notebook),
+            },
+        )
+        starts = [e.start for e in run.executions]
+        ends = [e.end for e in run.executions if e.end]
+        run_action = self.add(
+            f"#run/{run.run_id}",
+            {
+                "@type": "CreateAction",
+                "name": f"run {run.run_id} of {self.notebook.name}",
+                "instrument": {"@id": workflow_id},
+                "object": _refs(inputs),
+                "result": _refs(outputs),
+                **({"startTime": min(starts)} if starts else {}),
+                **({"endTime": max(ends)} if ends else {}),
+                "actionStatus": {
+                    "@id": "http://schema.org/CompletedActionStatus"
+                    if all(e.status == "ok" for e in run.executions)
+                    else "http://schema.org/FailedActionStatus"
+                },
+            },
+        )
+        self.add(
+            "#organize",
+            {
+                "@type": "OrganizeAction",
+                "name": f"run of {self.notebook.name} by its kernel",
+                "instrument": {"@id": engine},
+                "object": _ids(controls),
+                "result": {"@id": run_action},
+                **({"startTime": min(starts)} if starts else {}),
+                **({"endTime": max(ends)} if ends else {}),
+            },
+        )
+        self.add_data(
+            run.log,
+            f"{LOG_DIR}/{run.log.name}",
+            {
+                "name": f"provenance log of run {run.run_id}",
+                "encodingFormat": "application/x-ndjson",
+                "about": {"@id": run_action},
+                "sha256": _sha256_of(run.log),
+                "description": "espri-vre provenance events (JSON Lines, hash-chained)",
+            },
+        )
+
+        for profile, name in PROFILES.items():
+            self.add(
+                profile, {"@type": "CreativeWork", "name": name, "version": profile.rsplit("/")[-1]}
+            )
+        root = crate.root_dataset
+        root["name"] = f"Run {run.run_id} of {self.notebook.name}"
+        root["description"] = (
+            f"Workflow Run RO-Crate of notebook {self.notebook.name}, recorded by espri-vre"
+        )
+        root["conformsTo"] = _ids(list(PROFILES))
+        root["license"] = (
+            {"@id": self.license}
+            if self.license.startswith(("http://", "https://"))
+            else self.license
+        )
+        root["mentions"] = {"@id": run_action}
+        crate.mainEntity = crate.get(workflow_id)
+        crate.metadata["conformsTo"] = _ids([RO_CRATE_1_1, WORKFLOW_RO_CRATE])
+        if self.out.exists():
+            shutil.rmtree(self.out)
+        crate.write(self.out)
+        return self.out
+
+
+def export_crate(
+    notebook: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    log: str | os.PathLike[str] | None = None,
+    copy_limit: int = DEFAULT_COPY_LIMIT,
+    license: str | None = None,
+) -> Path:
+    """Writes the crate of a recorded run into the directory `out` (replaced if it exists);
+    `log` defaults to the notebook's newest run. Returns `out`.
+
+    RO-Crate requires a licence: `license` (a URL such as an SPDX one, or a text), else the
+    notebook metadata's `license`, else a text saying that none was given (never a guess)."""
+    nb = Path(notebook)
+    run = load_run(log if log is not None else latest_log(nb))
+    if license is None:
+        license = _notebook_license(nb) or UNSPECIFIED_LICENSE
+    return _CrateBuilder(run, nb, Path(out), copy_limit, license).build()
+
+
+def _notebook_license(notebook: Path) -> str | None:
+    try:
+        value = json.loads(notebook.read_text("utf-8")).get("metadata", {}).get("license")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class CrateContents:
+    notebook: Path
+    log: Path
+
+
+def crate_contents(crate_dir: str | os.PathLike[str]) -> CrateContents:
+    """The notebook (the main entity) and the log of a crate written by `export_crate`."""
+    folder = Path(crate_dir)
+    metadata = json.loads((folder / "ro-crate-metadata.json").read_text("utf-8"))
+    graph = {e["@id"]: e for e in metadata["@graph"]}
+    root = graph["./"]
+    main = (root.get("mainEntity") or {}).get("@id")
+    if not main:
+        raise ValueError(f"{folder} has no mainEntity: not a workflow crate")
+    logs = [i for i in graph if i.startswith(f"{LOG_DIR}/") and i.endswith(".jsonl")]
+    if not logs:
+        raise ValueError(f"{folder} holds no provenance log ({LOG_DIR}/<run>.jsonl)")
+    return CrateContents(notebook=folder / main, log=folder / sorted(logs)[-1])

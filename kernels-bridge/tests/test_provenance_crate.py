@@ -1,0 +1,291 @@
+"""Export of a recorded run as a Provenance Run Crate: a real kernel (jupyter_client) with
+`%load_ext espri_vre` runs a notebook that opens a real CMIP6 file (a copy in tmp) with xarray,
+prints a mean and writes a NetCDF; the crate written by `espri-vre export` is read back with the
+`rocrate` library and checked against the files themselves (sha256 computed here, tracking_id
+read here with netCDF4, package versions installed here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import SHARED
+
+from espri_vre.provenance.replay import fresh_kernel
+
+CMIP6_FILE = (
+    SHARED
+    / "data/cmip6-sample/CMIP6/CMIP/CNRM-CERFACS/CNRM-CM6-1/historical/r4i1p1f2/Amon/prsn/gr"
+    / "v20190125/prsn/prsn_Amon_CNRM-CM6-1_historical_r4i1p1f2_gr_185001-201412.nc"
+)
+SKIP_NO_CMIP6 = (
+    f"the real CMIP6 sample (in the shared folder beside the repository) is absent: {CMIP6_FILE}"
+)
+DOI = "10.22033/ESGF/CMIP6.4066"
+
+ANALYSIS_CELLS: list[tuple[str, dict[str, Any]]] = [
+    ("%load_ext espri_vre", {}),
+    ("import numpy as np\nimport xarray as xr", {}),
+    (
+        "ds = xr.open_dataset('data/prsn.nc')\nprint('mean prsn', float(ds['prsn'].mean()))",
+        {},
+    ),
+    ("ds['prsn'].mean('time').to_netcdf('prsn_mean.nc')", {}),
+    ("ds['prsn'].isel(time=-1).values[:2, :3]", {}),
+    ("print(np.random.rand())", {}),
+    ("print(np.random.rand())\n", {"espri_vre": {"atol": 1.0}}),
+    (
+        "import os\nfrom espri_vre.kernel import record_dataset\n"
+        "from espri_vre.provenance.identifiers import DatasetIdentifiers\n"
+        f"record_dataset(DatasetIdentifiers(doi={DOI!r}), path=os.path.abspath('data/prsn.nc'))",
+        {},
+    ),
+]
+
+
+@dataclass
+class Recorded:
+    work: Path
+    notebook: Path
+    log: Path
+    data: Path
+    output: Path
+    cell_ids: list[str]
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_notebook(work: Path, cells: list[tuple[str, dict[str, Any]]]) -> Recorded:
+    """Writes the notebook, runs its cells in a real kernel that records (the notebook is
+    named by JPY_SESSION_NAME, as jupyter_server does), and saves the outputs into it."""
+    (work / "data").mkdir(parents=True)
+    data = work / "data/prsn.nc"
+    shutil.copyfile(CMIP6_FILE, data)
+    data.chmod(0o644)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src, metadata=meta) for src, meta in cells]
+    notebook = work / "analysis.ipynb"
+    nbformat.write(nb, notebook)
+    with fresh_kernel(work, JPY_SESSION_NAME=str(notebook)) as kernel:
+        for cell in nb.cells:
+            result = kernel.run(cell.source, cell.id, timeout=90)
+            assert result.status == "ok", result.outputs
+            cell.outputs = [nbformat.from_dict(o) for o in result.outputs]
+            cell.execution_count = result.execution_count
+    nbformat.write(nb, notebook)
+    (log,) = sorted((work / "analysis.provenance").glob("*.jsonl"))
+    return Recorded(work, notebook, log, data, work / "prsn_mean.nc", [c.id for c in nb.cells])
+
+
+def espri_vre_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The command line as a user runs it (until the `espri-vre` script is installed)."""
+    return subprocess.run(
+        [sys.executable, "-m", "espri_vre.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    if not CMIP6_FILE.is_file():
+        pytest.skip(SKIP_NO_CMIP6)
+    return record_notebook(tmp_path_factory.mktemp("analysis"), ANALYSIS_CELLS)
+
+
+@pytest.fixture(scope="module")
+def crate_dir(recorded: Recorded, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "crate"
+    done = espri_vre_cli("export", str(recorded.notebook), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def graph(crate: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads((crate / "ro-crate-metadata.json").read_text())
+    return {e["@id"]: e for e in data["@graph"]}
+
+
+def ids(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [i["@id"] for i in items]
+
+
+def test_the_crate_loads_with_rocrate_and_declares_the_profiles(crate_dir: Path):
+    from rocrate.rocrate import ROCrate
+
+    crate = ROCrate(crate_dir)
+    assert crate.mainEntity.id == "analysis.ipynb"
+    types = crate.mainEntity.type
+    assert {"File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"} <= set(types)
+    entities = graph(crate_dir)
+    assert set(ids(entities["./"]["conformsTo"])) == {
+        "https://w3id.org/ro/wfrun/process/0.5",
+        "https://w3id.org/ro/wfrun/workflow/0.5",
+        "https://w3id.org/ro/wfrun/provenance/0.5",
+        "https://w3id.org/workflowhub/workflow-ro-crate/1.0",
+    }
+    assert ids(entities["ro-crate-metadata.json"]["conformsTo"]) == [
+        "https://w3id.org/ro/crate/1.1",
+        "https://w3id.org/workflowhub/workflow-ro-crate/1.0",
+    ]
+    assert entities["#python"]["@type"] == "ComputerLanguage"
+
+
+def test_each_cell_is_a_step_and_each_execution_an_action(crate_dir: Path, recorded: Recorded):
+    entities = graph(crate_dir)
+    workflow = entities["analysis.ipynb"]
+    steps = [entities[i] for i in ids(workflow["step"])]
+    # every cell but the one that loaded the extension (it ran before recording started)
+    assert sorted(s["position"] for s in steps) == [str(i) for i in range(1, len(ANALYSIS_CELLS))]
+    for step in steps:
+        tool = entities[step["workExample"]["@id"]]
+        assert tool["@type"] == "SoftwareApplication"
+        assert tool["identifier"].startswith("sha256:")
+    actions = [
+        e for e in entities.values() if e["@type"] == "CreateAction" and "#execution/" in e["@id"]
+    ]
+    assert len(actions) == len(ANALYSIS_CELLS) - 1
+    for action in actions:
+        assert action["startTime"] <= action["endTime"]
+        assert action["actionStatus"]["@id"] == "http://schema.org/CompletedActionStatus"
+        assert entities[action["instrument"]["@id"]]["@type"] == "SoftwareApplication"
+    controls = [e for e in entities.values() if e["@type"] == "ControlAction"]
+    assert len(controls) == len(actions)
+    organize = entities["#organize"]
+    run = entities[organize["result"]["@id"]]
+    assert run["instrument"]["@id"] == "analysis.ipynb"
+    assert ids(entities["./"]["mentions"]) == [run["@id"]]
+
+
+def test_input_and_output_files_carry_their_hashes_and_the_cmip6_identifiers(
+    crate_dir: Path, recorded: Recorded
+):
+    import netCDF4
+
+    entities = graph(crate_dir)
+    run = entities[entities["#organize"]["result"]["@id"]]
+    (source,) = [entities[i] for i in ids(run["object"])]
+    # the catalogue's DOI names the input; the file's own tracking_id is an identifier
+    assert source["@id"] == f"https://doi.org/{DOI}"
+    assert source["sha256"] == sha256_file(recorded.data)
+    assert source["contentSize"] == str(recorded.data.stat().st_size)
+    with netCDF4.Dataset(recorded.data) as ds:
+        tracking_id = ds.getncattr("tracking_id")
+    values = {entities[i]["propertyID"]: entities[i]["value"] for i in ids(source["identifier"])}
+    assert values["tracking_id"] == tracking_id
+    assert values["dataset_id"] == (
+        "CMIP6.CMIP.CNRM-CERFACS.CNRM-CM6-1.historical.r4i1p1f2.Amon.prsn.gr"
+    )
+    (output,) = [entities[i] for i in ids(run["result"])]
+    assert output["sha256"] == sha256_file(recorded.output)
+    # small outputs are copied into the crate, unchanged
+    assert sha256_file(crate_dir / output["@id"]) == output["sha256"]
+    mean_action = next(
+        e
+        for e in entities.values()
+        if e["@type"] == "CreateAction" and ids(e.get("object", [])) and "#execution/" in e["@id"]
+    )
+    assert ids(mean_action["object"]) == [source["@id"]]
+
+
+def test_the_environment_and_the_log_are_in_the_crate(crate_dir: Path, recorded: Recorded):
+    entities = graph(crate_dir)
+    engine = entities["#engine"]
+    requirements = {entities[i]["name"]: entities[i] for i in ids(engine["softwareRequirements"])}
+    assert requirements["xarray"]["softwareVersion"] == version("xarray")
+    assert requirements["netCDF4"]["softwareVersion"] == version("netCDF4")
+    assert requirements[f"Python {sys.version.split()[0]}"]["@type"] == "SoftwareApplication"
+    log_id = f"provenance/{recorded.log.name}"
+    assert entities[log_id]["sha256"] == sha256_file(recorded.log)
+    assert (crate_dir / log_id).read_bytes() == recorded.log.read_bytes()
+
+
+RO_CRATE_1_1_CONTEXT = "https://w3id.org/ro/crate/1.1/context"
+# The only IRIs that differ between RO-Crate 1.3's context and 1.1's, as the 1.3 specification's
+# table "ComputationalWorkflow, FormalParameter, input, output" lists them.
+CONTEXT_1_3_TO_1_1 = {
+    "https://bioschemas.org/terms/ComputationalWorkflow": "https://bioschemas.org/ComputationalWorkflow",
+    "https://bioschemas.org/terms/FormalParameter": "https://bioschemas.org/FormalParameter",
+    "https://bioschemas.org/terms/input": "https://bioschemas.org/ComputationalWorkflow#input",
+    "https://bioschemas.org/terms/output": "https://bioschemas.org/ComputationalWorkflow#output",
+}
+
+
+def offline_validator_cache(cache: Path) -> Path:
+    """An HTTP cache for rocrate-validator's offline mode holding the RO-Crate 1.1 context,
+    which this machine cannot download: made from the context bundled with the `rocrate`
+    library (RO-Crate 1.3) with the four bioschemas IRIs of 1.1 put back."""
+    import io
+    from importlib.resources import files
+
+    import requests
+    import urllib3
+    from requests_cache import CachedSession
+
+    body = files("rocrate").joinpath("data/ro-crate.jsonld").read_text("utf-8")
+    for new, old in CONTEXT_1_3_TO_1_1.items():
+        assert f'"{new}"' in body
+        body = body.replace(f'"{new}"', f'"{old}"')
+    data = body.encode()
+    response = requests.Response()
+    response.status_code, response._content, response.url = 200, data, RO_CRATE_1_1_CONTEXT
+    response.headers["Content-Type"] = "application/ld+json"
+    response.request = requests.Request("GET", RO_CRATE_1_1_CONTEXT).prepare()
+    response.raw = urllib3.HTTPResponse(
+        body=io.BytesIO(data),
+        headers=dict(response.headers),
+        status=200,
+        preload_content=False,
+        request_url=RO_CRATE_1_1_CONTEXT,
+    )
+    session = CachedSession(cache_name=str(cache), backend="sqlite")
+    session.cache.save_response(response)
+    session.close()
+    return cache
+
+
+def test_the_crate_passes_rocrate_validator_for_the_provenance_run_crate_profile(
+    crate_dir: Path, tmp_path: Path
+):
+    pytest.importorskip(
+        "rocrate_validator", reason="rocrate-validator (PyPI roc-validator) is not installed"
+    )
+    from rocrate_validator import models, services
+
+    settings = models.ValidationSettings(
+        rocrate_uri=str(crate_dir),
+        profile_identifier="provenance-run-crate-0.5",
+        requirement_severity=models.Severity.REQUIRED,
+        offline=True,
+        cache_path=offline_validator_cache(tmp_path / "validator-http-cache"),
+    )
+    result = services.validate(settings)
+    assert result.passed(), [str(issue.message) for issue in result.get_issues()]
+
+    # the same check fails a crate whose notebook is no longer a workflow
+    broken = tmp_path / "broken"
+    shutil.copytree(crate_dir, broken)
+    metadata = json.loads((broken / "ro-crate-metadata.json").read_text())
+    for entity in metadata["@graph"]:
+        if entity["@id"] == "analysis.ipynb":
+            entity["@type"] = "File"
+    (broken / "ro-crate-metadata.json").write_text(json.dumps(metadata))
+    settings.rocrate_uri = str(broken)
+    messages = [str(issue.message) for issue in services.validate(settings).get_issues()]
+    assert "The Main Workflow must have types File, SoftwareSourceCode, ComputationalWorkflow" in (
+        messages
+    )
