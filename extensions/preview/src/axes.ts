@@ -1,0 +1,173 @@
+/**
+ * Which dimensions of a variable are latitude, longitude and time, from the CF
+ * attributes of the coordinate variables named after them.
+ */
+import { isTimeUnits, type Attributes } from './cf';
+
+/** A variable's metadata, as the Zarr (v2 or v3) metadata describes it. */
+export interface VariableInfo {
+  /** Path in the store, without the leading slash. */
+  name: string;
+  dims: string[];
+  shape: number[];
+  chunks: number[];
+  dtype: string;
+  attrs: Attributes;
+  /** The Zarr fill value (kerchunk puts a NetCDF `_FillValue` here). */
+  fillValue: unknown;
+}
+
+/** The roles of a variable's dimensions; `null` where none was found. */
+export interface Axes {
+  lat: string | null;
+  lon: string | null;
+  time: string | null;
+}
+
+const LAT_UNITS = /^degrees?_?n(orth)?$/i;
+const LON_UNITS = /^degrees?_?e(ast)?$/i;
+
+/** The role a coordinate variable's attributes give it. */
+export function axisRole(name: string, attrs: Attributes): keyof Axes | null {
+  const axis = String(attrs.axis ?? '').toUpperCase();
+  const standard = String(attrs.standard_name ?? '');
+  const units = String(attrs.units ?? '');
+  if (axis === 'Y' || standard === 'latitude' || LAT_UNITS.test(units)) {
+    return 'lat';
+  }
+  if (axis === 'X' || standard === 'longitude' || LON_UNITS.test(units)) {
+    return 'lon';
+  }
+  if (axis === 'T' || standard === 'time' || isTimeUnits(units)) {
+    return 'time';
+  }
+  // Files without CF attributes still tend to name their dimensions plainly.
+  const lower = name.toLowerCase();
+  if (lower === 'lat' || lower === 'latitude') {
+    return 'lat';
+  }
+  if (lower === 'lon' || lower === 'longitude') {
+    return 'lon';
+  }
+  if (lower === 'time') {
+    return 'time';
+  }
+  return null;
+}
+
+/**
+ * The lat/lon/time dimensions of `variable`, from the coordinate variables among
+ * `variables` (a dimension without one is judged by its name only).
+ */
+export function findAxes(
+  variable: VariableInfo,
+  variables: readonly VariableInfo[]
+): Axes {
+  const axes: Axes = { lat: null, lon: null, time: null };
+  for (const dim of variable.dims) {
+    const coord = variables.find(
+      v => v.dims.length === 1 && v.dims[0] === dim && leaf(v.name) === dim
+    );
+    const role = axisRole(dim, coord?.attrs ?? {});
+    if (role && axes[role] === null) {
+      axes[role] = dim;
+    }
+  }
+  return axes;
+}
+
+/** The coordinate variable of a dimension, if the store has one. */
+export function coordinateOf(
+  dim: string,
+  variables: readonly VariableInfo[]
+): VariableInfo | undefined {
+  return variables.find(
+    v => v.dims.length === 1 && v.dims[0] === dim && leaf(v.name) === dim
+  );
+}
+
+/**
+ * The two dimensions a map shows (rows, then columns): latitude and longitude
+ * when found, else the last two.
+ */
+export function mapDims(
+  variable: VariableInfo,
+  axes: Axes
+): [string, string] | null {
+  if (variable.dims.length < 2) {
+    return null;
+  }
+  if (axes.lat && axes.lon) {
+    return [axes.lat, axes.lon];
+  }
+  const n = variable.dims.length;
+  return [variable.dims[n - 2], variable.dims[n - 1]];
+}
+
+/**
+ * The variables worth a map, data variables first: those with two or more
+ * dimensions that are not the bounds of a coordinate.
+ */
+export function dataVariables(
+  variables: readonly VariableInfo[]
+): VariableInfo[] {
+  const bounds = new Set(
+    variables.map(v => v.attrs.bounds).filter(b => typeof b === 'string')
+  );
+  return variables.filter(v => v.dims.length >= 2 && !bounds.has(leaf(v.name)));
+}
+
+/**
+ * The variables of a kerchunk reference spec (a Zarr v2 view), from its
+ * `.zarray` and `.zattrs` keys.
+ */
+export function variablesFromReferences(
+  refs: Record<string, unknown>
+): VariableInfo[] {
+  const out: VariableInfo[] = [];
+  for (const key of Object.keys(refs)) {
+    if (!key.endsWith('/.zarray') && key !== '.zarray') {
+      continue;
+    }
+    const name = key.slice(0, -'.zarray'.length).replace(/\/$/, '');
+    const zarray = parseJson(refs[key]);
+    const attrs = parseJson(refs[name ? `${name}/.zattrs` : '.zattrs']) ?? {};
+    if (!zarray) {
+      continue;
+    }
+    const shape = (zarray.shape as number[]) ?? [];
+    const dimsAttr = attrs._ARRAY_DIMENSIONS;
+    const rest = { ...attrs };
+    delete rest._ARRAY_DIMENSIONS;
+    out.push({
+      name,
+      dims: Array.isArray(dimsAttr)
+        ? dimsAttr.map(String)
+        : shape.map((_, i) => `dim_${i}`),
+      shape,
+      chunks: (zarray.chunks as number[]) ?? shape,
+      dtype: String(zarray.dtype),
+      attrs: rest,
+      fillValue: zarray.fill_value ?? null
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function parseJson(value: unknown): Record<string, unknown> | null {
+  if (typeof value === 'string') {
+    try {
+      return JSON.parse(value) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return value as Record<string, unknown>;
+  }
+  return null;
+}
+
+function leaf(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}

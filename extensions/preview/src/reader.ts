@@ -1,0 +1,215 @@
+/**
+ * Reading datasets chunk by chunk with zarrita: NetCDF/HDF5 through kerchunk
+ * references (HTTP Range requests on the file), Zarr v2/v3 stores over HTTP.
+ */
+import ReferenceStore from '@zarrita/storage/ref';
+import * as zarr from 'zarrita';
+import { type VariableInfo, variablesFromReferences } from './axes';
+import { decodeValues } from './cf';
+
+/** Sends one HTTP request: adds the Jupyter credentials in the widget. */
+export type FetchFn = (request: Request) => Promise<Response>;
+
+/** Bytes and requests that went over the network, for the progress display. */
+export interface Transfer {
+  requests: number;
+  bytes: number;
+  /** Requests sent whose answer has not arrived. */
+  pending: number;
+}
+
+/** An opened dataset: its store and its variables' metadata. */
+export interface Dataset {
+  store: zarr.AsyncReadable;
+  variables: VariableInfo[];
+  transfer: Transfer;
+  /** Called when `transfer` changes; the view sets it to show progress. */
+  onChange: () => void;
+}
+
+/**
+ * Count what travels, for progress and for the "only what is in view" promise.
+ */
+function countingFetch(
+  fetchFn: FetchFn,
+  transfer: Transfer,
+  onChange: () => void
+): FetchFn {
+  return async request => {
+    transfer.requests++;
+    transfer.pending++;
+    onChange();
+    try {
+      const response = await fetchFn(request);
+      const length = Number(response.headers.get('Content-Length') ?? 0);
+      transfer.bytes += Number.isFinite(length) ? length : 0;
+      return response;
+    } finally {
+      transfer.pending--;
+      onChange();
+    }
+  };
+}
+
+/**
+ * Open a kerchunk reference spec (version 1) whose chunk references name no URL:
+ * they are read from `target`.
+ */
+export function openReferences(
+  spec: { refs?: Record<string, unknown> },
+  target: string,
+  fetchFn: FetchFn
+): Dataset {
+  const transfer: Transfer = { requests: 0, bytes: 0, pending: 0 };
+  const dataset = { transfer, onChange: () => undefined } as Partial<Dataset>;
+  const onChange = (): void => dataset.onChange?.();
+  // zarrita 0.7.5's `target` option takes the key from the target URL's whole
+  // path ("data/x.nc/tas/0.0.0"), so the URL is written into the references.
+  const refs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(spec.refs ?? {})) {
+    refs[key] =
+      Array.isArray(value) && value[0] === null
+        ? [target, ...value.slice(1)]
+        : value;
+  }
+  const store = ReferenceStore.fromSpec(
+    { ...spec, refs },
+    { fetch: countingFetch(fetchFn, transfer, onChange) }
+  );
+  return Object.assign(dataset, {
+    store,
+    variables: variablesFromReferences(spec.refs ?? {})
+  }) as Dataset;
+}
+
+/**
+ * Open a Zarr v2 or v3 store at `url` (a folder URL); its arrays are listed from
+ * the consolidated metadata, which every store the suite writes has.
+ */
+export async function openZarr(
+  url: string,
+  fetchFn: FetchFn
+): Promise<Dataset> {
+  const transfer: Transfer = { requests: 0, bytes: 0, pending: 0 };
+  const dataset = { transfer, onChange: () => undefined } as Partial<Dataset>;
+  const onChange = (): void => dataset.onChange?.();
+  const base = new zarr.FetchStore(url.endsWith('/') ? url.slice(0, -1) : url, {
+    fetch: countingFetch(fetchFn, transfer, onChange)
+  });
+  let store: Awaited<
+    ReturnType<typeof zarr.withConsolidatedMetadata<typeof base>>
+  >;
+  try {
+    store = await zarr.withConsolidatedMetadata(base, { format: ['v3', 'v2'] });
+  } catch (reason) {
+    throw new Error(
+      `The consolidated metadata of the Zarr store at ${url} could not be read (${String(
+        (reason as Error).message ?? reason
+      )}). Either the store has none (write it with consolidated=True, as xarray's ` +
+        `to_zarr does by default), or it is a Zarr v2 store read through Jupyter's ` +
+        `/files/, which refuses names starting with "." (.zmetadata, .zarray) unless ` +
+        `the server runs with --ContentsManager.allow_hidden=True.`
+    );
+  }
+  const variables: VariableInfo[] = [];
+  for (const item of store.contents()) {
+    if (item.kind !== 'array') {
+      continue;
+    }
+    const arr = await zarr.open(zarr.root(store).resolve(item.path), {
+      kind: 'array'
+    });
+    variables.push(arrayInfo(item.path.replace(/^\//, ''), arr));
+  }
+  variables.sort((a, b) => a.name.localeCompare(b.name));
+  return Object.assign(dataset, { store, variables }) as Dataset;
+}
+
+function arrayInfo(
+  name: string,
+  arr: zarr.Array<zarr.DataType, zarr.Readable>
+): VariableInfo {
+  const attrs = { ...arr.attrs } as Record<string, unknown>;
+  const v2dims = attrs._ARRAY_DIMENSIONS;
+  delete attrs._ARRAY_DIMENSIONS;
+  const dims =
+    arr.dimensionNames ??
+    (Array.isArray(v2dims)
+      ? v2dims.map(String)
+      : arr.shape.map((_, i) => `dim_${i}`));
+  return {
+    name,
+    dims,
+    shape: arr.shape,
+    chunks: arr.chunks,
+    dtype: String(arr.dtype),
+    attrs,
+    fillValue:
+      typeof arr.fillValue === 'bigint' ? Number(arr.fillValue) : arr.fillValue
+  };
+}
+
+/** A decoded 2-D slice, row-major. */
+export interface Slice2D {
+  values: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Read and CF-decode the values of `variable` at `selection` (an index per
+ * dimension, `null` for the whole extent).
+ */
+export async function readDecoded(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[] | null,
+  signal?: AbortSignal
+): Promise<{ values: Float64Array; shape: number[] }> {
+  const arr = await zarr.open(zarr.root(dataset.store).resolve(variable.name), {
+    kind: 'array'
+  });
+  const chunk = await zarr.get(arr, selection, { opts: { signal } });
+  if (typeof chunk !== 'object' || chunk === null || !('data' in chunk)) {
+    const raw = [Number(chunk)];
+    return {
+      values: decodeValues(raw, variable.attrs, variable.fillValue),
+      shape: []
+    };
+  }
+  const data = chunk.data as ArrayLike<number | bigint>;
+  if (!isNumeric(data)) {
+    throw new Error(
+      `${variable.name} holds ${variable.dtype} values, which have no map: pick a numeric variable.`
+    );
+  }
+  return {
+    values: decodeValues(data, variable.attrs, variable.fillValue),
+    shape: chunk.shape
+  };
+}
+
+/** Read a 2-D slice; the two `null` entries of `selection` are rows, then columns. */
+export async function readSlice(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  signal?: AbortSignal
+): Promise<Slice2D> {
+  const { values, shape } = await readDecoded(
+    dataset,
+    variable,
+    selection,
+    signal
+  );
+  if (shape.length !== 2) {
+    throw new Error(
+      `The selection of ${variable.name} is not 2-D (${shape.join(' x ')}).`
+    );
+  }
+  return { values, rows: shape[0], cols: shape[1] };
+}
+
+function isNumeric(data: unknown): boolean {
+  return ArrayBuffer.isView(data) && !(data instanceof DataView);
+}

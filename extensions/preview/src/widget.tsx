@@ -1,0 +1,189 @@
+/**
+ * The preview widget in the main area: works out what the file is, opens it, and
+ * shows a map view or a table view.
+ */
+import { ApiError } from '@espri-vre/core';
+import { ReactWidget } from '@jupyterlab/apputils';
+import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React, { useEffect, useState } from 'react';
+import {
+  absoluteUrl,
+  authenticatedFetch,
+  type DataInfo,
+  fetchInfo,
+  fetchReferences
+} from './connection';
+import { MapView } from './map-view';
+import { type Dataset, openReferences, openZarr } from './reader';
+import { TableView } from './table-view';
+
+/** What to preview: a path the server knows, or a Zarr store's URL. */
+export type PreviewSource =
+  { kind: 'path'; path: string } | { kind: 'zarr-url'; url: string };
+
+export interface IPreviewOptions {
+  source: PreviewSource;
+  settings: ServerConnection.ISettings;
+  trans: TranslationBundle;
+  variable?: string;
+  /** The colour map the view starts with. */
+  colormap?: string;
+}
+
+export class PreviewWidget extends ReactWidget {
+  constructor(private readonly options: IPreviewOptions) {
+    super();
+    const { source, trans } = options;
+    const name = source.kind === 'path' ? source.path : source.url;
+    this.addClass('jp-EspriVre-preview');
+    this.title.label = trans.__(
+      'Preview: %1',
+      name.split('/').filter(Boolean).pop() ?? name
+    );
+    this.title.caption = name;
+    this.title.closable = true;
+  }
+
+  protected render(): JSX.Element {
+    return <Preview {...this.options} />;
+  }
+}
+
+type State =
+  | { step: 'loading'; message: string }
+  | { step: 'error'; message: string }
+  | { step: 'map'; dataset: Dataset }
+  | { step: 'table'; path: string };
+
+function Preview(props: IPreviewOptions): JSX.Element {
+  const { source, settings, trans } = props;
+  const [state, setState] = useState<State>({
+    step: 'loading',
+    message: trans.__('Finding out what the file is…')
+  });
+
+  useEffect(() => {
+    const controller = new AbortController();
+    open(source, settings, trans, setState, controller.signal).catch(reason => {
+      if (!controller.signal.aborted) {
+        setState({ step: 'error', message: explain(reason, trans) });
+      }
+    });
+    return () => controller.abort();
+  }, [source, settings, trans]);
+
+  switch (state.step) {
+    case 'loading':
+      return <div className="jp-EspriVre-previewProgress">{state.message}</div>;
+    case 'error':
+      return (
+        <div className="jp-EspriVre-previewError" role="alert">
+          {state.message}
+        </div>
+      );
+    case 'table':
+      return <TableView path={state.path} settings={settings} trans={trans} />;
+    case 'map':
+      return (
+        <MapView
+          dataset={state.dataset}
+          trans={trans}
+          initialVariable={props.variable}
+          initialColormap={props.colormap}
+        />
+      );
+  }
+}
+
+async function open(
+  source: PreviewSource,
+  settings: ServerConnection.ISettings,
+  trans: TranslationBundle,
+  setState: (state: State) => void,
+  signal: AbortSignal
+): Promise<void> {
+  const fetchFn = authenticatedFetch(settings);
+  if (source.kind === 'zarr-url') {
+    setState({
+      step: 'loading',
+      message: trans.__('Reading the Zarr metadata…')
+    });
+    setState({ step: 'map', dataset: await openZarr(source.url, fetchFn) });
+    return;
+  }
+  const info: DataInfo = await fetchInfo(source.path, settings, signal);
+  if (info.reader === 'table') {
+    setState({ step: 'table', path: source.path });
+    return;
+  }
+  if (info.reader === 'zarr') {
+    if (!info.files_url) {
+      throw new Error(outsideRoot(source.path, trans));
+    }
+    setState({
+      step: 'loading',
+      message: trans.__('Reading the Zarr metadata…')
+    });
+    const dataset = await openZarr(
+      absoluteUrl(info.files_url, settings),
+      fetchFn
+    );
+    setState({ step: 'map', dataset });
+    return;
+  }
+  if (info.reader === 'references') {
+    setState({
+      step: 'loading',
+      message: trans.__(
+        'Asking the server where the chunks of %1 are…',
+        source.path
+      )
+    });
+    const { spec, target } = await fetchReferences(
+      source.path,
+      settings,
+      signal
+    );
+    if (!target) {
+      throw new Error(outsideRoot(source.path, trans));
+    }
+    setState({ step: 'map', dataset: openReferences(spec, target, fetchFn) });
+    return;
+  }
+  throw new Error(
+    trans.__(
+      '%1 is %2, which has no preview. Zarr stores, NetCDF/HDF5 files and Parquet, CSV or Arrow tables can be previewed.',
+      source.path,
+      info.description
+    )
+  );
+}
+
+function outsideRoot(path: string, trans: TranslationBundle): string {
+  return trans.__(
+    '%1 is outside the Jupyter server root, so the browser cannot read its chunks yet. Copy or link it under your home directory, or open it in a notebook with xarray.',
+    path
+  );
+}
+
+function explain(reason: unknown, trans: TranslationBundle): string {
+  if (reason instanceof ApiError) {
+    const next =
+      reason.status === 404
+        ? trans.__('Check the path in the file browser.')
+        : reason.status === 415 || reason.status === 422
+          ? trans.__(
+              'Open the file in a notebook with xarray to see what it holds.'
+            )
+          : reason.status === 403
+            ? trans.__(
+                'Only files under the server root and the configured data roots can be previewed.'
+              )
+            : trans.__(
+                'Try again; if it keeps failing, the server log says more.'
+              );
+    return `${reason.detail} ${next}`;
+  }
+  return reason instanceof Error ? reason.message : String(reason);
+}
