@@ -1,0 +1,182 @@
+/**
+ * @packageDocumentation
+ * The CesiumJS globe of the espri-vre suite, fully offline, and the IGlobe
+ * service through which other extensions and the Python widget add layers.
+ */
+import { type DatasetReference, IGlobe } from '@espri-vre/core';
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { Signal } from '@lumino/signaling';
+import type { ColormapName } from './colormap';
+import { GlobeWidget } from './globe-widget';
+
+export { GlobeWidget, GLOBE_ID } from './globe-widget';
+export * from './layer-data';
+export * from './colormap';
+
+/**
+ * The command ids of this package.
+ */
+export namespace CommandIDs {
+  export const openGlobe = 'espri-vre:open-globe';
+  export const addDemoPoints = 'espri-vre:globe-add-demo-points';
+  export const addField = 'espri-vre:globe-add-field';
+  export const flyTo = 'espri-vre:globe-fly-to';
+}
+
+/**
+ * IGlobe over the one Globe widget of the page, opened on demand.
+ */
+export class GlobeService implements IGlobe {
+  constructor(private readonly _app: JupyterFrontEnd) {}
+
+  get layers(): readonly IGlobe.ILayer[] {
+    return this._widget?.layers ?? [];
+  }
+
+  get layersChanged(): Signal<IGlobe, void> {
+    return this._layersChanged;
+  }
+
+  /** Open (or reveal) the globe and wait until its viewer exists. */
+  async open(): Promise<GlobeWidget> {
+    if (!this._widget || this._widget.isDisposed) {
+      const widget = new GlobeWidget();
+      widget.layersChanged.connect(() => this._layersChanged.emit());
+      widget.disposed.connect(() => {
+        this._widget = null;
+        this._layersChanged.emit();
+      });
+      this._widget = widget;
+      this._app.shell.add(widget, 'main');
+    }
+    this._app.shell.activateById(this._widget.id);
+    await this._widget.ready;
+    return this._widget;
+  }
+
+  async show(
+    dataset: DatasetReference,
+    options: IGlobe.IShowOptions = {}
+  ): Promise<IGlobe.ILayer> {
+    await this.open();
+    options.signal?.throwIfAborted();
+    // Reading a dataset's slice is the previewer's job (issue 6, "Show on
+    // globe"); until it hands slices over, say so rather than draw nothing.
+    throw new Error(
+      `The globe cannot read "${dataset.title}" by itself yet: add its slice with addField().`
+    );
+  }
+
+  remove(layerId: string): void {
+    this._widget?.removeLayer(layerId);
+  }
+
+  flyTo(box: IGlobe.IBoundingBox): void {
+    this._widget?.flyTo(box);
+  }
+
+  private _widget: GlobeWidget | null = null;
+  private _layersChanged = new Signal<IGlobe, void>(this);
+}
+
+/** Stations on a Fibonacci spiral with a value that varies with latitude. */
+function demoPoints(count: number): {
+  lon: number[];
+  lat: number[];
+  values: number[];
+} {
+  const lon: number[] = [];
+  const lat: number[] = [];
+  const values: number[] = [];
+  const golden = Math.PI * (3 - Math.sqrt(5));
+  for (let i = 0; i < count; i++) {
+    const y = 1 - (2 * (i + 0.5)) / count;
+    const la = (Math.asin(y) * 180) / Math.PI;
+    lat.push(la);
+    lon.push((((i * golden * 180) / Math.PI) % 360) - 180);
+    values.push(30 * Math.cos((la * Math.PI) / 180) - 5);
+  }
+  return { lon, lat, values };
+}
+
+const plugin: JupyterFrontEndPlugin<IGlobe> = {
+  id: '@espri-vre/globe:plugin',
+  description:
+    'The CesiumJS globe, offline: fields, points, trajectories and footprints as layers.',
+  autoStart: true,
+  provides: IGlobe,
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): IGlobe => {
+    const trans = (translator ?? nullTranslator).load('espri_vre');
+    const service = new GlobeService(app);
+
+    app.commands.addCommand(CommandIDs.openGlobe, {
+      label: trans.__('Open Globe'),
+      caption: trans.__('Open the 3D globe (offline, CesiumJS)'),
+      execute: async () => {
+        await service.open();
+      }
+    });
+    app.commands.addCommand(CommandIDs.addDemoPoints, {
+      label: trans.__('Add Demo Points to the Globe'),
+      caption: trans.__('Show 1,000 stations with made-up values on the globe'),
+      execute: async args => {
+        const widget = await service.open();
+        const count = typeof args.count === 'number' ? args.count : 1000;
+        const layer = await widget.addPoints(
+          trans.__('Demo stations'),
+          demoPoints(count)
+        );
+        return layer.id;
+      }
+    });
+    // For other extensions and tests: a regular lat/lon field given as JSON
+    // arguments (lon, lat, values with null for missing, title, colormap, min, max).
+    app.commands.addCommand(CommandIDs.addField, {
+      label: trans.__('Add a Field to the Globe'),
+      execute: async args => {
+        const widget = await service.open();
+        const numbers = (key: string): number[] =>
+          ((args[key] ?? []) as (number | null)[]).map(v => v ?? NaN);
+        const layer = await widget.addField(
+          String(args.title ?? trans.__('Field')),
+          {
+            lon: numbers('lon'),
+            lat: numbers('lat'),
+            values: numbers('values')
+          },
+          {
+            colormap: args.colormap as ColormapName | undefined,
+            min: args.min as number | undefined,
+            max: args.max as number | undefined
+          }
+        );
+        return layer.id;
+      }
+    });
+    app.commands.addCommand(CommandIDs.flyTo, {
+      label: trans.__('Fly the Globe to a Box'),
+      execute: async args => {
+        await service.open();
+        service.flyTo(args as unknown as IGlobe.IBoundingBox);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openGlobe, category: 'ESPRI VRE' });
+    palette?.addItem({
+      command: CommandIDs.addDemoPoints,
+      category: 'ESPRI VRE'
+    });
+    return service;
+  }
+};
+
+export default [plugin];
