@@ -131,7 +131,11 @@ async def test_references_answer_304_to_their_etag_until_the_file_changes(
 async def test_references_of_a_file_in_a_data_root_outside_root_dir(jp_fetch, demo_dir: Path):
     path = demo_dir / "data" / "balloon_demo_trajectory.nc"
     response = await get(jp_fetch, "references", path=str(path))
-    assert "X-Files-Url" not in response.headers  # /files/ serves root_dir only
+    # /files/ serves root_dir only: chunks of a data root are read through data/files/@<root-id>
+    assert (
+        response.headers["X-Files-Url"]
+        == "espri-vre/api/data/files/%40demo/balloon_demo_trajectory.nc"
+    )
     with open_references(json.loads(response.body), path) as got, xr.open_dataset(path) as ds:
         assert_same_decoded_values(got, ds)
 

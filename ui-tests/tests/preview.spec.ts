@@ -3,7 +3,7 @@ import { expect, test } from '@jupyterlab/galata';
 /**
  * The data preview against a real JupyterLab server whose root is the demo directory
  * (ESPRI_VRE_DEMO_DIR): the demo NetCDF-4 file is read through kerchunk references and
- * Range requests on /files/, in Debian's Chromium.
+ * Range requests on the suite's data/files route, in Debian's Chromium.
  */
 
 const DEMO_FILE = 'data/tas_demo_monthly.nc';
@@ -76,7 +76,7 @@ test.describe('Data preview', () => {
     await expect(stats).not.toHaveAttribute('data-mean', firstMean ?? '');
   });
 
-  test('maps the Zarr v3 store read through /files/', async ({ page }) => {
+  test('maps the Zarr v3 store read through data/files', async ({ page }) => {
     await page.evaluate(async path => {
       await window.jupyterapp.commands.execute('espri-vre:open-preview', {
         path
@@ -89,19 +89,44 @@ test.describe('Data preview', () => {
     );
   });
 
-  // Jupyter's /files/ refuses hidden names, and every Zarr v2 key starts with a dot:
-  // until the server has its own range-capable data/files route, the user is told why.
-  test('names the hidden-file setting when a Zarr v2 store cannot be read through /files/', async ({
-    page
-  }) => {
+  // Every Zarr v2 key starts with a dot (.zmetadata, .zarray), which Jupyter's /files/
+  // refuses: the store is read through the suite's espri-vre/api/data/files/ route.
+  test('maps the Zarr v2 store read through data/files', async ({ page }) => {
+    const chunkUrls: string[] = [];
+    page.on('request', request => {
+      if (request.url().includes('tas_demo_monthly.zarr/')) {
+        chunkUrls.push(request.url());
+      }
+    });
     await page.evaluate(async path => {
       await window.jupyterapp.commands.execute('espri-vre:open-preview', {
         path
       });
     }, 'data/tas_demo_monthly.zarr');
-    await expect(
-      page.locator('.jp-EspriVre-preview [role="alert"]')
-    ).toContainText('allow_hidden=True');
+    const root = page.locator('.jp-EspriVre-preview');
+    const stats = root.locator('.jp-EspriVre-previewStats');
+    await expect(stats).toBeVisible();
+    await expect(root.locator('.jp-EspriVre-timeLabel')).toHaveText(
+      monthMiddleLabel(0)
+    );
+    expect(Number(await stats.getAttribute('data-min'))).toBeGreaterThan(150);
+    expect(Number(await stats.getAttribute('data-max'))).toBeLessThan(350);
+    const canvas = root.locator('canvas.jp-EspriVre-previewMap');
+    const opaque = await canvas.evaluate((el: HTMLCanvasElement) => {
+      const data = el
+        .getContext('2d')!
+        .getImageData(0, 0, el.width, el.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) {
+        n += data[i] > 0 ? 1 : 0;
+      }
+      return n;
+    });
+    expect(opaque).toBe(180 * 90);
+    expect(chunkUrls.some(u => u.endsWith('/.zmetadata'))).toBe(true);
+    expect(chunkUrls.every(u => u.includes('/espri-vre/api/data/files/'))).toBe(
+      true
+    );
   });
 
   test('pages through the rows of the demo Parquet table', async ({ page }) => {

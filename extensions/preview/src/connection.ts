@@ -1,6 +1,7 @@
 /**
  * The requests the preview makes to the Jupyter server: data/info, data/references
- * and data/table through the suite's API, chunks through /files/ with the same
+ * and data/table through the suite's API, chunks through the suite's data/files
+ * route (or Jupyter's /files/ when data/references names it) with the same
  * credentials.
  */
 import { ApiError, requestAPI } from '@espri-vre/core';
@@ -33,7 +34,8 @@ export function fetchInfo(
 
 /**
  * The kerchunk references of a NetCDF/HDF5 file and the absolute URL its chunks
- * are read from (`X-Files-Url`, relative to the base URL).
+ * are read from (`X-Files-Url`, relative to the base URL, read through the
+ * suite's data/files route).
  */
 export async function fetchReferences(
   path: string,
@@ -58,7 +60,7 @@ export async function fetchReferences(
   const filesUrl = response.headers.get('X-Files-Url');
   return {
     spec: JSON.parse(text),
-    target: filesUrl ? absoluteUrl(filesUrl, settings) : null
+    target: filesUrl ? absoluteUrl(dataFilesUrl(filesUrl), settings) : null
   };
 }
 
@@ -85,6 +87,19 @@ export async function fetchTable(
     bytes: new Uint8Array(await response.arrayBuffer()),
     total: Number(response.headers.get('X-Total-Rows') ?? 0)
   };
+}
+
+/**
+ * The suite's range-capable `data/files/` route for a file or Zarr store that
+ * `/files/` names (`files_url` of data/info, relative to the base URL). Unlike
+ * Jupyter's `/files/`, it serves the hidden keys of Zarr v2 stores (.zmetadata,
+ * .zarray) and files in data roots outside the server root
+ * (`data/files/@<root-id>/...`, as data/references' `X-Files-Url` gives them).
+ */
+export function dataFilesUrl(filesUrl: string): string {
+  return filesUrl.startsWith('files/')
+    ? `espri-vre/api/data/${filesUrl}`
+    : filesUrl;
 }
 
 /** A URL relative to the server's base URL, made absolute as zarrita needs. */

@@ -106,9 +106,9 @@ export async function openZarr(
       `The consolidated metadata of the Zarr store at ${url} could not be read (${String(
         (reason as Error).message ?? reason
       )}). Either the store has none (write it with consolidated=True, as xarray's ` +
-        `to_zarr does by default), or it is a Zarr v2 store read through Jupyter's ` +
-        `/files/, which refuses names starting with "." (.zmetadata, .zarray) unless ` +
-        `the server runs with --ContentsManager.allow_hidden=True.`
+        `to_zarr does by default), or its keys cannot be read from that URL (a Zarr v2 ` +
+        `store read through Jupyter's /files/, which refuses names starting with ".", ` +
+        `must be read through espri-vre/api/data/files/ instead).`
     );
   }
   const variables: VariableInfo[] = [];

@@ -10,6 +10,7 @@ import React, { useEffect, useState } from 'react';
 import {
   absoluteUrl,
   authenticatedFetch,
+  dataFilesUrl,
   type DataInfo,
   fetchInfo,
   fetchReferences
@@ -126,7 +127,7 @@ async function open(
       message: trans.__('Reading the Zarr metadata…')
     });
     const dataset = await openZarr(
-      absoluteUrl(info.files_url, settings),
+      absoluteUrl(dataFilesUrl(info.files_url), settings),
       fetchFn
     );
     setState({ step: 'map', dataset });
@@ -162,7 +163,7 @@ async function open(
 
 function outsideRoot(path: string, trans: TranslationBundle): string {
   return trans.__(
-    '%1 is outside the Jupyter server root, so the browser cannot read its chunks yet. Copy or link it under your home directory, or open it in a notebook with xarray.',
+    '%1 is outside the Jupyter server root and its configured data roots do not name it, so the browser cannot read its chunks yet. Copy or link it under your home directory, or open it in a notebook with xarray.',
     path
   );
 }

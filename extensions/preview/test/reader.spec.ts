@@ -13,6 +13,7 @@ import {
   readDecoded,
   readSlice
 } from '../src/reader';
+import { dataFilesUrl } from '../src/connection';
 import { PYTHON, runPython } from './python';
 import { execFileSync } from 'node:child_process';
 
@@ -24,6 +25,8 @@ let dir: string;
 let server: Server;
 let base: string;
 const ranges: string[] = [];
+const requested: string[] = [];
+const FILES_ROUTE = '/espri-vre/api/data/files/';
 
 const REFS_AND_XARRAY = `
 import json, sys
@@ -55,10 +58,33 @@ beforeAll(async () => {
     join(dir, 'data', 'tas_demo_monthly.nc')
   ]);
   server = createServer((req, res) => {
-    const path = join(
-      dir,
-      decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    const pathname = decodeURIComponent(
+      new URL(req.url ?? '/', 'http://x').pathname
     );
+    let path = join(dir, pathname);
+    if (pathname.startsWith(FILES_ROUTE)) {
+      // Mimics espri-vre/api/data/files/: a path in the server root (here `dir`)
+      // or @demo/<path in the demo data root>; hidden names only inside *.zarr.
+      requested.push(pathname);
+      const rest = pathname.slice(FILES_ROUTE.length);
+      const parts = rest.split('/');
+      const hidden = parts.some(
+        (part, i) =>
+          part.startsWith('.') &&
+          !parts.slice(0, i).some(p => p.endsWith('.zarr'))
+      );
+      if (hidden || parts.includes('..')) {
+        res.writeHead(403, { 'Content-Type': 'application/json' }).end('{}');
+        return;
+      }
+      path = rest.startsWith('@demo/')
+        ? join(dir, 'data', rest.slice('@demo/'.length))
+        : join(dir, rest);
+    } else if (pathname.split('/').some(part => part.startsWith('.'))) {
+      // Jupyter's /files/ refuses hidden names: every Zarr v2 key.
+      res.writeHead(404).end();
+      return;
+    }
     let size: number;
     try {
       const st = statSync(path);
@@ -166,15 +192,39 @@ describe('reading the demo NetCDF-4 file through kerchunk references', () => {
 
 describe('reading the demo Zarr stores over HTTP', () => {
   it.each(['tas_demo_monthly.zarr', 'tas_demo_monthly.v3.zarr'])(
-    'decodes %s like the NetCDF file',
+    'decodes %s like the NetCDF file, through the data/files route',
     async store => {
-      const dataset = await openZarr(`${base}/data/${store}`, request =>
-        fetch(request)
-      );
+      requested.length = 0;
+      // data/info's files_url, turned into the suite's route as the widget does.
+      const url = `${base}/${dataFilesUrl(`files/data/${store}`)}`;
+      expect(url).toBe(`${base}${FILES_ROUTE}data/${store}`);
+      const dataset = await openZarr(url, request => fetch(request));
       const tas = dataset.variables.find(v => v.name === 'tas')!;
       expect(tas.dims).toEqual(['time', 'lat', 'lon']);
       const slice = await readSlice(dataset, tas, [7, null, null]);
       expectClose(slice.values, expected.slices[7]);
+      expect(requested.length).toBeGreaterThan(0);
     }
   );
+
+  it("cannot read a Zarr v2 store through Jupyter's /files/, which hides its keys", async () => {
+    await expect(
+      openZarr(`${base}/data/tas_demo_monthly.zarr`, request => fetch(request))
+    ).rejects.toThrow('espri-vre/api/data/files/');
+  });
+});
+
+describe('reading a file in a data root outside the server root', () => {
+  it('reads the chunks from the X-Files-Url that data/references gives (@<root-id>)', async () => {
+    requested.length = 0;
+    const header = 'espri-vre/api/data/files/%40demo/tas_demo_monthly.nc';
+    const target = new URL(dataFilesUrl(header), `${base}/`).href;
+    const dataset = openReferences(expected.refs, target, request =>
+      fetch(request)
+    );
+    const tas = dataset.variables.find(v => v.name === 'tas')!;
+    const slice = await readSlice(dataset, tas, [35, null, null]);
+    expectClose(slice.values, expected.slices[35]);
+    expect(requested).toContain(`${FILES_ROUTE}@demo/tas_demo_monthly.nc`);
+  });
 });

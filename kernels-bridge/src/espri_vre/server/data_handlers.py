@@ -18,6 +18,7 @@ from ..data.kinds import REFERENCE_KINDS, TABLE_KINDS, FileKind, detect_kind
 from ..data.paths import DataError, PathRefused, ResolvedPath, resolve_data_path
 from ..data.references import cache_key, etag_for, references_for
 from ..data.tables import DEFAULT_LIMIT, MAX_ROWS, read_slice, to_ipc_stream
+from .files_handler import FilesHandler, files_route_url
 from .handlers import ApiError, EspriVreHandler
 
 T = TypeVar("T")
@@ -121,6 +122,11 @@ class ReferencesHandler(DataHandler):
         if refs.skipped:
             self.set_header("X-Skipped-Variables", ",".join(quote(s) for s in refs.skipped))
         self.set_files_url(resolved)
+        if resolved.files_path is None:  # outside root_dir: the range-capable data/files route
+            roots = [(e.id, e.path) for e in self.espri_app.validated.data_roots if not e.problem]
+            url = files_route_url(resolved, roots)
+            if url:
+                self.set_header("X-Files-Url", url)
         self.finish(refs.body, set_content_type="application/json; charset=UTF-8")
 
 
@@ -169,5 +175,6 @@ routes: list[tuple[str, type[EspriVreHandler]]] = [
     ("data/info", InfoHandler),
     ("data/references", ReferencesHandler),
     ("data/table", TableHandler),
+    ("data/files/(.*)", FilesHandler),
 ]
 """Relative to `espri-vre/api`: server.handlers.routes() prefixes them."""
