@@ -25,6 +25,7 @@ export class DataPanel extends ReactWidget {
     super();
     this._registry = options.registry;
     this._trans = options.trans;
+    this._onOpenCatalog = options.onOpenCatalog;
     this.id = DATA_PANEL_ID;
     this.addClass('jp-EspriVre-dataPanel');
     this.title.icon = dataIcon;
@@ -68,6 +69,7 @@ export class DataPanel extends ReactWidget {
         registry={this._registry}
         trans={this._trans}
         onRefresh={this._refresh}
+        onOpenCatalog={this._onOpenCatalog}
       />
     );
   }
@@ -110,6 +112,7 @@ export class DataPanel extends ReactWidget {
 
   private _registry: ICatalogRegistry;
   private _trans: TranslationBundle;
+  private _onOpenCatalog: ((id: string) => void) | undefined;
   private _autoRefreshSeconds = 0;
   private _timer: number | null = null;
 }
@@ -118,6 +121,8 @@ export namespace DataPanel {
   export interface IOptions {
     registry: ICatalogRegistry;
     trans: TranslationBundle;
+    /** Opens the Catalogue Browser of a catalogue; its rows are inert without it. */
+    onOpenCatalog?: (id: string) => void;
   }
 }
 
@@ -128,8 +133,9 @@ export function DataPanelComponent(props: {
   registry: ICatalogRegistry;
   trans: TranslationBundle;
   onRefresh: () => void;
+  onOpenCatalog?: (id: string) => void;
 }): React.ReactElement {
-  const { registry, trans, onRefresh } = props;
+  const { registry, trans, onRefresh, onOpenCatalog } = props;
   return (
     <UseSignal signal={registry.changed}>
       {() => (
@@ -137,6 +143,7 @@ export function DataPanelComponent(props: {
           view={panelView(registry, trans)}
           trans={trans}
           onRefresh={onRefresh}
+          onOpenCatalog={onOpenCatalog}
         />
       )}
     </UseSignal>
@@ -150,8 +157,9 @@ export function DataPanelView(props: {
   view: IPanelView;
   trans: TranslationBundle;
   onRefresh: () => void;
+  onOpenCatalog?: (id: string) => void;
 }): React.ReactElement {
-  const { view, trans, onRefresh } = props;
+  const { view, trans, onRefresh, onOpenCatalog } = props;
   const busy = view.loading || view.refreshing;
   return (
     <div className="jp-EspriVre-dataPanelContent" aria-busy={busy}>
@@ -193,7 +201,12 @@ export function DataPanelView(props: {
         </div>
       )}
       {view.sections.map(section => (
-        <StatusSection key={section.key} section={section} />
+        <StatusSection
+          key={section.key}
+          section={section}
+          onOpen={section.key === 'catalogs' ? onOpenCatalog : undefined}
+          openLabel={title => trans.__('Browse the catalogue %1', title)}
+        />
       ))}
       {view.version && (
         <p className="jp-EspriVre-version">
@@ -216,8 +229,12 @@ const ID_ATTRIBUTE: Record<IStatusSection['key'], string> = {
   'data-roots': 'data-root-id'
 };
 
-function StatusSection(props: { section: IStatusSection }): React.ReactElement {
-  const { section } = props;
+function StatusSection(props: {
+  section: IStatusSection;
+  onOpen?: (id: string) => void;
+  openLabel: (title: string) => string;
+}): React.ReactElement {
+  const { section, onOpen, openLabel } = props;
   const headingId = `espri-vre-data-panel-${section.key}`;
   return (
     <section
@@ -232,7 +249,13 @@ function StatusSection(props: { section: IStatusSection }): React.ReactElement {
       {section.rows.length ? (
         <ul className="jp-EspriVre-list" aria-labelledby={headingId}>
           {section.rows.map(row => (
-            <StatusItem key={row.id} row={row} section={section.key} />
+            <StatusItem
+              key={row.id}
+              row={row}
+              section={section.key}
+              onOpen={onOpen}
+              openLabel={openLabel}
+            />
           ))}
         </ul>
       ) : (
@@ -245,14 +268,35 @@ function StatusSection(props: { section: IStatusSection }): React.ReactElement {
 function StatusItem(props: {
   row: IStatusRow;
   section: IStatusSection['key'];
+  onOpen?: (id: string) => void;
+  openLabel: (title: string) => string;
 }): React.ReactElement {
-  const { row, section } = props;
+  const { row, section, onOpen, openLabel } = props;
   const attributes = {
     [ID_ATTRIBUTE[section]]: row.id,
     'data-reachable': String(row.reachable)
   };
+  // A row that opens the browser is a button for the keyboard and screen readers.
+  const opener = onOpen
+    ? {
+        role: 'button',
+        tabIndex: 0,
+        title: openLabel(row.title),
+        onClick: () => onOpen(row.id),
+        onKeyDown: (event: React.KeyboardEvent) => {
+          if (event.key === 'Enter' || event.key === ' ') {
+            event.preventDefault();
+            onOpen(row.id);
+          }
+        }
+      }
+    : {};
   return (
-    <li className={`jp-EspriVre-item ${ITEM_CLASS[section]}`} {...attributes}>
+    <li
+      className={`jp-EspriVre-item ${ITEM_CLASS[section]}`}
+      {...attributes}
+      {...opener}
+    >
       <span className="jp-EspriVre-itemIndicator" aria-hidden="true" />
       <div className="jp-EspriVre-itemBody">
         {/* The spaces keep the words apart in the row's text content. */}

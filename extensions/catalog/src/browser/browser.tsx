@@ -1,0 +1,686 @@
+/**
+ * The Catalogue Browser: one main-area view per catalogue. For an intake-esm
+ * catalogue, facets with counts, the datasets the selection finds, a dataset's detail
+ * and the actions on it (insert or copy the code that opens it, preview it).
+ */
+import type { CatalogStatus } from '@espri-vre/core';
+import { isAbortError } from '@espri-vre/core';
+import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import {
+  datasetRecord,
+  groupDatasets,
+  type IntakeDataset
+} from '../intake/group';
+import { facetedSearch } from '../intake/search';
+import type { DatasetRecord } from '../record';
+import {
+  loadIntakeCatalog,
+  type LoadedIntakeCatalog,
+  type LoadProgress
+} from './load';
+import {
+  datasetCode,
+  type FacetSelection,
+  type FacetValueView,
+  facetColumns,
+  facetView,
+  failureView,
+  isServerPath,
+  type FailureView,
+  previewPath,
+  RESULT_PAGE,
+  selectionQuery,
+  toggleValue
+} from './model';
+import { StacBrowser } from './stac';
+
+/** What the browser asks of the application. */
+export interface BrowserActions {
+  /** Insert code in a new cell below the active notebook's active cell. */
+  insertCode(code: string): Promise<void>;
+  copyCode(code: string): void;
+  /** Why previews cannot open (no previewer installed), or null when they can. */
+  previewUnavailable(): string | null;
+  preview(path: string): Promise<void>;
+}
+
+export interface CatalogBrowserProps {
+  catalog: Pick<CatalogStatus, 'id' | 'title' | 'kind' | 'url'>;
+  settings: ServerConnection.ISettings;
+  trans: TranslationBundle;
+  actions: BrowserActions;
+  /** Aborted when the view closes: cancels the loading. */
+  signal: AbortSignal;
+  /**
+   * The absolute URL the server serves a file of its file system at, or null when it
+   * serves it nowhere (see `filesRoute`).
+   */
+  serverFileUrl?: (path: string) => string | null;
+}
+
+type LoadState =
+  | { status: 'loading'; progress: LoadProgress | null }
+  | { status: 'error'; failure: FailureView }
+  | { status: 'ready'; loaded: LoadedIntakeCatalog };
+
+const row: React.CSSProperties = {
+  display: 'flex',
+  gap: '8px',
+  alignItems: 'center',
+  flexWrap: 'wrap'
+};
+
+/**
+ * The Catalogue Browser's content.
+ */
+export function CatalogBrowserView(
+  props: CatalogBrowserProps
+): React.ReactElement {
+  const { catalog } = props;
+  return (
+    <div
+      className="jp-EspriVre-catalogBrowser"
+      data-catalog-id={catalog.id}
+      style={{
+        height: '100%',
+        overflow: 'auto',
+        padding: '8px 12px',
+        boxSizing: 'border-box',
+        color: 'var(--jp-ui-font-color1)',
+        background: 'var(--jp-layout-color1)',
+        fontSize: 'var(--jp-ui-font-size1)'
+      }}
+    >
+      <h2 style={{ margin: '4px 0 8px' }}>{catalog.title}</h2>
+      {catalog.kind === 'intake-esm' ? (
+        <IntakeBrowser {...props} />
+      ) : (
+        <OtherBrowser {...props} />
+      )}
+    </div>
+  );
+}
+
+function OtherBrowser(props: CatalogBrowserProps): React.ReactElement {
+  const { catalog, trans } = props;
+  if (catalog.kind === 'stac' && isServerPath(catalog.url)) {
+    const rootUrl = props.serverFileUrl?.(catalog.url) ?? null;
+    if (rootUrl === null) {
+      return (
+        <p className="jp-EspriVre-unsupported">
+          {trans.__(
+            'The static STAC catalogue %1 lies outside the server root and the data roots: the server does not serve its files.',
+            catalog.url
+          )}
+        </p>
+      );
+    }
+    return (
+      <StacBrowser
+        catalogId={catalog.id}
+        rootUrl={rootUrl}
+        settings={props.settings}
+        trans={trans}
+        signal={props.signal}
+        renderFailure={(failure, onRetry) => (
+          <Failure failure={failure} trans={trans} onRetry={onRetry} />
+        )}
+      />
+    );
+  }
+  return (
+    <p className="jp-EspriVre-unsupported">
+      {trans.__(
+        'Browsing %1 catalogues is not available yet: intake-esm catalogues and static STAC catalogues on the server can be browsed here.',
+        catalog.kind
+      )}
+    </p>
+  );
+}
+
+function Failure(props: {
+  failure: FailureView;
+  trans: TranslationBundle;
+  onRetry: () => void;
+}): React.ReactElement {
+  const { failure, trans, onRetry } = props;
+  return (
+    <div role="alert" className="jp-EspriVre-error">
+      <p className="jp-EspriVre-errorTitle">{failure.title}</p>
+      <p className="jp-EspriVre-errorDetail">{failure.detail}</p>
+      <button
+        type="button"
+        className="jp-EspriVre-retry jp-mod-styled jp-mod-accept"
+        onClick={onRetry}
+      >
+        {trans.__('Retry')}
+      </button>
+    </div>
+  );
+}
+
+function progressText(
+  progress: LoadProgress | null,
+  trans: TranslationBundle
+): string {
+  if (progress === null || progress.step === 'collection') {
+    return trans.__('Loading the catalogue description…');
+  }
+  if (progress.step === 'decode') {
+    return trans.__('Reading the table (%1 bytes)…', progress.received);
+  }
+  return progress.total
+    ? trans.__(
+        'Loading the table: %1 of %2 bytes…',
+        progress.received,
+        progress.total
+      )
+    : trans.__('Loading the table: %1 bytes…', progress.received);
+}
+
+function IntakeBrowser(props: CatalogBrowserProps): React.ReactElement {
+  const { catalog, settings, trans, signal } = props;
+  const [attempt, setAttempt] = React.useState(0);
+  const [state, setState] = React.useState<LoadState>({
+    status: 'loading',
+    progress: null
+  });
+  React.useEffect(() => {
+    let current = true;
+    setState({ status: 'loading', progress: null });
+    loadIntakeCatalog(catalog.id, settings, signal, progress => {
+      if (current) {
+        setState({ status: 'loading', progress });
+      }
+    }).then(
+      loaded => {
+        if (current) {
+          setState({ status: 'ready', loaded });
+        }
+      },
+      reason => {
+        if (current && !isAbortError(reason) && !signal.aborted) {
+          setState({
+            status: 'error',
+            failure: failureView(
+              trans.__(
+                'The catalogue "%1" could not be loaded.',
+                catalog.title
+              ),
+              reason,
+              trans
+            )
+          });
+        }
+      }
+    );
+    return () => {
+      current = false;
+    };
+  }, [catalog.id, catalog.title, settings, signal, trans, attempt]);
+
+  if (state.status === 'loading') {
+    return (
+      <div role="status" className="jp-EspriVre-progress" aria-busy="true">
+        {progressText(state.progress, trans)}
+      </div>
+    );
+  }
+  if (state.status === 'error') {
+    return (
+      <Failure
+        failure={state.failure}
+        trans={trans}
+        onRetry={() => setAttempt(attempt + 1)}
+      />
+    );
+  }
+  return <IntakeSearch {...props} loaded={state.loaded} />;
+}
+
+interface SearchOutcome {
+  datasets: IntakeDataset[];
+  facetCounts: ReturnType<typeof facetedSearch>['facetCounts'];
+  failure: FailureView | null;
+}
+
+function IntakeSearch(
+  props: CatalogBrowserProps & { loaded: LoadedIntakeCatalog }
+): React.ReactElement {
+  const { loaded, trans, catalog } = props;
+  const { table, collection } = loaded;
+  const [selection, setSelection] = React.useState<FacetSelection>({});
+  const [shown, setShown] = React.useState(RESULT_PAGE);
+  const [openKey, setOpenKey] = React.useState<string | null>(null);
+  const columns = React.useMemo(
+    () => facetColumns(collection, table),
+    [collection, table]
+  );
+  const outcome = React.useMemo<SearchOutcome>(() => {
+    try {
+      const found = facetedSearch(table, selectionQuery(selection), {
+        facets: columns
+      });
+      return {
+        datasets: groupDatasets(table, found.rows, collection),
+        facetCounts: found.facetCounts,
+        failure: null
+      };
+    } catch (error) {
+      return {
+        datasets: [],
+        facetCounts: {},
+        failure: failureView(
+          trans.__('The search could not be done.'),
+          error,
+          trans
+        )
+      };
+    }
+  }, [collection, table, columns, selection, trans]);
+
+  const onToggle = (column: string, value: FacetValueView['value']) => {
+    setSelection(toggleValue(selection, column, value));
+    setShown(RESULT_PAGE);
+  };
+  const open = outcome.datasets.find(dataset => dataset.key === openKey);
+
+  return (
+    <div style={{ display: 'flex', gap: '16px', alignItems: 'flex-start' }}>
+      <form
+        className="jp-EspriVre-facets"
+        aria-label={trans.__('Facets')}
+        onSubmit={event => event.preventDefault()}
+        style={{ flex: '0 0 260px', maxWidth: '40%' }}
+      >
+        {columns.map(column => (
+          <Facet
+            key={column}
+            column={column}
+            counts={outcome.facetCounts[column] ?? []}
+            selected={selection[column] ?? []}
+            trans={trans}
+            onToggle={onToggle}
+          />
+        ))}
+        {Object.keys(selection).length > 0 && (
+          <button
+            type="button"
+            className="jp-EspriVre-clearFacets jp-mod-styled"
+            onClick={() => setSelection({})}
+          >
+            {trans.__('Clear the selection')}
+          </button>
+        )}
+      </form>
+      <div style={{ flex: '1 1 auto', minWidth: 0 }}>
+        {outcome.failure ? (
+          <Failure
+            failure={outcome.failure}
+            trans={trans}
+            onRetry={() => setSelection({})}
+          />
+        ) : (
+          <p
+            className="jp-EspriVre-resultCount"
+            data-count={outcome.datasets.length}
+            role="status"
+          >
+            {trans._n(
+              '%1 dataset',
+              '%1 datasets',
+              outcome.datasets.length,
+              outcome.datasets.length
+            )}
+          </p>
+        )}
+        <ul
+          className="jp-EspriVre-datasets"
+          aria-label={trans.__('Datasets')}
+          style={{ listStyle: 'none', margin: 0, padding: 0 }}
+        >
+          {outcome.datasets.slice(0, shown).map(dataset => (
+            <li
+              key={dataset.key}
+              className="jp-EspriVre-dataset"
+              data-key={dataset.key}
+              style={{
+                borderBottom: '1px solid var(--jp-border-color2)',
+                background:
+                  dataset.key === openKey
+                    ? 'var(--jp-layout-color2)'
+                    : undefined
+              }}
+            >
+              <button
+                type="button"
+                className="jp-EspriVre-datasetOpen"
+                aria-expanded={dataset.key === openKey}
+                onClick={() =>
+                  setOpenKey(dataset.key === openKey ? null : dataset.key)
+                }
+                style={{
+                  width: '100%',
+                  textAlign: 'left',
+                  background: 'none',
+                  border: 'none',
+                  padding: '6px 4px',
+                  color: 'inherit',
+                  cursor: 'pointer',
+                  font: 'inherit'
+                }}
+              >
+                <span style={{ overflowWrap: 'anywhere' }}>{dataset.key}</span>{' '}
+                <span style={{ color: 'var(--jp-ui-font-color2)' }}>
+                  {trans._n(
+                    '(%1 file)',
+                    '(%1 files)',
+                    dataset.rows.length,
+                    dataset.rows.length
+                  )}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        {outcome.datasets.length > shown && (
+          <button
+            type="button"
+            className="jp-EspriVre-showMore jp-mod-styled"
+            onClick={() => setShown(shown + RESULT_PAGE)}
+          >
+            {trans.__(
+              'Show more (%1 of %2 shown)',
+              shown,
+              outcome.datasets.length
+            )}
+          </button>
+        )}
+        {open && (
+          <DatasetDetail
+            {...props}
+            dataset={open}
+            record={datasetRecord(table, collection, open, catalog.id)}
+            selection={selection}
+            onClose={() => setOpenKey(null)}
+          />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Facet(props: {
+  column: string;
+  counts: Parameters<typeof facetView>[1];
+  selected: FacetSelection[string];
+  trans: TranslationBundle;
+  onToggle: (column: string, value: FacetValueView['value']) => void;
+}): React.ReactElement {
+  const { column, counts, selected, trans, onToggle } = props;
+  const [filter, setFilter] = React.useState('');
+  const view = facetView(column, counts, selected, filter);
+  return (
+    <fieldset
+      className="jp-EspriVre-facet"
+      data-facet={column}
+      style={{
+        border: '1px solid var(--jp-border-color2)',
+        margin: '0 0 8px',
+        padding: '4px 8px'
+      }}
+    >
+      <legend style={{ fontWeight: 600 }}>{column}</legend>
+      {view.filterable && (
+        <input
+          type="search"
+          className="jp-EspriVre-facetFilter jp-mod-styled"
+          placeholder={trans.__('Filter %1 values', view.total)}
+          aria-label={trans.__('Filter the values of %1', column)}
+          value={filter}
+          onChange={event => setFilter(event.target.value)}
+          style={{ width: '100%', boxSizing: 'border-box' }}
+        />
+      )}
+      {view.values.map(value => (
+        <label
+          key={value.label}
+          className="jp-EspriVre-facetValue"
+          data-value={value.label}
+          style={{ ...row, flexWrap: 'nowrap' }}
+        >
+          <input
+            type="checkbox"
+            checked={value.selected}
+            onChange={() => onToggle(column, value.value)}
+          />
+          <span style={{ flex: '1 1 auto', overflowWrap: 'anywhere' }}>
+            {value.label}
+          </span>
+          <span
+            className="jp-EspriVre-facetCount"
+            style={{ color: 'var(--jp-ui-font-color2)' }}
+          >
+            {value.count}
+          </span>
+        </label>
+      ))}
+      {view.hidden > 0 && (
+        <p style={{ color: 'var(--jp-ui-font-color2)', margin: '4px 0' }}>
+          {trans.__('%1 more: filter to find them', view.hidden)}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+function DatasetDetail(
+  props: CatalogBrowserProps & {
+    loaded: LoadedIntakeCatalog;
+    dataset: IntakeDataset;
+    record: DatasetRecord;
+    selection: FacetSelection;
+    onClose: () => void;
+  }
+): React.ReactElement {
+  const { catalog, loaded, dataset, record, selection, trans, actions } = props;
+  const [message, setMessage] = React.useState<{
+    text: string;
+    error: boolean;
+  } | null>(null);
+  React.useEffect(() => setMessage(null), [dataset.key]);
+  const code = datasetCode({
+    catalog: catalog.url,
+    collection: loaded.collection,
+    columnsWithIterables: loaded.columnsWithIterables,
+    selection,
+    dataset,
+    record
+  });
+  const path = previewPath(record);
+  const unavailable =
+    actions.previewUnavailable() ??
+    (path === null
+      ? trans.__(
+          'This dataset has no file or Zarr store on the server to preview.'
+        )
+      : null);
+  const run = (
+    what: string,
+    action: () => Promise<void> | void,
+    done: string
+  ) => {
+    Promise.resolve()
+      .then(action)
+      .then(
+        () => setMessage({ text: done, error: false }),
+        reason =>
+          setMessage({
+            text: `${what} ${failureView('', reason, trans).detail}`,
+            error: true
+          })
+      );
+  };
+  const headingId = `espri-vre-dataset-${catalog.id}-detail`;
+  return (
+    <section
+      className="jp-EspriVre-datasetDetail"
+      aria-labelledby={headingId}
+      style={{
+        marginTop: '12px',
+        padding: '8px',
+        border: '1px solid var(--jp-border-color1)',
+        background: 'var(--jp-layout-color2)'
+      }}
+    >
+      <div style={{ ...row, justifyContent: 'space-between' }}>
+        <h3 id={headingId} style={{ margin: 0, overflowWrap: 'anywhere' }}>
+          {dataset.key}
+        </h3>
+        <button
+          type="button"
+          className="jp-EspriVre-closeDetail jp-mod-styled"
+          onClick={props.onClose}
+        >
+          {trans.__('Close')}
+        </button>
+      </div>
+      <div style={{ ...row, margin: '8px 0' }}>
+        <button
+          type="button"
+          className="jp-EspriVre-insertCode jp-mod-styled jp-mod-accept"
+          title={trans.__(
+            'Insert the code that opens this dataset in a new cell below the active cell of the notebook'
+          )}
+          onClick={() =>
+            run(
+              trans.__('The code could not be inserted:'),
+              () => actions.insertCode(code),
+              trans.__('The code was inserted in the notebook.')
+            )
+          }
+        >
+          {trans.__('Insert code')}
+        </button>
+        <button
+          type="button"
+          className="jp-EspriVre-copyCode jp-mod-styled"
+          onClick={() =>
+            run(
+              trans.__('The code could not be copied:'),
+              () => actions.copyCode(code),
+              trans.__('The code was copied to the clipboard.')
+            )
+          }
+        >
+          {trans.__('Copy code')}
+        </button>
+        <button
+          type="button"
+          className="jp-EspriVre-previewDataset jp-mod-styled"
+          disabled={unavailable !== null}
+          title={unavailable ?? trans.__('Preview %1', path ?? '')}
+          onClick={() =>
+            path !== null &&
+            run(
+              trans.__('The preview could not be opened:'),
+              () => actions.preview(path),
+              trans.__('The preview was opened.')
+            )
+          }
+        >
+          {trans.__('Preview')}
+        </button>
+      </div>
+      {unavailable !== null && (
+        <p
+          className="jp-EspriVre-previewUnavailable"
+          style={{ color: 'var(--jp-ui-font-color2)', margin: '0 0 8px' }}
+        >
+          {unavailable}
+        </p>
+      )}
+      <div
+        role="status"
+        className="jp-EspriVre-actionMessage"
+        style={{
+          color: message?.error
+            ? 'var(--jp-error-color1)'
+            : 'var(--jp-ui-font-color2)'
+        }}
+      >
+        {message?.text ?? ''}
+      </div>
+      <h4>{trans.__('Facets')}</h4>
+      <dl className="jp-EspriVre-datasetFacets" style={{ margin: 0 }}>
+        {Object.entries(record.facets).map(([name, values]) => (
+          <div key={name} style={row}>
+            <dt style={{ fontWeight: 600 }}>{name}</dt>
+            <dd style={{ margin: 0, overflowWrap: 'anywhere' }}>
+              {values.join(', ')}
+            </dd>
+          </div>
+        ))}
+      </dl>
+      <h4>{trans.__('Variables')}</h4>
+      <p className="jp-EspriVre-datasetVariables">
+        {record.variables.map(variable => variable.name).join(', ') ||
+          trans.__('none listed')}
+      </p>
+      <h4>{trans.__('Assets')}</h4>
+      <ul className="jp-EspriVre-datasetAssets" style={{ paddingLeft: '16px' }}>
+        {record.access.map((access, at) => (
+          <li key={at} style={{ overflowWrap: 'anywhere' }}>
+            <code>{access.url}</code>
+            {access.service ? ` (${access.service})` : ''}
+            {access.description ? `: ${access.description}` : ''}
+          </li>
+        ))}
+      </ul>
+      <h4>{trans.__('Code')}</h4>
+      <pre
+        className="jp-EspriVre-datasetCode"
+        style={{
+          whiteSpace: 'pre-wrap',
+          background: 'var(--jp-layout-color0)',
+          padding: '6px',
+          fontFamily: 'var(--jp-code-font-family)'
+        }}
+      >
+        {code}
+      </pre>
+    </section>
+  );
+}
+
+/**
+ * The Catalogue Browser as a widget: the loading is cancelled when it is disposed.
+ */
+export class CatalogBrowser extends ReactWidget {
+  constructor(options: Omit<CatalogBrowserProps, 'signal'>) {
+    super();
+    this._options = options;
+    this.id = `espri-vre-catalog-browser-${options.catalog.id}`;
+    this.addClass('jp-EspriVre-catalogBrowserWidget');
+    this.title.label = options.trans.__('Catalogue: %1', options.catalog.title);
+    this.title.caption = options.catalog.url;
+    this.title.closable = true;
+  }
+
+  dispose(): void {
+    this._controller.abort();
+    super.dispose();
+  }
+
+  protected render(): React.ReactElement {
+    return (
+      <CatalogBrowserView {...this._options} signal={this._controller.signal} />
+    );
+  }
+
+  private _options: Omit<CatalogBrowserProps, 'signal'>;
+  private _controller = new AbortController();
+}
