@@ -33,6 +33,10 @@ export default defineConfig({
   test: {
     include: ['extensions/*/test/**/*.spec.{ts,tsx}'],
     environment: 'node',
+    // Generous bounds: some suites start Python (xarray, intake-esm, cftime) to compute the
+    // expected values, and CI machines are shared; these are not performance assertions.
+    testTimeout: 120000,
+    hookTimeout: 300000,
     setupFiles: ['extensions/core/test/jsdom-shims.ts'],
     css: false,
     server: {
