@@ -1,5 +1,11 @@
 """Benchmark harness: runs every bench_*.py beside this file and writes docs/benchmarks.md.
 
+`python bench/harness.py` runs every benchmark; `python bench/harness.py jobs catalog` runs
+only the modules whose name contains one of the words and keeps the other modules' rows from
+the last run: the rows are kept by module in docs/benchmarks.json (written under a file lock,
+so that two partial runs at once do not lose each other's rows) and docs/benchmarks.md is
+rendered from it.
+
 Each benchmark module has `run(ctx) -> list[Row]`. A row compares our figure with an
 anchor (another tool doing the same job) measured in the same run, on the same machine,
 so that only the ratio is read: these machines are shared and noisy. Timing thresholds
@@ -9,8 +15,11 @@ never go into tests; they live here, as targets written next to the measured rat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import fcntl
 import importlib.util
+import json
 import os
 import platform
 import statistics
@@ -79,7 +88,24 @@ def fmt(value: float) -> str:
     return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
 
 
-def render(rows: list[Row], failures: list[str]) -> str:
+def merge(store: Path, fresh: dict[str, dict], failed: dict[str, str]) -> dict:
+    """Replace the stored rows of the modules that ran; keep the others with their run time."""
+    old = json.loads(store.read_text()) if store.exists() else {"modules": {}}
+    modules: dict = old.get("modules", {})
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    host = (
+        f"{platform.node() or 'this machine'}: {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    for name, rows in fresh.items():
+        modules[name] = {"run": now, "host": host, "rows": rows, "failure": None}
+    for name, why in failed.items():
+        kept = modules.get(name, {"rows": []})
+        modules[name] = {**kept, "run": now, "host": host, "failure": why}
+    return {"modules": dict(sorted(modules.items()))}
+
+
+def render(rows: list[Row], failures: list[str], runs: dict[str, str] | None = None) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
@@ -92,6 +118,15 @@ def render(rows: list[Row], failures: list[str]) -> str:
         "same run; read the ratio, not the absolute times (the machines are shared). "
         "Ratio > 1 means we are better than the anchor.",
         "",
+    ]
+    if runs:
+        lines += [
+            "Modules and when each last ran (a partial run keeps the other modules' rows): "
+            + ", ".join(f"`{m}` {when}" for m, when in sorted(runs.items()))
+            + ".",
+            "",
+        ]
+    lines += [
         "| issue | task | ours | anchor | anchor's figure | unit | ratio | target |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -117,26 +152,34 @@ def main() -> int:
     work = ROOT / ".test-runtime" / "bench"
     work.mkdir(parents=True, exist_ok=True)
     ctx = Context(root=ROOT, work=work, repeat=args.repeat)
-    rows: list[Row] = []
-    failures: list[str] = []
+    fresh: dict[str, list[dict]] = {}
+    failed: dict[str, str] = {}
     for path in discover(args.only):
         print(f"[bench] {path.stem} ...", flush=True)
         try:
             got = load(path).run(ctx)
         except Exception as exc:  # one broken benchmark must not hide the others
-            failures.append(f"{path.stem}: {type(exc).__name__}: {exc}")
+            failed[path.stem] = f"{type(exc).__name__}: {exc}"
             print(f"[bench] {path.stem} failed: {exc}", file=sys.stderr)
             continue
+        fresh[path.stem] = [dataclasses.asdict(r) for r in got]
         for r in got:
             print(
                 f"[bench]   {r.task}: ours {fmt(r.ours)} {r.unit}, {r.anchor_name} "
                 f"{fmt(r.anchor)} {r.unit}, ratio {r.ratio:.2f}"
             )
-        rows += got
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(rows, failures))
-    print(f"[bench] wrote {args.out.relative_to(ROOT)}")
-    return 1 if failures else 0
+    store = args.out.with_suffix(".json")
+    with open(args.out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        merged = merge(store, fresh, failed)
+        store.write_text(json.dumps(merged, indent=1) + "\n")
+        rows = [Row(**r) for m in merged["modules"].values() for r in m["rows"]]
+        failures = [f"{n}: {m['failure']}" for n, m in merged["modules"].items() if m["failure"]]
+        runs = {n: m["run"] for n, m in merged["modules"].items()}
+        args.out.write_text(render(rows, failures, runs))
+    print(f"[bench] wrote {args.out}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
