@@ -365,3 +365,92 @@ export interface LogChunk {
    */
   exists: boolean;
 }
+/**
+ * A Dask preset of a cluster: one worker job's resources and the workers to start.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskPreset".
+ */
+export interface DaskPreset {
+  id: string;
+  title: string;
+  workers: number;
+  cores: number;
+  memory: string;
+  walltime: string;
+  gpus: number;
+  processes: number;
+  partition?: string;
+  account?: string;
+  adapt?: {
+    minimum: number;
+    maximum: number;
+  };
+}
+/**
+ * A configured cluster that can (or, with problem, cannot) start Dask workers.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskClusterOption".
+ */
+export interface DaskClusterOption {
+  id: string;
+  title: string;
+  kind: ClusterKind;
+  max_workers: number;
+  presets: DaskPreset[];
+  problem: string | null;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskJob".
+ */
+export interface DaskJob {
+  id: string;
+  state: string;
+}
+/**
+ * A Dask cluster of dask-labextension's manager, with its worker jobs when it was started on a configured cluster.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskRunning".
+ */
+export interface DaskRunning {
+  id: string;
+  name: string;
+  scheduler_address: string;
+  dashboard_link: string;
+  workers: number;
+  cluster: string | null;
+  preset: string | null;
+  kind: string;
+  jobs: DaskJob[];
+  problem: string | null;
+  /**
+   * The two lines that connect a notebook to it.
+   */
+  code: string;
+  jobs_requested?: number;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskOverview".
+ */
+export interface DaskOverview {
+  clusters: DaskClusterOption[];
+  running: DaskRunning[];
+  problem: string | null;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "DaskStartRequest".
+ */
+export interface DaskStartRequest {
+  cluster: string;
+  preset?: string;
+  workers?: number;
+  adapt?: {
+    minimum: number;
+    maximum: number;
+  };
+}

@@ -86,6 +86,7 @@ class EspriVreApp(ExtensionApp):
         self.jobs = JobService.create(
             self.validated, self.serverapp.root_dir, self.job_store_dir or None, self.log
         )
+        self._configure_dask()
         self.log.info(
             "espri-vre %s: %d catalogues, %d clusters, %d data roots",
             __version__,
@@ -93,6 +94,23 @@ class EspriVreApp(ExtensionApp):
             len(self.validated.clusters),
             len(self.validated.data_roots),
         )
+
+    def _configure_dask(self) -> None:
+        """Dask on the clusters: the same cluster list as the jobs, with each one's scheduler
+        (and so its transport); dask-labextension's factory pointed at ours."""
+        from pathlib import Path
+
+        from ..dask.clusters import REGISTRY, install_factory
+
+        REGISTRY.configure(
+            [
+                (c.id, c.settings, c.problem or self.jobs.problems.get(c.id))
+                for c in self.validated.clusters
+            ],
+            self.jobs.schedulers,
+            Path(self.jobs.store.data_dir) / "dask-logs" if self.jobs.store else None,
+        )
+        install_factory()
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prefixes each pattern with the server's base_url.

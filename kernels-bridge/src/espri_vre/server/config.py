@@ -30,6 +30,7 @@ CLUSTER_KEYS = {
     "limits",
     "python",
     "max_running",
+    "dask",
 }
 SSH_KEYS = {"host", "user", "key_file", "port"}
 DATA_ROOT_KEYS = {"id", "title", "path"}

@@ -120,6 +120,7 @@ def routes() -> list[tuple[str, type[EspriVreHandler]]]:
     """The route table, relative to the server's base_url (ExtensionApp prefixes it)."""
     # Imported here: each of these modules imports this one.
     from .catalog_handlers import routes as catalog_routes
+    from .dask_handlers import routes as dask_routes
     from .data_handlers import routes as data_routes
     from .job_handlers import routes as job_routes
 
@@ -128,6 +129,7 @@ def routes() -> list[tuple[str, type[EspriVreHandler]]]:
         *catalog_routes,
         *data_routes,
         *job_routes,
+        *dask_routes,
     ]
     return [(url_path_join(*NAMESPACE, path), handler) for path, handler in table] + [
         (url_path_join(*NAMESPACE) + r"(?:/.*)?", NotFoundHandler),
