@@ -218,12 +218,20 @@ def test_demo_without_shared_data_and_with_slurm(tmp_path: Path):
     ]
     assert [c["id"] for c in config["catalogs"]] == ["demo-esm", "demo-stac"]
     assert [d["id"] for d in config["data_roots"]] == ["demo-data"]
-    assert config["clusters"][1] == {
+    slurm = config["clusters"][1]
+    assert {k: slurm[k] for k in ("id", "title", "kind", "transport")} == {
         "id": "local-slurm",
         "title": "Local Slurm",
         "kind": "slurm",
         "transport": "local",
     }
+    # Dask presets that the cluster's own checks accept, GPUs through gres on the gpu partition.
+    from espri_vre.dask.presets import parse_settings
+
+    dask = parse_settings(slurm)
+    assert [p.id for p in dask.presets] == ["small", "gpu"] and dask.problems == ()
+    assert (dask.interface, dask.max_workers) == ("lo", 2)
+    assert (dask.presets[1].gpus, dask.presets[1].partition) == (1, "gpu")
     assert not (tmp_path / "demo" / "catalogs" / "cmip6-sample.json").exists()
 
 

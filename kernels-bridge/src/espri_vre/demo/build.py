@@ -53,6 +53,25 @@ class Output:
     what: str
 
 
+DASK_PRESET = {
+    "id": "small",
+    "title": "2 workers, 1 core and 1 GiB each",
+    "workers": 2,
+    "cores": 1,
+    "memory": "1G",
+    "walltime": "00:30:00",
+}
+DASK_GPU_PRESET = {
+    "id": "gpu",
+    "title": "1 worker with 1 GPU",
+    "workers": 1,
+    "cores": 1,
+    "memory": "1G",
+    "gpus": 1,
+    "walltime": "00:30:00",
+}
+
+
 def find_shared(explicit: str | None) -> Path | None:
     """The project's shared folder (`<repo>/../shared`), from --shared, else found from this
     package's location (an editable install) or from the working directory. None when absent."""
@@ -153,11 +172,26 @@ def build(
             "title": "This server (local processes)",
             "kind": "local",
             "transport": "local",
+            "dask": {"max_workers": 2, "presets": [DASK_PRESET]},
         }
     ]
     if slurm:
         clusters.append(
-            {"id": "local-slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"}
+            {
+                "id": "local-slurm",
+                "title": "Local Slurm",
+                "kind": "slurm",
+                "transport": "local",
+                # Workers run on this machine: they dial the scheduler on the loopback.
+                "dask": {
+                    "interface": "lo",
+                    "max_workers": 2,
+                    "presets": [
+                        {**DASK_PRESET, "partition": "debug"},
+                        {**DASK_GPU_PRESET, "partition": "gpu"},
+                    ],
+                },
+            }
         )
 
     _write_text(nb_dir / NOTEBOOK, json.dumps(demo_notebook(), indent=1) + "\n")

@@ -1,0 +1,142 @@
+/**
+ * @packageDocumentation
+ * Dask clusters on the centre's clusters: a left-sidebar panel that starts a Dask cluster
+ * from a preset of a configured Slurm, Torque or local cluster (through dask-labextension's
+ * cluster manager), follows its workers and batch jobs, scales and stops it, opens its
+ * dashboards in JupyterLab and gives the code that connects a notebook to it.
+ */
+import type { DaskRunning } from '@espri-vre/core';
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Clipboard,
+  ICommandPalette,
+  IFrame,
+  MainAreaWidget
+} from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { daskIcon } from './icons';
+import { DaskService } from './model';
+import { DaskPanel } from './panel';
+
+export {
+  DaskService,
+  daskClusterOfJob,
+  jobCounts,
+  presetSummary,
+  startRequest
+} from './model';
+export { DASK_PANEL_ID, DaskPanel } from './panel';
+
+/**
+ * The command ids of this package.
+ */
+export namespace CommandIDs {
+  export const openDaskPanel = 'espri-vre:open-dask-panel';
+}
+
+const PLUGIN_ID = '@espri-vre/dask:panel';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'The Dask panel: Dask clusters on the configured Slurm, Torque and local clusters.',
+  autoStart: true,
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    INotebookTracker,
+    ISettingRegistry,
+    ITranslator
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    notebooks: INotebookTracker | null,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('espri_vre');
+    const service = new DaskService(app.serviceManager.serverSettings);
+    const insertCode = notebooks
+      ? (code: string): boolean => {
+          const current = notebooks.currentWidget;
+          if (!current) {
+            return false;
+          }
+          NotebookActions.insertBelow(current.content);
+          current.content.activeCell?.model.sharedModel.setSource(
+            code.trimEnd()
+          );
+          app.shell.activateById(current.id);
+          return true;
+        }
+      : undefined;
+    const openDashboard = (
+      cluster: DaskRunning,
+      page: string,
+      label: string
+    ): void => {
+      const frame = new IFrame({
+        sandbox: ['allow-scripts', 'allow-same-origin']
+      });
+      frame.url = service.dashboardUrl(cluster, page);
+      const widget = new MainAreaWidget({ content: frame });
+      widget.id = `espri-vre-dask-${cluster.id}-${page}`;
+      widget.title.label = `${label}: ${cluster.name}`;
+      widget.title.icon = daskIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main', { mode: 'split-right' });
+    };
+    const panel = new DaskPanel({
+      service,
+      trans,
+      insertCode,
+      copyCode: code => Clipboard.copyToSystem(code),
+      openDashboard
+    });
+    // After the Jobs panel (260).
+    app.shell.add(panel, 'left', { rank: 270 });
+    restorer?.add(panel, panel.id);
+
+    app.commands.addCommand(CommandIDs.openDaskPanel, {
+      label: trans.__('Open Dask Panel'),
+      caption: trans.__('Start Dask clusters on the configured clusters'),
+      icon: args => (args['isPalette'] ? undefined : daskIcon),
+      execute: () => {
+        app.shell.activateById(panel.id);
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.openDaskPanel,
+      category: trans.__('ESPRI VRE')
+    });
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = (): void => {
+            panel.refreshSeconds = settings.get('refreshSeconds')
+              .composite as number;
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            `${PLUGIN_ID}: the settings could not be loaded`,
+            reason
+          );
+        });
+    }
+  }
+};
+
+export default plugin;
