@@ -305,7 +305,7 @@ function RunningCluster(
   return (
     <li className="jp-EspriVre-daskCluster" data-name={cluster.name}>
       <div className="jp-EspriVre-daskClusterHead">
-        <strong>{cluster.name}</strong> <span>{cluster.kind}</span>
+        <strong>{cluster.name}</strong> <span>{cluster.kind}</span>{' '}
         {cluster.cluster && (
           <span className="jp-EspriVre-daskWhere">
             {trans.__(

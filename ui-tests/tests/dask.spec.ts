@@ -1,0 +1,112 @@
+import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
+
+/**
+ * Dask on the real Slurm of the test set-up, from the Dask panel: a cluster of two workers
+ * started from the demo's `local-slurm` preset (through dask-labextension's cluster
+ * manager), a notebook that connects to it with the code the panel inserts and computes on
+ * the workers, a dashboard opened in JupyterLab, a scale to one worker, and the stop.
+ */
+
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '.test-runtime',
+  'screenshots'
+);
+
+test.describe('Dask', () => {
+  test.setTimeout(300000);
+
+  test('a two-worker Dask cluster on the real Slurm: start, compute from a notebook, scale, stop', async ({
+    page
+  }) => {
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
+    });
+    const panel = page.locator('#espri-vre-dask-panel');
+    await expect(panel).toBeVisible();
+    const form = panel.locator('form.jp-EspriVre-daskStart');
+    await form.getByLabel('Cluster').selectOption('local-slurm');
+    await form.getByLabel('Preset').selectOption('small');
+    await expect(form.locator('.jp-EspriVre-daskPresetSummary')).toHaveText(
+      '2 workers (1 core, 1G, 00:30:00) on debug'
+    );
+
+    // More workers than the cluster allows: refused in the panel, nothing started.
+    await form.getByLabel('Workers', { exact: true }).fill('3');
+    await form.getByRole('button', { name: 'Start Dask cluster' }).click();
+    await expect(form.locator('.jp-EspriVre-error')).toHaveText(
+      'At most 2 workers can be started on Local Slurm.'
+    );
+    await form.getByLabel('Workers', { exact: true }).fill('');
+
+    await form.getByRole('button', { name: 'Start Dask cluster' }).click();
+    const card = panel.locator(
+      '.jp-EspriVre-daskCluster[data-name^="local-slurm-small-"]'
+    );
+    await expect(card).toHaveCount(1, { timeout: 60000 });
+    await expect(card.locator('.jp-EspriVre-daskWorkers')).toHaveAttribute(
+      'data-workers',
+      '2',
+      { timeout: 180000 }
+    );
+    await expect(card.locator('.jp-EspriVre-daskWorkers')).toContainText(
+      'RUNNING 2'
+    );
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dask-panel.png') });
+
+    // The code the panel inserts connects a notebook's kernel to the workers.
+    await page.notebook.createNew('dask-client.ipynb');
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
+    });
+    await card.getByRole('button', { name: 'Insert into notebook' }).click();
+    await expect(
+      page.locator('.jp-Notebook .jp-Cell', {
+        hasText: 'from dask.distributed import Client'
+      })
+    ).toHaveCount(1);
+    await page.notebook.addCell(
+      'code',
+      [
+        'import os, socket',
+        'workers = client.run(lambda: os.environ.get("SLURM_JOB_ID"))',
+        'print(len(workers), all(workers.values()), client.submit(sum, [40, 2]).result())'
+      ].join('\n')
+    );
+    await page.notebook.run();
+    const last = (await page.notebook.getCellCount()) - 1;
+    expect(await page.notebook.getCellTextOutput(last)).toEqual([
+      '2 True 42\n'
+    ]);
+
+    // A dashboard, proxied by dask-labextension, in a JupyterLab panel.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
+    });
+    await card.getByRole('button', { name: 'Workers' }).click();
+    const frame = page.locator(
+      '.jp-MainAreaWidget iframe[src*="/dask/dashboard/"]'
+    );
+    await expect(frame).toHaveCount(1);
+    const src = (await frame.getAttribute('src')) ?? '';
+    expect(src).toMatch(/\/dask\/dashboard\/[\w-]+\/individual-workers$/);
+    expect((await page.request.get(src)).status()).toBe(200);
+
+    // Scale to one worker, then stop: the card goes away.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
+    });
+    await card.locator('form.jp-EspriVre-daskScale input').fill('1');
+    await card.getByRole('button', { name: 'Scale' }).click();
+    await expect(card.locator('.jp-EspriVre-daskWorkers')).toHaveAttribute(
+      'data-workers',
+      '1',
+      { timeout: 120000 }
+    );
+    await card.getByRole('button', { name: 'Stop' }).click();
+    await expect(card).toHaveCount(0, { timeout: 60000 });
+  });
+});
