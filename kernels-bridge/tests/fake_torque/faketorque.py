@@ -143,6 +143,19 @@ def qsub(args: list[str]) -> int:
     script = sys.stdin.read()
     if not script.strip():
         return fail("qsub: no script given on stdin")
+    # As Torque's qsub does, #PBS directives at the top of the script count as options given
+    # before the command line's (which override them).
+    directives: dict[str, list[str]] = {}
+    for line in script.splitlines()[1:]:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            break  # the first command ends the directives
+        if line.startswith("#PBS -") and len(line.split(None, 2)) == 3:
+            _, flag, value = line.split(None, 2)
+            if flag in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e"):
+                directives.setdefault(flag[1], []).append(value.strip())
+    for key, values in directives.items():
+        options[key] = values + options.get(key, [])
     queue = options.get("q", ["batch"])[-1]
     if queue not in QUEUES:
         return fail("qsub: submit error (Unknown queue MSG=cannot locate queue)")
