@@ -233,3 +233,45 @@ async def test_bad_start_requests_are_refused_and_start_nothing(
     assert code == status, answer
     assert said in answer["detail"]
     assert (await overview(jp_fetch))["running"] == []
+
+
+@pytest.fixture
+def unreachable_scheduler(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """The Slurm cluster with a scheduler address the workers cannot reach (a closed port)."""
+    slurm = {
+        **CLUSTERS[0],
+        "dask": {
+            **CLUSTERS[0]["dask"],
+            "contact_address": "tcp://127.0.0.1:9",
+            "connect_timeout": 3,
+        },
+    }
+    jp_server_config["EspriVreApp"]["clusters"] = [slurm]
+    return jp_server_config
+
+
+async def test_workers_that_cannot_reach_the_scheduler_are_explained(
+    unreachable_scheduler: dict[str, Any], jp_fetch: Any
+) -> None:
+    code, started = await call(
+        jp_fetch,
+        "espri-vre",
+        "api",
+        "dask",
+        "clusters",
+        method="POST",
+        body={"cluster": "slurm", "preset": "one"},
+    )
+    assert code == 201, started
+    from espri_vre.dask.clusters import REGISTRY
+
+    script = REGISTRY.started[started["name"]].dask_cluster.job_script()
+    assert "dask_worker tcp://127.0.0.1:9 " in script  # the workers dial the contact address
+    told = await wait_for(
+        jp_fetch, started["name"], lambda r: r["problem"] is not None, "the address problem"
+    )
+    assert "no worker connected back to the scheduler at tcp://127.0.0.1:9" in told["problem"]
+    assert "contact_address" in told["problem"] and "'slurm'" in told["problem"]
+    assert told["workers"] == 0
+    code, _ = await call(jp_fetch, "dask", "clusters", started["id"], method="DELETE")
+    assert code == 204

@@ -130,13 +130,20 @@ class Registry:
 REGISTRY = Registry()
 
 
-def _job_class(base: type, transport: Transport, record: Callable[[str], None]) -> type:
+def _job_class(
+    base: type, transport: Transport, record: Callable[[str], None], contact: str | None = None
+) -> type:
     """dask-jobqueue's job class whose submit and cancel go through our transport (argv lists,
-    the script on stdin: nothing is run through a shell)."""
+    the script on stdin: nothing is run through a shell), and whose workers dial `contact`
+    when one is configured (dask-jobqueue writes the scheduler's listening address into the
+    worker command, even with a contact_address among the scheduler's options)."""
     submit = {"SLURMJob": ["sbatch", "--parsable"], "PBSJob": ["qsub"]}[base.__name__]
     cancel = {"SLURMJob": ["scancel"], "PBSJob": ["qdel"]}[base.__name__]
 
     class CentreJob(base):  # type: ignore[misc, valid-type]
+        def __init__(self, scheduler: Any = None, *args: Any, **kwargs: Any) -> None:
+            super().__init__(contact or scheduler, *args, **kwargs)
+
         async def _submit_job(self, script_filename: str) -> str:
             script = Path(script_filename).read_bytes()
             ran = await transport.run(submit, timeout=SUBMIT_TIMEOUT, input=script)
@@ -205,7 +212,10 @@ async def start_cluster(*args: Any, asynchronous: bool = True, **kwargs: Any) ->
             (SLURMCluster, SLURMJob) if kind == "slurm" else (PBSCluster, PBSJob)
         )
         job_cls = _job_class(
-            base_job, REGISTRY.transport(settings.cluster.id), started.job_ids.append
+            base_job,
+            REGISTRY.transport(settings.cluster.id),
+            started.job_ids.append,
+            settings.contact_address,
         )
         if REGISTRY.log_dir is not None and settings.cluster.transport == "local":
             log_dir = REGISTRY.log_dir / name

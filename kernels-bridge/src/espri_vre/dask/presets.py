@@ -7,6 +7,7 @@ A cluster entry of `EspriVreApp.clusters` (the job launcher's list) may carry a 
       "contact_address": null,       # or an explicit tcp://host:port the workers dial
       "scheduler_port": 0,           # 0: any free port (set one when a firewall needs it)
       "max_workers": 8,              # the cap of one Dask cluster (teachers set it for a class)
+      "connect_timeout": 60,         # seconds a running worker job may take to connect back
       "presets": [{"id": "small", "title": "2 workers, 1 core", "workers": 2, "cores": 1,
                    "memory": "2G", "walltime": "01:00:00", "gpus": 0, "partition": "debug"}]
     }
@@ -107,6 +108,8 @@ class DaskSettings:
     contact_address: str | None = None
     scheduler_port: int = 0
     max_workers: int = HARD_MAX_WORKERS
+    connect_timeout: float = 60.0
+    """Seconds a running worker job may take to connect before the address is blamed."""
     problems: tuple[str, ...] = field(default_factory=tuple)
     """Presets left out, one sentence each (the others stay usable)."""
 
@@ -149,6 +152,13 @@ def parse_settings(settings: Mapping[str, Any]) -> DaskSettings:
     if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
         raise DaskConfigError(f"cluster {cluster.id!r}: dask.max_workers must be a positive int")
     max_workers = min(max_workers, HARD_MAX_WORKERS)
+    connect_timeout = raw.get("connect_timeout", 60)
+    if (
+        not isinstance(connect_timeout, int | float)
+        or isinstance(connect_timeout, bool)
+        or not 1 <= connect_timeout <= 3600
+    ):
+        raise DaskConfigError(f"cluster {cluster.id!r}: dask.connect_timeout must be 1..3600 s")
     presets: list[Preset] = []
     raw_presets = raw.get("presets") or [DEFAULT_PRESET]
     if not isinstance(raw_presets, list):
@@ -174,6 +184,7 @@ def parse_settings(settings: Mapping[str, Any]) -> DaskSettings:
         contact_address=contact,
         scheduler_port=port,
         max_workers=max_workers,
+        connect_timeout=float(connect_timeout),
         problems=tuple(problems),
     )
 

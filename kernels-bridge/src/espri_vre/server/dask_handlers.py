@@ -22,8 +22,6 @@ from ..jobs.validation import JobValidationError
 from ..schema import validation_errors
 from .handlers import ApiError, EspriVreHandler
 
-CONNECT_GRACE_S = 60.0
-"""Worker jobs that run this long with no worker connected mean the address is wrong."""
 MAX_BODY_BYTES = 16 * 1024
 
 
@@ -98,10 +96,11 @@ async def describe(model: dict[str, Any], started: Started | None) -> dict[str, 
             f"{', '.join(sorted({states[j] for j in gone}))}); their workers are gone. "
             "Scale the cluster again or stop it."
         )
-    elif running and out["workers"] == 0 and time.time() - started.started > CONNECT_GRACE_S:
+    elif running and out["workers"] == 0 and time.time() - started.started > grace(started):
         out["problem"] = (
             f"{len(running)} worker jobs run but no worker connected back to the scheduler at "
-            f"{out['scheduler_address']}: the nodes cannot reach that address. Set `interface` "
+            f"{dial_address(started, out['scheduler_address'])}: the nodes cannot reach that "
+            "address. Set `interface` "
             f"or `contact_address` in the `dask` settings of cluster {started.cluster!r}."
         )
     return out
@@ -115,6 +114,18 @@ def started_for(model: dict[str, Any]) -> Started | None:
         if address and getattr(started.dask_cluster, "scheduler_address", None) == address:
             return started
     return None
+
+
+def dial_address(started: Started, listening: str) -> str:
+    """The address the workers were told to dial: the contact address when one is set."""
+    settings = REGISTRY.settings.get(started.cluster)
+    return (settings.contact_address if settings else None) or listening
+
+
+def grace(started: Started) -> float:
+    """Seconds after the start before running jobs with no worker mean a wrong address."""
+    settings = REGISTRY.settings.get(started.cluster)
+    return settings.connect_timeout if settings else 60.0
 
 
 def _ended(state: JobState) -> bool:
