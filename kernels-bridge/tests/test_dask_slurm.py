@@ -78,6 +78,11 @@ async def call(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None
     return r.code, json.loads(r.body) if r.body else None
 
 
+async def start(jp_fetch: Any, body: dict[str, Any]) -> tuple[int, Any]:
+    """The Dask panel's Start button: POST /espri-vre/api/dask/clusters."""
+    return await call(jp_fetch, "espri-vre", "api", "dask", "clusters", method="POST", body=body)
+
+
 async def overview(jp_fetch: Any) -> dict[str, Any]:
     code, body = await call(jp_fetch, "espri-vre", "api", "dask")
     assert code == 200, body
@@ -109,15 +114,7 @@ async def test_two_slurm_workers_compute_scale_and_stop(jp_fetch: Any, demo_dir:
     assert [p["id"] for p in slurm["presets"]] == ["two", "one"]
     assert slurm["max_workers"] == 2 and slurm["problem"] is None
 
-    code, started = await call(
-        jp_fetch,
-        "espri-vre",
-        "api",
-        "dask",
-        "clusters",
-        method="POST",
-        body={"cluster": "slurm", "preset": "two"},
-    )
+    code, started = await start(jp_fetch, {"cluster": "slurm", "preset": "two"})
     assert code == 201, started
     assert started["kind"] == "SLURMCluster"
     assert started["cluster"] == "slurm" and started["preset"] == "two"
@@ -192,15 +189,7 @@ async def test_dask_labextension_new_button_uses_the_first_configured_preset(
 
 
 async def test_worker_jobs_killed_outside_dask_are_reported(jp_fetch: Any) -> None:
-    code, started = await call(
-        jp_fetch,
-        "espri-vre",
-        "api",
-        "dask",
-        "clusters",
-        method="POST",
-        body={"cluster": "slurm", "preset": "one"},
-    )
+    code, started = await start(jp_fetch, {"cluster": "slurm", "preset": "one"})
     assert code == 201, started
     name = started["name"]
     ready = await wait_for(jp_fetch, name, lambda r: r["workers"] == 1, "one worker connecting")
@@ -227,9 +216,7 @@ async def test_worker_jobs_killed_outside_dask_are_reported(jp_fetch: Any) -> No
 async def test_bad_start_requests_are_refused_and_start_nothing(
     jp_fetch: Any, body: dict[str, Any], status: int, said: str
 ) -> None:
-    code, answer = await call(
-        jp_fetch, "espri-vre", "api", "dask", "clusters", method="POST", body=body
-    )
+    code, answer = await start(jp_fetch, body)
     assert code == status, answer
     assert said in answer["detail"]
     assert (await overview(jp_fetch))["running"] == []
@@ -253,15 +240,7 @@ def unreachable_scheduler(jp_server_config: dict[str, Any]) -> dict[str, Any]:
 async def test_workers_that_cannot_reach_the_scheduler_are_explained(
     unreachable_scheduler: dict[str, Any], jp_fetch: Any
 ) -> None:
-    code, started = await call(
-        jp_fetch,
-        "espri-vre",
-        "api",
-        "dask",
-        "clusters",
-        method="POST",
-        body={"cluster": "slurm", "preset": "one"},
-    )
+    code, started = await start(jp_fetch, {"cluster": "slurm", "preset": "one"})
     assert code == 201, started
     from espri_vre.dask.clusters import REGISTRY
 
