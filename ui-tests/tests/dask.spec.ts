@@ -106,6 +106,11 @@ test.describe('Dask', () => {
       '1',
       { timeout: 120000 }
     );
+    // Adaptive within the cluster's cap, as dask-labextension's manager reports it.
+    await card.getByRole('button', { name: 'Adaptive' }).click();
+    await expect(card.locator('.jp-EspriVre-daskAdapt')).toHaveText(
+      ' · adaptive, 0 to 2'
+    );
     await card.getByRole('button', { name: 'Stop' }).click();
     await expect(card).toHaveCount(0, { timeout: 60000 });
   });

@@ -430,6 +430,13 @@ export interface DaskRunning {
    * The two lines that connect a notebook to it.
    */
   code: string;
+  /**
+   * The adaptive range when the cluster scales itself; null when scaled by hand.
+   */
+  adapt?: null | {
+    minimum: number;
+    maximum: number;
+  };
   jobs_requested?: number;
 }
 /**

@@ -286,7 +286,16 @@ function DaskPanelView(props: IViewProps): React.ReactElement {
       )}
       <ul className="jp-EspriVre-daskClusters">
         {(overview?.running ?? []).map(r => (
-          <RunningCluster key={r.id} {...props} cluster={r} act={act} />
+          <RunningCluster
+            key={r.id}
+            {...props}
+            cluster={r}
+            maxWorkers={
+              overview?.clusters.find(c => c.id === r.cluster)?.max_workers ??
+              null
+            }
+            act={act}
+          />
         ))}
       </ul>
     </div>
@@ -296,10 +305,12 @@ function DaskPanelView(props: IViewProps): React.ReactElement {
 function RunningCluster(
   props: IViewProps & {
     cluster: DaskRunning;
+    /** The cap of the cluster it runs on; null for a cluster started elsewhere. */
+    maxWorkers: number | null;
     act: (action: () => Promise<void>) => Promise<void>;
   }
 ): React.ReactElement {
-  const { cluster, trans, service, act } = props;
+  const { cluster, trans, service, act, maxWorkers } = props;
   const [scaleTo, setScaleTo] = React.useState('');
   const live = cluster.jobs.filter(j => j.state !== 'ENDED').length;
   return (
@@ -321,6 +332,16 @@ function RunningCluster(
           '%1 worker connected',
           '%1 workers connected',
           cluster.workers
+        )}
+        {cluster.adapt && (
+          <span className="jp-EspriVre-daskAdapt">
+            {' · '}
+            {trans.__(
+              'adaptive, %1 to %2',
+              cluster.adapt.minimum,
+              cluster.adapt.maximum
+            )}
+          </span>
         )}
         {cluster.cluster && (
           <>
@@ -394,6 +415,21 @@ function RunningCluster(
         <button type="submit" className="jp-mod-styled">
           {trans.__('Scale')}
         </button>
+        {maxWorkers !== null && maxWorkers > 0 && (
+          <button
+            type="button"
+            className="jp-mod-styled"
+            title={trans.__(
+              'Let Dask start and stop workers with the load, from 0 to %1',
+              maxWorkers
+            )}
+            onClick={() =>
+              void act(() => service.adapt(cluster.id, 0, maxWorkers))
+            }
+          >
+            {trans.__('Adaptive')}
+          </button>
+        )}
         <button
           type="button"
           className="jp-mod-styled jp-mod-warn jp-EspriVre-daskStop"

@@ -56,6 +56,7 @@ async def describe(model: dict[str, Any], started: Started | None) -> dict[str, 
         "scheduler_address": model.get("scheduler_address", ""),
         "dashboard_link": model.get("dashboard_link", ""),
         "workers": int(model.get("workers", 0)),
+        "adapt": adapt_range(model.get("adapt")),
         "cluster": None,
         "preset": None,
         "kind": type(started.dask_cluster).__name__ if started else "",
@@ -104,6 +105,13 @@ async def describe(model: dict[str, Any], started: Started | None) -> dict[str, 
             f"or `contact_address` in the `dask` settings of cluster {started.cluster!r}."
         )
     return out
+
+
+def adapt_range(adapt: Any) -> dict[str, int] | None:
+    """dask-labextension's adaptive range, as whole numbers (None when scaled by hand)."""
+    if not isinstance(adapt, dict):
+        return None
+    return {"minimum": int(adapt.get("minimum") or 0), "maximum": int(adapt.get("maximum") or 0)}
 
 
 def started_for(model: dict[str, Any]) -> Started | None:
