@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -122,6 +123,8 @@ async def test_two_slurm_workers_compute_scale_and_stop(jp_fetch: Any, demo_dir:
     assert started["scheduler_address"].startswith("tcp://127.0.0.1:")
     assert started["code"].endswith(f'Client("{started["scheduler_address"]}")\n')
     name, cid = started["name"], started["id"]
+    # Named apart from the worker jobs of an earlier server, still listed by Slurm.
+    assert re.fullmatch(r"slurm-two-\d+-[0-9a-f]{4}", name)
 
     # dask-labextension lists it too, under its own routes.
     code, models = await call(jp_fetch, "dask", "clusters")

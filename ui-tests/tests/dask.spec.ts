@@ -57,6 +57,17 @@ test.describe('Dask', () => {
     );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dask-panel.png') });
 
+    // The worker jobs are jobs of the cluster, tagged in the Jobs panel.
+    const name = await card.getAttribute('data-name');
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
+    });
+    const workerRows = page.locator('#espri-vre-jobs-panel tr', {
+      hasText: `dask-${name}`
+    });
+    await expect(workerRows).toHaveCount(2, { timeout: 60000 });
+    await expect(workerRows.locator('.jp-EspriVre-daskTag')).toHaveCount(2);
+
     // The code the panel inserts connects a notebook's kernel to the workers.
     await page.notebook.createNew('dask-client.ipynb');
     await page.evaluate(async () => {

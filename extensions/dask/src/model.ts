@@ -185,12 +185,3 @@ export function jobCounts(cluster: DaskRunning): [string, number][] {
         (order.indexOf(b) + 1 || order.length + 1) || a.localeCompare(b)
   );
 }
-
-/**
- * Whether a Dask job name is one of the worker jobs of a cluster started here (dask-jobqueue
- * names them `dask-<cluster name>`): the Jobs panel can tag them.
- */
-export function daskClusterOfJob(jobName: string): string | null {
-  const m = /^dask-([A-Za-z0-9_-]+)$/.exec(jobName);
-  return m ? m[1] : null;
-}

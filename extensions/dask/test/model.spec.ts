@@ -10,7 +10,6 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  daskClusterOfJob,
   DaskService,
   jobCounts,
   managerError,
@@ -130,16 +129,6 @@ describe('jobCounts', () => {
       ['CANCELLED', 1],
       ['ENDED', 1]
     ]);
-  });
-});
-
-describe('daskClusterOfJob', () => {
-  it('finds the Dask cluster of a worker job by its name', () => {
-    expect(daskClusterOfJob('dask-local-slurm-small-3')).toBe(
-      'local-slurm-small-3'
-    );
-    expect(daskClusterOfJob('analysis')).toBeNull();
-    expect(daskClusterOfJob('dask-')).toBeNull();
   });
 });
 

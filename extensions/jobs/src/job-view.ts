@@ -187,6 +187,17 @@ export interface IJobRow {
   elapsed: string;
   /** What the scheduler says of a waiting or failed job, for the row's tooltip. */
   reason: string;
+  /** The Dask cluster the job is a worker of (see `daskClusterOf`), or null. */
+  dask: string | null;
+}
+
+/**
+ * The Dask cluster a job is a worker of: the Dask panel's clusters name their worker jobs
+ * `dask-<cluster name>` (dask-jobqueue's job name), so that they can be told apart here.
+ */
+export function daskClusterOf(jobName: string): string | null {
+  const m = /^dask-([A-Za-z0-9_-]+)$/.exec(jobName);
+  return m ? m[1] : null;
 }
 
 /**
@@ -206,7 +217,8 @@ export function jobRows(
     badge: stateBadge(job.state, trans),
     partition: job.partition ?? '',
     elapsed: formatDuration(elapsedSeconds(job, now)),
-    reason: job.reason ?? ''
+    reason: job.reason ?? '',
+    dask: daskClusterOf(job.name)
   }));
 }
 

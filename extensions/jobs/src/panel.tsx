@@ -394,6 +394,17 @@ function JobsView(props: {
                   </td>
                   <td>
                     <span className="jp-EspriVre-jobName">{row.name}</span>{' '}
+                    {row.dask && (
+                      <span
+                        className="jp-EspriVre-daskTag"
+                        title={trans.__(
+                          'A worker of the Dask cluster %1',
+                          row.dask
+                        )}
+                      >
+                        {trans.__('Dask')}
+                      </span>
+                    )}{' '}
                     <span className="jp-EspriVre-jobCluster">
                       {row.cluster}
                     </span>

@@ -3,6 +3,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { describe, expect, it } from 'vitest';
 import {
   actionable,
+  daskClusterOf,
   elapsedSeconds,
   filterJobs,
   formatDuration,
@@ -187,7 +188,8 @@ describe('jobRows', () => {
         badge: { label: 'Running', tone: 'active' },
         partition: 'hw-l',
         elapsed: '1m 01s',
-        reason: ''
+        reason: '',
+        dask: null
       },
       {
         key: 'gpu-slurm/58948420',
@@ -198,7 +200,8 @@ describe('jobRows', () => {
         badge: { label: 'Pending', tone: 'waiting' },
         partition: 'hw-m',
         elapsed: '—',
-        reason: 'Dependency'
+        reason: 'Dependency',
+        dask: null
       },
       {
         key: 'local/2',
@@ -209,9 +212,23 @@ describe('jobRows', () => {
         badge: { label: 'Failed', tone: 'failure' },
         partition: 'local',
         elapsed: '0s',
-        reason: 'NonZeroExitCode'
+        reason: 'NonZeroExitCode',
+        dask: null
       }
     ]);
+  });
+});
+
+describe('daskClusterOf', () => {
+  it("tags the worker jobs of the Dask panel's clusters by their name", () => {
+    expect(daskClusterOf('dask-local-slurm-small-3')).toBe(
+      'local-slurm-small-3'
+    );
+    const row = jobRows([{ ...running, name: 'dask-gpu-gpu-1' }], 0, trans)[0];
+    expect(row.dask).toBe('gpu-gpu-1');
+    expect(daskClusterOf('analysis')).toBeNull();
+    expect(daskClusterOf('dask-')).toBeNull();
+    expect(daskClusterOf('dask-a b')).toBeNull();
   });
 });
 

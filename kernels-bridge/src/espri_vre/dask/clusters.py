@@ -19,6 +19,7 @@ import contextvars
 import logging
 import math
 import re
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -118,9 +119,11 @@ class Registry:
         return settings, settings.preset(selection.preset)
 
     def next_name(self, settings: DaskSettings, preset: Preset) -> str:
+        """`<cluster>-<preset>-<n>-<4 hex>`: the worker jobs are named after it, and the
+        suffix keeps the names of a restarted server apart from the jobs still listed."""
         self.counter += 1
-        base = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{settings.cluster.id}-{preset.id}")
-        return f"{base}-{self.counter}"[:56]
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{settings.cluster.id}-{preset.id}")[:44]
+        return f"{base}-{self.counter}-{secrets.token_hex(2)}"
 
     def transport(self, cluster_id: str) -> Transport:
         scheduler = self.schedulers.get(cluster_id)
