@@ -39,6 +39,9 @@ log "pytest (real kernels, real Slurm)"
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
 
 log "Galata UI tests in Debian's Chromium"
+# The real Slurm for the job and Dask UI tests (already running after pytest: idempotent).
+bash scripts/slurm/start.sh || crashed+=(slurm)
+export SLURM_CONF="${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf"
 export ESPRI_VRE_DEMO_DIR="$RT/demo"
 python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" || crashed+=(demo-build)
 (cd ui-tests && npx playwright test) || true
