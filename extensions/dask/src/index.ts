@@ -24,13 +24,7 @@ import { daskIcon } from './icons';
 import { DaskService } from './model';
 import { DaskPanel } from './panel';
 
-export {
-  DaskService,
-  daskClusterOfJob,
-  jobCounts,
-  presetSummary,
-  startRequest
-} from './model';
+export { DaskService, jobCounts, presetSummary, startRequest } from './model';
 export { DASK_PANEL_ID, DaskPanel } from './panel';
 
 /**
