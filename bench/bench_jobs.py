@@ -184,7 +184,10 @@ def run(ctx: Context) -> list[Row]:
         in_array = [j for j in listing["jobs"] if (j.get("array_job_id") or "") == array_id]
         ours_n = len(in_array)
         ours_problems = listing.get("problems") or []
-        ours = median_time(lambda: request(list_url, token), repeat)
+        # Cold: the Refresh button (fresh=true: squeue is called). Warm: the panel's polling,
+        # served by the server's shared snapshot of the queue (at most QUEUE_TTL old).
+        ours = median_time(lambda: request(f"{list_url}&fresh=true", token), repeat)
+        ours_warm = median_time(lambda: request(list_url, token), repeat)
 
         # (c) submit to visible: POST, then poll the list until the new id shows.
         latencies = []
@@ -243,7 +246,7 @@ def run(ctx: Context) -> list[Row]:
         f"one held array job of {N_TASKS:,} tasks, split into one record per task with "
         "`scontrol update JobId=<id>_<i>,... Comment=` (a pending array is otherwise one "
         f"collapsed record, listed as one row by both tools); our route lists {ours_n} entries "
-        "for it (squeue --json, one JobInfo per task record)"
+        "for it (squeue -O with the list's fields, one JobInfo per task record)"
     )
     if ours_problems:
         listed += f"; problems reported: {ours_problems}"
@@ -262,14 +265,27 @@ def run(ctx: Context) -> list[Row]:
     rows = [
         Row(
             issue="#4",
-            task=f"refresh of the job list, {N_TASKS:,} held array tasks in the real Slurm queue, "
-            f"median of {repeat}",
+            task=f"refresh of the job list (Refresh button, squeue called), {N_TASKS:,} held "
+            f"array tasks in the real Slurm queue, median of {repeat}",
             ours=ours,
             anchor_name=anchor_name,
             anchor=anchor_value,
             unit="ms",
             target="ours >= 5x faster",
             note=note,
+        ),
+        Row(
+            issue="#4",
+            task=f"polling refresh of the same list (the panel's timer), median of {repeat}",
+            ours=ours_warm,
+            anchor_name=anchor_name,
+            anchor=anchor_value,
+            unit="ms",
+            target="ours >= 5x faster",
+            note="the panels' polls share one squeue answer for QUEUE_TTL (2 s) and the refreshes "
+            "that arrive while squeue runs wait for that call; a submission, cancel, hold or "
+            "release clears it, and the Refresh button asks with fresh=true (the row above). "
+            "jupyterlab-slurm runs squeue on every request.",
         ),
         Row(
             issue="#4",

@@ -7,6 +7,7 @@ controller that times out."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from collections.abc import Sequence
@@ -30,7 +31,6 @@ from espri_vre.jobs.scheduler import (
 )
 from espri_vre.jobs.slurm import (
     SQUEUE_JSON_ARGV,
-    SQUEUE_O_ARGV,
     SlurmScheduler,
     accounting_disabled,
     expand_path,
@@ -46,6 +46,8 @@ from espri_vre.jobs.slurm import (
     parse_squeue_lines,
     parse_time_limit,
     slurm_state,
+    squeue_fields_argv,
+    squeue_lines_argv,
 )
 from espri_vre.jobs.store import JobStore
 from espri_vre.jobs.transport import CommandResult, LocalTransport
@@ -450,7 +452,7 @@ async def test_a_failing_job_reports_its_exit_code_and_stderr(sched, user_root, 
     )
     assert (await sched.logs(job.id, "stderr")).text == "no such file: input.nc\n"
     listed = {j.id: j for j in (await sched.list(states={JobState.FAILED})).jobs}
-    assert listed[job.id].exit_code == 3  # squeue --json's wait status, decoded
+    assert listed[job.id].exit_code == 3  # read once with scontrol: squeue -O has none
 
 
 @pytest.mark.anyio
@@ -588,34 +590,41 @@ async def test_a_job_slurm_forgot_keeps_its_record_and_sacct_says_accounting_is_
 
 
 @pytest.mark.anyio
-async def test_squeue_text_forms_are_used_when_json_is_refused(
+async def test_squeue_forms_fall_back_from_fields_to_json_to_lines(
     slurm, cluster, job_store, user_root, poll
 ):
-    refuse = "squeue: unrecognized option '--json'\n"
-    transport = Recording({SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, refuse)]})
-    sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
-    (user_root / "t.sh").write_text("echo text\n")
-    job = await sched.submit(JobSpec(kind=JobKind.SCRIPT, path="t.sh", name="textform"))
-    listed = await poll(lambda: _listed(sched, job.id), lambda i: i is not None and i.finished)
-    assert (listed.name, listed.state, listed.user) == ("textform", JobState.COMPLETED, "root")
+    """`squeue -O` first (filtered by user in slurmctld, no exit code: read once with
+    scontrol), then --json when -O refuses a field, then -o lines."""
+    real = SlurmScheduler(cluster, job_store, [user_root])
+    (user_root / "t.sh").write_text("echo text\nexit 4\n")
+    job = await real.submit(JobSpec(kind=JobKind.SCRIPT, path="t.sh", name="textform"))
+    listed = await poll(lambda: _listed(real, job.id), lambda i: i is not None and i.finished)
+    assert (listed.name, listed.state, listed.user) == ("textform", JobState.FAILED, "root")
+    assert listed.exit_code == 4  # read with scontrol once, then kept in the record
     assert listed.stdout_path == str(user_root / ".espri-vre-jobs" / f"textform-{job.id}.out")
-    assert SQUEUE_O_ARGV in transport.calls and sched._queue_form == "fields"
+    assert real._queue_form == "fields"
+    assert job_store.get("slurm", job.id).info.exit_code == 4
 
     refuse_o = "squeue: error: Invalid job format specification: NumCPUs\n"
+    fields = squeue_fields_argv("root")
+    transport = Recording({fields: [failed(fields, refuse_o)]})
+    sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
+    listed = await _listed(sched, job.id)
+    assert (listed.state, listed.exit_code) == (JobState.FAILED, 4)  # --json's wait status
+    assert SQUEUE_JSON_ARGV in transport.calls and sched._queue_form == "json"
+
+    refuse = "squeue: unrecognized option '--json'\n"
     transport = Recording(
-        {
-            SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, refuse)],
-            SQUEUE_O_ARGV: [failed(SQUEUE_O_ARGV, refuse_o)],
-        }
+        {fields: [failed(fields, refuse_o)], SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, refuse)]}
     )
     sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
     listed = await _listed(sched, job.id)
     assert (listed.state, listed.raw_state, listed.partition) == (
-        JobState.COMPLETED,
-        "COMPLETED",
+        JobState.FAILED,
+        "FAILED",
         "debug",
     )
-    assert sched._queue_form == "lines"
+    assert squeue_lines_argv("root") in transport.calls and sched._queue_form == "lines"
 
 
 @pytest.mark.anyio
@@ -630,7 +639,7 @@ async def test_a_controller_that_times_out_makes_jobs_unknown_never_finished(
     transport = Recording(
         {
             ("scontrol", "show", "job"): [failed(["scontrol"], TIMED_OUT)] * 3,
-            SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, TIMED_OUT)] * 3,
+            squeue_fields_argv("root"): [failed(["squeue"], TIMED_OUT)] * 3,
         }
     )
     flaky = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
@@ -682,3 +691,28 @@ async def test_job_ids_that_a_command_could_misread_are_refused_before_running_i
             with pytest.raises(JobValidationError, match="is not a job id"):
                 await call(job_id)
     assert transport.calls == []
+
+
+@pytest.mark.anyio
+async def test_refreshes_share_one_squeue_answer_until_an_action_or_the_ttl(
+    slurm, cluster, job_store, user_root, poll
+):
+    """One `squeue` serves the refreshes within QUEUE_TTL (and those that arrive while it
+    runs); a submission, cancel, hold or release clears it, so the user sees the action."""
+    transport = Recording()
+    sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
+    fields = squeue_fields_argv("root")
+    first, second = await asyncio.gather(sched.list(), sched.list())
+    assert transport.calls.count(fields) == 1
+    assert {j.id for j in first.jobs} == {j.id for j in second.jobs}
+    await sched.list()
+    assert transport.calls.count(fields) == 1
+    job = await sched.submit(waiting_script(user_root, "shared", "never"))
+    listed = {j.id for j in (await sched.list()).jobs}
+    assert job.id in listed and transport.calls.count(fields) == 2
+    await sched.cancel(job.id)
+    await sched.list()
+    assert transport.calls.count(fields) == 3
+    sched._snapshot = {k: (t - 10, q) for k, (t, q) in sched._snapshot.items()}  # TTL passed
+    await sched.list()
+    assert transport.calls.count(fields) == 4

@@ -173,8 +173,9 @@ function JobsView(props: {
   const [detailsKey, setDetailsKey] = React.useState<string | null>(null);
   const [message, setMessage] = React.useState('');
 
+  /** The Refresh button, actions and filters: past the server's shared snapshot. */
   const refresh = (): void => {
-    service.refresh().catch(() => undefined);
+    service.refresh(true).catch(() => undefined);
   };
   const shown = sortJobs(
     filterJobs(service.infos, { states: state ? [state] : [], text: '' }),

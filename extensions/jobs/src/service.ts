@@ -95,14 +95,19 @@ export class JobService implements IJobService {
     return this._watched.size > 0;
   }
 
-  async refresh(): Promise<void> {
+  /**
+   * Ask for the jobs again. `fresh`: past the server's shared snapshot of the queue (a few
+   * seconds old at most), as the Refresh button does; polling takes the snapshot.
+   */
+  async refresh(fresh = false): Promise<void> {
     this.abort();
     const controller = new AbortController();
     this._controller = controller;
     this._changed.emit();
     const query = new URLSearchParams({
       cluster: 'all',
-      mine: String(this._mine)
+      mine: String(this._mine),
+      ...(fresh ? { fresh: 'true' } : {})
     });
     try {
       const answer = await requestAPI<JobListResponse>(
