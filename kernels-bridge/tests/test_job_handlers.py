@@ -358,6 +358,24 @@ async def test_a_local_job_runs_end_to_end_and_the_list_keeps_other_clusters_pro
     assert (code, refused["problems"][0]["field"]) == (400, "state")
 
 
+async def test_resubmit_runs_the_recorded_job_again_with_its_parameters(jp_fetch, root, poll):
+    (root / "greet.sh").write_text('echo "again $1"\n')
+    first = await submit(jp_fetch, "local", kind="script", path="greet.sh", arguments=["x"])
+    await wait_for(jp_fetch, poll, first, finished)
+    code, second = await call(jp_fetch, "local", first["id"], "resubmit", body={})
+    assert code == 201, second
+    assert second["id"] != first["id"] and second["name"] == first["name"]
+    done = await wait_for(jp_fetch, poll, second, finished)
+    assert (done["state"], done["exit_code"]) == ("COMPLETED", 0)
+    assert (await log(jp_fetch, second))["text"] == "again x\n"
+    # A job this server did not submit has no recorded parameters.
+    code, refused = await call(jp_fetch, "local", "999999", "resubmit", body={})
+    assert (code, refused["error"]) == (404, "not-recorded")
+    assert "only those can be resubmitted" in refused["detail"]
+    code, refused = await call(jp_fetch, params={"fresh": "maybe"})
+    assert (code, refused["problems"][0]["field"]) == (400, "fresh")
+
+
 async def test_jobs_survive_a_restart_of_the_server(jp_fetch, jp_serverapp, root, poll, store_dir):
     (root / "kept.sh").write_text("echo kept\n")
     (root / "later.sh").write_text("echo later\n")

@@ -137,4 +137,65 @@ test.describe('Jobs', () => {
     await expect(form.getByLabel('File')).toHaveValue(/toolbar\.ipynb$/);
     await expect(form.getByLabel('Notebook parameters')).toBeVisible();
   });
+
+  test('the demo notebook runs as a job on the real Slurm, its output notebook opens, and it is resubmitted', async ({
+    page
+  }) => {
+    test.setTimeout(300000);
+    const name = `demo-nb-${Date.now()}`;
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
+      await window.jupyterapp.commands.execute('espri-vre:submit-job', {
+        path: 'notebooks/open_demo_data.ipynb'
+      });
+    });
+    const form = page.locator('form.jp-EspriVre-submitForm');
+    await expect(form).toBeVisible();
+    await form.getByLabel('Cluster').selectOption('local-slurm');
+    await form.getByLabel('Job name').fill(name);
+    await expect(form.locator('pre.jp-EspriVre-scriptPreview')).toContainText(
+      'papermill'
+    );
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await expect(form).toBeHidden();
+
+    const panel = page.locator('#espri-vre-jobs-panel');
+    const row = panel.locator(
+      'tr.jp-EspriVre-jobRow[data-cluster="local-slurm"]',
+      { has: page.locator('.jp-EspriVre-jobName', { hasText: name }) }
+    );
+    await expect(row).toHaveAttribute('data-state', 'COMPLETED', {
+      timeout: 240000
+    });
+    await row.click();
+    const details = panel.locator('section.jp-EspriVre-jobDetails');
+    await expect(details.locator('dd', { hasText: `${name}-` })).toBeVisible();
+    await details.getByRole('button', { name: 'Open output notebook' }).click();
+
+    // The output notebook, written by papermill next to the input, holds what the job
+    // computed: the global mean of the demo field at its first time step.
+    const tab = page.locator('.lm-TabBar-tab', { hasText: `${name}-` });
+    await expect(tab).toBeVisible();
+    const output = page.locator(
+      '.jp-NotebookPanel:visible .jp-OutputArea-output',
+      {
+        hasText: '2000-01-16 12:00:00: '
+      }
+    );
+    await expect(output).toHaveText(/^2000-01-16 12:00:00: \d{3}\.\d{2} K\s*$/);
+
+    // Resubmit: the same recorded parameters, a new job id.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
+    });
+    await details.getByRole('button', { name: 'Resubmit' }).click();
+    await expect(details.locator('.jp-EspriVre-jobActionNote')).toHaveText(
+      /^Submitted again as job \d+\.$/
+    );
+    await expect(
+      panel.locator('tr.jp-EspriVre-jobRow[data-cluster="local-slurm"]', {
+        has: page.locator('.jp-EspriVre-jobName', { hasText: name })
+      })
+    ).toHaveCount(2);
+  });
 });

@@ -10,6 +10,7 @@ import {
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -19,7 +20,7 @@ import {
   type TranslationBundle
 } from '@jupyterlab/translation';
 import { jobsIcon } from './icons';
-import { isFinished } from './job-view';
+import { contentsPath, isFinished } from './job-view';
 import { JobsPanel } from './panel';
 import { JobService } from './service';
 import { jobKind, type IJobPreset } from './spec-form';
@@ -71,6 +72,19 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
         if (app.commands.hasCommand(CommandIDs.submitJob)) {
           void app.commands.execute(CommandIDs.submitJob);
         }
+      },
+      onOpen: path => {
+        const inside = contentsPath(path, PageConfig.getOption('serverRoot'));
+        if (inside === null) {
+          Notification.warning(
+            trans.__(
+              '%1 is outside the folder JupyterLab serves: open it from a terminal.',
+              path
+            )
+          );
+          return;
+        }
+        void app.commands.execute('docmanager:open', { path: inside });
       }
     });
     // After the Data panel (250).

@@ -286,3 +286,18 @@ export function actionable(
       return jobs.filter(job => job.state === 'HELD');
   }
 }
+
+/**
+ * A server path as JupyterLab's contents API names it: relative to the server's root
+ * (`PageConfig`'s `serverRoot`), or null when it lies outside the root.
+ */
+export function contentsPath(path: string, serverRoot: string): string | null {
+  const root = serverRoot.replace(/\/+$/, '');
+  if (!path.startsWith('/')) {
+    return path.replace(/^\.\//, '');
+  }
+  if (root && path.startsWith(root + '/')) {
+    return path.slice(root.length + 1);
+  }
+  return null;
+}

@@ -1,4 +1,9 @@
-import { isAbortError, type JobInfo, type JobState } from '@espri-vre/core';
+import {
+  ApiError,
+  isAbortError,
+  type JobInfo,
+  type JobState
+} from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, refreshIcon, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
@@ -36,6 +41,7 @@ export class JobsPanel extends ReactWidget {
     this._service = options.service;
     this._trans = options.trans;
     this._onSubmit = options.onSubmit;
+    this._onOpen = options.onOpen;
     this.id = JOBS_PANEL_ID;
     this.addClass('jp-EspriVre-jobsPanel');
     this.title.icon = jobsIcon;
@@ -84,6 +90,7 @@ export class JobsPanel extends ReactWidget {
         service={this._service}
         trans={this._trans}
         onSubmit={this._onSubmit}
+        onOpen={this._onOpen}
       />
     );
   }
@@ -122,6 +129,7 @@ export class JobsPanel extends ReactWidget {
   private _service: JobService;
   private _trans: TranslationBundle;
   private _onSubmit: (() => void) | undefined;
+  private _onOpen: ((path: string) => void) | undefined;
   private _refreshSeconds = 5;
   private _timer: number | null = null;
 }
@@ -132,6 +140,8 @@ export namespace JobsPanel {
     trans: TranslationBundle;
     /** Opens the submission form; the panel shows a Submit button when given. */
     onSubmit?: () => void;
+    /** Opens a file (a notebook job's output notebook) in JupyterLab. */
+    onOpen?: (path: string) => void;
   }
 }
 
@@ -150,6 +160,7 @@ export function JobsPanelComponent(props: {
   service: JobService;
   trans: TranslationBundle;
   onSubmit?: () => void;
+  onOpen?: (path: string) => void;
 }): React.ReactElement {
   const { service } = props;
   return (
@@ -163,6 +174,7 @@ function JobsView(props: {
   service: JobService;
   trans: TranslationBundle;
   onSubmit?: () => void;
+  onOpen?: (path: string) => void;
 }): React.ReactElement {
   const { service, trans, onSubmit } = props;
   const [order, setOrder] = React.useState<SortOrder>('newest');
@@ -452,6 +464,8 @@ function JobsView(props: {
           service={service}
           trans={trans}
           onClose={() => setDetailsKey(null)}
+          onOpen={props.onOpen}
+          onResubmitted={job => setDetailsKey(jobKey(job))}
         />
       )}
     </div>
@@ -472,8 +486,26 @@ export function JobDetails(props: {
   service: JobService;
   trans: TranslationBundle;
   onClose: () => void;
+  onOpen?: (path: string) => void;
+  onResubmitted?: (job: JobInfo) => void;
 }): React.ReactElement {
-  const { job, service, trans, onClose } = props;
+  const { job, service, trans, onClose, onOpen } = props;
+  const [actionNote, setActionNote] = React.useState('');
+  const resubmit = async (): Promise<void> => {
+    setActionNote(trans.__('Submitting again…'));
+    try {
+      const again = await service.resubmit(job.cluster ?? '', job.id);
+      setActionNote(trans.__('Submitted again as job %1.', again.id));
+      await service.refresh(true);
+      props.onResubmitted?.(again);
+    } catch (reason) {
+      setActionNote(
+        reason instanceof ApiError
+          ? reason.detail
+          : trans.__('The job could not be submitted again: %1', String(reason))
+      );
+    }
+  };
   const [stream, setStream] = React.useState<'stdout' | 'stderr'>('stdout');
   const items: [string, string][] = [
     [trans.__('Job id'), job.id],
@@ -531,6 +563,30 @@ export function JobDetails(props: {
         >
           {trans.__('Close')}
         </button>
+      </div>
+      <div className="jp-EspriVre-jobActions">
+        {job.output_notebook && onOpen && (
+          <button
+            type="button"
+            className="jp-mod-styled jp-EspriVre-openOutput"
+            disabled={job.state !== 'COMPLETED' && job.state !== 'FAILED'}
+            onClick={() => onOpen(job.output_notebook ?? '')}
+          >
+            {trans.__('Open output notebook')}
+          </button>
+        )}
+        <button
+          type="button"
+          className="jp-mod-styled jp-EspriVre-resubmit"
+          onClick={() => void resubmit()}
+        >
+          {trans.__('Resubmit')}
+        </button>
+        {actionNote && (
+          <span className="jp-EspriVre-jobActionNote" role="status">
+            {actionNote}
+          </span>
+        )}
       </div>
       <dl className="jp-EspriVre-jobFields">
         {items

@@ -244,6 +244,19 @@ export class JobService implements IJobService {
     );
   }
 
+  /**
+   * Submit a job recorded here again, with its recorded parameters; the new job.
+   */
+  async resubmit(clusterId: string, jobId: string): Promise<JobInfo> {
+    const info = await requestAPI<JobInfo>(
+      `jobs/${encodeURIComponent(clusterId)}/${encodeURIComponent(jobId)}/resubmit`,
+      { method: 'POST' },
+      this._serverSettings
+    );
+    this._watched.add(jobKey(info));
+    return info;
+  }
+
   /** One job's state as its scheduler gives it now. */
   status(
     clusterId: string,

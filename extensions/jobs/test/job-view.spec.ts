@@ -3,6 +3,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { describe, expect, it } from 'vitest';
 import {
   actionable,
+  contentsPath,
   daskClusterOf,
   elapsedSeconds,
   filterJobs,
@@ -280,5 +281,19 @@ describe('serviceJob', () => {
     });
     expect(serviceJob({ ...pending, state: 'TIMEOUT' }).state).toBe('failed');
     expect(serviceJob(pending).started).toBeUndefined();
+  });
+});
+
+describe('contentsPath', () => {
+  it('names a server path relative to the root JupyterLab serves', () => {
+    expect(contentsPath('/home/ana/tp/run-12.ipynb', '/home/ana')).toBe(
+      'tp/run-12.ipynb'
+    );
+    expect(contentsPath('/home/ana/tp/run-12.ipynb', '/home/ana/')).toBe(
+      'tp/run-12.ipynb'
+    );
+    expect(contentsPath('./tp/a.ipynb', '/home/ana')).toBe('tp/a.ipynb');
+    expect(contentsPath('/bdd/CMIP6/x.ipynb', '/home/ana')).toBeNull();
+    expect(contentsPath('/home/anabel/x.ipynb', '/home/ana')).toBeNull();
   });
 });

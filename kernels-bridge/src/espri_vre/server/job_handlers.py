@@ -344,17 +344,36 @@ class JobHandler(JobsBaseHandler):
 
 
 class JobActionHandler(JobsBaseHandler):
-    """POST: cancel, hold or release a job; answers its JobInfo afterwards."""
+    """POST: cancel, hold or release a job; answers its JobInfo afterwards. `resubmit`
+    submits the recorded spec of a job submitted here again: 201 with the new job's JobInfo."""
 
     @web.authenticated
     @authorized
     async def post(self, cluster: str, job_id: str, action: str) -> None:
         scheduler = self.jobs.scheduler(cluster)
+        if action == "resubmit":
+            await self._resubmit(scheduler, cluster, job_id)
+            return
         with scheduler_errors(cluster):
             check_job_id(job_id, "job_id")
             await getattr(scheduler, action)(job_id)
             info = await scheduler.status(job_id)
         self.respond("JobInfo", info.to_dict())
+
+    async def _resubmit(self, scheduler: Scheduler, cluster: str, job_id: str) -> None:
+        with scheduler_errors(cluster):
+            check_job_id(job_id, "job_id")
+        record = scheduler.store.get(cluster, job_id)
+        if record is None:
+            raise ApiError(
+                404,
+                f"Job {job_id} on {cluster!r} was not submitted from here: only those can be "
+                "resubmitted (their parameters are recorded).",
+                "not-recorded",
+            )
+        with scheduler_errors(cluster):
+            info = await scheduler.submit(record.spec)
+        self.respond("JobInfo", info.to_dict(), 201)
 
 
 class JobLogsHandler(JobsBaseHandler):
@@ -427,6 +446,6 @@ routes: list[tuple[str, type[EspriVreHandler]]] = [
     ("jobs/preview", PreviewHandler),
     (f"jobs/{_ID}/{_ID}", JobHandler),
     (f"jobs/{_ID}/{_ID}/logs", JobLogsHandler),
-    (f"jobs/{_ID}/{_ID}/(cancel|hold|release)", JobActionHandler),
+    (f"jobs/{_ID}/{_ID}/(cancel|hold|release|resubmit)", JobActionHandler),
 ]
 """Relative to /espri-vre/api, as handlers.routes() joins them."""
