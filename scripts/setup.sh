@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing and builds the suite; fast when nothing changed.
 # Used by `npm run demo`, `npm test` and `npm run bench` (see README.md).
-#   - Debian packages through apt-get when run as root (Chromium, Slurm, munge)
+#   - Debian packages through apt-get when run as root (Chromium, Slurm, munge, OpenSSH's sshd)
 #   - npm workspaces (npm ci against package-lock.json)
 #   - a Python virtual environment in .venv with kernels-bridge installed in editable mode
 #   - the TypeScript build and the labextensions, linked into .venv (like `jupyter labextension develop`)
@@ -20,7 +20,7 @@ stamp_ok() { [ -f ".stamps/$1" ] && [ "$(cat ".stamps/$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" > ".stamps/$1"; }
 
 # 1. Debian packages ---------------------------------------------------------
-DEBS=(chromium munge slurmctld slurmd slurm-client)
+DEBS=(chromium munge slurmctld slurmd slurm-client openssh-server)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "slurm_fixture", "jobs_fixtures"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "slurm_fixture",
+    "jobs_fixtures",
+    "sshd_fixture",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"

@@ -18,7 +18,6 @@ from tornado.httpclient import HTTPClientError
 
 from espri_vre.jobs.store import JobStore
 from espri_vre.server.app import EspriVreApp
-from espri_vre.server.job_handlers import SSH_UNAVAILABLE
 
 CLUSTERS = [
     {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
@@ -28,10 +27,14 @@ CLUSTERS = [
         "title": "Torque over SSH",
         "kind": "torque",
         "transport": "ssh",
-        "ssh": {"host": "login.example.org", "user": "me"},
+        # A login node that cannot be reached (nothing listens on port 9 here).
+        "ssh": {"host": "127.0.0.1", "port": 9, "user": "me"},
     },
+    # An SSH cluster with no host: unusable, said as such.
+    {"id": "broken", "title": "No host", "kind": "torque", "transport": "ssh"},
 ]
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
+SSH_UNREACHABLE = "cannot reach me@127.0.0.1:9"
 
 
 @pytest.fixture
@@ -115,7 +118,7 @@ async def test_clusters_list_the_real_slurm_partitions_and_the_unusable_cluster_
     code, body = await call(jp_fetch, "clusters")
     assert code == 200
     clusters = {c["id"]: c for c in body["clusters"]}
-    assert list(clusters) == ["local", "slurm", "login"]
+    assert list(clusters) == ["local", "slurm", "login", "broken"]
     slurm = clusters["slurm"]
     assert (slurm["title"], slurm["kind"], slurm["transport"], slurm["problem"]) == (
         "Local Slurm",
@@ -138,7 +141,8 @@ async def test_clusters_list_the_real_slurm_partitions_and_the_unusable_cluster_
     )
     assert [p["name"] for p in clusters["local"]["partitions"]] == ["local"]
     assert clusters["login"]["partitions"] == []
-    assert clusters["login"]["problem"] == SSH_UNAVAILABLE
+    assert SSH_UNREACHABLE in clusters["login"]["problem"]
+    assert "the ssh transport needs ssh.host" in clusters["broken"]["problem"]
 
 
 async def test_a_script_job_and_a_gpu_job_complete_on_slurm_and_their_logs_are_read(
@@ -310,7 +314,7 @@ async def test_unknown_clusters_and_jobs_are_404_and_an_unusable_cluster_409(jp_
         code, answer = await call(jp_fetch, *parts, body=body, params=params)
         assert (code, answer["error"]) == (404, "unknown-cluster"), parts
         assert answer["detail"] == (
-            "There is no cluster 'nowhere' (configured: local, slurm, login)."
+            "There is no cluster 'nowhere' (configured: local, slurm, login, broken)."
         )
     for parts, body in [
         (("slurm", "99999999"), None),
@@ -323,9 +327,13 @@ async def test_unknown_clusters_and_jobs_are_404_and_an_unusable_cluster_409(jp_
         assert (code, answer["error"]) == (404, "unknown-job"), parts
     code, answer = await call(jp_fetch, "slurm", "99999999")
     assert answer["detail"] == "There is no job 99999999 on slurm."
-    code, answer = await call(jp_fetch, body={"cluster": "login", "spec": spec})
+    code, answer = await call(jp_fetch, body={"cluster": "broken", "spec": spec})
     assert (code, answer["error"]) == (409, "cluster-unavailable")
-    assert SSH_UNAVAILABLE in answer["detail"]
+    assert "the ssh transport needs ssh.host" in answer["detail"]
+    # An SSH login node that cannot be reached: the scheduler did not answer, try again.
+    code, answer = await call(jp_fetch, body={"cluster": "login", "spec": spec})
+    assert (code, answer["error"]) == (503, "scheduler-unavailable")
+    assert SSH_UNREACHABLE in answer["detail"]
 
 
 async def test_requests_without_a_token_are_refused(jp_fetch):
@@ -347,13 +355,16 @@ async def test_a_local_job_runs_end_to_end_and_the_list_keeps_other_clusters_pro
 
     code, listed = await call(jp_fetch, params={"cluster": "all", "state": "completed"})
     assert code == 200
-    assert listed["problems"] == [{"cluster": "login", "detail": SSH_UNAVAILABLE}]
+    problems = {p["cluster"]: p["detail"] for p in listed["problems"]}
+    assert list(problems) == ["login", "broken"]
+    assert SSH_UNREACHABLE in problems["login"]
+    assert "the ssh transport needs ssh.host" in problems["broken"]
     assert [j["id"] for j in listed["jobs"] if j["cluster"] == "local"] == [info["id"]]
     code, listed = await call(jp_fetch, params={"cluster": "local", "state": "RUNNING,PENDING"})
     assert (code, listed) == (200, {"jobs": [], "problems": []})
     code, listed = await call(jp_fetch, params={"cluster": "login", "mine": "false"})
-    unusable = {"cluster": "login", "detail": SSH_UNAVAILABLE}
-    assert (code, listed) == (200, {"jobs": [], "problems": [unusable]})
+    assert (code, listed["jobs"], len(listed["problems"])) == (200, [], 1)
+    assert SSH_UNREACHABLE in listed["problems"][0]["detail"]
     code, refused = await call(jp_fetch, params={"state": "DONE"})
     assert (code, refused["problems"][0]["field"]) == (400, "state")
 

@@ -32,7 +32,7 @@ CLUSTER_KEYS = {
     "max_running",
     "dask",
 }
-SSH_KEYS = {"host", "user", "key_file", "port"}
+SSH_KEYS = {"host", "user", "key_file", "port", "known_hosts", "env"}
 DATA_ROOT_KEYS = {"id", "title", "path"}
 
 DEFAULT_CLUSTER: dict[str, Any] = {

@@ -34,8 +34,10 @@ from ..jobs.scheduler import (
 )
 from ..jobs.script import PreparedJob, option_argv, prepare_job
 from ..jobs.slurm import SlurmScheduler
+from ..jobs.ssh import SSHSettings, SSHTransport
 from ..jobs.store import JobStore
 from ..jobs.torque import TorqueScheduler
+from ..jobs.transport import Transport
 from ..jobs.validation import JobValidationError, check_job_id, check_resources, spec_from_dict
 from ..schema import validation_errors
 from .config import Validated
@@ -52,10 +54,6 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_LOG_LIMIT = 4 * 1024 * 1024
 LIST_CHECKED = 200
 """Jobs of a list answer checked against the schema on each request (the tests check all)."""
-SSH_UNAVAILABLE = (
-    "jobs over SSH are not available in this version of espri-vre: "
-    "use a cluster reached from this server"
-)
 
 
 @dataclass
@@ -97,12 +95,17 @@ class JobService:
         for entry in validated.clusters:
             if entry.problem is not None:
                 service.problems[entry.id] = entry.problem
-            elif entry.transport == "ssh":
-                service.problems[entry.id] = SSH_UNAVAILABLE
             else:
                 scheduler = SCHEDULERS[entry.kind]
                 config = ClusterConfig.from_settings(entry.settings)
-                service.schedulers[entry.id] = scheduler(config, service.store, roots)
+                try:
+                    transport = make_transport(entry.transport, entry.settings)
+                except ValueError as e:
+                    service.problems[entry.id] = str(e)
+                    continue
+                service.schedulers[entry.id] = scheduler(
+                    config, service.store, roots, transport=transport
+                )
         log.info(
             "espri-vre jobs: %d usable clusters, record in %s",
             len(service.schedulers),
@@ -124,6 +127,19 @@ class JobService:
         raise ApiError(
             404, f"There is no cluster {cluster_id!r} (configured: {known}).", "unknown-cluster"
         )
+
+
+def make_transport(kind: str, settings: Mapping[str, Any]) -> Transport | None:
+    """None (commands on this server) or the SSH transport to the cluster's login node."""
+    if kind != "ssh":
+        return None
+    ssh = settings.get("ssh") or {}
+    env = ssh.get("env") or {}
+    if not isinstance(env, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise ValueError("ssh.env must map names to strings")
+    return SSHTransport(SSHSettings.from_settings(ssh), env=env)
 
 
 class JobApiError(ApiError):
