@@ -13,7 +13,6 @@ import pytest
 
 from espri_vre.jobs.probe import (
     SINFO_ARGV,
-    SSH_PENDING,
     count_gpus,
     describe_pbsnodes,
     describe_sinfo,
@@ -181,13 +180,25 @@ def test_local_cluster_is_reachable_as_processes_on_this_server():
     assert status["latency_ms"] is None
 
 
-def test_ssh_transport_is_honestly_not_there_yet():
+def test_ssh_clusters_are_probed_on_their_login_node_and_say_why_not():
     for kind in ("slurm", "torque"):
-        assert probe({"kind": kind, "transport": "ssh", "host": "login.example"}) == {
-            "reachable": False,
-            "detail": SSH_PENDING,
-            "latency_ms": None,
-        }
+        status = probe({"kind": kind, "transport": "ssh", "ssh": {"host": "127.0.0.1", "port": 9}})
+        assert status["reachable"] is False
+        assert "could not be run: cannot reach 127.0.0.1:9" in status["detail"]
+        assert probe({"kind": kind, "transport": "ssh"})["detail"] == (
+            "the ssh transport needs ssh.host (and usually user, key_file)"
+        )
+
+
+def test_slurm_over_ssh_to_a_real_sshd_is_reachable(sshd, slurm):
+    cluster = {
+        "kind": "slurm",
+        "transport": "ssh",
+        "ssh": sshd.settings(env={"SLURM_CONF": str(slurm.conf)}),
+    }
+    status = probe(cluster)
+    assert status["reachable"] is True, status
+    assert "debug" in status["detail"]
 
 
 def test_unknown_kind_and_transport_are_unreachable_with_a_reason():

@@ -22,7 +22,6 @@ long state with its flag suffix, gres. Node-oriented so that nodes are counted o
 
 PBSNODES_ARGV = ("pbsnodes", "-x")
 
-SSH_PENDING = "SSH transport arrives with the job launcher (issue 4)"
 
 MAX_DETAIL = 200
 _LISTED_PARTITIONS = 5
@@ -203,14 +202,24 @@ async def probe_cluster(
         return result(
             False, f"unknown cluster kind {kind!r}: expected local, slurm or torque", None
         )
-    if via == "ssh" and transport is None:
-        return result(False, SSH_PENDING, None)
     if via not in ("local", "ssh"):
         return result(False, f"unknown transport {via!r}: expected local or ssh", None)
-    runner: Transport = transport if transport is not None else LocalTransport()
-    if kind == "slurm":
-        return await _probe(runner, SINFO_ARGV, timeout, _judge_sinfo, "Slurm")
-    return await _probe(runner, PBSNODES_ARGV, timeout, _judge_pbsnodes, "Torque")
+    ssh = None
+    if via == "ssh" and transport is None:
+        from .ssh import transport_for
+
+        try:
+            ssh = transport_for("ssh", cluster)
+        except ValueError as e:
+            return result(False, str(e), None)
+    runner: Transport = transport or ssh or LocalTransport()
+    try:
+        if kind == "slurm":
+            return await _probe(runner, SINFO_ARGV, timeout, _judge_sinfo, "Slurm")
+        return await _probe(runner, PBSNODES_ARGV, timeout, _judge_pbsnodes, "Torque")
+    finally:
+        if ssh is not None:
+            await ssh.close()
 
 
 def _judge_sinfo(stdout: str) -> tuple[bool, str]:

@@ -155,3 +155,19 @@ class SSHTransport:
             self._conn.close()
             await self._conn.wait_closed()
             self._conn = None
+
+
+def transport_for(kind: str, settings: Mapping[str, Any]) -> SSHTransport | None:
+    """None (commands on this server) or the SSH transport to the cluster's login node, from
+    a cluster entry of the configuration. Raises ValueError naming a bad `ssh` setting."""
+    if kind != "ssh":
+        return None
+    ssh = settings.get("ssh")
+    if not isinstance(ssh, Mapping) or not isinstance(ssh.get("host"), str):
+        raise ValueError("the ssh transport needs ssh.host (and usually user, key_file)")
+    env = ssh.get("env") or {}
+    if not isinstance(env, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise ValueError("ssh.env must map names to strings")
+    return SSHTransport(SSHSettings.from_settings(ssh), env=env)

@@ -34,10 +34,9 @@ from ..jobs.scheduler import (
 )
 from ..jobs.script import PreparedJob, option_argv, prepare_job
 from ..jobs.slurm import SlurmScheduler
-from ..jobs.ssh import SSHSettings, SSHTransport
+from ..jobs.ssh import transport_for
 from ..jobs.store import JobStore
 from ..jobs.torque import TorqueScheduler
-from ..jobs.transport import Transport
 from ..jobs.validation import JobValidationError, check_job_id, check_resources, spec_from_dict
 from ..schema import validation_errors
 from .config import Validated
@@ -99,7 +98,7 @@ class JobService:
                 scheduler = SCHEDULERS[entry.kind]
                 config = ClusterConfig.from_settings(entry.settings)
                 try:
-                    transport = make_transport(entry.transport, entry.settings)
+                    transport = transport_for(entry.transport, entry.settings)
                 except ValueError as e:
                     service.problems[entry.id] = str(e)
                     continue
@@ -127,19 +126,6 @@ class JobService:
         raise ApiError(
             404, f"There is no cluster {cluster_id!r} (configured: {known}).", "unknown-cluster"
         )
-
-
-def make_transport(kind: str, settings: Mapping[str, Any]) -> Transport | None:
-    """None (commands on this server) or the SSH transport to the cluster's login node."""
-    if kind != "ssh":
-        return None
-    ssh = settings.get("ssh") or {}
-    env = ssh.get("env") or {}
-    if not isinstance(env, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
-    ):
-        raise ValueError("ssh.env must map names to strings")
-    return SSHTransport(SSHSettings.from_settings(ssh), env=env)
 
 
 class JobApiError(ApiError):
