@@ -239,6 +239,9 @@ class Recorder:
         places.add(site.getusersitepackages())
         places.update((jupyter_config_dir(), jupyter_data_dir(), jupyter_runtime_dir()))
         places.add(os.path.expanduser("~/.cache"))
+        # Dask's configuration (dask-jobqueue and dask-labextension write and read their
+        # YAML there when imported): a library's settings, not the analysis's input.
+        places.add(os.environ.get("DASK_CONFIG") or os.path.expanduser("~/.config/dask"))
         ipython_dir = getattr(self.shell, "ipython_dir", None)
         if ipython_dir:
             places.add(ipython_dir)
