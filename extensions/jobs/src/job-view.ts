@@ -301,3 +301,21 @@ export function contentsPath(path: string, serverRoot: string): string | null {
   }
   return null;
 }
+
+/**
+ * The rows of a long table to render for a scroll position: those in view and `overscan`
+ * more on each side; the others are stood in for by two spacer rows of their height.
+ */
+export function windowRange(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  total: number,
+  overscan = 10
+): { start: number; end: number } {
+  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
+  const count = Math.ceil(Math.max(viewportHeight, rowHeight) / rowHeight);
+  const start = Math.max(0, Math.min(first - overscan, total));
+  const end = Math.min(total, first + count + overscan);
+  return { start, end: Math.max(start, end) };
+}

@@ -19,7 +19,8 @@ import {
   jobRows,
   type SortOrder,
   sortJobs,
-  stateBadge
+  stateBadge,
+  windowRange
 } from './job-view';
 import type { JobService } from './service';
 
@@ -148,10 +149,10 @@ export namespace JobsPanel {
 type Action = 'cancel' | 'hold' | 'release';
 
 /**
- * Rows rendered at first, and added by each "Show more": a queue of ten thousand jobs
- * must not become ten thousand table rows at once.
+ * The height of one job row in pixels (the stylesheet holds rows to it): the table renders
+ * only the rows in view, so that a queue of ten thousand jobs scrolls as one of ten.
  */
-const ROW_LIMIT = 200;
+export const ROW_HEIGHT = 40;
 
 /**
  * The panel's content, re-rendered whenever the service changes.
@@ -193,15 +194,28 @@ function JobsView(props: {
     filterJobs(service.infos, { states: state ? [state] : [], text: '' }),
     order
   );
-  const [limit, setLimit] = React.useState(ROW_LIMIT);
-  const rows = jobRows(shown.slice(0, limit), Date.now(), trans);
-  const hidden = shown.length - rows.length;
+  const scroller = React.useRef<HTMLDivElement>(null);
+  const [view, setView] = React.useState({ top: 0, height: 600 });
+  const { start, end } = windowRange(
+    view.top,
+    view.height,
+    ROW_HEIGHT,
+    shown.length
+  );
+  const rows = jobRows(shown.slice(start, end), Date.now(), trans);
+  const onScroll = (): void => {
+    const node = scroller.current;
+    if (node) {
+      setView({ top: node.scrollTop, height: node.clientHeight || 600 });
+    }
+  };
   const byKey = new Map(service.infos.map(job => [jobKey(job), job]));
   const selectedJobs = [...selected]
     .map(key => byKey.get(key))
     .filter((job): job is JobInfo => job !== undefined);
   const details = detailsKey ? byKey.get(detailsKey) : undefined;
-  const allSelected = rows.length > 0 && rows.every(r => selected.has(r.key));
+  const allSelected =
+    shown.length > 0 && shown.every(job => selected.has(jobKey(job)));
 
   const toggle = (key: string): void => {
     const next = new Set(selected);
@@ -351,7 +365,12 @@ function JobsView(props: {
         {message}
       </div>
       {rows.length ? (
-        <div className="jp-EspriVre-jobsTableWrap">
+        <div
+          className="jp-EspriVre-jobsTableWrap"
+          ref={scroller}
+          onScroll={onScroll}
+          data-rows={shown.length}
+        >
           <table className="jp-EspriVre-jobsTable">
             <thead>
               <tr>
@@ -362,7 +381,7 @@ function JobsView(props: {
                     checked={allSelected}
                     onChange={() =>
                       setSelected(
-                        allSelected ? new Set() : new Set(rows.map(r => r.key))
+                        allSelected ? new Set() : new Set(shown.map(jobKey))
                       )
                     }
                   />
@@ -374,6 +393,13 @@ function JobsView(props: {
               </tr>
             </thead>
             <tbody>
+              {start > 0 && (
+                <tr
+                  aria-hidden="true"
+                  className="jp-EspriVre-jobSpacer"
+                  style={{ height: start * ROW_HEIGHT }}
+                />
+              )}
               {rows.map(row => (
                 <tr
                   key={row.key}
@@ -407,19 +433,22 @@ function JobsView(props: {
                   </td>
                   <td>
                     <span className="jp-EspriVre-jobName">{row.name}</span>{' '}
-                    {row.dask && (
-                      <span
-                        className="jp-EspriVre-daskTag"
-                        title={trans.__(
-                          'A worker of the Dask cluster %1',
-                          row.dask
-                        )}
-                      >
-                        {trans.__('Dask')}
-                      </span>
-                    )}{' '}
                     <span className="jp-EspriVre-jobCluster">
                       {row.cluster}
+                      {row.dask && (
+                        <>
+                          {' '}
+                          <span
+                            className="jp-EspriVre-daskTag"
+                            title={trans.__(
+                              'A worker of the Dask cluster %1',
+                              row.dask
+                            )}
+                          >
+                            {trans.__('Dask')}
+                          </span>
+                        </>
+                      )}
                     </span>
                   </td>
                   <td>
@@ -434,21 +463,15 @@ function JobsView(props: {
                   <td className="jp-EspriVre-jobElapsed">{row.elapsed}</td>
                 </tr>
               ))}
+              {end < shown.length && (
+                <tr
+                  aria-hidden="true"
+                  className="jp-EspriVre-jobSpacer"
+                  style={{ height: (shown.length - end) * ROW_HEIGHT }}
+                />
+              )}
             </tbody>
           </table>
-          {hidden > 0 && (
-            <button
-              type="button"
-              className="jp-EspriVre-moreJobs jp-mod-styled"
-              onClick={() => setLimit(limit + ROW_LIMIT)}
-            >
-              {trans._n(
-                'Show more (%1 job not shown)',
-                'Show more (%1 jobs not shown)',
-                hidden
-              )}
-            </button>
-          )}
         </div>
       ) : (
         <p className="jp-EspriVre-empty">

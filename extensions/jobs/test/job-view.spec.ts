@@ -14,6 +14,7 @@ import {
   newlyEnded,
   serviceJob,
   sortJobs,
+  windowRange,
   stateBadge
 } from '../src/job-view';
 import jobsFixture from './fixtures/jobs.json';
@@ -295,5 +296,27 @@ describe('contentsPath', () => {
     expect(contentsPath('./tp/a.ipynb', '/home/ana')).toBe('tp/a.ipynb');
     expect(contentsPath('/bdd/CMIP6/x.ipynb', '/home/ana')).toBeNull();
     expect(contentsPath('/home/anabel/x.ipynb', '/home/ana')).toBeNull();
+  });
+});
+
+describe('windowRange', () => {
+  it('renders the rows in view and an overscan on each side', () => {
+    expect(windowRange(0, 400, 40, 10000)).toEqual({ start: 0, end: 20 });
+    expect(windowRange(40 * 5000, 400, 40, 10000)).toEqual({
+      start: 4990,
+      end: 5020
+    });
+    expect(windowRange(40 * 9990, 400, 40, 10000)).toEqual({
+      start: 9980,
+      end: 10000
+    });
+  });
+  it('keeps within the table when it shrinks or the scroll goes past its end', () => {
+    expect(windowRange(40 * 20000, 400, 40, 100)).toEqual({
+      start: 100,
+      end: 100
+    });
+    expect(windowRange(-50, 0, 40, 3)).toEqual({ start: 0, end: 3 });
+    expect(windowRange(0, 400, 40, 0)).toEqual({ start: 0, end: 0 });
   });
 });

@@ -30,7 +30,12 @@ import {
   expect,
   it
 } from 'vitest';
-import { JOBS_PANEL_ID, JobsPanel, JobsPanelComponent } from '../src/panel';
+import {
+  JOBS_PANEL_ID,
+  JobsPanel,
+  JobsPanelComponent,
+  ROW_HEIGHT
+} from '../src/panel';
 import { JobRefusedError, JobService } from '../src/service';
 import { SubmitJobForm } from '../src/submit-form';
 import clustersFixture from './fixtures/clusters.json';
@@ -396,25 +401,44 @@ describe('the Jobs panel', () => {
     expect(details.textContent).toContain('Exit code3');
   });
 
-  it('renders the first 200 rows of a long queue and more on demand', async () => {
-    jobs = Array.from({ length: 450 }, (_, i) => ({
+  it('renders only the rows in view of a 10,000-job queue, and follows the scroll', async () => {
+    jobs = Array.from({ length: 10000 }, (_, i) => ({
       ...LISTING.jobs[3],
-      id: String(1000 + i),
+      id: String(100000 + i),
       submit_time: 1684114900 + i
     }));
     const { container } = await renderLoaded();
 
-    expect(rowsOf(container)).toHaveLength(200);
-    expect(rowsOf(container)[0].dataset.jobId).toBe('1449');
-    fireEvent.click(
-      screen.getByRole('button', { name: 'Show more (250 jobs not shown)' })
-    );
-    expect(rowsOf(container)).toHaveLength(400);
-    fireEvent.click(
-      screen.getByRole('button', { name: 'Show more (50 jobs not shown)' })
-    );
-    expect(rowsOf(container)).toHaveLength(450);
-    expect(screen.queryByRole('button', { name: /Show more/ })).toBeNull();
+    // jsdom has no layout: the view is the default 600 px, 15 rows, and 10 more below.
+    expect(rowsOf(container)).toHaveLength(25);
+    expect(rowsOf(container)[0].dataset.jobId).toBe('109999');
+    const wrap = container.querySelector<HTMLElement>(
+      '.jp-EspriVre-jobsTableWrap'
+    )!;
+    expect(wrap.dataset.rows).toBe('10000');
+    const spacers = () =>
+      [
+        ...container.querySelectorAll<HTMLElement>('.jp-EspriVre-jobSpacer')
+      ].map(r => r.style.height);
+    expect(spacers()).toEqual([`${(10000 - 25) * ROW_HEIGHT}px`]);
+
+    wrap.scrollTop = 9990 * ROW_HEIGHT;
+    fireEvent.scroll(wrap);
+    const shown = rowsOf(container);
+    expect(shown.length).toBeLessThanOrEqual(40);
+    expect(shown[shown.length - 1].dataset.jobId).toBe('100000');
+    expect(spacers()).toEqual([`${9980 * ROW_HEIGHT}px`]);
+
+    // "Select every job shown" takes the whole list, not only the rows in view.
+    const all = screen.getByRole('checkbox', {
+      name: 'Select every job shown'
+    });
+    fireEvent.click(all);
+    expect((all as HTMLInputElement).checked).toBe(true);
+    wrap.scrollTop = 0;
+    fireEvent.scroll(wrap);
+    const first = screen.getByRole('checkbox', { name: 'Select job 109999' });
+    expect((first as HTMLInputElement).checked).toBe(true);
   });
 
   it('shows the server’s error and keeps the last list', async () => {
