@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import Context, Row
+from serverproc import free_port
 
 ROWS = 1_000_000
 SEED = 20_240_603
@@ -197,12 +197,6 @@ def generate(directory: Path) -> Path:
     descriptor.write_text(json.dumps(collection, indent=2))
     stamp.write_text(VERSION)
     return descriptor
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ours(ctx: Context, descriptor: Path) -> dict:

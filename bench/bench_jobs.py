@@ -10,87 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from harness import Context, Row, median_time
+from serverproc import request, start_server, stop
 
 N_TASKS = 10_000
 ANCHOR_PACKAGES = ("jupyterlab-slurm", "jupyter_server")
 SLURM_CONF = Path("/tmp/espri-vre-slurm/slurm.conf")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(url: str, token: str, body: dict | None = None) -> bytes:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers={"Authorization": f"token {token}"})
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return resp.read()
-
-
-def start_server(
-    python: Path, config: dict, root: Path, log: Path, env: dict[str, str]
-) -> tuple[subprocess.Popen, str, str]:
-    """A real jupyter server on a free port; waits until /api/status answers."""
-    port, token = free_port(), secrets.token_hex(16)
-    cfg = root / "jupyter_server_config.json"
-    cfg.write_text(json.dumps(config))
-    server = subprocess.Popen(
-        [
-            str(python),
-            "-m",
-            "jupyter",
-            "server",
-            "--config",
-            str(cfg),
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={root}",
-            f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False",
-            "--allow-root",  # these machines run as root; jupyter refuses root without it
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-        env=env,
-        cwd=root,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            request(f"{base}/api/status", token)
-            return server, base, token
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                stop(server)
-                raise RuntimeError(f"the Jupyter server did not start; see {log}") from None
-            time.sleep(0.2)
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def anchor_venv(ctx: Context) -> tuple[Path | None, str]:

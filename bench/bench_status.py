@@ -8,68 +8,30 @@ root cost over a plain authenticated JSON answer.
 from __future__ import annotations
 
 import json
-import secrets
-import socket
+import os
 import subprocess
 import sys
-import time
-import urllib.request
+from pathlib import Path
 
 from harness import Context, Row, median_time
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url: str, token: str) -> bytes:
-    req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return resp.read()
+from serverproc import request, start_server, stop
 
 
 def run(ctx: Context) -> list[Row]:
     demo = ctx.work / "demo"
     subprocess.run([sys.executable, "-m", "espri_vre.demo", "build", str(demo)], check=True)
-    port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "server",
-            "--config",
-            str(demo / "jupyter_server_config.json"),
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False",
-            "--allow-root",  # these machines run as root; jupyter refuses root without it
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(ctx.work / "status-server.log").open("wb"),
+    config = json.loads((demo / "jupyter_server_config.json").read_text())
+    server, base, token = start_server(
+        Path(sys.executable), config, demo, ctx.work / "status-server.log", dict(os.environ)
     )
-    base = f"http://127.0.0.1:{port}"
+    get = request
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(f"{base}/api/status", token)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the Jupyter server did not start within 60 s") from None
-                time.sleep(0.2)
         status = json.loads(get(f"{base}/espri-vre/api/status", token))
         n = len(status["catalogs"]) + len(status["clusters"]) + len(status["data_roots"])
         ours = median_time(lambda: get(f"{base}/espri-vre/api/status", token), ctx.repeat)
         anchor = median_time(lambda: get(f"{base}/api/status", token), ctx.repeat)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     return [
         Row(
             issue="#2",
