@@ -17,6 +17,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from espri_vre.jobs.store import JobStore
+from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
 
 CLUSTERS = [
@@ -355,6 +356,7 @@ async def test_a_local_job_runs_end_to_end_and_the_list_keeps_other_clusters_pro
 
     code, listed = await call(jp_fetch, params={"cluster": "all", "state": "completed"})
     assert code == 200
+    assert validation_errors("JobListResponse", listed) == []  # every row, not a sample
     problems = {p["cluster"]: p["detail"] for p in listed["problems"]}
     assert list(problems) == ["login", "broken"]
     assert SSH_UNREACHABLE in problems["login"]

@@ -949,6 +949,9 @@ class SlurmScheduler(Scheduler):
         self._rows: dict[str, JobInfo] = {}
         self._snapshot: dict[str | None, tuple[float, list[JobInfo]]] = {}
         self._inflight: dict[str | None, asyncio.Future[list[JobInfo]]] = {}
+        self._listings: dict[Any, tuple[list[JobInfo], tuple[int, float, float], JobListing]] = {}
+        """The last listing for each (mine, states), with the queue answer and the store stamp
+        it was made from: the same listing object while neither changed."""
         """The last refresh's `squeue -O` rows, parsed (see parse_squeue_fields)."""
         self._partitions: tuple[float, list[Partition]] | None = None
 
@@ -1069,6 +1072,10 @@ class SlurmScheduler(Scheduler):
             return JobListing(
                 [j for j in recorded if states is None or j.state in states], problem=why
             )
+        key = (mine, None if states is None else frozenset(states))
+        last = self._listings.get(key)
+        if last is not None and last[0] is queue and last[1] == self.store.stamp(self.cluster.id):
+            return last[2]
         user = self.cluster.user_name
         here = self.cluster.id
         seen = {
@@ -1096,7 +1103,9 @@ class SlurmScheduler(Scheduler):
                 return array_summary(record.info, tasks)
             return unknown(record.info, FORGOTTEN)
 
-        return JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
+        listing = JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
+        self._listings[key] = (queue, self.store.stamp(self.cluster.id), listing)
+        return listing
 
     async def _read_exit_codes(self, seen: dict[str, JobInfo]) -> None:
         """`squeue -O` has no exit code: the jobs submitted here that ended without one on

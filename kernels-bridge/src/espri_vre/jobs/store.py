@@ -169,6 +169,16 @@ class JobStore:
         with self._connect() as db:
             return [_record(row) for row in db.execute(sql, args)]
 
+    def stamp(self, cluster: str) -> tuple[int, float, float]:
+        """Changes whenever a record of the cluster is added, updated or deleted: a cheap
+        check that a list built from the records is still current."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT count(*), max(updated_at), sum(updated_at) FROM jobs WHERE cluster = ?",
+                (cluster,),
+            ).fetchone()
+        return int(row[0]), float(row[1] or 0.0), float(row[2] or 0.0)
+
     def update_info(
         self, cluster: str, job_id: str, info: JobInfo, *, only_from: JobState | None = None
     ) -> bool:

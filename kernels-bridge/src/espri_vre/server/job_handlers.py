@@ -52,7 +52,8 @@ MAX_BODY_BYTES = 256 * 1024
 """A submission is a spec of a few fields; notebook parameters are bounded to 64 KiB."""
 MAX_LOG_LIMIT = 4 * 1024 * 1024
 LIST_CHECKED = 200
-"""Jobs of a list answer checked against the schema on each request (the tests check all)."""
+"""Jobs of a list answer checked against the schema (rows made by one code path stand for the
+others: the whole of a 10,000-job list takes seconds to check; the tests check all)."""
 
 
 @dataclass
@@ -67,6 +68,8 @@ class JobService:
     problems: dict[str, str] = field(default_factory=dict)
     store: JobStore | None = None
     roots: tuple[str, ...] = ()
+    last_list: tuple[Any, list[Any], bytes] | None = None
+    """The last job list answer: (the listings' identity, the listings, the JSON bytes)."""
 
     @classmethod
     def create(
@@ -151,16 +154,18 @@ class JobsBaseHandler(EspriVreHandler):
             return
         super().write_error(status_code, **kwargs)
 
-    def respond(self, definition: str, payload: Any, status: int = 200, sample: Any = None) -> None:
-        """Writes the payload after checking it against the API schema, as StatusHandler does.
-        `sample`: a part of a long payload that stands for it (rows made by one code path),
-        checked instead of the whole (the whole of a 10,000-job list takes seconds)."""
-        problems = validation_errors(definition, payload if sample is None else sample)
+    def check(self, definition: str, payload: Any) -> None:
+        """500 when the payload breaks the API schema (said in the server log)."""
+        problems = validation_errors(definition, payload)
         if problems:
             self.log.error(
                 "espri-vre: %s response breaks the schema: %s", definition, "; ".join(problems)
             )
             raise ApiError(500, f"The {definition} response does not match the API schema.")
+
+    def respond(self, definition: str, payload: Any, status: int = 200) -> None:
+        """Writes the payload after checking it against the API schema, as StatusHandler does."""
+        self.check(definition, payload)
         self.write_json(payload, status)
 
     def submission(self) -> tuple[Scheduler, Any]:
@@ -277,17 +282,24 @@ class JobsHandler(JobsBaseHandler):
                 if c in service.schedulers:
                     service.schedulers[c].invalidate()
         listings = await asyncio.gather(*(self._list(service, c, mine, states) for c in ids))
-        jobs: list[dict[str, Any]] = []
-        problems: list[dict[str, str]] = []
-        for cid, (found, problem) in zip(ids, listings, strict=True):
-            jobs += [j.to_dict() for j in found]
-            if problem is not None:
-                problems.append({"cluster": cid, "detail": problem})
-        self.respond(
-            "JobListResponse",
-            {"jobs": jobs, "problems": problems},
-            sample={"jobs": jobs[:LIST_CHECKED], "problems": problems},
-        )
+        # The same listings as the last answer (a scheduler keeps its listing object while
+        # neither its queue snapshot nor the record changed): the same bytes, not built again.
+        key = tuple((c, id(found), why) for c, (found, why) in zip(ids, listings, strict=True))
+        cached = service.last_list
+        if cached is None or cached[0] != key:
+            jobs: list[dict[str, Any]] = []
+            problems: list[dict[str, str]] = []
+            for cid, (found, problem) in zip(ids, listings, strict=True):
+                jobs += [j.to_dict() for j in found]
+                if problem is not None:
+                    problems.append({"cluster": cid, "detail": problem})
+            sample = {"jobs": jobs[:LIST_CHECKED], "problems": problems}
+            self.check("JobListResponse", sample)
+            body = json.dumps({"jobs": jobs, "problems": problems}).encode()
+            # The listings are kept with the bytes, so that their ids stay theirs.
+            cached = service.last_list = (key, [found for found, _ in listings], body)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(cached[2])
 
     async def _list(
         self, service: JobService, cluster: str, mine: bool, states: set[JobState] | None
