@@ -121,6 +121,17 @@ test.describe('Jobs', () => {
       'aria-invalid',
       'true'
     );
+
+    // An injection attempt in a dependency is refused next to its field.
+    await form.getByLabel('GPUs').fill('');
+    await form.getByText('Account, array, dependencies, environment').click();
+    await form.getByLabel('Start after these jobs complete').fill('12;reboot');
+    await expect(
+      form.locator('.jp-EspriVre-fieldProblem[data-field="afterok"]')
+    ).toContainText('12;reboot');
+    await expect(
+      form.getByLabel('Start after these jobs complete')
+    ).toHaveAttribute('aria-invalid', 'true');
   });
 
   test('a notebook has a Submit as Job toolbar button', async ({ page }) => {

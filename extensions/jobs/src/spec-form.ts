@@ -32,6 +32,15 @@ export interface IJobForm {
   gpus: string;
   /** Notebook parameters, one `name=value` per line. */
   parameters: string;
+  account: string;
+  /** A job array's indices: `0-9`, `1,3,5`, `0-99%10`. */
+  array: string;
+  /** Jobs that must complete first (afterok), separated by commas or spaces. */
+  afterok: string;
+  /** The conda environment the job runs in (a name or a prefix path). */
+  conda_env: string;
+  /** The kernel a notebook job runs with (papermill's -k). */
+  kernel: string;
 }
 
 /**
@@ -53,7 +62,12 @@ export function emptyForm(path: string, cluster: string): IJobForm {
     memory: '',
     walltime: '',
     gpus: '',
-    parameters: ''
+    parameters: '',
+    account: '',
+    array: '',
+    afterok: '',
+    conda_env: '',
+    kernel: ''
   };
 }
 
@@ -203,7 +217,20 @@ export function formToSpec(
       spec[field] = value;
     }
   }
+  for (const field of ['account', 'array', 'conda_env'] as const) {
+    const value = form[field].trim();
+    if (value) {
+      spec[field] = value;
+    }
+  }
+  const after = form.afterok.split(/[\s,]+/).filter(Boolean);
+  if (after.length) {
+    spec.afterok = after;
+  }
   if (kind === 'notebook') {
+    if (form.kernel.trim()) {
+      spec.kernel = form.kernel.trim();
+    }
     const parsed = parseParameters(form.parameters, trans);
     problems.push(...parsed.problems);
     if (Object.keys(parsed.parameters).length) {
@@ -231,7 +258,12 @@ export function specToForm(spec: JobSpec, cluster: string): IJobForm {
     gpus: text(spec.gpus),
     parameters: formatParameters(
       (spec.parameters ?? {}) as Record<string, unknown>
-    )
+    ),
+    account: text(spec.account),
+    array: text(spec.array),
+    afterok: (spec.afterok ?? []).join(', '),
+    conda_env: text(spec.conda_env),
+    kernel: text(spec.kernel)
   };
 }
 

@@ -76,7 +76,12 @@ const FIELDS = [
   'memory',
   'walltime',
   'gpus',
-  'parameters'
+  'parameters',
+  'account',
+  'array',
+  'afterok',
+  'conda_env',
+  'kernel'
 ] as const;
 
 /**
@@ -340,6 +345,53 @@ export function SubmitJobForm(
           />
         )}
       </div>
+      <details className="jp-EspriVre-formMore">
+        <summary>
+          {trans.__('Account, array, dependencies, environment')}
+        </summary>
+        <div className="jp-EspriVre-formRow">
+          {field(
+            'account',
+            trans.__('Account'),
+            <input type="text" {...inputProps('account')} />
+          )}
+          {field(
+            'array',
+            trans.__('Array indices'),
+            <input type="text" placeholder="0-9" {...inputProps('array')} />
+          )}
+        </div>
+        {field(
+          'afterok',
+          trans.__('Start after these jobs complete'),
+          <input
+            type="text"
+            placeholder="1234, 1235"
+            {...inputProps('afterok')}
+          />
+        )}
+        <div className="jp-EspriVre-formRow">
+          {field(
+            'conda_env',
+            trans.__('Conda environment'),
+            <input
+              type="text"
+              placeholder="pangeo"
+              {...inputProps('conda_env')}
+            />
+          )}
+          {jobKind(form.path) === 'notebook' &&
+            field(
+              'kernel',
+              trans.__('Kernel'),
+              <input
+                type="text"
+                placeholder="python3"
+                {...inputProps('kernel')}
+              />
+            )}
+        </div>
+      </details>
       {jobKind(form.path) === 'notebook' &&
         field(
           'parameters',

@@ -176,7 +176,12 @@ describe('presets', () => {
       memory: '4G',
       walltime: '00:30:00',
       gpus: '1',
-      parameters: 'a=1'
+      parameters: 'a=1',
+      account: '',
+      array: '',
+      afterok: '',
+      conda_env: '',
+      kernel: ''
     });
     expect(applyPreset(form, SMALL).cluster).toBe('local');
   });
@@ -190,10 +195,35 @@ describe('specToForm', () => {
       partition: 'debug',
       gpus: '1',
       memory: '4G',
-      parameters: 'alpha=0.5\nmodel=IPSL'
+      parameters: 'alpha=0.5\nmodel=IPSL',
+      account: 'climate',
+      array: '0-9%2',
+      afterok: '1234, 1235',
+      conda_env: 'pangeo',
+      kernel: 'python3'
     };
     const { spec } = formToSpec(form, trans);
+    expect(spec).toMatchObject({
+      account: 'climate',
+      array: '0-9%2',
+      afterok: ['1234', '1235'],
+      conda_env: 'pangeo',
+      kernel: 'python3'
+    });
     expect(specToForm(spec!, 'local')).toEqual(form);
+  });
+
+  it('sends no kernel for a script, and splits dependencies on commas or spaces', () => {
+    const { spec } = formToSpec(
+      {
+        ...emptyForm('run.sh', 'slurm'),
+        kernel: 'python3',
+        afterok: ' 11 12,13 '
+      },
+      trans
+    );
+    expect(spec?.kernel).toBeUndefined();
+    expect(spec?.afterok).toEqual(['11', '12', '13']);
   });
 });
 
