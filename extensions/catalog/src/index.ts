@@ -2,7 +2,7 @@
  * @packageDocumentation
  * The Data panel of the espri-vre suite and the catalogue registry behind it.
  */
-import { ICatalogRegistry } from '@espri-vre/core';
+import { followSettings, ICatalogRegistry } from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -220,24 +220,10 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       }
     });
 
-    if (settingRegistry) {
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          const apply = (): void => {
-            panel.autoRefreshSeconds = settings.get('autoRefreshSeconds')
-              .composite as number;
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            `${PLUGIN_ID}: the settings could not be loaded`,
-            reason
-          );
-        });
-    }
+    followSettings(settingRegistry, PLUGIN_ID, settings => {
+      panel.autoRefreshSeconds = settings.get('autoRefreshSeconds')
+        .composite as number;
+    });
 
     return registry;
   }

@@ -8,3 +8,4 @@ export * from './api';
 export * from './api.generated';
 export * from './dataset';
 export * from './tokens';
+export * from './settings';

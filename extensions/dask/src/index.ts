@@ -5,7 +5,7 @@
  * cluster manager), follows its workers and batch jobs, scales and stops it, opens its
  * dashboards in JupyterLab and gives the code that connects a notebook to it.
  */
-import type { DaskRunning } from '@espri-vre/core';
+import { followSettings, type DaskRunning } from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -112,24 +112,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       category: trans.__('ESPRI VRE')
     });
 
-    if (settingRegistry) {
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          const apply = (): void => {
-            panel.refreshSeconds = settings.get('refreshSeconds')
-              .composite as number;
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            `${PLUGIN_ID}: the settings could not be loaded`,
-            reason
-          );
-        });
-    }
+    followSettings(settingRegistry, PLUGIN_ID, settings => {
+      panel.refreshSeconds = settings.get('refreshSeconds').composite as number;
+    });
   }
 };
 

@@ -3,7 +3,7 @@
  * The Jobs panel of the espri-vre suite, the job service behind it, and "Submit as
  * job" for scripts, Python files and notebooks.
  */
-import { IJobService, type JobInfo } from '@espri-vre/core';
+import { followSettings, IJobService, type JobInfo } from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -125,25 +125,10 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       }
     }, WATCH_INTERVAL);
 
-    if (settingRegistry) {
-      settingRegistry
-        .load(PANEL_PLUGIN_ID)
-        .then(settings => {
-          const apply = (): void => {
-            panel.refreshSeconds = settings.get('refreshSeconds')
-              .composite as number;
-            notify = settings.get('notifyWhenJobsEnd').composite as boolean;
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            `${PANEL_PLUGIN_ID}: the settings could not be loaded`,
-            reason
-          );
-        });
-    }
+    followSettings(settingRegistry, PANEL_PLUGIN_ID, settings => {
+      panel.refreshSeconds = settings.get('refreshSeconds').composite as number;
+      notify = settings.get('notifyWhenJobsEnd').composite as boolean;
+    });
 
     return service;
   }
@@ -277,24 +262,9 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
       rank: 60
     });
 
-    if (settingRegistry) {
-      settingRegistry
-        .load(SUBMIT_PLUGIN_ID)
-        .then(settings => {
-          const apply = (): void => {
-            presets = settings.get('presets')
-              .composite as unknown as IJobPreset[];
-          };
-          apply();
-          settings.changed.connect(apply);
-        })
-        .catch(reason => {
-          console.error(
-            `${SUBMIT_PLUGIN_ID}: the settings could not be loaded`,
-            reason
-          );
-        });
-    }
+    followSettings(settingRegistry, SUBMIT_PLUGIN_ID, settings => {
+      presets = settings.get('presets').composite as unknown as IJobPreset[];
+    });
   }
 };
 

@@ -3,7 +3,11 @@
  * Chunked previews: Zarr stores, NetCDF/HDF5 files (through kerchunk references)
  * and tables, read in the browser.
  */
-import { type DatasetReference, IDatasetPreviewer } from '@espri-vre/core';
+import {
+  type DatasetReference,
+  followSettings,
+  IDatasetPreviewer
+} from '@espri-vre/core';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -156,18 +160,9 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
       rank: 3
     });
 
-    settingRegistry
-      ?.load(PLUGIN_ID)
-      .then(loaded => {
-        const apply = (): void => {
-          colormap = loaded.get('colormap').composite as string;
-        };
-        apply();
-        loaded.changed.connect(apply);
-      })
-      .catch(reason => {
-        console.error(`${PLUGIN_ID}: the settings could not be loaded`, reason);
-      });
+    followSettings(settingRegistry, PLUGIN_ID, settings => {
+      colormap = settings.get('colormap').composite as string;
+    });
 
     return {
       canPreview: dataset => previewSource(dataset) !== null,
