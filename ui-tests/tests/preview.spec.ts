@@ -23,6 +23,46 @@ function monthMiddleLabel(index: number): string {
 }
 
 test.describe('Data preview', () => {
+  test('a click on the map plots the time series at that point', async ({
+    page
+  }) => {
+    await page.evaluate(async path => {
+      await window.jupyterapp.commands.execute('espri-vre:open-preview', {
+        path
+      });
+    }, DEMO_FILE);
+    const root = page.locator('.jp-EspriVre-preview');
+    await expect(root.locator('.jp-EspriVre-previewStats')).toBeVisible();
+    const canvas = root.locator('canvas.jp-EspriVre-previewMap');
+    await canvas.click({ position: { x: 1, y: 1 } });
+
+    const series = root.locator('figure.jp-EspriVre-previewSeries');
+    await expect(series).toBeVisible();
+    await expect(series).toHaveAttribute('data-count', '36');
+    // The top-left corner of the map is the northernmost row, westernmost column.
+    await expect(series.locator('figcaption')).toContainText(
+      'tas along time at lat 89 degrees_north, lon -179 degrees_east'
+    );
+    const axis = series.locator('.jp-EspriVre-previewSeriesAxis span');
+    await expect(axis.first()).toHaveText(monthMiddleLabel(0));
+    await expect(axis.last()).toHaveText(monthMiddleLabel(35));
+    await expect(series.locator('polyline')).toHaveCount(1);
+    // Kelvin near the pole: a seasonal cycle, well below the tropics.
+    const first = Number(await series.getAttribute('data-first'));
+    expect(first).toBeGreaterThan(150);
+    expect(first).toBeLessThan(300);
+    await root.screenshot({
+      path: require('path').resolve(
+        __dirname,
+        '..',
+        '..',
+        '.test-runtime',
+        'screenshots',
+        'preview-series.png'
+      )
+    });
+  });
+
   test('maps the demo NetCDF file and relabels the map when the time slider moves', async ({
     page
   }) => {

@@ -20,7 +20,14 @@ import {
   statistics,
   type Stats
 } from './colormap';
-import { type Dataset, readDecoded, readSlice, type Slice2D } from './reader';
+import {
+  type Dataset,
+  readDecoded,
+  readSeries,
+  readSlice,
+  type Slice2D
+} from './reader';
+import { finiteRange, seriesPolylines, seriesSelection } from './series';
 import { sliceSelection } from './slice';
 
 export interface IMapViewProps {
@@ -61,6 +68,8 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const [loading, setLoading] = useState(false);
   const [, setTick] = useState(0);
   const [hover, setHover] = useState<string>('');
+  const [point, setPoint] = useState<{ row: number; col: number } | null>(null);
+  const [series, setSeries] = useState<ISeries | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
 
   // Progress: the reader counts requests; redraw when they change.
@@ -150,6 +159,56 @@ export function MapView(props: IMapViewProps): JSX.Element {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [variable, dataset, selectionKey]);
 
+  // The dimension a click plots: the time axis when the map has one beside it, else the
+  // first dimension with a slider.
+  const seriesDim =
+    variable && dims
+      ? (variable.dims.find(d => d === axes.time && !dims.includes(d)) ??
+        variable.dims.find(d => !dims.includes(d)) ??
+        null)
+      : null;
+  const pointKey = JSON.stringify([point, selectionKey, seriesDim]);
+
+  // Read the series at the clicked point (one value per step of seriesDim).
+  useEffect(() => {
+    if (!variable || !dims || !point || !seriesDim) {
+      setSeries(null);
+      return;
+    }
+    const controller = new AbortController();
+    const at = { ...indices, [dims[0]]: point.row, [dims[1]]: point.col };
+    readSeries(
+      dataset,
+      variable,
+      seriesSelection(variable.dims, seriesDim, at),
+      controller.signal
+    )
+      .then(values =>
+        setSeries({
+          values,
+          dim: seriesDim,
+          labels: coords[seriesDim]?.labels ?? [],
+          where: [
+            `${dims[0]} ${coords[dims[0]]?.labels[point.row] ?? point.row}`,
+            `${dims[1]} ${coords[dims[1]]?.labels[point.col] ?? point.col}`
+          ].join(', ')
+        })
+      )
+      .catch(reason => {
+        if (!controller.signal.aborted) {
+          setSeries(null);
+          setError(
+            trans.__(
+              'The series at this point could not be read: %1',
+              String(reason?.message ?? reason)
+            )
+          );
+        }
+      });
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [variable, dataset, pointKey]);
+
   const stats: Stats | null = useMemo(
     () => (slice ? statistics(slice.values) : null),
     [slice]
@@ -202,9 +261,12 @@ export function MapView(props: IMapViewProps): JSX.Element {
     );
   }
 
-  const onMove = (event: React.MouseEvent<HTMLCanvasElement>): void => {
-    if (!slice || !dims) {
-      return;
+  /** The slice's cell under the pointer; null outside the map. */
+  const cellAt = (
+    event: React.MouseEvent<HTMLCanvasElement>
+  ): { row: number; col: number } | null => {
+    if (!slice) {
+      return null;
     }
     const rect = event.currentTarget.getBoundingClientRect();
     const col = Math.floor(
@@ -215,9 +277,18 @@ export function MapView(props: IMapViewProps): JSX.Element {
     );
     const row = flip ? slice.rows - 1 - shown : shown;
     if (col < 0 || col >= slice.cols || row < 0 || row >= slice.rows) {
+      return null;
+    }
+    return { row, col };
+  };
+
+  const onMove = (event: React.MouseEvent<HTMLCanvasElement>): void => {
+    const cell = cellAt(event);
+    if (!slice || !dims || !cell) {
       setHover('');
       return;
     }
+    const { row, col } = cell;
     const value = slice.values[row * slice.cols + col];
     const where = [
       `${dims[0]} ${coords[dims[0]]?.labels[row] ?? row}`,
@@ -314,8 +385,32 @@ export function MapView(props: IMapViewProps): JSX.Element {
           className="jp-EspriVre-previewMap"
           onMouseMove={onMove}
           onMouseLeave={() => setHover('')}
+          onClick={event => {
+            const cell = cellAt(event);
+            if (cell && seriesDim) {
+              setPoint(cell);
+            }
+          }}
+          title={
+            seriesDim
+              ? trans.__('Click to plot the series along %1 here', seriesDim)
+              : ''
+          }
         />
       </div>
+      {series && (
+        <SeriesPlot
+          series={series}
+          variable={variable?.name ?? ''}
+          units={
+            typeof variable?.attrs.units === 'string'
+              ? variable.attrs.units
+              : ''
+          }
+          trans={trans}
+          onClose={() => setPoint(null)}
+        />
+      )}
       <div className="jp-EspriVre-previewHover">{hover || '\u00a0'}</div>
       {stats && limits && (
         <div
@@ -385,6 +480,79 @@ function VariableTable(props: {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The series a click on the map asked for. */
+interface ISeries {
+  values: Float64Array;
+  dim: string;
+  labels: string[];
+  where: string;
+}
+
+const PLOT_WIDTH = 600;
+const PLOT_HEIGHT = 140;
+
+/**
+ * The series at a point as a line (gaps where values are missing), with its range and the
+ * labels of its first and last steps.
+ */
+function SeriesPlot(props: {
+  series: ISeries;
+  variable: string;
+  units: string;
+  trans: TranslationBundle;
+  onClose: () => void;
+}): JSX.Element {
+  const { series, trans } = props;
+  const range = finiteRange(series.values);
+  const lines = seriesPolylines(series.values, PLOT_WIDTH, PLOT_HEIGHT);
+  const n = series.values.length;
+  const unit = props.units ? ` ${props.units}` : '';
+  return (
+    <figure
+      className="jp-EspriVre-previewSeries"
+      data-count={n}
+      data-first={series.values[0]}
+      data-last={series.values[n - 1]}
+    >
+      <figcaption>
+        {trans.__(
+          '%1 along %2 at %3',
+          props.variable,
+          series.dim,
+          series.where
+        )}{' '}
+        <button type="button" className="jp-mod-styled" onClick={props.onClose}>
+          {trans.__('Close')}
+        </button>
+      </figcaption>
+      <svg
+        viewBox={`0 0 ${PLOT_WIDTH} ${PLOT_HEIGHT}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={trans.__('Series of %1 values', n)}
+      >
+        {lines.map((points, i) => (
+          <polyline key={i} points={points} />
+        ))}
+      </svg>
+      <div className="jp-EspriVre-previewSeriesAxis">
+        <span>{series.labels[0] ?? '0'}</span>
+        <span>
+          {range
+            ? trans.__(
+                '%1 to %2%3',
+                formatNumber(range[0]),
+                formatNumber(range[1]),
+                unit
+              )
+            : trans.__('every value is missing')}
+        </span>
+        <span>{series.labels[n - 1] ?? String(n - 1)}</span>
+      </div>
+    </figure>
   );
 }
 

@@ -210,6 +210,27 @@ export async function readSlice(
   return { values, rows: shape[0], cols: shape[1] };
 }
 
+/** Read a 1-D series; the one `null` entry of `selection` is the series' dimension. */
+export async function readSeries(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  signal?: AbortSignal
+): Promise<Float64Array> {
+  const { values, shape } = await readDecoded(
+    dataset,
+    variable,
+    selection,
+    signal
+  );
+  if (shape.length !== 1) {
+    throw new Error(
+      `The selection of ${variable.name} is not 1-D (${shape.join(' x ')}).`
+    );
+  }
+  return values;
+}
+
 function isNumeric(data: unknown): boolean {
   return ArrayBuffer.isView(data) && !(data instanceof DataView);
 }

@@ -11,8 +11,10 @@ import {
   openReferences,
   openZarr,
   readDecoded,
+  readSeries,
   readSlice
 } from '../src/reader';
+import { seriesSelection } from '../src/series';
 import { dataFilesUrl } from '../src/connection';
 import { PYTHON, runPython } from './python';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +41,7 @@ ds = xr.open_dataset(path, use_cftime=True)
 out = {"refs": refs, "slices": {}, "labels": [t.isoformat(" ") for t in ds.time.values]}
 for k in (0, 7, 35):
     out["slices"][k] = [None if np.isnan(v) else float(v) for v in ds.tas.isel(time=k).values.ravel()]
+out["series"] = [float(v) for v in ds.tas.isel(lat=10, lon=123).values]
 print(json.dumps(out))
 `;
 
@@ -46,6 +49,7 @@ interface Expected {
   refs: { version: number; refs: Record<string, unknown> };
   slices: Record<string, (number | null)[]>;
   labels: string[];
+  series: number[];
 }
 let expected: Expected;
 
@@ -160,6 +164,22 @@ describe('reading the demo NetCDF-4 file through kerchunk references', () => {
       [2, 0, 0]
     ]);
     expect(dataset.transfer.requests).toBe(ranges.length);
+  });
+
+  it("reads the time series at a point as xarray's isel, from the three time chunks only", async () => {
+    const dataset = openReferences(
+      expected.refs,
+      `${base}/data/tas_demo_monthly.nc`,
+      request => fetch(request)
+    );
+    const tas = dataset.variables.find(v => v.name === 'tas')!;
+    const selection = seriesSelection(tas.dims, 'time', { lat: 10, lon: 123 });
+    expect(selection).toEqual([null, 10, 123]);
+    const values = await readSeries(dataset, tas, selection);
+    expectClose(values, expected.series);
+    // 36 monthly steps in chunks of (12, 45, 90): the three chunks holding the point.
+    expect(chunksForSlice(tas.shape, tas.chunks, [0, 10, 123]).length).toBe(1);
+    expect(dataset.transfer.requests).toBe(3);
   });
 
   it('finds the axes and labels time as xarray with cftime does', async () => {
