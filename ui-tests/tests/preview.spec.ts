@@ -1,4 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
 
 /**
  * The data preview against a real JupyterLab server whose root is the demo directory
@@ -52,7 +53,7 @@ test.describe('Data preview', () => {
     expect(first).toBeGreaterThan(150);
     expect(first).toBeLessThan(300);
     await root.screenshot({
-      path: require('path').resolve(
+      path: path.resolve(
         __dirname,
         '..',
         '..',
