@@ -16,6 +16,7 @@ pytest_plugins = [
     "slurm_fixture",
     "jobs_fixtures",
     "sshd_fixture",
+    "local_hub_fixture",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
