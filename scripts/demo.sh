@@ -44,6 +44,8 @@ cat <<MSG
   lists the demo catalogues. Stop with Ctrl+C.
 
 MSG
+# Every kernel records its provenance (the demo's IPython profile loads espri_vre).
+export IPYTHONDIR="$DEMO_DIR/.ipython"
 ROOT_FLAG=()
 [ "$(id -u)" = 0 ] && ROOT_FLAG=(--allow-root)  # JupyterLab refuses root without it
 exec jupyter lab "${ROOT_FLAG[@]}" --config "$DEMO_DIR/jupyter_server_config.json" \

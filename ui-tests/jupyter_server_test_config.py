@@ -22,6 +22,8 @@ demo = Path(
 )
 config = json.loads((demo / "jupyter_server_config.json").read_text())
 c.ServerApp.root_dir = str(demo)
+# The demo's kernels load espri_vre (provenance capture), as in the images.
+os.environ["IPYTHONDIR"] = str(demo / ".ipython")
 for key, value in config.get("EspriVreApp", {}).items():
     setattr(c.EspriVreApp, key, value)
 c.EspriVreApp.catalogs = [

@@ -34,6 +34,19 @@ export type JobState =
  * via the `definition` "JobKind".
  */
 export type JobKind = 'script' | 'python' | 'notebook';
+/**
+ * From the log: ended after a control end, paused after a pause not followed by a resume, else recording (also the log of a killed kernel: match kernel_id with a live kernel).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ProvenanceRunState".
+ */
+export type ProvenanceRunState = 'recording' | 'paused' | 'ended';
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayVerdict".
+ */
+export type ReplayVerdict =
+  'identical' | 'equivalent' | 'differs' | 'unverifiable';
 
 /**
  * The REST payloads of /espri-vre/api. The server validates its own responses against this schema; the TypeScript types in @espri-vre/core are generated from it (npm run schema:types).
@@ -460,4 +473,174 @@ export interface DaskStartRequest {
     minimum: number;
     maximum: number;
   };
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ProvenanceRun".
+ */
+export interface ProvenanceRun {
+  run: string;
+  log: string;
+  state: ProvenanceRunState;
+  kernel_id: string | null;
+  events: number;
+  last_hash: string | null;
+  torn_bytes: number;
+  /**
+   * What the hash chain check found wrong (at most 20).
+   */
+  problems: string[];
+  modified: number;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ProvenanceRunsResponse".
+ */
+export interface ProvenanceRunsResponse {
+  notebook: string;
+  runs: ProvenanceRun[];
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ExportRequest".
+ */
+export interface ExportRequest {
+  path: string;
+  run?: string;
+  license?: string;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ExportResponse".
+ */
+export interface ExportResponse {
+  crate: string;
+  files: number;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "CrateFile".
+ */
+export interface CrateFile {
+  id: string;
+  name: string | null;
+  sha256: string | null;
+  size: number | string | null;
+  in_crate: boolean;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "CrateSummary".
+ */
+export interface CrateSummary {
+  path: string;
+  name: string | null;
+  description: string | null;
+  license: string | null;
+  date_published: string | null;
+  notebook: string;
+  log: string;
+  run: string;
+  files: CrateFile[];
+  conforms_to: (string | null)[];
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayRequest".
+ */
+export interface ReplayRequest {
+  path: string;
+  run?: string;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayJob".
+ */
+export interface ReplayJob {
+  id: string;
+  target: string;
+  report_dir: string;
+  state: 'starting' | 'running' | 'done' | 'failed';
+  done: number;
+  total: number;
+  current: string | null;
+  error: string | null;
+  /**
+   * The replay report (report.json) once done.
+   */
+  report: ReplayReport | null;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayReport".
+ */
+export interface ReplayReport {
+  run_id: string;
+  notebook: string;
+  log: string;
+  started: string;
+  finished: string | null;
+  warnings: string[];
+  environment: ReplayEnvironment;
+  inputs: ReplayInput[];
+  cells: ReplayCell[];
+  summary: {
+    identical: number;
+    equivalent: number;
+    differs: number;
+    unverifiable: number;
+  };
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayEnvironment".
+ */
+export interface ReplayEnvironment {
+  python?: {
+    recorded: string | null;
+    current: string | null;
+  };
+  python_differs?: boolean;
+  changed?: PackageChange[];
+  missing?: string[];
+  added?: string[];
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PackageChange".
+ */
+export interface PackageChange {
+  name: string;
+  recorded: string;
+  current: string;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayInput".
+ */
+export interface ReplayInput {
+  location: string;
+  status:
+    'ok' | 'missing' | 'changed' | 'unchecked' | 'retracted' | 'superseded';
+  recorded_sha256: string | null;
+  sha256: string | null;
+  identifiers: {};
+  detail: string | null;
+}
+/**
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayCell".
+ */
+export interface ReplayCell {
+  order: number;
+  cell_id: string | null;
+  source_sha256: string;
+  verdict: ReplayVerdict;
+  reason: string | null;
+  diff: string | null;
+  status: string | null;
+  recorded_status: string | null;
+  tolerance: {
+    [k: string]: number;
+  } | null;
 }

@@ -30,7 +30,7 @@ import xarray as xr
 from . import catalogs, fields
 from .notebook import demo_notebook
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 """Bump when the demo's data or layout changes: existing demo folders are then rebuilt."""
 STAMP = ".demo-version"
 
@@ -86,6 +86,10 @@ def find_shared(explicit: str | None) -> Path | None:
                     return candidate
                 break
     return None
+
+
+KERNEL_CONFIG = ".ipython/profile_default/ipython_kernel_config.py"
+"""The IPython kernel configuration of the demo (IPYTHONDIR=<demo>/.ipython)."""
 
 
 def build(
@@ -194,6 +198,10 @@ def build(
             }
         )
 
+    # Every kernel of the demo records its provenance: IPYTHONDIR points here (demo.sh, the
+    # Galata server's configuration), as /etc/ipython does in the images.
+    _write_text(out_dir / KERNEL_CONFIG, "c.IPKernelApp.extensions = ['espri_vre']\n")
+    outputs.append(Output(out_dir / KERNEL_CONFIG, "kernels load espri_vre (provenance)"))
     _write_text(nb_dir / NOTEBOOK, json.dumps(demo_notebook(), indent=1) + "\n")
     outputs.append(Output(nb_dir / NOTEBOOK, "notebook opening the demo data"))
     config = catalogs.server_config(str(out_dir), catalog_entries, data_roots, clusters)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import socket
 import sys
 from collections.abc import Iterable, Mapping
@@ -262,6 +263,19 @@ def allowed_env(names: Iterable[str], environ: Mapping[str, str] | None = None) 
     return {name: environ[name] for name in sorted(set(names)) if name in environ}
 
 
+def kernel_id() -> str | None:
+    """The Jupyter kernel id (from the connection file's name, `kernel-<id>.json`): how the
+    front end tells which log belongs to the kernel of the notebook it shows."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = Path(get_connection_file()).name
+    except Exception:  # not in an ipykernel, or it has no connection file
+        return None
+    match = re.fullmatch(r"kernel-([A-Za-z0-9-]+)\.json", name)
+    return match.group(1) if match else None
+
+
 def session(
     notebook: str | os.PathLike[str] | None,
     *,
@@ -288,7 +302,11 @@ def session(
             "machine": platform.machine(),
             "platform": platform.platform(),
         },
-        kernel={"ipykernel": _version_or_none("ipykernel"), "ipython": _version_or_none("ipython")},
+        kernel={
+            "ipykernel": _version_or_none("ipykernel"),
+            "ipython": _version_or_none("ipython"),
+            "id": kernel_id(),
+        },
         espri_vre=__version__,
         packages=package_lock(),
         conda=conda_lock(sys.prefix),

@@ -30,7 +30,8 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -131,8 +132,13 @@ class Kernel:
 
     def __init__(self, cwd: Path, env: dict[str, str], kernel_name: str = "python3") -> None:
         from jupyter_client.manager import KernelManager
+        from jupyter_core.paths import jupyter_runtime_dir
 
-        self.manager = KernelManager(kernel_name=kernel_name)
+        self.manager = KernelManager(kernel_name=kernel_name, kernel_id=str(uuid.uuid4()))
+        # Named as jupyter_server names it (kernel-<id>.json): the kernel knows its id.
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        self.manager.connection_file = str(runtime / f"kernel-{self.manager.kernel_id}.json")
         self.manager.start_kernel(cwd=str(cwd), env=env)
         self.client = self.manager.client()
         self.client.start_channels()
@@ -203,7 +209,8 @@ class Kernel:
 
     def stop(self) -> None:
         self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+        # A shutdown request, not a kill: the kernel closes its provenance log (an 'end').
+        self.manager.shutdown_kernel(now=False)
 
 
 @contextmanager
@@ -423,8 +430,17 @@ def replay(
     tolerance: Tolerance | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = CELL_TIMEOUT,
+    progress: Callable[[int, int, str | None], None] | None = None,
 ) -> ReplayReport:
-    """Replays a crate or a notebook (with its newest log, or `log`) in a fresh kernel."""
+    """Replays a crate or a notebook (with its newest log, or `log`) in a fresh kernel.
+
+    `progress(done, total, what)` is called as the replay goes: before the kernel starts
+    (`what` "starting a kernel"), then before each cell (`what` its cell id)."""
+
+    def tell(done: int, what: str | None) -> None:
+        if progress is not None:
+            progress(done, len(run.executions), what)
+
     default = tolerance or Tolerance()
     notebook, log_path = resolve(target, log)
     run = load_run(log_path)
@@ -450,6 +466,7 @@ def replay(
         cwd = recorded_cwd if recorded_cwd and Path(recorded_cwd).is_dir() else notebook.parent
     # The replay records too (into a folder of its own, not next to the notebook), so that
     # cells that talk to the recorder (%provenance, record_dataset) behave as they did.
+    tell(0, "starting a kernel")
     with (
         tempfile.TemporaryDirectory(prefix="espri-vre-replay-") as record_dir,
         fresh_kernel(Path(cwd), ESPRI_VRE_PROVENANCE_DIR=record_dir) as kernel,
@@ -457,7 +474,8 @@ def replay(
         kernel.run("%load_ext espri_vre")
         current = kernel.evaluate(_LOCK_CODE) or {}
         report.environment = environment_differences(run.session, current)
-        for execution in run.executions:
+        for done, execution in enumerate(run.executions):
+            tell(done, execution.cell_id or f"cell {execution.order}")
             report.cells.append(
                 _replay_cell(kernel, run, execution, cells, last_of_cell, default, timeout)
             )

@@ -71,6 +71,27 @@ class EspriVreHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(payload))
 
+    def respond(self, definition: str, payload: Any, status: int = 200) -> None:
+        """Writes `payload` after checking it against the API schema's `definition`."""
+        problems = validation_errors(definition, payload)
+        if problems:
+            self.log.error("espri-vre: %s breaks the schema: %s", definition, "; ".join(problems))
+            raise ApiError(500, f"The {definition} response does not match the API schema.")
+        self.write_json(payload, status)
+
+    def json_body(self, definition: str, limit: int = 16 * 1024) -> dict[str, Any]:
+        """The request's JSON body, checked against the API schema's `definition`."""
+        if len(self.request.body) > limit:
+            raise ApiError(413, f"The request is larger than {limit} bytes.")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as e:
+            raise ApiError(400, f"The body is not JSON: {e}.", "invalid-json") from e
+        problems = validation_errors(definition, body)
+        if problems:
+            raise ApiError(400, "The request is refused: " + "; ".join(problems) + ".")
+        return body  # type: ignore[no-any-return]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Every 4xx/5xx answers {"error", "detail"}; internals stay in the server log."""
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -123,6 +144,7 @@ def routes() -> list[tuple[str, type[EspriVreHandler]]]:
     from .dask_handlers import routes as dask_routes
     from .data_handlers import routes as data_routes
     from .job_handlers import routes as job_routes
+    from .provenance_handlers import routes as provenance_routes
 
     table: list[tuple[str, type[EspriVreHandler]]] = [
         ("status", StatusHandler),
@@ -130,6 +152,7 @@ def routes() -> list[tuple[str, type[EspriVreHandler]]]:
         *data_routes,
         *job_routes,
         *dask_routes,
+        *provenance_routes,
     ]
     return [(url_path_join(*NAMESPACE, path), handler) for path, handler in table] + [
         (url_path_join(*NAMESPACE) + r"(?:/.*)?", NotFoundHandler),

@@ -1,0 +1,207 @@
+"""REST routes of the provenance panels (logic in espri_vre.provenance.service).
+
+GET  /espri-vre/api/provenance/runs?path=NB            ProvenanceRunsResponse
+GET  /espri-vre/api/provenance/events?path=NB&run=ID   the run's events (events.schema.json)
+POST /espri-vre/api/provenance/export                  ExportRequest -> 201 ExportResponse
+GET  /espri-vre/api/provenance/crate?path=DIR          CrateSummary
+POST /espri-vre/api/provenance/replay                  ReplayRequest -> 202 ReplayJob
+GET  /espri-vre/api/provenance/replay/<id>             ReplayJob (progress, then the report)
+GET  /espri-vre/api/provenance/report?path=DIR         a written report.json
+
+Paths are the file browser's (relative to root_dir) and confined to it: a crate is written
+and a replay runs only there, never in a read-only data root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..data.paths import DataError, resolve_data_path
+from ..provenance.service import (
+    ProvenanceError,
+    ReplayJobs,
+    crate_summary,
+    find_run,
+    list_runs,
+    run_events,
+)
+from .handlers import ApiError, EspriVreHandler
+
+JOBS = ReplayJobs()
+
+
+class ProvenanceHandler(EspriVreHandler):
+    def real_path(self, shown: str | None, what: str) -> Path:
+        """The real path of a path of the file browser, confined to root_dir."""
+        if shown is None:
+            raw = self.request.query_arguments.get("path") or [b""]
+            try:
+                shown = raw[-1].decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ApiError(400, "The path is not valid UTF-8.") from e
+        try:
+            resolved = resolve_data_path(shown, self.serverapp.root_dir)
+        except DataError as e:
+            raise ApiError(e.status, e.detail, e.code) from e
+        if what == "notebook" and resolved.path.suffix != ".ipynb":
+            raise ApiError(400, f"{shown} is not a notebook (.ipynb).")
+        return resolved.path
+
+    def shown(self, path: Path) -> str:
+        """A real path as the file browser shows it (relative to root_dir)."""
+        root = Path(os.path.realpath(self.serverapp.root_dir))
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def job_payload(self, job: dict[str, Any]) -> dict[str, Any]:
+        job["target"] = self.shown(Path(job["target"]))
+        job["report_dir"] = self.shown(Path(job["report_dir"]))
+        return job
+
+    async def off_loop(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except ProvenanceError as e:
+            raise ApiError(e.status, e.detail) from e
+        except OSError as e:
+            raise ApiError(409, f"{e.strerror or e}: {e.filename or ''}".strip(": ")) from e
+
+
+class RunsHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        notebook = self.real_path(None, "notebook")
+        kernel_id = self.get_argument("kernel", "") or None
+        if kernel_id is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", kernel_id):
+            raise ApiError(400, f"{kernel_id!r} is not a kernel id.")
+        runs = await self.off_loop(lambda: list_runs(notebook, kernel_id=kernel_id))
+        for run in runs:
+            run["log"] = self.shown(Path(run["log"]))
+        self.respond("ProvenanceRunsResponse", {"notebook": self.shown(notebook), "runs": runs})
+
+
+class EventsHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        notebook = self.real_path(None, "notebook")
+        run_id = self.get_argument("run", "")
+        last_hash = self.get_argument("last_hash", None) or None
+        log = await self.off_loop(find_run, notebook, run_id)
+        payload = await self.off_loop(run_events, log, last_hash)
+        payload["log"] = self.shown(log)
+        self.write_json(payload)
+
+
+class ExportHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("ExportRequest")
+        notebook = self.real_path(body["path"], "notebook")
+        log = await self.off_loop(find_run, notebook, body["run"]) if body.get("run") else None
+        out = notebook.with_name(f"{notebook.stem}-crate")
+        from ..provenance.crate import export_crate
+
+        def export() -> Path:
+            try:
+                return export_crate(notebook, out, log=log, license=body.get("license") or None)
+            except FileNotFoundError as e:
+                raise ProvenanceError(
+                    404, f"{notebook.name} has no recorded run to export: run its cells first."
+                ) from e
+
+        crate = await self.off_loop(export)
+        summary = await self.off_loop(crate_summary, crate)
+        answer = {"crate": self.shown(crate), "files": len(summary["files"])}
+        self.respond("ExportResponse", answer, 201)
+
+
+class CrateHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        folder = self.real_path(None, "crate")
+        if folder.name == "ro-crate-metadata.json":
+            folder = folder.parent
+        summary = await self.off_loop(crate_summary, folder)
+        summary["path"] = self.shown(folder)
+        summary["notebook"] = self.shown(Path(summary["notebook"]))
+        summary["log"] = self.shown(Path(summary["log"]))
+        self.respond("CrateSummary", summary)
+
+
+class ReplayHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("ReplayRequest")
+        target = self.real_path(body["path"], "target")
+        if target.name == "ro-crate-metadata.json":
+            target = target.parent
+        log = None
+        if target.is_dir():
+            if not (target / "ro-crate-metadata.json").is_file():
+                raise ApiError(400, f"{body['path']} is neither a notebook nor an RO-Crate.")
+            report_dir = target.with_name(f"{target.name}-replay")
+        elif target.suffix == ".ipynb":
+            if body.get("run"):
+                log = await self.off_loop(find_run, target, body["run"])
+            report_dir = target.with_name(f"{target.stem}-replay")
+        else:
+            raise ApiError(400, f"{body['path']} is neither a notebook nor an RO-Crate.")
+        try:
+            job = JOBS.start(target, report_dir, log=log)
+        except ProvenanceError as e:
+            raise ApiError(e.status, e.detail) from e
+        self.respond("ReplayJob", self.job_payload(job.to_dict()), 202)
+
+
+class ReplayJobHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        try:
+            job = JOBS.get(job_id)
+        except ProvenanceError as e:
+            raise ApiError(e.status, e.detail) from e
+        self.respond("ReplayJob", self.job_payload(job.to_dict()))
+
+
+class ReportHandler(ProvenanceHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        folder = self.real_path(None, "report")
+        if folder.name == "report.json":
+            folder = folder.parent
+        report = folder / "report.json"
+        if not report.is_file():
+            raise ApiError(404, f"{self.shown(folder)} holds no replay report (report.json).")
+        try:
+            payload = json.loads(await asyncio.to_thread(report.read_text, "utf-8"))
+        except ValueError as e:
+            raise ApiError(422, f"{self.shown(report)} is not valid JSON: {e}.") from e
+        self.respond("ReplayReport", payload)
+
+
+routes: list[tuple[str, type[EspriVreHandler]]] = [
+    ("provenance/runs", RunsHandler),
+    ("provenance/events", EventsHandler),
+    ("provenance/export", ExportHandler),
+    ("provenance/crate", CrateHandler),
+    ("provenance/replay", ReplayHandler),
+    (r"provenance/replay/([0-9a-f]{12})", ReplayJobHandler),
+    ("provenance/report", ReportHandler),
+]
