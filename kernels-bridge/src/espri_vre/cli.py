@@ -3,6 +3,7 @@ notebook and write the per-cell report.
 
     espri-vre export NOTEBOOK --out DIR [--log LOG]
     espri-vre replay CRATE_OR_NOTEBOOK --report OUT [--log LOG] [--atol A] [--rtol R]
+    espri-vre course link|check|example ...   (practical classes: espri_vre.course.cli)
 
 `replay` exits 0 when every cell is identical or equivalent, 1 when one differs or is
 unverifiable, 2 on a usage or input error."""
@@ -36,11 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--rtol", type=float, default=DEFAULT_RTOL)
     replay.add_argument("--image-bits", type=int, default=DEFAULT_IMAGE_BITS)
     replay.add_argument("--cwd", help="the kernel's working directory (default: the recorded one)")
+    from espri_vre.course.cli import add_parser as add_course_parser
+
+    add_course_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "course":
+        from espri_vre.course.cli import run
+
+        return run(args)
     try:
         if args.command == "export":
             from espri_vre.provenance.crate import export_crate

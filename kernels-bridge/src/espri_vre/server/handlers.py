@@ -154,6 +154,9 @@ def routes() -> list[tuple[str, type[EspriVreHandler]]]:
         *dask_routes,
         *provenance_routes,
     ]
+    from ..course.handlers import routes as course_routes
+
     return [(url_path_join(*NAMESPACE, path), handler) for path, handler in table] + [
         (url_path_join(*NAMESPACE) + r"(?:/.*)?", NotFoundHandler),
+        *course_routes,  # a browser page (the end of a class link), not the JSON API
     ]
