@@ -29,6 +29,10 @@ def test_add_points_sends_one_arrow_buffer_that_decodes_to_the_same_arrays():
         "colormap": "viridis",
         "min": -5,
         "max": 5,
+        "pixel_size": 6,
+        "batch": 0,
+        "batches": 1,
+        "count": 3,
     }
     # The JSON part carries no numbers of the data.
     assert "350" not in json.dumps(content)

@@ -7,31 +7,112 @@ import { PromiseDelegate } from '@lumino/coreutils';
 import type { Message } from '@lumino/messaging';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { nullTranslator } from '@jupyterlab/translation';
 import type * as C from 'cesium';
 import { type Cesium, loadCesium } from './cesium-loader';
+import { type ColormapName, colorFor } from './colormap';
 import {
   type IColorOptions,
   type IFieldInput,
+  type IMeshInput,
   type IPointsInput,
   type IRectangle,
   type ITrajectoryInput,
+  fieldValueAt,
+  meshValueAt,
+  nearestPoint,
   prepareField,
+  prepareMesh,
   preparePoints,
   prepareTrajectory,
-  validateFootprint
+  validateFootprint,
+  validatePolygon
 } from './layer-data';
+import {
+  meshPrimitive,
+  pointsPrimitive,
+  vertexColorAppearance
+} from './primitives';
 
 export const GLOBE_ID = 'espri-vre-globe';
 
+/** What a layer draws; `IGlobe.ILayer.kind` groups them as grid, points or lines. */
+export type GlobeLayerKind =
+  'grid' | 'mesh' | 'points' | 'trajectory' | 'footprint';
+
+const CORE_KIND: Record<GlobeLayerKind, IGlobe.ILayer['kind']> = {
+  grid: 'grid',
+  mesh: 'grid',
+  points: 'points',
+  trajectory: 'lines',
+  footprint: 'lines'
+};
+
+/** A layer's colour scale, shown as its legend. */
+export interface ILegend {
+  colormap: ColormapName;
+  min: number;
+  max: number;
+}
+
 /** A layer on the globe with its Cesium objects. */
 export interface IGlobeLayer extends IGlobe.ILayer {
+  globeKind: GlobeLayerKind;
   visible: boolean;
   opacity: number;
+  legend?: ILegend;
+}
+
+/** What a click on the globe hit: the place, and the top layer's value there. */
+export interface IGlobeClick {
+  lon: number;
+  lat: number;
+  layer_id?: string;
+  title?: string;
+  value?: number | null;
+  index?: number;
+}
+
+interface ILayerHooks {
+  apply: (layer: IGlobeLayer) => void;
+  destroy: () => void;
+  /** Draw order: move the layer's Cesium objects one step up (+1) or down (-1). */
+  move?: (delta: 1 | -1) => void;
+  /** The value under (lon, lat), `tolerance` metres around for points. */
+  valueAt?: (
+    lon: number,
+    lat: number,
+    tolerance: number
+  ) => { value: number; index: number } | null;
+  legend?: ILegend;
 }
 
 interface ILayerEntry extends IGlobeLayer {
-  apply(): void;
-  destroy(): void;
+  hooks: ILayerHooks;
+}
+
+/** The camera: position in degrees and metres above the ellipsoid, angles in degrees. */
+export interface ICamera {
+  lon: number;
+  lat: number;
+  height: number;
+  heading: number;
+  pitch: number;
+  roll: number;
+}
+
+/** Options of the layer methods: a layer id given by the caller (the Python widget). */
+export interface ILayerOptions {
+  layerId?: string;
+}
+
+export namespace GlobeWidget {
+  export interface IOptions {
+    /** The DOM id; the main-area globe's by default. */
+    id?: string;
+    trans?: TranslationBundle;
+  }
 }
 
 let nextLayer = 0;
@@ -48,19 +129,21 @@ function syntheticDataset(id: string, title: string): DatasetReference {
 }
 
 export class GlobeWidget extends Widget {
-  constructor() {
+  constructor(options: GlobeWidget.IOptions = {}) {
     super();
-    this.id = GLOBE_ID;
-    this.title.label = 'Globe';
+    const trans = (this._trans =
+      options.trans ?? nullTranslator.load('espri_vre'));
+    this.id = options.id ?? GLOBE_ID;
+    this.title.label = trans.__('Globe');
     this.title.closable = true;
     this.addClass('jp-EspriVre-globe');
 
     const toolbar = document.createElement('div');
     toolbar.className = 'jp-EspriVre-globeToolbar';
     for (const [mode, label] of [
-      ['3d', '3D'],
-      ['2d', '2D'],
-      ['columbus', 'Columbus']
+      ['3d', trans.__('3D')],
+      ['2d', trans.__('2D')],
+      ['columbus', trans.__('Columbus')]
     ] as const) {
       const button = document.createElement('button');
       button.className = 'jp-EspriVre-globeMode jp-mod-styled';
@@ -71,7 +154,7 @@ export class GlobeWidget extends Widget {
     }
     const exportButton = document.createElement('button');
     exportButton.className = 'jp-EspriVre-globeExport jp-mod-styled';
-    exportButton.textContent = 'Export PNG';
+    exportButton.textContent = trans.__('Export PNG');
     exportButton.addEventListener('click', () => void this.downloadPng());
     toolbar.appendChild(exportButton);
 
@@ -140,53 +223,96 @@ export class GlobeWidget extends Widget {
     a.click();
   }
 
+  /** Emitted when the globe is clicked, with the top visible layer's value there. */
+  get clicked(): Signal<this, IGlobeClick> {
+    return this._clicked;
+  }
+
   async addPoints(
     title: string,
     input: IPointsInput,
-    options: IColorOptions & { pixelSize?: number } = {}
+    options: IColorOptions & ILayerOptions & { pixelSize?: number } = {}
   ): Promise<IGlobeLayer> {
     const data = preparePoints(input, options);
     await this.ready;
     const Cs = this._cesium!;
-    const collection = new Cs.PointPrimitiveCollection();
-    const colors: C.Color[] = [];
-    for (let i = 0; i < data.count; i++) {
-      const color = Cs.Color.fromBytes(
-        data.rgba[4 * i],
-        data.rgba[4 * i + 1],
-        data.rgba[4 * i + 2],
-        data.rgba[4 * i + 3]
-      );
-      colors.push(color);
-      collection.add({
-        position: Cs.Cartesian3.fromDegrees(
-          data.lonLat[2 * i],
-          data.lonLat[2 * i + 1]
-        ),
-        color,
-        pixelSize: options.pixelSize ?? 6
-      });
+    const v = this._viewer!;
+    const pixelSize = options.pixelSize ?? 6;
+    const existing = options.layerId
+      ? this._layers.find(l => l.id === options.layerId)
+      : undefined;
+    const batch = {
+      primitive: v.scene.primitives.add(
+        pointsPrimitive(Cs, data.lonLat, data.rgba, data.count, pixelSize)
+      ) as C.Primitive,
+      lonLat: data.lonLat,
+      values: Float64Array.from(input.values)
+    };
+    if (existing) {
+      // A further batch of a layer sent in parts by the Python widget.
+      const parts = this._pointBatches.get(existing.id)!;
+      parts.push(batch);
+      existing.hooks.apply(existing);
+      v.scene.requestRender();
+      return existing;
     }
-    this._viewer!.scene.primitives.add(collection);
-    return this._addLayer(title, 'points', {
-      apply: layer => {
-        collection.show = layer.visible;
-        for (let i = 0; i < collection.length; i++) {
-          collection.get(i).color = colors[i].withAlpha(
-            colors[i].alpha * layer.opacity
-          );
-        }
+    const parts = [batch];
+    const legend: ILegend = {
+      colormap: options.colormap ?? 'viridis',
+      min: data.min,
+      max: data.max
+    };
+    const layer = this._addLayer(
+      title,
+      'points',
+      {
+        apply: l => {
+          for (const p of parts) {
+            p.primitive.show = l.visible;
+            p.primitive.appearance = vertexColorAppearance(Cs, {
+              alpha: l.opacity,
+              pointSize: pixelSize
+            });
+          }
+        },
+        destroy: () => {
+          for (const p of parts) {
+            v.scene.primitives.remove(p.primitive);
+          }
+          this._pointBatches.delete(layer.id);
+        },
+        move: delta => {
+          for (const p of parts) {
+            if (delta > 0) {
+              v.scene.primitives.raise(p.primitive);
+            } else {
+              v.scene.primitives.lower(p.primitive);
+            }
+          }
+        },
+        valueAt: (lon, lat, tolerance) => {
+          let offset = 0;
+          for (const p of parts) {
+            const i = nearestPoint(p.lonLat, lon, lat, tolerance);
+            if (i >= 0) {
+              return { value: p.values[i], index: offset + i };
+            }
+            offset += p.values.length;
+          }
+          return null;
+        },
+        legend
       },
-      destroy: () => {
-        this._viewer?.scene.primitives.remove(collection);
-      }
-    });
+      options.layerId
+    );
+    this._pointBatches.set(layer.id, parts);
+    return layer;
   }
 
   async addTrajectory(
     title: string,
     input: ITrajectoryInput,
-    options: { color?: string } = {}
+    options: ILayerOptions & { color?: string } = {}
   ): Promise<IGlobeLayer> {
     const data = prepareTrajectory(input);
     await this.ready;
@@ -202,6 +328,9 @@ export class GlobeWidget extends Widget {
     const start = Cs.JulianDate.fromDate(data.start);
     const stop = Cs.JulianDate.fromDate(data.stop);
     const base = Cs.Color.fromCssColorString(options.color ?? '#ff7f0e');
+    if (!base) {
+      throw new Error(`Trajectory: "${options.color}" is not a CSS colour.`);
+    }
     const track = v.entities.add({
       polyline: { positions, width: 2, material: base }
     });
@@ -217,25 +346,50 @@ export class GlobeWidget extends Widget {
     v.clock.currentTime = start.clone();
     v.clock.clockRange = Cs.ClockRange.LOOP_STOP;
     v.timeline?.zoomTo(start, stop);
-    return this._addLayer(title, 'lines', {
-      apply: layer => {
-        track.show = layer.visible;
-        mover.show = layer.visible;
-        track.polyline!.material = new Cs.ColorMaterialProperty(
-          base.withAlpha(layer.opacity)
-        );
+    const layer = this._addLayer(
+      title,
+      'trajectory',
+      {
+        apply: layer => {
+          track.show = layer.visible;
+          mover.show = layer.visible;
+          track.polyline!.material = new Cs.ColorMaterialProperty(
+            base.withAlpha(layer.opacity)
+          );
+        },
+        destroy: () => {
+          v.entities.remove(track);
+          v.entities.remove(mover);
+        }
       },
-      destroy: () => {
-        v.entities.remove(track);
-        v.entities.remove(mover);
-      }
-    });
+      options.layerId
+    );
+    this._movers.set(layer.id, mover);
+    return layer;
+  }
+
+  /** Where a trajectory's moving point is at the clock's current time. */
+  trajectoryPosition(layerId: string): { lon: number; lat: number } | null {
+    const Cs = this._cesium;
+    const entity = this._movers.get(layerId);
+    if (!Cs || !entity || !this._viewer) {
+      return null;
+    }
+    const p = entity.position?.getValue(this._viewer.clock.currentTime);
+    if (!p) {
+      return null;
+    }
+    const c = Cs.Cartographic.fromCartesian(p);
+    return {
+      lon: Cs.Math.toDegrees(c.longitude),
+      lat: Cs.Math.toDegrees(c.latitude)
+    };
   }
 
   async addField(
     title: string,
     input: IFieldInput,
-    options: IColorOptions = {}
+    options: IColorOptions & ILayerOptions = {}
   ): Promise<IGlobeLayer> {
     const data = prepareField(input, options);
     await this.ready;
@@ -265,65 +419,191 @@ export class GlobeWidget extends Widget {
       layer.minificationFilter = Cs.TextureMinificationFilter.NEAREST;
       imagery.push(layer);
     }
-    return this._addLayer(title, 'grid', {
-      apply: layer => {
-        for (const l of imagery) {
-          l.show = layer.visible;
-          l.alpha = layer.opacity;
+    const lookup: IFieldInput = {
+      lon: Float64Array.from(input.lon),
+      lat: Float64Array.from(input.lat),
+      values: Float64Array.from(input.values)
+    };
+    return this._addLayer(
+      title,
+      'grid',
+      {
+        apply: layer => {
+          for (const l of imagery) {
+            l.show = layer.visible;
+            l.alpha = layer.opacity;
+          }
+        },
+        destroy: () => {
+          for (const l of imagery) {
+            v.imageryLayers.remove(l, true);
+          }
+        },
+        move: delta => {
+          for (const l of delta > 0 ? [...imagery].reverse() : imagery) {
+            if (delta > 0) {
+              v.imageryLayers.raise(l);
+            } else {
+              v.imageryLayers.lower(l);
+            }
+          }
+        },
+        valueAt: (lon, lat) => fieldValueAt(lookup, lon, lat),
+        legend: {
+          colormap: options.colormap ?? 'viridis',
+          min: data.min,
+          max: data.max
         }
       },
-      destroy: () => {
-        for (const l of imagery) {
-          v.imageryLayers.remove(l, true);
-        }
-      }
-    });
+      options.layerId
+    );
   }
 
+  /** A field on a curvilinear grid (2-D lat/lon), drawn as coloured quads. */
+  async addMesh(
+    title: string,
+    input: IMeshInput,
+    options: IColorOptions & ILayerOptions = {}
+  ): Promise<IGlobeLayer> {
+    const data = prepareMesh(input, options);
+    await this.ready;
+    const Cs = this._cesium!;
+    const v = this._viewer!;
+    const mesh = v.scene.primitives.add(
+      meshPrimitive(Cs, data.corners, data.rgba, data.count)
+    ) as C.Primitive;
+    const lookup: IMeshInput = {
+      lon: Float64Array.from(input.lon),
+      lat: Float64Array.from(input.lat),
+      values: Float64Array.from(input.values),
+      shape: input.shape
+    };
+    return this._addLayer(
+      title,
+      'mesh',
+      {
+        apply: layer => {
+          mesh.show = layer.visible;
+          mesh.appearance = vertexColorAppearance(Cs, {
+            alpha: layer.opacity
+          });
+        },
+        destroy: () => {
+          v.scene.primitives.remove(mesh);
+        },
+        move: delta => {
+          if (delta > 0) {
+            v.scene.primitives.raise(mesh);
+          } else {
+            v.scene.primitives.lower(mesh);
+          }
+        },
+        valueAt: (lon, lat, tolerance) =>
+          meshValueAt(lookup, lon, lat, Math.max(tolerance, 200000)),
+        legend: {
+          colormap: options.colormap ?? 'viridis',
+          min: data.min,
+          max: data.max
+        }
+      },
+      options.layerId
+    );
+  }
+
+  /**
+   * Footprints: boxes in degrees (`west > east` crosses the antimeridian) and
+   * polygons as rings of [lon, lat] vertices.
+   */
   async addFootprints(
     title: string,
     boxes: IRectangle[],
-    options: { color?: string } = {}
+    options: ILayerOptions & {
+      color?: string;
+      polygons?: [number, number][][];
+    } = {}
   ): Promise<IGlobeLayer> {
-    if (boxes.length === 0) {
-      throw new Error('Footprints: no boxes given.');
+    const polygons = (options.polygons ?? []).map(validatePolygon);
+    if (boxes.length === 0 && polygons.length === 0) {
+      throw new Error('Footprints: no boxes or polygons given.');
     }
     const valid = boxes.map(validateFootprint);
     await this.ready;
     const Cs = this._cesium!;
     const v = this._viewer!;
     const base = Cs.Color.fromCssColorString(options.color ?? '#ffd700');
-    const entities = valid.map(b =>
-      v.entities.add({
-        rectangle: {
-          coordinates: Cs.Rectangle.fromDegrees(
-            b.west,
-            b.south,
-            b.east,
-            b.north
-          ),
-          material: base.withAlpha(0.25),
-          height: 0,
-          outline: true,
-          outlineColor: base
-        }
-      })
-    );
-    return this._addLayer(title, 'lines', {
-      apply: layer => {
-        for (const e of entities) {
-          e.show = layer.visible;
-          e.rectangle!.material = new Cs.ColorMaterialProperty(
-            base.withAlpha(0.25 * layer.opacity)
+    if (!base) {
+      throw new Error(`Footprints: "${options.color}" is not a CSS colour.`);
+    }
+    const entities = [
+      ...valid.map(b =>
+        v.entities.add({
+          rectangle: {
+            coordinates: Cs.Rectangle.fromDegrees(
+              b.west,
+              b.south,
+              b.east,
+              b.north
+            ),
+            material: base.withAlpha(0.25),
+            height: 0,
+            outline: true,
+            outlineColor: base
+          }
+        })
+      ),
+      ...polygons.map(ring =>
+        v.entities.add({
+          polygon: {
+            hierarchy: new Cs.PolygonHierarchy(
+              Cs.Cartesian3.fromDegreesArray(ring.flat())
+            ),
+            material: base.withAlpha(0.25),
+            height: 0,
+            outline: true,
+            outlineColor: base
+          }
+        })
+      )
+    ];
+    return this._addLayer(
+      title,
+      'footprint',
+      {
+        apply: layer => {
+          for (const e of entities) {
+            e.show = layer.visible;
+            const material = new Cs.ColorMaterialProperty(
+              base.withAlpha(0.25 * layer.opacity)
+            );
+            if (e.rectangle) {
+              e.rectangle.material = material;
+            }
+            if (e.polygon) {
+              e.polygon.material = material;
+            }
+          }
+        },
+        destroy: () => {
+          for (const e of entities) {
+            v.entities.remove(e);
+          }
+        },
+        valueAt: (lon, lat) => {
+          const index = valid.findIndex(b =>
+            b.west <= b.east
+              ? lon >= b.west &&
+                lon <= b.east &&
+                lat >= b.south &&
+                lat <= b.north
+              : (lon >= b.west || lon <= b.east) &&
+                lat >= b.south &&
+                lat <= b.north
           );
+          return index < 0 ? null : { value: NaN, index };
         }
       },
-      destroy: () => {
-        for (const e of entities) {
-          v.entities.remove(e);
-        }
-      }
-    });
+      options.layerId
+    );
   }
 
   setLayerVisible(id: string, visible: boolean): void {
@@ -337,16 +617,117 @@ export class GlobeWidget extends Widget {
     );
   }
 
+  /** Move a layer up (+1, drawn above the next) or down (-1) in the order. */
+  moveLayer(id: string, delta: 1 | -1): void {
+    const index = this._layers.findIndex(l => l.id === id);
+    const target = index + delta;
+    if (index < 0 || target < 0 || target >= this._layers.length) {
+      return;
+    }
+    const [layer] = this._layers.splice(index, 1);
+    this._layers.splice(target, 0, layer);
+    layer.hooks.move?.(delta);
+    this._viewer?.scene.requestRender();
+    this._renderLayers();
+    this._layersChanged.emit();
+  }
+
   removeLayer(id: string): void {
     const index = this._layers.findIndex(l => l.id === id);
     if (index < 0) {
       return;
     }
     const [layer] = this._layers.splice(index, 1);
-    layer.destroy();
+    layer.hooks.destroy();
+    this._movers.delete(id);
     this._viewer?.scene.requestRender();
     this._renderLayers();
     this._layersChanged.emit();
+  }
+
+  /** The camera: position in degrees and metres, orientation in degrees. */
+  getCamera(): ICamera | null {
+    const Cs = this._cesium;
+    const v = this._viewer;
+    if (!Cs || !v) {
+      return null;
+    }
+    const c = v.camera.positionCartographic;
+    const deg = Cs.Math.toDegrees;
+    return {
+      lon: deg(c.longitude),
+      lat: deg(c.latitude),
+      height: c.height,
+      heading: deg(v.camera.heading),
+      pitch: deg(v.camera.pitch),
+      roll: deg(v.camera.roll)
+    };
+  }
+
+  setCamera(camera: ICamera): void {
+    const Cs = this._cesium;
+    const v = this._viewer;
+    if (!Cs || !v) {
+      return;
+    }
+    const rad = Cs.Math.toRadians;
+    v.camera.setView({
+      destination: Cs.Cartesian3.fromDegrees(
+        camera.lon,
+        camera.lat,
+        camera.height
+      ),
+      orientation: {
+        heading: rad(camera.heading),
+        pitch: rad(camera.pitch),
+        roll: rad(camera.roll)
+      }
+    });
+    v.scene.requestRender();
+  }
+
+  /** Emitted when the camera stops moving. */
+  get cameraChanged(): Signal<this, ICamera> {
+    return this._cameraChanged;
+  }
+
+  /**
+   * What is under a canvas position (CSS pixels from the canvas' top left): the
+   * place on the globe, and the top visible layer's value there; null off the globe.
+   */
+  pick(x: number, y: number): IGlobeClick | null {
+    const Cs = this._cesium;
+    const v = this._viewer;
+    if (!Cs || !v) {
+      return null;
+    }
+    const at = (px: number) =>
+      v.camera.pickEllipsoid(new Cs.Cartesian2(px, y), v.scene.globe.ellipsoid);
+    const here = at(x);
+    if (!here) {
+      return null;
+    }
+    const c = Cs.Cartographic.fromCartesian(here);
+    const lon = Cs.Math.toDegrees(c.longitude);
+    const lat = Cs.Math.toDegrees(c.latitude);
+    // A few pixels around the pointer, in metres on the ground.
+    const near = at(x + 8);
+    const tolerance = near ? Cs.Cartesian3.distance(here, near) : 50000;
+    const click: IGlobeClick = { lon, lat };
+    for (const layer of [...this._layers].reverse()) {
+      if (!layer.visible || !layer.hooks.valueAt) {
+        continue;
+      }
+      const hit = layer.hooks.valueAt(lon, lat, tolerance);
+      if (hit) {
+        click.layer_id = layer.id;
+        click.title = layer.title;
+        click.value = Number.isFinite(hit.value) ? hit.value : null;
+        click.index = hit.index;
+        break;
+      }
+    }
+    return click;
   }
 
   flyTo(box: IGlobe.IBoundingBox): void {
@@ -367,7 +748,7 @@ export class GlobeWidget extends Widget {
       return;
     }
     for (const layer of this._layers) {
-      layer.destroy();
+      layer.hooks.destroy();
     }
     this._layers = [];
     this._viewer?.destroy();
@@ -431,6 +812,20 @@ export class GlobeWidget extends Widget {
           viewer.scene.requestRender();
         }
       });
+      const clicks = new Cs.ScreenSpaceEventHandler(viewer.scene.canvas);
+      clicks.setInputAction((event: { position: C.Cartesian2 }) => {
+        const hit = this.pick(event.position.x, event.position.y);
+        this.node.dataset.lastClick = hit ? JSON.stringify(hit) : 'off-globe';
+        if (hit) {
+          this._clicked.emit(hit);
+        }
+      }, Cs.ScreenSpaceEventType.LEFT_CLICK);
+      viewer.camera.moveEnd.addEventListener(() => {
+        const camera = this.getCamera();
+        if (camera) {
+          this._cameraChanged.emit(camera);
+        }
+      });
       viewer.scene.canvas.addEventListener('webglcontextlost', () => {
         this.node.dataset.contextLost = 'true';
       });
@@ -458,22 +853,25 @@ export class GlobeWidget extends Widget {
 
   private _addLayer(
     title: string,
-    kind: IGlobe.ILayer['kind'],
-    hooks: {
-      apply: (layer: IGlobeLayer) => void;
-      destroy: () => void;
-    }
+    globeKind: GlobeLayerKind,
+    hooks: ILayerHooks,
+    layerId?: string
   ): IGlobeLayer {
-    const id = `globe-layer-${++nextLayer}`;
+    if (layerId !== undefined && this._layers.some(l => l.id === layerId)) {
+      hooks.destroy();
+      throw new Error(`The globe already has a layer ${layerId}.`);
+    }
+    const id = layerId ?? `globe-layer-${++nextLayer}`;
     const entry: ILayerEntry = {
       id,
       title,
-      kind,
+      kind: CORE_KIND[globeKind],
+      globeKind,
       dataset: syntheticDataset(id, title),
       visible: true,
       opacity: 1,
-      apply: () => hooks.apply(entry),
-      destroy: hooks.destroy
+      legend: hooks.legend,
+      hooks
     };
     this._layers.push(entry);
     this._viewer?.scene.requestRender();
@@ -488,25 +886,57 @@ export class GlobeWidget extends Widget {
       return;
     }
     change(layer);
-    layer.apply();
+    layer.hooks.apply(layer);
     this._viewer?.scene.requestRender();
   }
 
+  private _legend(legend: ILegend): HTMLElement {
+    const node = document.createElement('div');
+    node.className = 'jp-EspriVre-globeLegend';
+    node.dataset.colormap = legend.colormap;
+    node.dataset.min = String(legend.min);
+    node.dataset.max = String(legend.max);
+    const stops = [0, 0.25, 0.5, 0.75, 1].map(t => {
+      const [r, g, b] = colorFor(t, 0, 1, legend.colormap);
+      return `rgb(${r}, ${g}, ${b}) ${t * 100}%`;
+    });
+    const bar = document.createElement('div');
+    bar.className = 'jp-EspriVre-globeLegendBar';
+    bar.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
+    const format = (x: number) =>
+      Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : '–';
+    const min = document.createElement('span');
+    min.className = 'jp-EspriVre-globeLegendMin';
+    min.textContent = format(legend.min);
+    const max = document.createElement('span');
+    max.className = 'jp-EspriVre-globeLegendMax';
+    max.textContent = format(legend.max);
+    node.append(min, bar, max);
+    return node;
+  }
+
   private _renderLayers(): void {
+    const trans = this._trans;
     const list = this._layersNode;
     list.replaceChildren();
     // Top layer first, as in every map application.
-    for (const layer of [...this._layers].reverse()) {
+    const top = this._layers.length - 1;
+    [...this._layers].reverse().forEach((layer, k) => {
+      const position = top - k;
       const li = document.createElement('li');
       li.className = 'jp-EspriVre-globeLayer';
       li.dataset.layerId = layer.id;
-      li.dataset.kind = layer.kind;
+      li.dataset.kind = layer.globeKind;
+
+      const row = document.createElement('div');
+      row.className = 'jp-EspriVre-globeLayerRow';
 
       const visible = document.createElement('input');
       visible.type = 'checkbox';
       visible.className = 'jp-EspriVre-globeLayerVisible';
       visible.checked = layer.visible;
-      visible.title = 'Show or hide';
+      visible.title = trans.__('Show or hide');
+      visible.setAttribute('aria-label', trans.__('Show %1', layer.title));
       visible.addEventListener('change', () =>
         this.setLayerVisible(layer.id, visible.checked)
       );
@@ -514,6 +944,45 @@ export class GlobeWidget extends Widget {
       const name = document.createElement('span');
       name.className = 'jp-EspriVre-globeLayerTitle';
       name.textContent = layer.title;
+      name.title = layer.title;
+
+      const button = (
+        className: string,
+        text: string,
+        title: string,
+        action: () => void,
+        disabled = false
+      ) => {
+        const b = document.createElement('button');
+        b.className = `${className} jp-mod-styled`;
+        b.textContent = text;
+        b.title = title;
+        b.setAttribute('aria-label', title);
+        b.disabled = disabled;
+        b.addEventListener('click', action);
+        return b;
+      };
+      const up = button(
+        'jp-EspriVre-globeLayerUp',
+        '↑',
+        trans.__('Move the layer up'),
+        () => this.moveLayer(layer.id, 1),
+        position === top
+      );
+      const down = button(
+        'jp-EspriVre-globeLayerDown',
+        '↓',
+        trans.__('Move the layer down'),
+        () => this.moveLayer(layer.id, -1),
+        position === 0
+      );
+      const remove = button(
+        'jp-EspriVre-globeLayerRemove',
+        '×',
+        trans.__('Remove the layer'),
+        () => this.removeLayer(layer.id)
+      );
+      row.append(visible, name, up, down, remove);
 
       const opacity = document.createElement('input');
       opacity.type = 'range';
@@ -522,20 +991,18 @@ export class GlobeWidget extends Widget {
       opacity.max = '1';
       opacity.step = '0.05';
       opacity.value = String(layer.opacity);
-      opacity.title = 'Opacity';
+      opacity.title = trans.__('Opacity');
+      opacity.setAttribute('aria-label', trans.__('Opacity'));
       opacity.addEventListener('input', () =>
         this.setLayerOpacity(layer.id, Number(opacity.value))
       );
 
-      const remove = document.createElement('button');
-      remove.className = 'jp-EspriVre-globeLayerRemove jp-mod-styled';
-      remove.textContent = '×';
-      remove.title = 'Remove the layer';
-      remove.addEventListener('click', () => this.removeLayer(layer.id));
-
-      li.append(visible, name, opacity, remove);
+      li.append(row, opacity);
+      if (layer.legend) {
+        li.appendChild(this._legend(layer.legend));
+      }
       list.appendChild(li);
-    }
+    });
   }
 
   private _cesium: Cesium | undefined;
@@ -544,6 +1011,14 @@ export class GlobeWidget extends Widget {
   private _ready = new PromiseDelegate<void>();
   private _layers: ILayerEntry[] = [];
   private _layersChanged = new Signal<this, void>(this);
+  private _clicked = new Signal<this, IGlobeClick>(this);
+  private _cameraChanged = new Signal<this, ICamera>(this);
+  private _pointBatches = new Map<
+    string,
+    { primitive: C.Primitive; lonLat: Float64Array; values: Float64Array }[]
+  >();
+  private _movers = new Map<string, C.Entity>();
+  private _trans: TranslationBundle;
   private _viewerNode: HTMLDivElement;
   private _layersNode: HTMLUListElement;
   private _errorNode: HTMLDivElement;

@@ -9,14 +9,29 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import {
+  ITranslator,
+  type TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 import type { ColormapName } from './colormap';
 import { GlobeWidget } from './globe-widget';
+import type { IRectangle } from './layer-data';
+import {
+  GlobeModel,
+  GlobeView,
+  MODULE_NAME,
+  MODULE_VERSION,
+  setWidgetTranslations
+} from './widget';
 
 export { GlobeWidget, GLOBE_ID } from './globe-widget';
+export type { IGlobeClick, ICamera, IGlobeLayer } from './globe-widget';
 export * from './layer-data';
 export * from './colormap';
+export { decodeLayerMessage } from './widget-messages';
 
 /**
  * The command ids of this package.
@@ -26,13 +41,18 @@ export namespace CommandIDs {
   export const addDemoPoints = 'espri-vre:globe-add-demo-points';
   export const addField = 'espri-vre:globe-add-field';
   export const flyTo = 'espri-vre:globe-fly-to';
+  export const addFootprint = 'espri-vre:globe-add-footprint';
+  export const addTrajectory = 'espri-vre:globe-add-trajectory';
 }
 
 /**
  * IGlobe over the one Globe widget of the page, opened on demand.
  */
 export class GlobeService implements IGlobe {
-  constructor(private readonly _app: JupyterFrontEnd) {}
+  constructor(
+    private readonly _app: JupyterFrontEnd,
+    private readonly _trans?: TranslationBundle
+  ) {}
 
   get layers(): readonly IGlobe.ILayer[] {
     return this._widget?.layers ?? [];
@@ -45,7 +65,7 @@ export class GlobeService implements IGlobe {
   /** Open (or reveal) the globe and wait until its viewer exists. */
   async open(): Promise<GlobeWidget> {
     if (!this._widget || this._widget.isDisposed) {
-      const widget = new GlobeWidget();
+      const widget = new GlobeWidget({ trans: this._trans });
       widget.layersChanged.connect(() => this._layersChanged.emit());
       widget.disposed.connect(() => {
         this._widget = null;
@@ -117,7 +137,7 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
     translator: ITranslator | null
   ): IGlobe => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
-    const service = new GlobeService(app);
+    const service = new GlobeService(app, trans);
 
     app.commands.addCommand(CommandIDs.openGlobe, {
       label: trans.__('Open Globe'),
@@ -170,6 +190,49 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
         service.flyTo(args as unknown as IGlobe.IBoundingBox);
       }
     });
+    // For the catalogue browser: a dataset's footprint as boxes (`boxes`, or one
+    // box as `west`, `south`, `east`, `north`) and polygons (`polygons`: rings of
+    // [lon, lat]); `title`, `color`, `fly` (default true). Returns the layer id.
+    app.commands.addCommand(CommandIDs.addFootprint, {
+      label: trans.__('Add a Footprint to the Globe'),
+      execute: async args => {
+        const boxes: IRectangle[] = Array.isArray(args.boxes)
+          ? (args.boxes as unknown as IRectangle[])
+          : typeof args.west === 'number'
+            ? [args as unknown as IRectangle]
+            : [];
+        const polygons = (args.polygons ?? []) as [number, number][][];
+        const widget = await service.open();
+        const layer = await widget.addFootprints(
+          String(args.title ?? trans.__('Footprint')),
+          boxes,
+          { color: args.color as string | undefined, polygons }
+        );
+        if (args.fly !== false && boxes.length > 0) {
+          widget.flyTo(boxes[0]);
+        }
+        return layer.id;
+      }
+    });
+    // A track moving with the clock: `lon`, `lat`, `time` (ISO strings or epoch
+    // milliseconds), optional `height`, `title`, `color`. Returns the layer id.
+    app.commands.addCommand(CommandIDs.addTrajectory, {
+      label: trans.__('Add a Trajectory to the Globe'),
+      execute: async args => {
+        const widget = await service.open();
+        const layer = await widget.addTrajectory(
+          String(args.title ?? trans.__('Trajectory')),
+          {
+            lon: args.lon as number[],
+            lat: args.lat as number[],
+            time: args.time as (string | number)[],
+            height: args.height as number[] | undefined
+          },
+          { color: args.color as string | undefined }
+        );
+        return layer.id;
+      }
+    });
     palette?.addItem({ command: CommandIDs.openGlobe, category: 'ESPRI VRE' });
     palette?.addItem({
       command: CommandIDs.addDemoPoints,
@@ -179,4 +242,30 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
   }
 };
 
-export default [plugin];
+/**
+ * The front end of the Python widget `espri_vre.globe.Globe`, registered when
+ * the Jupyter widgets manager (jupyterlab_widgets) is installed.
+ */
+const widgetPlugin: JupyterFrontEndPlugin<void> = {
+  id: '@espri-vre/globe:widget',
+  description: 'The front end of the Python Globe widget (ipywidgets 8).',
+  autoStart: true,
+  optional: [IJupyterWidgetRegistry, ITranslator],
+  activate: (
+    _app: JupyterFrontEnd,
+    registry: IJupyterWidgetRegistry | null,
+    translator: ITranslator | null
+  ): void => {
+    if (!registry) {
+      return;
+    }
+    setWidgetTranslations((translator ?? nullTranslator).load('espri_vre'));
+    registry.registerWidget({
+      name: MODULE_NAME,
+      version: MODULE_VERSION,
+      exports: { GlobeModel, GlobeView }
+    });
+  }
+};
+
+export default [plugin, widgetPlugin];

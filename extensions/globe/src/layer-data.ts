@@ -308,3 +308,240 @@ export function validateFootprint(box: IRectangle): IRectangle {
     north
   };
 }
+
+/** The index of the point nearest to (lon, lat) within `tolerance` metres, or -1. */
+export function nearestPoint(
+  lonLat: ArrayLike<number>,
+  lon: number,
+  lat: number,
+  tolerance: number
+): number {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const cosLat = Math.cos(lat * rad);
+  let best = -1;
+  let bestD2 = (tolerance / R) ** 2;
+  const n = lonLat.length / 2;
+  for (let i = 0; i < n; i++) {
+    let dlon = lonLat[2 * i] - lon;
+    dlon -= 360 * Math.round(dlon / 360);
+    const x = dlon * rad * cosLat;
+    const y = (lonLat[2 * i + 1] - lat) * rad;
+    const d2 = x * x + y * y;
+    if (d2 <= bestD2) {
+      bestD2 = d2;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * The value of the regular field cell containing (lon, lat) and its index in
+ * `values`, or null outside the grid.
+ */
+export function fieldValueAt(
+  input: IFieldInput,
+  lon: number,
+  lat: number
+): { value: number; index: number } | null {
+  const nlon = input.lon.length;
+  const nlat = input.lat.length;
+  const dlon = nlon > 1 ? Math.abs(input.lon[1] - input.lon[0]) : 1;
+  const dlat = nlat > 1 ? Math.abs(input.lat[1] - input.lat[0]) : dlon;
+  let column = -1;
+  let best = Infinity;
+  for (let i = 0; i < nlon; i++) {
+    let d = input.lon[i] - lon;
+    d = Math.abs(d - 360 * Math.round(d / 360));
+    if (d < best) {
+      best = d;
+      column = i;
+    }
+  }
+  if (best > dlon / 2 + 1e-9) {
+    return null;
+  }
+  let row = -1;
+  best = Infinity;
+  for (let j = 0; j < nlat; j++) {
+    const d = Math.abs(input.lat[j] - lat);
+    if (d < best) {
+      best = d;
+      row = j;
+    }
+  }
+  if (best > dlat / 2 + 1e-9) {
+    return null;
+  }
+  const index = row * nlon + column;
+  return { value: input.values[index], index };
+}
+
+export interface IMeshInput {
+  /** Cell-centre longitudes and latitudes, row-major, `ny * nx` each. */
+  lon: ArrayLike<number>;
+  lat: ArrayLike<number>;
+  values: ArrayLike<number>;
+  /** [ny, nx] */
+  shape: [number, number];
+}
+
+export interface IPreparedMesh {
+  /** Quads: four (lon, lat) corners per drawn cell, counter-clockwise from the SW. */
+  corners: Float64Array;
+  /** RGBA per drawn cell. */
+  rgba: Uint8Array;
+  /** For each drawn cell, its index in `values`. */
+  cells: Uint32Array;
+  count: number;
+  min: number;
+  max: number;
+}
+
+/** `b` moved by whole turns to within 180 degrees of `a`. */
+function unwrapTo(a: number, b: number): number {
+  return b - 360 * Math.round((b - a) / 360);
+}
+
+/**
+ * A curvilinear grid as quads: each cell's corners are the means of the four
+ * surrounding centres (extrapolated at the edges), longitudes unwrapped around
+ * the cell's centre so that no cell spans the globe at the antimeridian. Cells
+ * with NaN values are left out (transparent).
+ */
+export function prepareMesh(
+  input: IMeshInput,
+  options: IColorOptions = {}
+): IPreparedMesh {
+  const what = 'Mesh';
+  const [ny, nx] = input.shape;
+  const n = ny * nx;
+  if (!(ny >= 2 && nx >= 2)) {
+    throw new Error(
+      `${what}: a curvilinear grid needs at least 2 x 2 points, got ${ny} x ${nx}.`
+    );
+  }
+  for (const [name, array] of Object.entries({
+    lon: input.lon,
+    lat: input.lat,
+    values: input.values
+  })) {
+    if (array.length !== n) {
+      throw new Error(
+        `${what}: ${name} has ${array.length} values for a ${ny} x ${nx} grid, expected ${n}.`
+      );
+    }
+  }
+  checkLatitudes(what, input.lat);
+  checkLongitudes(what, input.lon);
+  const [min, max] = limits(input.values, options);
+  // Centres padded by one row and column on each side, longitudes unwrapped
+  // along each row, then extrapolated linearly.
+  const W = nx + 2;
+  const plon = new Float64Array((ny + 2) * W);
+  const plat = new Float64Array((ny + 2) * W);
+  for (let j = 0; j < ny; j++) {
+    let previous = input.lon[j * nx];
+    for (let i = 0; i < nx; i++) {
+      const lon = unwrapTo(previous, input.lon[j * nx + i]);
+      plon[(j + 1) * W + i + 1] = lon;
+      plat[(j + 1) * W + i + 1] = input.lat[j * nx + i];
+      previous = lon;
+    }
+  }
+  for (let i = 1; i <= nx; i++) {
+    for (const [edge, a, b] of [
+      [0, 1, 2],
+      [ny + 1, ny, ny - 1]
+    ]) {
+      const la = plon[a * W + i];
+      plon[edge * W + i] = 2 * la - unwrapTo(la, plon[b * W + i]);
+      plat[edge * W + i] = 2 * plat[a * W + i] - plat[b * W + i];
+    }
+  }
+  for (let j = 0; j < ny + 2; j++) {
+    for (const [edge, a, b] of [
+      [0, 1, 2],
+      [nx + 1, nx, nx - 1]
+    ]) {
+      const la = plon[j * W + a];
+      plon[j * W + edge] = 2 * la - unwrapTo(la, plon[j * W + b]);
+      plat[j * W + edge] = 2 * plat[j * W + a] - plat[j * W + b];
+    }
+  }
+  const drawn: number[] = [];
+  for (let c = 0; c < n; c++) {
+    if (Number.isFinite(input.values[c])) {
+      drawn.push(c);
+    }
+  }
+  const corners = new Float64Array(drawn.length * 8);
+  const rgba = new Uint8Array(drawn.length * 4);
+  const cells = Uint32Array.from(drawn);
+  // Corner (dj, di) of cell (j, i) is the mean of the padded centres
+  // (j + dj .. j + dj + 1, i + di .. i + di + 1).
+  const order: [number, number][] = [
+    [0, 0],
+    [0, 1],
+    [1, 1],
+    [1, 0]
+  ];
+  drawn.forEach((c, k) => {
+    const j = Math.floor(c / nx);
+    const i = c % nx;
+    const centre = input.lon[c];
+    order.forEach(([dj, di], q) => {
+      let lon = 0;
+      let lat = 0;
+      for (const [a, b] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1]
+      ]) {
+        const p = (j + dj + a) * W + (i + di + b);
+        lon += unwrapTo(centre, plon[p]);
+        lat += plat[p];
+      }
+      corners[8 * k + 2 * q] = lon / 4;
+      corners[8 * k + 2 * q + 1] = Math.max(-90, Math.min(90, lat / 4));
+    });
+    rgba.set(colorFor(input.values[c], min, max, options.colormap), 4 * k);
+  });
+  return { corners, rgba, cells, count: drawn.length, min, max };
+}
+
+/** The mesh cell whose centre is nearest to (lon, lat), within `tolerance` metres. */
+export function meshValueAt(
+  input: IMeshInput,
+  lon: number,
+  lat: number,
+  tolerance: number
+): { value: number; index: number } | null {
+  const n = input.lon.length;
+  const lonLat = new Float64Array(2 * n);
+  for (let c = 0; c < n; c++) {
+    lonLat[2 * c] = input.lon[c];
+    lonLat[2 * c + 1] = input.lat[c];
+  }
+  const index = nearestPoint(lonLat, lon, lat, tolerance);
+  return index < 0 ? null : { value: input.values[index], index };
+}
+
+/** A footprint polygon: a closed ring of at least three (lon, lat) vertices. */
+export function validatePolygon(ring: [number, number][]): [number, number][] {
+  if (!Array.isArray(ring) || ring.length < 3) {
+    throw new Error(
+      `Footprint: a polygon needs at least 3 vertices, got ${Array.isArray(ring) ? ring.length : 'none'}.`
+    );
+  }
+  return ring.map(([lon, lat], i) => {
+    if (!Number.isFinite(lon) || !(lat >= -90 && lat <= 90)) {
+      throw new Error(
+        `Footprint: polygon vertex ${i} (${lon}, ${lat}) is not a longitude and a latitude within [-90, 90].`
+      );
+    }
+    return [lon, lat];
+  });
+}

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { colorFor } from '../src/colormap';
 import {
+  fieldValueAt,
+  nearestPoint,
   normalizeLongitude,
+  prepareMesh,
+  validatePolygon,
   prepareField,
   preparePoints,
   prepareTrajectory,
@@ -151,5 +155,90 @@ describe('validateFootprint', () => {
     expect(() =>
       validateFootprint({ west: 0, south: 10, east: 1, north: 0 })
     ).toThrow('Footprint: south 10 and north 0');
+  });
+});
+
+describe('nearestPoint', () => {
+  it('finds the point within the tolerance, across the antimeridian too', () => {
+    const lonLat = [10, 20, 179.9, 0, -50, -50];
+    expect(nearestPoint(lonLat, 10.01, 20, 5000)).toBe(0);
+    expect(nearestPoint(lonLat, -179.95, 0, 20000)).toBe(1);
+    expect(nearestPoint(lonLat, 0, 0, 5000)).toBe(-1);
+  });
+});
+
+describe('fieldValueAt', () => {
+  it('gives the value of the cell under a place, null outside the grid', () => {
+    const field = {
+      lon: [0, 90, 180, 270],
+      lat: [-45, 45],
+      values: [1, 2, 3, 4, 5, 6, 7, 8]
+    };
+    expect(fieldValueAt(field, 95, 40)).toEqual({ value: 6, index: 5 });
+    // 0..360 axis, asked at -90 (= 270)
+    expect(fieldValueAt(field, -90, -50)).toEqual({ value: 4, index: 3 });
+    const regional = { lon: [10, 11], lat: [0, 1], values: [1, 2, 3, 4] };
+    expect(fieldValueAt(regional, 20, 0)).toBeNull();
+  });
+});
+
+describe('prepareMesh', () => {
+  it('draws cells across the antimeridian without spanning the globe', () => {
+    const mesh = prepareMesh({
+      lon: [178, -178, 178, -178],
+      lat: [0, 0, 4, 4],
+      values: [1, 2, 3, 4],
+      shape: [2, 2]
+    });
+    expect(mesh.count).toBe(4);
+    for (let k = 0; k < mesh.count; k++) {
+      const lons = [0, 1, 2, 3].map(q => mesh.corners[8 * k + 2 * q]);
+      expect(Math.max(...lons) - Math.min(...lons)).toBeLessThanOrEqual(
+        4 + 1e-9
+      );
+    }
+    // The first cell's corners are half a cell around its centre (178, 0).
+    expect(Array.from(mesh.corners.slice(0, 8))).toEqual([
+      176, -2, 180, -2, 180, 2, 176, 2
+    ]);
+  });
+
+  it('refuses shapes that do not match the arrays', () => {
+    expect(() =>
+      prepareMesh({
+        lon: [0, 1, 2],
+        lat: [0, 1, 2],
+        values: [1, 2, 3],
+        shape: [2, 2]
+      })
+    ).toThrow(/Mesh: lon has 3 values for a 2 x 2 grid, expected 4/);
+    expect(() =>
+      prepareMesh({ lon: [0, 1], lat: [0, 1], values: [1, 2], shape: [1, 2] })
+    ).toThrow(/at least 2 x 2 points/);
+  });
+});
+
+describe('validatePolygon', () => {
+  it('needs three vertices with valid latitudes', () => {
+    expect(
+      validatePolygon([
+        [0, 0],
+        [10, 0],
+        [5, 5]
+      ])
+    ).toHaveLength(3);
+    expect(() =>
+      validatePolygon([
+        [0, 0],
+        [1, 1]
+      ])
+    ).toThrow(/at least 3 vertices, got 2/);
+    expect(() =>
+      validatePolygon([
+        [0, 0],
+        [1, 95],
+        [2, 0]
+      ])
+    ).toThrow(/vertex 1 \(1, 95\)/);
   });
 });

@@ -1,11 +1,9 @@
-"""The kernel half of the globe: the messages of the Globe widget (messages.py).
-
-The widget class itself (ipywidgets 8) is not written yet; docs/globe.md describes
-the protocol these messages follow.
-"""
+"""The kernel half of the globe: the `Globe` widget (ipywidgets 8, widget.py) and its
+messages (messages.py), whose protocol docs/globe.md describes."""
 
 from __future__ import annotations
 
-from .messages import PROTOCOL_VERSION, add_points_message, decode_points
+from .messages import PROTOCOL_VERSION, add_points_message, decode, decode_points
+from .widget import Globe
 
-__all__ = ["PROTOCOL_VERSION", "add_points_message", "decode_points"]
+__all__ = ["PROTOCOL_VERSION", "Globe", "add_points_message", "decode", "decode_points"]
