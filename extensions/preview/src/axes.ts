@@ -76,6 +76,55 @@ export function findAxes(
   return axes;
 }
 
+/** The 2-D latitude and longitude of a variable on a curvilinear grid. */
+export interface ICurvilinear {
+  lat: VariableInfo;
+  lon: VariableInfo;
+  /** Their two dimensions (rows, then columns), both dimensions of the variable. */
+  dims: [string, string];
+}
+
+/**
+ * The 2-D latitude and longitude variables of `variable` (those its `coordinates`
+ * attribute names first, then any 2-D latitude/longitude over two of its
+ * dimensions), or null when it has none: a curvilinear grid.
+ */
+export function findCurvilinear(
+  variable: VariableInfo,
+  variables: readonly VariableInfo[]
+): ICurvilinear | null {
+  const named = String(variable.attrs.coordinates ?? '')
+    .split(/\s+/)
+    .filter(Boolean);
+  const byName = (v: VariableInfo): number => {
+    const i = named.indexOf(leaf(v.name));
+    return i < 0 ? named.length : i;
+  };
+  const candidates = variables
+    .filter(
+      v =>
+        v.dims.length === 2 &&
+        v.dims.every(d => variable.dims.includes(d)) &&
+        v.dims[0] !== v.dims[1]
+    )
+    .sort((a, b) => byName(a) - byName(b));
+  for (const lat of candidates) {
+    if (axisRole(leaf(lat.name), lat.attrs) !== 'lat') {
+      continue;
+    }
+    const lon = candidates.find(
+      v =>
+        axisRole(leaf(v.name), v.attrs) === 'lon' &&
+        v.dims[0] === lat.dims[0] &&
+        v.dims[1] === lat.dims[1]
+    );
+    if (lon) {
+      return { lat, lon, dims: [lat.dims[0], lat.dims[1]] };
+    }
+  }
+  return null;
+}
+
 /** The coordinate variable of a dimension, if the store has one. */
 export function coordinateOf(
   dim: string,
@@ -92,13 +141,17 @@ export function coordinateOf(
  */
 export function mapDims(
   variable: VariableInfo,
-  axes: Axes
+  axes: Axes,
+  curvilinear: ICurvilinear | null = null
 ): [string, string] | null {
   if (variable.dims.length < 2) {
     return null;
   }
   if (axes.lat && axes.lon) {
     return [axes.lat, axes.lon];
+  }
+  if (curvilinear) {
+    return curvilinear.dims;
   }
   const n = variable.dims.length;
   return [variable.dims[n - 2], variable.dims[n - 1]];

@@ -146,18 +146,87 @@ export function robustLimits(values: ArrayLike<number>): [number, number] {
   return [lo, hi];
 }
 
-/** The colour of one value; NaN is transparent, values beyond the limits are clipped. */
+/** How values map to colours between the limits. */
+export type Scale = 'linear' | 'log';
+
+/**
+ * Colour limits for a log scale: the 2nd and 98th percentiles of the positive values
+ * (zero and negative values have no logarithm); null when no value is positive.
+ */
+export function robustLogLimits(
+  values: ArrayLike<number>
+): [number, number] | null {
+  const positive = Array.prototype.filter.call(
+    values,
+    (v: number) => v > 0 && Number.isFinite(v)
+  ) as number[];
+  if (!positive.length) {
+    return null;
+  }
+  const lo = percentile(positive, 2);
+  const hi = percentile(positive, 98);
+  return lo === hi ? [lo / 2, hi * 2] : [lo, hi];
+}
+
+/**
+ * Why user-typed colour limits cannot be used, or null when they can: both finite,
+ * the lower below the upper, and both positive on a log scale.
+ */
+export function limitsProblem(
+  limits: readonly [number, number],
+  scale: Scale
+): string | null {
+  const [lo, hi] = limits;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+    return 'Both colour limits must be numbers.';
+  }
+  if (lo >= hi) {
+    return `The lower colour limit (${lo}) must be below the upper one (${hi}).`;
+  }
+  if (scale === 'log' && lo <= 0) {
+    return `A log scale needs positive colour limits (the lower one is ${lo}).`;
+  }
+  return null;
+}
+
+/**
+ * Where a value falls between the limits, 0 to 1 (clipped), or NaN when it has no colour:
+ * NaN, and zero or negative values on a log scale (as matplotlib's LogNorm masks them).
+ */
+export function normalise(
+  value: number,
+  limits: readonly [number, number],
+  scale: Scale = 'linear'
+): number {
+  if (Number.isNaN(value) || (scale === 'log' && !(value > 0))) {
+    return NaN;
+  }
+  let [lo, hi] = limits;
+  let v = value;
+  if (scale === 'log') {
+    lo = Math.log10(lo);
+    hi = Math.log10(hi);
+    v = Math.log10(value);
+  }
+  const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+  return Math.max(0, Math.min(1, t));
+}
+
+/**
+ * The colour of one value; NaN (and, on a log scale, values <= 0) is transparent, values
+ * beyond the limits are clipped.
+ */
 export function colorOf(
   value: number,
   limits: readonly [number, number],
-  table: Uint8Array
+  table: Uint8Array,
+  scale: Scale = 'linear'
 ): [number, number, number, number] {
-  if (Number.isNaN(value)) {
+  const t = normalise(value, limits, scale);
+  if (Number.isNaN(t)) {
     return [0, 0, 0, 0];
   }
-  const [lo, hi] = limits;
-  const t = hi > lo ? (value - lo) / (hi - lo) : 0.5;
-  const i = Math.max(0, Math.min(255, Math.round(t * 255)));
+  const i = Math.round(t * 255);
   return [table[i * 3], table[i * 3 + 1], table[i * 3 + 2], 255];
 }
 
@@ -171,14 +240,36 @@ export function renderRGBA(
   cols: number,
   limits: readonly [number, number],
   table: Uint8Array,
-  flipRows: boolean
+  flipRows: boolean,
+  scale: Scale = 'linear'
 ): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(rows * cols * 4);
   for (let r = 0; r < rows; r++) {
     const src = flipRows ? rows - 1 - r : r;
     for (let c = 0; c < cols; c++) {
-      const rgba = colorOf(values[src * cols + c], limits, table);
+      const rgba = colorOf(values[src * cols + c], limits, table, scale);
       out.set(rgba, (r * cols + c) * 4);
+    }
+  }
+  return out;
+}
+
+/**
+ * RGBA pixels of a picture whose pixel `p` shows the value `values[index[p]]` (-1: no
+ * value, transparent): a curvilinear grid resampled onto a regular one.
+ */
+export function renderIndexed(
+  values: ArrayLike<number>,
+  index: Int32Array,
+  limits: readonly [number, number],
+  table: Uint8Array,
+  scale: Scale = 'linear'
+): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(index.length * 4);
+  for (let p = 0; p < index.length; p++) {
+    const k = index[p];
+    if (k >= 0) {
+      out.set(colorOf(values[k], limits, table, scale), p * 4);
     }
   }
   return out;

@@ -3,27 +3,35 @@
  * Chunked previews: Zarr stores, NetCDF/HDF5 files (through kerchunk references)
  * and tables, read in the browser.
  */
-import {
-  type DatasetReference,
-  followSettings,
-  IDatasetPreviewer
-} from '@espri-vre/core';
+import { followSettings, IDatasetPreviewer } from '@espri-vre/core';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Clipboard,
   ICommandPalette,
   InputDialog,
   MainAreaWidget
 } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
+import { xarrayCode } from './code';
+import { hasPreviewExtension, previewSource } from './sources';
+import type { IMapActions } from './map-view';
 import { type PreviewSource, PreviewWidget } from './widget';
 
 export { PreviewWidget } from './widget';
+export {
+  hasPreviewExtension,
+  PREVIEW_EXTENSIONS,
+  previewSource
+} from './sources';
+export { xarrayCode } from './code';
 
 /**
  * The command ids of this package.
@@ -32,39 +40,10 @@ export namespace CommandIDs {
   export const openPreview = 'espri-vre:open-preview';
 }
 
+/** The globe extension's command that adds a regular lat/lon field. */
+export const GLOBE_ADD_FIELD = 'espri-vre:globe-add-field';
+
 const PLUGIN_ID = '@espri-vre/preview:plugin';
-
-/** The names the file browser offers "Preview" for. */
-export const PREVIEW_EXTENSIONS = [
-  '.nc',
-  '.nc4',
-  '.h5',
-  '.hdf5',
-  '.zarr',
-  '.parquet',
-  '.csv',
-  '.arrow',
-  '.feather'
-];
-
-/** Whether a file or folder name is one the previewer reads. */
-export function hasPreviewExtension(name: string): boolean {
-  const lower = name.toLowerCase().replace(/\/+$/, '');
-  return PREVIEW_EXTENSIONS.some(ext => lower.endsWith(ext));
-}
-
-/** The source a catalogue's dataset is previewed from, if any. */
-export function previewSource(dataset: DatasetReference): PreviewSource | null {
-  for (const access of dataset.access) {
-    if (access.protocol === 'zarr' && /^https?:\/\//.test(access.url)) {
-      return { kind: 'zarr-url', url: access.url };
-    }
-    if (access.protocol === 'file' && hasPreviewExtension(access.url)) {
-      return { kind: 'path', path: access.url };
-    }
-  }
-  return null;
-}
 
 const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
   id: PLUGIN_ID,
@@ -76,18 +55,57 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     ICommandPalette,
     IDefaultFileBrowser,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    INotebookTracker
   ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     browser: IDefaultFileBrowser | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    notebooks: INotebookTracker | null
   ): IDatasetPreviewer => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const settings = app.serviceManager.serverSettings;
     let colormap = 'viridis';
+
+    const actions: IMapActions = {
+      openInNotebook: async request => {
+        const panel = notebooks?.currentWidget;
+        if (!panel || panel.isDisposed) {
+          await Clipboard.copyToSystem(xarrayCode(request));
+          return trans.__(
+            'No notebook is open: the xarray code was copied to the clipboard.'
+          );
+        }
+        const code = xarrayCode({
+          ...request,
+          notebookPath: panel.context.path
+        });
+        const notebook = panel.content;
+        NotebookActions.insertBelow(notebook);
+        const cell = notebook.activeCell;
+        cell?.model.sharedModel.setSource(code);
+        app.shell.activateById(panel.id);
+        return trans.__(
+          'The xarray code is in a new cell of %1.',
+          panel.context.path
+        );
+      },
+      globeUnavailable: () =>
+        app.commands.hasCommand(GLOBE_ADD_FIELD)
+          ? null
+          : trans.__(
+              'Show on globe needs the globe extension (@espri-vre/globe), which is not installed or not enabled.'
+            ),
+      showOnGlobe: async field => {
+        await app.commands.execute(
+          GLOBE_ADD_FIELD,
+          field as unknown as ReadonlyPartialJSONObject
+        );
+      }
+    };
 
     const show = (source: PreviewSource, variable?: string): Widget => {
       const content = new PreviewWidget({
@@ -95,7 +113,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
         settings,
         trans,
         variable,
-        colormap
+        colormap,
+        actions
       });
       const widget = new MainAreaWidget({ content });
       widget.id = `espri-vre-preview-${Date.now()}`;

@@ -6,6 +6,7 @@ import ReferenceStore from '@zarrita/storage/ref';
 import * as zarr from 'zarrita';
 import { type VariableInfo, variablesFromReferences } from './axes';
 import { decodeValues } from './cf';
+import { ChunkCache, type IChunkCacheOptions } from './chunk-cache';
 
 /** Sends one HTTP request: adds the Jupyter credentials in the widget. */
 export type FetchFn = (request: Request) => Promise<Response>;
@@ -21,10 +22,34 @@ export interface Transfer {
 /** An opened dataset: its store and its variables' metadata. */
 export interface Dataset {
   store: zarr.AsyncReadable;
+  /** The chunk cache under `store` (every read goes through it). */
+  cache: ChunkCache;
   variables: VariableInfo[];
   transfer: Transfer;
   /** Called when `transfer` changes; the view sets it to show progress. */
   onChange: () => void;
+  /**
+   * The chunks read so far, per variable, as "i,j,k" chunk coordinates (for the
+   * chunk-grid overlay).
+   */
+  readChunks: Map<string, Set<string>>;
+  /** The opened arrays, per variable. */
+  arrays: Map<string, Promise<zarr.Array<zarr.DataType, zarr.AsyncReadable>>>;
+}
+
+/** Options of {@link openReferences} and {@link openZarr}. */
+export interface IOpenOptions {
+  cache?: IChunkCacheOptions;
+}
+
+function emptyDataset(): Partial<Dataset> {
+  const dataset: Partial<Dataset> = {
+    transfer: { requests: 0, bytes: 0, pending: 0 },
+    onChange: () => undefined,
+    readChunks: new Map(),
+    arrays: new Map()
+  };
+  return dataset;
 }
 
 /**
@@ -58,10 +83,11 @@ function countingFetch(
 export function openReferences(
   spec: { refs?: Record<string, unknown> },
   target: string,
-  fetchFn: FetchFn
+  fetchFn: FetchFn,
+  options: IOpenOptions = {}
 ): Dataset {
-  const transfer: Transfer = { requests: 0, bytes: 0, pending: 0 };
-  const dataset = { transfer, onChange: () => undefined } as Partial<Dataset>;
+  const dataset = emptyDataset();
+  const transfer = dataset.transfer!;
   const onChange = (): void => dataset.onChange?.();
   // zarrita 0.7.5's `target` option takes the key from the target URL's whole
   // path ("data/x.nc/tas/0.0.0"), so the URL is written into the references.
@@ -72,12 +98,16 @@ export function openReferences(
         ? [target, ...value.slice(1)]
         : value;
   }
-  const store = ReferenceStore.fromSpec(
-    { ...spec, refs },
-    { fetch: countingFetch(fetchFn, transfer, onChange) }
+  const cache = new ChunkCache(
+    ReferenceStore.fromSpec(
+      { ...spec, refs },
+      { fetch: countingFetch(fetchFn, transfer, onChange) }
+    ),
+    options.cache
   );
   return Object.assign(dataset, {
-    store,
+    store: cache,
+    cache,
     variables: variablesFromReferences(spec.refs ?? {})
   }) as Dataset;
 }
@@ -88,14 +118,19 @@ export function openReferences(
  */
 export async function openZarr(
   url: string,
-  fetchFn: FetchFn
+  fetchFn: FetchFn,
+  options: IOpenOptions = {}
 ): Promise<Dataset> {
-  const transfer: Transfer = { requests: 0, bytes: 0, pending: 0 };
-  const dataset = { transfer, onChange: () => undefined } as Partial<Dataset>;
+  const dataset = emptyDataset();
+  const transfer = dataset.transfer!;
   const onChange = (): void => dataset.onChange?.();
-  const base = new zarr.FetchStore(url.endsWith('/') ? url.slice(0, -1) : url, {
-    fetch: countingFetch(fetchFn, transfer, onChange)
-  });
+  const cache = new ChunkCache(
+    new zarr.FetchStore(url.endsWith('/') ? url.slice(0, -1) : url, {
+      fetch: countingFetch(fetchFn, transfer, onChange)
+    }),
+    options.cache
+  );
+  const base = cache;
   let store: Awaited<
     ReturnType<typeof zarr.withConsolidatedMetadata<typeof base>>
   >;
@@ -122,7 +157,7 @@ export async function openZarr(
     variables.push(arrayInfo(item.path.replace(/^\//, ''), arr));
   }
   variables.sort((a, b) => a.name.localeCompare(b.name));
-  return Object.assign(dataset, { store, variables }) as Dataset;
+  return Object.assign(dataset, { store, cache, variables }) as Dataset;
 }
 
 function arrayInfo(
@@ -149,6 +184,35 @@ function arrayInfo(
   };
 }
 
+/**
+ * The zarrita array of a variable, opened once; its chunk reads are recorded in
+ * `dataset.readChunks`.
+ */
+export function openArray(
+  dataset: Dataset,
+  variable: VariableInfo
+): Promise<zarr.Array<zarr.DataType, zarr.AsyncReadable>> {
+  let opened = dataset.arrays.get(variable.name);
+  if (!opened) {
+    opened = zarr
+      .open(zarr.root(dataset.store).resolve(variable.name), { kind: 'array' })
+      .then(arr => {
+        const read = new Set<string>();
+        dataset.readChunks.set(variable.name, read);
+        const getChunk = arr.getChunk.bind(arr);
+        arr.getChunk = async (coords, options, opts) => {
+          const chunk = await getChunk(coords, options, opts);
+          read.add(coords.join(','));
+          return chunk;
+        };
+        return arr;
+      });
+    opened.catch(() => dataset.arrays.delete(variable.name));
+    dataset.arrays.set(variable.name, opened);
+  }
+  return opened;
+}
+
 /** A decoded 2-D slice, row-major. */
 export interface Slice2D {
   values: Float64Array;
@@ -166,9 +230,7 @@ export async function readDecoded(
   selection: (number | null)[] | null,
   signal?: AbortSignal
 ): Promise<{ values: Float64Array; shape: number[] }> {
-  const arr = await zarr.open(zarr.root(dataset.store).resolve(variable.name), {
-    kind: 'array'
-  });
+  const arr = await openArray(dataset, variable);
   const chunk = await zarr.get(arr, selection, { opts: { signal } });
   if (typeof chunk !== 'object' || chunk === null || !('data' in chunk)) {
     const raw = [Number(chunk)];

@@ -15,7 +15,8 @@ import {
   fetchInfo,
   fetchReferences
 } from './connection';
-import { MapView } from './map-view';
+import type { IDatasetOrigin } from './code';
+import { type IMapActions, MapView } from './map-view';
 import { type Dataset, openReferences, openZarr } from './reader';
 import { TableView } from './table-view';
 
@@ -30,6 +31,8 @@ export interface IPreviewOptions {
   variable?: string;
   /** The colour map the view starts with. */
   colormap?: string;
+  /** "Open in notebook", "Show on globe": what the application provides. */
+  actions?: IMapActions;
 }
 
 export class PreviewWidget extends ReactWidget {
@@ -54,7 +57,7 @@ export class PreviewWidget extends ReactWidget {
 type State =
   | { step: 'loading'; message: string }
   | { step: 'error'; message: string }
-  | { step: 'map'; dataset: Dataset }
+  | { step: 'map'; dataset: Dataset; origin?: IDatasetOrigin }
   | { step: 'table'; path: string };
 
 function Preview(props: IPreviewOptions): JSX.Element {
@@ -92,6 +95,8 @@ function Preview(props: IPreviewOptions): JSX.Element {
           trans={trans}
           initialVariable={props.variable}
           initialColormap={props.colormap}
+          origin={state.origin}
+          actions={props.actions}
         />
       );
   }
@@ -110,7 +115,11 @@ async function open(
       step: 'loading',
       message: trans.__('Reading the Zarr metadata…')
     });
-    setState({ step: 'map', dataset: await openZarr(source.url, fetchFn) });
+    setState({
+      step: 'map',
+      dataset: await openZarr(source.url, fetchFn),
+      origin: { format: 'zarr', location: source.url }
+    });
     return;
   }
   const info: DataInfo = await fetchInfo(source.path, settings, signal);
@@ -130,7 +139,11 @@ async function open(
       absoluteUrl(dataFilesUrl(info.files_url), settings),
       fetchFn
     );
-    setState({ step: 'map', dataset });
+    setState({
+      step: 'map',
+      dataset,
+      origin: { format: 'zarr', location: source.path }
+    });
     return;
   }
   if (info.reader === 'references') {
@@ -149,7 +162,11 @@ async function open(
     if (!target) {
       throw new Error(outsideRoot(source.path, trans));
     }
-    setState({ step: 'map', dataset: openReferences(spec, target, fetchFn) });
+    setState({
+      step: 'map',
+      dataset: openReferences(spec, target, fetchFn),
+      origin: { format: 'netcdf', location: source.path }
+    });
     return;
   }
   throw new Error(

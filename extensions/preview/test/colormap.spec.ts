@@ -3,9 +3,13 @@ import {
   colorOf,
   colormapTable,
   COLORMAPS,
+  limitsProblem,
+  normalise,
   percentile,
+  renderIndexed,
   renderRGBA,
   robustLimits,
+  robustLogLimits,
   statistics
 } from '../src/colormap';
 import { runPython } from './python';
@@ -68,5 +72,78 @@ print(json.dumps([float(np.nanmin(a)), float(np.nanmax(a)), float(np.nanmean(a))
     expect(statistics([NaN, NaN]).mean).toBeNaN();
     expect(percentile([NaN], 50)).toBeNaN();
     expect(robustLimits([3, 3, 3])).toEqual([2.5, 3.5]);
+  });
+});
+
+describe('log scale and user-set limits', () => {
+  it('places values by their logarithm, as numpy computes it, and masks values <= 0', () => {
+    const values = [1e-6, 3.2e-5, 1e-4, 7e-4, 1e-3, 5e-2];
+    const expected = runPython<number[]>(
+      `
+import json, sys, numpy as np
+v = np.array(json.loads(sys.argv[1]))
+t = (np.log10(v) - np.log10(1e-5)) / (np.log10(1e-2) - np.log10(1e-5))
+print(json.dumps([float(x) for x in np.clip(t, 0, 1)]))
+`,
+      [JSON.stringify(values)]
+    );
+    values.forEach((v, i) =>
+      expect(normalise(v, [1e-5, 1e-2], 'log')).toBeCloseTo(expected[i], 12)
+    );
+    const t = colormapTable('viridis');
+    expect(colorOf(0, [1e-5, 1e-2], t, 'log')).toEqual([0, 0, 0, 0]);
+    expect(colorOf(-1, [1e-5, 1e-2], t, 'log')).toEqual([0, 0, 0, 0]);
+    // On a linear scale the same zero is the lowest colour.
+    expect(colorOf(0, [0, 1], t)).toEqual([0x44, 0x01, 0x54, 255]);
+    // 1e-3.5 is the middle of [1e-5, 1e-2] in log space: colour index 128.
+    const mid = colorOf(10 ** -3.5, [1e-5, 1e-2], t, 'log');
+    expect(mid.slice(0, 3)).toEqual(Array.from(t.slice(128 * 3, 128 * 3 + 3)));
+  });
+
+  it('takes the robust log limits from the positive values only', () => {
+    const values = [
+      0,
+      -3,
+      NaN,
+      ...Array.from({ length: 101 }, (_, i) => 10 ** (i / 20))
+    ];
+    const [lo, hi] = robustLogLimits(values)!;
+    expect(lo).toBeCloseTo(
+      percentile(
+        values.filter(v => v > 0),
+        2
+      ),
+      12
+    );
+    expect(hi).toBeCloseTo(
+      percentile(
+        values.filter(v => v > 0),
+        98
+      ),
+      12
+    );
+    expect(robustLogLimits([0, -1, NaN])).toBeNull();
+    expect(robustLogLimits([4, 4])).toEqual([2, 8]);
+  });
+
+  it('explains limits it cannot use', () => {
+    expect(limitsProblem([0, 1], 'linear')).toBeNull();
+    expect(limitsProblem([1, 1], 'linear')).toBe(
+      'The lower colour limit (1) must be below the upper one (1).'
+    );
+    expect(limitsProblem([NaN, 1], 'linear')).toBe(
+      'Both colour limits must be numbers.'
+    );
+    expect(limitsProblem([0, 10], 'log')).toBe(
+      'A log scale needs positive colour limits (the lower one is 0).'
+    );
+  });
+
+  it('renders a resampled picture through its index, -1 transparent', () => {
+    const t = colormapTable('viridis');
+    const px = renderIndexed([0, 1], Int32Array.from([1, -1, 0]), [0, 1], t);
+    expect(Array.from(px)).toEqual([
+      0xfd, 0xe7, 0x25, 255, 0, 0, 0, 0, 0x44, 0x01, 0x54, 255
+    ]);
   });
 });

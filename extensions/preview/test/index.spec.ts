@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import type { DatasetReference } from '@espri-vre/core';
 import { describe, expect, it } from 'vitest';
-import { hasPreviewExtension, previewSource } from '../src/index';
+import { hasPreviewExtension, previewSource } from '../src/sources';
 
 function dataset(access: DatasetReference['access']): DatasetReference {
   return {

@@ -1,7 +1,3 @@
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinateOf, dataVariables, findAxes } from '../src/axes';
@@ -16,19 +12,17 @@ import {
 } from '../src/reader';
 import { seriesSelection } from '../src/series';
 import { dataFilesUrl } from '../src/connection';
-import { PYTHON, runPython } from './python';
-import { execFileSync } from 'node:child_process';
+import { runPython } from './python';
+import { buildDemo, DemoServer, FILES_ROUTE } from './demo-server';
 
 /**
  * The demo builder's files served as Jupyter's /files/ handler serves them (200,
  * or 206 for a Range request), checked against xarray in the same run.
  */
-let dir: string;
-let server: Server;
+let server: DemoServer;
 let base: string;
-const ranges: string[] = [];
-const requested: string[] = [];
-const FILES_ROUTE = '/espri-vre/api/data/files/';
+let ranges: string[];
+let requested: string[];
 
 const REFS_AND_XARRAY = `
 import json, sys
@@ -54,77 +48,18 @@ interface Expected {
 let expected: Expected;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'espri-vre-preview-'));
-  execFileSync(PYTHON, ['-m', 'espri_vre.demo', 'build', dir], {
-    stdio: 'ignore'
-  });
+  const dir = await buildDemo();
+  server = new DemoServer(dir, { demo: join(dir, 'data') });
+  await server.start();
+  base = server.base;
+  ranges = server.ranges;
+  requested = server.requested;
   expected = runPython<Expected>(REFS_AND_XARRAY, [
     join(dir, 'data', 'tas_demo_monthly.nc')
   ]);
-  server = createServer((req, res) => {
-    const pathname = decodeURIComponent(
-      new URL(req.url ?? '/', 'http://x').pathname
-    );
-    let path = join(dir, pathname);
-    if (pathname.startsWith(FILES_ROUTE)) {
-      // Mimics espri-vre/api/data/files/: a path in the server root (here `dir`)
-      // or @demo/<path in the demo data root>; hidden names only inside *.zarr.
-      requested.push(pathname);
-      const rest = pathname.slice(FILES_ROUTE.length);
-      const parts = rest.split('/');
-      const hidden = parts.some(
-        (part, i) =>
-          part.startsWith('.') &&
-          !parts.slice(0, i).some(p => p.endsWith('.zarr'))
-      );
-      if (hidden || parts.includes('..')) {
-        res.writeHead(403, { 'Content-Type': 'application/json' }).end('{}');
-        return;
-      }
-      path = rest.startsWith('@demo/')
-        ? join(dir, 'data', rest.slice('@demo/'.length))
-        : join(dir, rest);
-    } else if (pathname.split('/').some(part => part.startsWith('.'))) {
-      // Jupyter's /files/ refuses hidden names: every Zarr v2 key.
-      res.writeHead(404).end();
-      return;
-    }
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) {
-        throw new Error('not a file');
-      }
-      size = st.size;
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-    if (range) {
-      ranges.push(req.headers.range as string);
-      const start = Number(range[1]);
-      const end = Math.min(Number(range[2]), size - 1);
-      res.writeHead(206, {
-        'Content-Length': end - start + 1,
-        'Content-Range': `bytes ${start}-${end}/${size}`
-      });
-      createReadStream(path, { start, end }).pipe(res);
-    } else {
-      res.writeHead(200, { 'Content-Length': size });
-      createReadStream(path).pipe(res);
-    }
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 120_000);
 
-afterAll(() => {
-  server?.close();
-  if (dir) {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterAll(() => server?.close());
 
 function expectClose(actual: Float64Array, wanted: (number | null)[]): void {
   expect(actual.length).toBe(wanted.length);
