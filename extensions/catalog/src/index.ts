@@ -15,6 +15,11 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import type {
+  PartialJSONValue,
+  ReadonlyPartialJSONObject,
+  ReadonlyPartialJSONValue
+} from '@lumino/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CatalogBrowser } from './browser/browser';
 import { filesRoute } from './browser/model';
@@ -23,7 +28,10 @@ import {
   isNotebookLike,
   type NotebookLike
 } from './browser/notebook';
+import { type Pin, readPins } from './browser/pins';
+import { decodeSearch, encodeSearch, type RemoteQuery } from './browser/query';
 import { dataIcon } from './icons';
+import type { DatasetRecord } from './record';
 import { DataPanel } from './panel';
 import { CatalogRegistry } from './registry';
 
@@ -39,9 +47,34 @@ export namespace CommandIDs {
   export const browseCatalog = 'espri-vre:browse-catalog';
   /** Provided by `@espri-vre/preview`, when it is installed. */
   export const openPreview = 'espri-vre:open-preview';
+  /** Provided by `@espri-vre/globe`, when it is installed. */
+  export const globeAddFootprint = 'espri-vre:globe-add-footprint';
 }
 
 const PLUGIN_ID = '@espri-vre/catalog:panel';
+
+/**
+ * The arguments of `espri-vre:globe-add-footprint` for a record: its title and id, its
+ * bbox (`west`, `south`, `east`, `north` in degrees) and its GeoJSON polygon when the
+ * catalogue gives one.
+ */
+export function footprintArgs(
+  record: DatasetRecord
+): ReadonlyPartialJSONObject {
+  const args: Record<string, ReadonlyPartialJSONValue> = {
+    id: record.id,
+    title: record.title
+  };
+  const bbox = record.spatial?.bbox;
+  if (bbox !== undefined) {
+    [args.west, args.south, args.east, args.north] = bbox;
+  }
+  if (record.spatial?.geometry !== undefined) {
+    args.geometry = record.spatial
+      .geometry as unknown as ReadonlyPartialJSONValue;
+  }
+  return args;
+}
 
 /**
  * The server's root directory, from the page configuration JupyterLab's own
@@ -98,12 +131,19 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       }
     });
     const browsers = new Map<string, MainAreaWidget<CatalogBrowser>>();
+    let pins: Pin[] = [];
 
-    const browseCatalog = async (id: string): Promise<void> => {
+    const browseCatalog = async (
+      id: string,
+      initialQuery?: RemoteQuery
+    ): Promise<void> => {
       const open = browsers.get(id);
       if (open && !open.isDisposed) {
-        app.shell.activateById(open.id);
-        return;
+        if (initialQuery === undefined) {
+          app.shell.activateById(open.id);
+          return;
+        }
+        open.dispose();
       }
       if (!registry.get(id) && registry.state !== 'loading') {
         await registry.refresh().catch(() => undefined);
@@ -119,6 +159,11 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         catalog,
         settings,
         trans,
+        initialQuery,
+        catalogs: () => registry.catalogs,
+        onPickCatalog: other => {
+          void app.commands.execute(CommandIDs.browseCatalog, { id: other });
+        },
         serverFileUrl: path => {
           const route = filesRoute(path, registry.dataRoots, serverRoot());
           return route === null ? null : new URL(route, settings.baseUrl).href;
@@ -145,6 +190,49 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
                 ),
           preview: async path => {
             await app.commands.execute(CommandIDs.openPreview, { path });
+          },
+          globeUnavailable: () =>
+            app.commands.hasCommand(CommandIDs.globeAddFootprint)
+              ? null
+              : trans.__(
+                  'Footprints need the espri-vre globe extension, which is not installed or is disabled.'
+                ),
+          showOnGlobe: async (record: DatasetRecord) => {
+            await app.commands.execute(
+              CommandIDs.globeAddFootprint,
+              footprintArgs(record)
+            );
+          },
+          pins: () => pins,
+          setPins: async next => {
+            if (settingRegistry === null) {
+              throw new Error(
+                trans.__('The settings are not available: pins cannot be kept.')
+              );
+            }
+            await settingRegistry.set(
+              PLUGIN_ID,
+              'pins',
+              next as unknown as PartialJSONValue
+            );
+            pins = next;
+          },
+          shareLink: (catalogId, query) => {
+            const url = new URL('lab', settings.baseUrl);
+            url.search = encodeSearch(catalogId, query).toString();
+            return url.href;
+          },
+          saveFile: (name, text) => {
+            const link = document.createElement('a');
+            const href = URL.createObjectURL(
+              new Blob([text], { type: 'text/x-shellscript' })
+            );
+            link.href = href;
+            link.download = name;
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+            setTimeout(() => URL.revokeObjectURL(href), 60000);
           }
         }
       });
@@ -223,7 +311,24 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     followSettings(settingRegistry, PLUGIN_ID, settings => {
       panel.autoRefreshSeconds = settings.get('autoRefreshSeconds')
         .composite as number;
+      pins = readPins(settings.get('pins').composite);
     });
+
+    // A shared search link (`/lab?espri-vre-catalog=...`) opens that search once the
+    // workspace is restored.
+    const shared = decodeSearch(new URLSearchParams(window.location.search));
+    if (shared !== null) {
+      void app.restored.then(async () => {
+        try {
+          await browseCatalog(shared.catalogId, shared.query);
+        } catch (reason) {
+          await showErrorMessage(
+            trans.__('The shared search could not be opened'),
+            reason instanceof Error ? reason.message : String(reason)
+          );
+        }
+      });
+    }
 
     return registry;
   }

@@ -26,16 +26,22 @@ import {
   type FacetSelection,
   type FacetValueView,
   facetColumns,
-  facetView,
   failureView,
   isServerPath,
   type FailureView,
   previewPath,
-  RESULT_PAGE,
   selectionQuery,
   toggleValue
 } from './model';
-import { StacBrowser } from './stac';
+import { proxyFetcher, serverFetcher } from './fetcher';
+import { isPinned, type Pin, togglePin } from './pins';
+import type { RemoteQuery } from './query';
+import { RemoteBrowser, type RemoteBrowserActions } from './remote';
+import { VirtualList } from './virtual';
+import { Facet, Failure, row } from './widgets';
+
+/** Height of a dataset row of an intake-esm catalogue, in pixels. */
+const INTAKE_ROW_HEIGHT = 32;
 
 /** What the browser asks of the application. */
 export interface BrowserActions {
@@ -45,6 +51,16 @@ export interface BrowserActions {
   /** Why previews cannot open (no previewer installed), or null when they can. */
   previewUnavailable(): string | null;
   preview(path: string): Promise<void>;
+  /** Why footprints cannot be shown (no globe installed), or null when they can. */
+  globeUnavailable?(): string | null;
+  showOnGlobe?(record: DatasetRecord): Promise<void>;
+  /** The pins in the user's settings, and their change. */
+  pins?(): readonly Pin[];
+  setPins?(pins: Pin[]): Promise<void>;
+  /** The link that opens a search (its state in the URL). */
+  shareLink?(catalogId: string, query: RemoteQuery): string;
+  /** Offer text as a file to save. */
+  saveFile?(name: string, text: string): void;
 }
 
 export interface CatalogBrowserProps {
@@ -59,19 +75,18 @@ export interface CatalogBrowserProps {
    * serves it nowhere (see `filesRoute`).
    */
   serverFileUrl?: (path: string) => string | null;
+  /** A search to start with (from a shared link). */
+  initialQuery?: RemoteQuery;
+  /** The configured catalogues, for the picker. */
+  catalogs?: () => readonly Pick<CatalogStatus, 'id' | 'title' | 'kind'>[];
+  /** Open another catalogue's browser. */
+  onPickCatalog?: (id: string) => void;
 }
 
 type LoadState =
   | { status: 'loading'; progress: LoadProgress | null }
   | { status: 'error'; failure: FailureView }
   | { status: 'ready'; loaded: LoadedIntakeCatalog };
-
-const row: React.CSSProperties = {
-  display: 'flex',
-  gap: '8px',
-  alignItems: 'center',
-  flexWrap: 'wrap'
-};
 
 /**
  * The Catalogue Browser's content.
@@ -94,7 +109,25 @@ export function CatalogBrowserView(
         fontSize: 'var(--jp-ui-font-size1)'
       }}
     >
-      <h2 style={{ margin: '4px 0 8px' }}>{catalog.title}</h2>
+      <div style={{ ...row, justifyContent: 'space-between' }}>
+        <h2 style={{ margin: '4px 0 8px' }}>{catalog.title}</h2>
+        {props.catalogs !== undefined && props.onPickCatalog !== undefined && (
+          <label style={row}>
+            {props.trans.__('Catalogue')}
+            <select
+              className="jp-EspriVre-catalogPicker jp-mod-styled"
+              value={catalog.id}
+              onChange={event => props.onPickCatalog?.(event.target.value)}
+            >
+              {props.catalogs().map(item => (
+                <option key={item.id} value={item.id}>
+                  {`${item.title} (${item.kind})`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
       {catalog.kind === 'intake-esm' ? (
         <IntakeBrowser {...props} />
       ) : (
@@ -105,61 +138,188 @@ export function CatalogBrowserView(
 }
 
 function OtherBrowser(props: CatalogBrowserProps): React.ReactElement {
-  const { catalog, trans } = props;
-  if (catalog.kind === 'stac' && isServerPath(catalog.url)) {
-    const rootUrl = props.serverFileUrl?.(catalog.url) ?? null;
-    if (rootUrl === null) {
-      return (
-        <p className="jp-EspriVre-unsupported">
-          {trans.__(
-            'The static STAC catalogue %1 lies outside the server root and the data roots: the server does not serve its files.',
-            catalog.url
-          )}
-        </p>
-      );
-    }
+  const { catalog, trans, settings } = props;
+  const onServer = isServerPath(catalog.url);
+  const rootUrl = onServer
+    ? (props.serverFileUrl?.(catalog.url) ?? null)
+    : null;
+  const fetcher = React.useMemo(
+    () =>
+      onServer ? serverFetcher(settings) : proxyFetcher(catalog.id, settings),
+    [onServer, settings, catalog.id]
+  );
+  const [pinTick, setPinTick] = React.useState(0);
+  const actions = React.useMemo(
+    () => remoteActions(props, rootUrl, () => setPinTick(tick => tick + 1)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [props.actions, props.catalog, rootUrl, trans, pinTick]
+  );
+  if (onServer && catalog.kind !== 'stac') {
     return (
-      <StacBrowser
-        catalogId={catalog.id}
-        rootUrl={rootUrl}
-        settings={props.settings}
-        trans={trans}
-        signal={props.signal}
-        renderFailure={(failure, onRetry) => (
-          <Failure failure={failure} trans={trans} onRetry={onRetry} />
+      <p className="jp-EspriVre-unsupported">
+        {trans.__(
+          'A %1 catalogue is read over HTTP: its url must be an http(s) address, not the path %2.',
+          catalog.kind,
+          catalog.url
         )}
-      />
+      </p>
+    );
+  }
+  if (onServer && rootUrl === null) {
+    return (
+      <p className="jp-EspriVre-unsupported">
+        {trans.__(
+          'The static STAC catalogue %1 lies outside the server root and the data roots: the server does not serve its files.',
+          catalog.url
+        )}
+      </p>
     );
   }
   return (
-    <p className="jp-EspriVre-unsupported">
-      {trans.__(
-        'Browsing %1 catalogues is not available yet: intake-esm catalogues and static STAC catalogues on the server can be browsed here.',
-        catalog.kind
-      )}
-    </p>
+    <RemoteBrowser
+      catalog={catalog}
+      fetcher={fetcher}
+      entryUrl={rootUrl ?? catalog.url}
+      kernelLocation={
+        rootUrl === null
+          ? undefined
+          : url => kernelPath(url, rootUrl, catalog.url) ?? url
+      }
+      trans={trans}
+      actions={actions}
+      signal={props.signal}
+      initialQuery={props.initialQuery}
+    />
   );
 }
 
-function Failure(props: {
-  failure: FailureView;
-  trans: TranslationBundle;
-  onRetry: () => void;
-}): React.ReactElement {
-  const { failure, trans, onRetry } = props;
-  return (
-    <div role="alert" className="jp-EspriVre-error">
-      <p className="jp-EspriVre-errorTitle">{failure.title}</p>
-      <p className="jp-EspriVre-errorDetail">{failure.detail}</p>
-      <button
-        type="button"
-        className="jp-EspriVre-retry jp-mod-styled jp-mod-accept"
-        onClick={onRetry}
-      >
-        {trans.__('Retry')}
-      </button>
-    </div>
-  );
+/**
+ * The server path of a URL the server serves a static catalogue's files at, given the
+ * root document's URL (`rootUrl`, on the server's files route) and path (`rootPath`):
+ * the route keeps the path's tail, so the part of `rootUrl` before that shared tail
+ * stands for the part of `rootPath` before it. Null for a URL elsewhere.
+ */
+export function kernelPath(
+  url: string,
+  rootUrl: string,
+  rootPath: string
+): string | null {
+  const urlParts = rootUrl.split(/[?#]/)[0].split('/');
+  const pathParts = rootPath.split('/');
+  let shared = 0;
+  while (
+    shared < urlParts.length - 1 &&
+    shared < pathParts.length - 1 &&
+    safeDecode(urlParts[urlParts.length - 1 - shared]) ===
+      pathParts[pathParts.length - 1 - shared]
+  ) {
+    shared += 1;
+  }
+  if (shared === 0) {
+    return null;
+  }
+  const urlBase = `${urlParts.slice(0, urlParts.length - shared).join('/')}/`;
+  const pathBase = `${pathParts.slice(0, pathParts.length - shared).join('/')}/`;
+  if (!url.startsWith(urlBase)) {
+    return null;
+  }
+  const relative = url.slice(urlBase.length).split(/[?#]/)[0];
+  const segments = relative.split('/').map(safeDecode);
+  if (segments.some(segment => segment === '..' || segment === null)) {
+    return null;
+  }
+  return `${pathBase}${segments.join('/')}`;
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+function remoteActions(
+  props: CatalogBrowserProps,
+  rootUrl: string | null,
+  onPins: () => void
+): RemoteBrowserActions {
+  const { actions, trans, catalog } = props;
+  const localPath = (record: DatasetRecord): string | null => {
+    if (rootUrl === null) {
+      return null;
+    }
+    for (const access of record.access) {
+      if (access.roles?.includes('thumbnail')) {
+        continue;
+      }
+      const path = kernelPath(access.url, rootUrl, catalog.url);
+      if (path !== null) {
+        return path;
+      }
+    }
+    return null;
+  };
+  return {
+    insertCode: code => actions.insertCode(code),
+    copyCode: code => actions.copyCode(code),
+    previewUnavailable: record =>
+      actions.previewUnavailable() ??
+      (localPath(record) === null
+        ? trans.__(
+            'Previews read files on this server: this dataset is remote. Insert its code to open it in the notebook.'
+          )
+        : null),
+    preview: async record => {
+      const path = localPath(record);
+      if (path !== null) {
+        await actions.preview(path);
+      }
+    },
+    globeUnavailable: record =>
+      actions.globeUnavailable?.() ??
+      (actions.showOnGlobe === undefined
+        ? trans.__('The globe extension is not installed.')
+        : record.spatial?.bbox === undefined &&
+            record.spatial?.geometry === undefined
+          ? trans.__('The catalogue gives no footprint for this record.')
+          : null),
+    showOnGlobe: async record => {
+      await actions.showOnGlobe?.(record);
+    },
+    isPinned: record =>
+      isPinned(actions.pins?.() ?? [], record.source.catalog_id, record.id),
+    togglePin: async (record, code) => {
+      if (actions.setPins === undefined) {
+        throw new Error(
+          trans.__('Pins need the settings, which are not available.')
+        );
+      }
+      const pin: Pin = {
+        catalog_id: record.source.catalog_id,
+        id: record.id,
+        title: record.title,
+        pinned: new Date().toISOString()
+      };
+      if (code !== null) {
+        pin.code = code;
+      }
+      await actions.setPins(togglePin(actions.pins?.() ?? [], pin));
+      onPins();
+    },
+    shareLink: (catalogId, query) => {
+      if (actions.shareLink === undefined) {
+        throw new Error(trans.__('Links cannot be made here.'));
+      }
+      return actions.shareLink(catalogId, query);
+    },
+    saveFile: (name, text) => {
+      if (actions.saveFile === undefined) {
+        throw new Error(trans.__('Files cannot be saved here.'));
+      }
+      actions.saveFile(name, text);
+    }
+  };
 }
 
 function progressText(
@@ -253,7 +413,6 @@ function IntakeSearch(
   const { loaded, trans, catalog } = props;
   const { table, collection } = loaded;
   const [selection, setSelection] = React.useState<FacetSelection>({});
-  const [shown, setShown] = React.useState(RESULT_PAGE);
   const [openKey, setOpenKey] = React.useState<string | null>(null);
   const columns = React.useMemo(
     () => facetColumns(collection, table),
@@ -284,7 +443,6 @@ function IntakeSearch(
 
   const onToggle = (column: string, value: FacetValueView['value']) => {
     setSelection(toggleValue(selection, column, value));
-    setShown(RESULT_PAGE);
   };
   const open = outcome.datasets.find(dataset => dataset.key === openKey);
 
@@ -337,68 +495,54 @@ function IntakeSearch(
             )}
           </p>
         )}
-        <ul
+        <VirtualList
+          items={outcome.datasets}
+          rowHeight={INTAKE_ROW_HEIGHT}
+          height={480}
           className="jp-EspriVre-datasets"
-          aria-label={trans.__('Datasets')}
-          style={{ listStyle: 'none', margin: 0, padding: 0 }}
-        >
-          {outcome.datasets.slice(0, shown).map(dataset => (
-            <li
-              key={dataset.key}
-              className="jp-EspriVre-dataset"
-              data-key={dataset.key}
+          ariaLabel={trans.__('Datasets')}
+          itemKey={dataset => dataset.key}
+          rowProps={dataset => ({
+            className: 'jp-EspriVre-dataset',
+            'data-key': dataset.key
+          })}
+          renderRow={dataset => (
+            <button
+              type="button"
+              className="jp-EspriVre-datasetOpen"
+              aria-expanded={dataset.key === openKey}
+              title={dataset.key}
+              onClick={() =>
+                setOpenKey(dataset.key === openKey ? null : dataset.key)
+              }
               style={{
-                borderBottom: '1px solid var(--jp-border-color2)',
+                width: '100%',
+                height: '100%',
+                textAlign: 'left',
                 background:
-                  dataset.key === openKey
-                    ? 'var(--jp-layout-color2)'
-                    : undefined
+                  dataset.key === openKey ? 'var(--jp-layout-color2)' : 'none',
+                border: 'none',
+                padding: '2px 4px',
+                color: 'inherit',
+                cursor: 'pointer',
+                font: 'inherit',
+                whiteSpace: 'nowrap',
+                overflow: 'hidden',
+                textOverflow: 'ellipsis'
               }}
             >
-              <button
-                type="button"
-                className="jp-EspriVre-datasetOpen"
-                aria-expanded={dataset.key === openKey}
-                onClick={() =>
-                  setOpenKey(dataset.key === openKey ? null : dataset.key)
-                }
-                style={{
-                  width: '100%',
-                  textAlign: 'left',
-                  background: 'none',
-                  border: 'none',
-                  padding: '6px 4px',
-                  color: 'inherit',
-                  cursor: 'pointer',
-                  font: 'inherit'
-                }}
-              >
-                <span style={{ overflowWrap: 'anywhere' }}>{dataset.key}</span>{' '}
-                <span style={{ color: 'var(--jp-ui-font-color2)' }}>
-                  {trans._n(
-                    '(%1 file)',
-                    '(%1 files)',
-                    dataset.rows.length,
-                    dataset.rows.length
-                  )}
-                </span>
-              </button>
-            </li>
-          ))}
-        </ul>
-        {outcome.datasets.length > shown && (
-          <button
-            type="button"
-            className="jp-EspriVre-showMore jp-mod-styled"
-            onClick={() => setShown(shown + RESULT_PAGE)}
-          >
-            {trans.__(
-              'Show more (%1 of %2 shown)',
-              shown,
-              outcome.datasets.length
-            )}
-          </button>
-        )}
+              {dataset.key}{' '}
+              <span style={{ color: 'var(--jp-ui-font-color2)' }}>
+                {trans._n(
+                  '(%1 file)',
+                  '(%1 files)',
+                  dataset.rows.length,
+                  dataset.rows.length
+                )}
+              </span>
+            </button>
+          )}
+        />
         {open && (
           <DatasetDetail
             {...props}
@@ -410,70 +554,6 @@ function IntakeSearch(
         )}
       </div>
     </div>
-  );
-}
-
-function Facet(props: {
-  column: string;
-  counts: Parameters<typeof facetView>[1];
-  selected: FacetSelection[string];
-  trans: TranslationBundle;
-  onToggle: (column: string, value: FacetValueView['value']) => void;
-}): React.ReactElement {
-  const { column, counts, selected, trans, onToggle } = props;
-  const [filter, setFilter] = React.useState('');
-  const view = facetView(column, counts, selected, filter);
-  return (
-    <fieldset
-      className="jp-EspriVre-facet"
-      data-facet={column}
-      style={{
-        border: '1px solid var(--jp-border-color2)',
-        margin: '0 0 8px',
-        padding: '4px 8px'
-      }}
-    >
-      <legend style={{ fontWeight: 600 }}>{column}</legend>
-      {view.filterable && (
-        <input
-          type="search"
-          className="jp-EspriVre-facetFilter jp-mod-styled"
-          placeholder={trans.__('Filter %1 values', view.total)}
-          aria-label={trans.__('Filter the values of %1', column)}
-          value={filter}
-          onChange={event => setFilter(event.target.value)}
-          style={{ width: '100%', boxSizing: 'border-box' }}
-        />
-      )}
-      {view.values.map(value => (
-        <label
-          key={value.label}
-          className="jp-EspriVre-facetValue"
-          data-value={value.label}
-          style={{ ...row, flexWrap: 'nowrap' }}
-        >
-          <input
-            type="checkbox"
-            checked={value.selected}
-            onChange={() => onToggle(column, value.value)}
-          />
-          <span style={{ flex: '1 1 auto', overflowWrap: 'anywhere' }}>
-            {value.label}
-          </span>
-          <span
-            className="jp-EspriVre-facetCount"
-            style={{ color: 'var(--jp-ui-font-color2)' }}
-          >
-            {value.count}
-          </span>
-        </label>
-      ))}
-      {view.hidden > 0 && (
-        <p style={{ color: 'var(--jp-ui-font-color2)', margin: '4px 0' }}>
-          {trans.__('%1 more: filter to find them', view.hidden)}
-        </p>
-      )}
-    </fieldset>
   );
 }
 

@@ -25,9 +25,6 @@ export const FILTER_THRESHOLD = 10;
 /** At most this many values of one facet are listed; the filter finds the others. */
 export const FACET_VALUE_LIMIT = 200;
 
-/** Results listed at first, and added by each "Show more". */
-export const RESULT_PAGE = 50;
-
 /** The selection with `value` of `column` ticked or unticked. */
 export function toggleValue(
   selection: FacetSelection,

@@ -1,0 +1,100 @@
+/**
+ * A list that renders only the rows in view (fixed-height rows between two spacers),
+ * so that 10,000 or 100,000 results scroll as a short list does.
+ */
+import * as React from 'react';
+
+/** The rows to render for a scroll position: `[first, end)`, with `overscan` more on each side. */
+export function visibleRange(
+  count: number,
+  rowHeight: number,
+  scrollTop: number,
+  viewport: number,
+  overscan = 8
+): [number, number] {
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
+  const end = Math.min(
+    count,
+    Math.ceil((scrollTop + viewport) / rowHeight) + overscan
+  );
+  return [first, Math.max(first, end)];
+}
+
+export interface VirtualListProps<T> {
+  items: readonly T[];
+  rowHeight: number;
+  /** Height of the scrolling box in pixels (also used before it is laid out). */
+  height: number;
+  itemKey: (item: T) => string;
+  renderRow: (item: T, index: number) => React.ReactNode;
+  className?: string;
+  ariaLabel?: string;
+  /** Extra attributes of each `li` (data-key and the like). */
+  rowProps?: (
+    item: T
+  ) => React.LiHTMLAttributes<HTMLLIElement> & Record<`data-${string}`, string>;
+}
+
+export function VirtualList<T>(props: VirtualListProps<T>): React.ReactElement {
+  const { items, rowHeight, height, itemKey, renderRow } = props;
+  const [scrollTop, setScrollTop] = React.useState(0);
+  const box = React.useRef<HTMLDivElement>(null);
+  // A new result set starts at the top.
+  React.useEffect(() => {
+    if (box.current) {
+      box.current.scrollTop = 0;
+    }
+    setScrollTop(0);
+  }, [items]);
+  const viewport = box.current?.clientHeight || height;
+  const [first, end] = visibleRange(
+    items.length,
+    rowHeight,
+    scrollTop,
+    viewport
+  );
+  const shown = items.slice(first, end);
+  return (
+    <div
+      ref={box}
+      className="jp-EspriVre-virtualBox"
+      onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
+      style={{
+        maxHeight: `${height}px`,
+        overflowY: 'auto',
+        border: '1px solid var(--jp-border-color2)'
+      }}
+    >
+      <ul
+        className={props.className}
+        aria-label={props.ariaLabel}
+        data-total={items.length}
+        style={{ listStyle: 'none', margin: 0, padding: 0 }}
+      >
+        {first > 0 && (
+          <li aria-hidden="true" style={{ height: `${first * rowHeight}px` }} />
+        )}
+        {shown.map((item, at) => (
+          <li
+            key={itemKey(item)}
+            {...(props.rowProps?.(item) ?? {})}
+            style={{
+              height: `${rowHeight}px`,
+              boxSizing: 'border-box',
+              overflow: 'hidden',
+              borderBottom: '1px solid var(--jp-border-color2)'
+            }}
+          >
+            {renderRow(item, first + at)}
+          </li>
+        ))}
+        {end < items.length && (
+          <li
+            aria-hidden="true"
+            style={{ height: `${(items.length - end) * rowHeight}px` }}
+          />
+        )}
+      </ul>
+    </div>
+  );
+}

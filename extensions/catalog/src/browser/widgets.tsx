@@ -1,0 +1,111 @@
+/**
+ * Parts the Catalogue Browser's views share: a failure with its Retry button, and a
+ * facet's list of values with counts and a filter box.
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+import { facetView, type FacetValueView, type FailureView } from './model';
+
+export const row: React.CSSProperties = {
+  display: 'flex',
+  gap: '8px',
+  alignItems: 'center',
+  flexWrap: 'wrap'
+};
+
+/** What failed, why, and a Retry button. */
+export function Failure(props: {
+  failure: FailureView;
+  trans: TranslationBundle;
+  onRetry: () => void;
+}): React.ReactElement {
+  const { failure, trans, onRetry } = props;
+  return (
+    <div role="alert" className="jp-EspriVre-error">
+      <p className="jp-EspriVre-errorTitle">{failure.title}</p>
+      <p className="jp-EspriVre-errorDetail">{failure.detail}</p>
+      <button
+        type="button"
+        className="jp-EspriVre-retry jp-mod-styled jp-mod-accept"
+        onClick={onRetry}
+      >
+        {trans.__('Retry')}
+      </button>
+    </div>
+  );
+}
+
+/** One facet: its values with counts (ticked ones first), a filter box when long. */
+export function Facet(props: {
+  column: string;
+  counts: Parameters<typeof facetView>[1];
+  selected: readonly FacetValueView['value'][];
+  trans: TranslationBundle;
+  onToggle: (column: string, value: FacetValueView['value']) => void;
+  /** A note under the legend (where the counts come from). */
+  note?: string;
+}): React.ReactElement {
+  const { column, counts, selected, trans, onToggle } = props;
+  const [filter, setFilter] = React.useState('');
+  const view = facetView(column, counts, selected, filter);
+  return (
+    <fieldset
+      className="jp-EspriVre-facet"
+      data-facet={column}
+      style={{
+        border: '1px solid var(--jp-border-color2)',
+        margin: '0 0 8px',
+        padding: '4px 8px'
+      }}
+    >
+      <legend style={{ fontWeight: 600 }}>{column}</legend>
+      {props.note !== undefined && (
+        <p
+          className="jp-EspriVre-facetNote"
+          style={{ color: 'var(--jp-ui-font-color2)', margin: '0 0 4px' }}
+        >
+          {props.note}
+        </p>
+      )}
+      {view.filterable && (
+        <input
+          type="search"
+          className="jp-EspriVre-facetFilter jp-mod-styled"
+          placeholder={trans.__('Filter %1 values', view.total)}
+          aria-label={trans.__('Filter the values of %1', column)}
+          value={filter}
+          onChange={event => setFilter(event.target.value)}
+          style={{ width: '100%', boxSizing: 'border-box' }}
+        />
+      )}
+      {view.values.map(value => (
+        <label
+          key={value.label}
+          className="jp-EspriVre-facetValue"
+          data-value={value.label}
+          style={{ ...row, flexWrap: 'nowrap' }}
+        >
+          <input
+            type="checkbox"
+            checked={value.selected}
+            onChange={() => onToggle(column, value.value)}
+          />
+          <span style={{ flex: '1 1 auto', overflowWrap: 'anywhere' }}>
+            {value.label}
+          </span>
+          <span
+            className="jp-EspriVre-facetCount"
+            style={{ color: 'var(--jp-ui-font-color2)' }}
+          >
+            {value.count}
+          </span>
+        </label>
+      ))}
+      {view.hidden > 0 && (
+        <p style={{ color: 'var(--jp-ui-font-color2)', margin: '4px 0' }}>
+          {trans.__('%1 more: filter to find them', view.hidden)}
+        </p>
+      )}
+    </fieldset>
+  );
+}
