@@ -1,6 +1,6 @@
 """Makes the locks of the single-user environments and their conda mirrors.
 
-    python environments/lock.py           # requirements-*.txt and environment-*.yml (cpu, gpu)
+    python environments/lock.py           # requirements-*.txt, environment-*.yml, binder's
     python environments/lock.py --check   # exit 1 when a conda file is out of step with its lock
 
 The locks are resolved from PyPI by `uv pip compile` (PyPI's `uv`, in the test extras) for
@@ -23,6 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PYPROJECT = HERE.parent / "kernels-bridge" / "pyproject.toml"
+BINDER = HERE.parent / "binder" / "environment.yml"
 VARIANTS = ("cpu", "gpu")
 PYTHON = "3.11"
 
@@ -102,6 +103,28 @@ def compile_lock(variant: str) -> None:
     out.write_text(out.read_text().replace(root, ""))
 
 
+def binder_environment() -> str:
+    """binder/environment.yml: the CPU environment, plus Node.js, with which binder/postBuild
+    builds the labextensions and installs espri-vre from the repository."""
+    cpu = conda_environment("cpu").splitlines()
+    deps = cpu[cpu.index("dependencies:") + 1 : cpu.index("  - pip:")]
+    pip = cpu[cpu.index("  - pip:") : -1]  # without ../kernels-bridge: postBuild installs it
+    lines = [
+        "# Binder (repo2docker) environment to replay an espri-vre crate: the CPU environment",
+        "# (environments/requirements-cpu.txt) plus Node.js for the extension build in postBuild.",
+        "# Written by `python environments/lock.py`; see docs/reviewer-guide.md.",
+        "name: espri-vre-binder",
+        "channels:",
+        "  - conda-forge",
+        "  - nodefaults",
+        "dependencies:",
+        *deps,
+        "  - nodejs=20",
+        *pip,
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def conda_environment(variant: str) -> str:
     pins = read_lock(HERE / f"requirements-{variant}.txt")
     conda, pip = [], []
@@ -138,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
     stale = []
+    outputs = []
     for variant in VARIANTS:
         if not args.check:
             compile_lock(variant)
-        path = HERE / f"environment-{variant}.yml"
-        text = conda_environment(variant)
+        outputs.append((HERE / f"environment-{variant}.yml", conda_environment(variant)))
+    outputs.append((BINDER, binder_environment()))
+    for path, text in outputs:
         if args.check:
             if not path.is_file() or path.read_text() != text:
                 stale.append(path.name)

@@ -219,3 +219,13 @@ def _get_json(url: str, server: subprocess.Popen, wait: float = 120) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def test_binder_replays_in_the_cpu_environment_with_the_capture_loaded() -> None:
+    binder = (REPO_ROOT / "binder" / "environment.yml").read_text()
+    assert f"  - xarray={pins('cpu')['xarray']}\n" in binder
+    assert "  - nodejs=20\n" in binder and "kernels-bridge" not in binder
+    post = (REPO_ROOT / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps ./kernels-bridge" in post
+    assert "environments/ipython_kernel_config.py" in post
+    assert os.access(REPO_ROOT / "binder" / "postBuild", os.X_OK)
