@@ -29,6 +29,8 @@ lint prettier npx prettier --check .
 lint ruff-check ruff check .
 lint ruff-format ruff format --check .
 lint tsc-tests npm run --silent test:types
+# The documentation: Sphinx + MyST, warnings as errors (scripts/docs.sh).
+lint docs bash scripts/docs.sh "$RT/docs-html"
 
 log "vitest"
 npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" || true

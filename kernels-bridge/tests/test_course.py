@@ -275,3 +275,13 @@ async def test_the_route_shows_why_a_course_cannot_be_applied(
     )
     assert changed.code == 409
     assert b"tas:" in changed.body and b"has SHA-256" in changed.body
+
+
+def test_the_course_file_shown_in_the_teacher_guide_is_a_valid_course() -> None:
+    from conftest import REPO_ROOT
+
+    guide = (REPO_ROOT / "docs" / "teacher-guide.md").read_text()
+    block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    course = parse_course(block)
+    assert course.presets[0]["cpus"] == 1 and course.caps["cpus"] == 2
+    assert course_link(course).startswith("https://vre.example.org/hub/spawn?profile=class&next=")
