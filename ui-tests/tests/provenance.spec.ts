@@ -21,6 +21,7 @@ test.describe('Provenance', () => {
     page
   }) => {
     test.setTimeout(300000);
+    await page.setViewportSize({ width: 1400, height: 900 });
     await page.notebook.createNew('provenance-demo.ipynb');
     for (let i = 0; i < CELLS.length; i++) {
       if (i > 0) {
@@ -112,19 +113,23 @@ test.describe('Provenance', () => {
       page.locator('.jp-EspriVre-provInputs li[data-status="ok"]')
     ).toHaveCount(0); // the input was written by the run itself: not an input
     await page
-      .locator('.jp-EspriVre-provenancePanel')
-      .last()
+      .locator('.jp-EspriVre-provReport')
+      .first()
       .screenshot({ path: path.join(IMAGES, 'provenance-report.png') });
 
     // The report opens again from its folder, as a reviewer would.
-    await page.evaluate(async () => {
+    const reportDir =
+      (await page
+        .locator('.jp-EspriVre-provReport')
+        .first()
+        .getAttribute('data-report-dir')) ?? '';
+    expect(reportDir).toMatch(/provenance-demo-crate-replay$/);
+    await page.evaluate(async reportPath => {
       await window.jupyterapp.commands.execute(
         'espri-vre:provenance-open-report',
-        {
-          path: 'provenance-demo-crate-replay'
-        }
+        { path: reportPath }
       );
-    });
+    }, reportDir);
     await expect(
       page
         .locator('.jp-EspriVre-provenancePanel')

@@ -114,7 +114,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       });
       panels.set(key, widget);
-      app.shell.add(widget, 'main', { mode: 'split-right' });
+      app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       return widget;
     };

@@ -640,7 +640,10 @@ export function ReportView(props: {
   };
   const env = report.environment;
   return (
-    <div className="jp-EspriVre-provReport">
+    <div
+      className="jp-EspriVre-provReport"
+      data-report-dir={props.reportDir ?? ''}
+    >
       <h2>{trans.__('Reproducibility report of run %1', report.run_id)}</h2>
       <div className="jp-EspriVre-provSummary">
         {VERDICTS.map(v => (
@@ -683,6 +686,13 @@ export function ReportView(props: {
         ))}
       </ol>
       <h3>{trans.__('Inputs')}</h3>
+      {report.inputs.length === 0 && (
+        <p>
+          {trans.__(
+            'None: the run read no file that it had not written itself.'
+          )}
+        </p>
+      )}
       <ul className="jp-EspriVre-provInputs">
         {report.inputs.map(i => (
           <li key={i.location} data-status={i.status}>
