@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--rtol", type=float, default=DEFAULT_RTOL)
     replay.add_argument("--image-bits", type=int, default=DEFAULT_IMAGE_BITS)
     replay.add_argument("--cwd", help="the kernel's working directory (default: the recorded one)")
+    replay.add_argument(
+        "--esgf-index",
+        help="an ESGF esg-search URL: flag inputs whose version was retracted or superseded",
+    )
     from espri_vre.course.cli import add_parser as add_course_parser
 
     add_course_parser(commands)
@@ -63,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log=args.log,
             tolerance=Tolerance(args.atol, args.rtol, args.image_bits),
             cwd=args.cwd,
+            esgf_index=args.esgf_index,
         )
         out = write_report(report, args.report)
     except (OSError, ValueError, KeyError) as error:

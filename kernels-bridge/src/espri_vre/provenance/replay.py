@@ -362,10 +362,12 @@ def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -
     }
 
 
-def check_inputs(run: RecordedRun) -> list[InputCheck]:
+def check_inputs(run: RecordedRun, esgf_index: str | None = None) -> list[InputCheck]:
     """Each input the run read before writing it: present, with the recorded content hash and
-    identifiers (tracking_id...). URLs are listed, not fetched. Retraction and supersession
-    need the ESGF index, which a replay does not query: a changed file is what it can tell."""
+    identifiers (tracking_id...). URLs are listed, not fetched. With `esgf_index` (an
+    esg-search URL), an input with an ESGF instance_id is also looked up there: a retracted or
+    superseded dataset version is its status (a missing or changed file stays that, with the
+    index's word in the detail)."""
     hasher = FileHasher()
     checks = []
     for event in run.inputs():
@@ -397,7 +399,29 @@ def check_inputs(run: RecordedRun) -> list[InputCheck]:
             elif status == "changed":
                 detail = "same tracking_id, different content"
         checks.append(InputCheck(where, status, recorded, now, kept, detail))
+    if esgf_index:
+        _check_in_index(checks, esgf_index)
     return checks
+
+
+def _check_in_index(checks: list[InputCheck], index: str) -> None:
+    from .esgf_status import dataset_status
+
+    asked: dict[str, Any] = {}
+    for check in checks:
+        instance_id = check.identifiers.get("instance_id")
+        if not instance_id:
+            continue
+        if instance_id not in asked:
+            asked[instance_id] = dataset_status(index, instance_id)
+        found = asked[instance_id]
+        check.identifiers["esgf_status"] = found.status
+        if found.status in ("retracted", "superseded"):
+            if check.status in ("ok", "unchecked"):
+                check.status = found.status
+            check.detail = "; ".join(filter(None, [check.detail, found.detail]))
+        elif found.status == "unknown":
+            check.detail = "; ".join(filter(None, [check.detail, found.detail]))
 
 
 # --- the replay ----------------------------------------------------------------------------
@@ -431,6 +455,7 @@ def replay(
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = CELL_TIMEOUT,
     progress: Callable[[int, int, str | None], None] | None = None,
+    esgf_index: str | None = None,
 ) -> ReplayReport:
     """Replays a crate or a notebook (with its newest log, or `log`) in a fresh kernel.
 
@@ -453,9 +478,9 @@ def replay(
             "the log's hash chain is broken (edited or damaged): the replay uses it as it is"
         )
     cells = notebook_cells(notebook)
-    report.inputs = check_inputs(run)
+    report.inputs = check_inputs(run, esgf_index)
     for check in report.inputs:
-        if check.status in ("missing", "changed"):
+        if check.status in ("missing", "changed", "retracted", "superseded"):
             report.warnings.append(f"input {check.status}: {check.location}")
 
     last_of_cell: dict[str | None, int] = {}

@@ -279,6 +279,7 @@ class ReplayJobs:
         *,
         log: Path | None = None,
         runner: Callable[..., Any] | None = None,
+        esgf_index: str | None = None,
     ) -> ReplayJob:
         if not self._slots.acquire(blocking=False):
             raise ProvenanceError(
@@ -288,7 +289,9 @@ class ReplayJobs:
         with self._lock:
             self._jobs[job.id] = job
         thread = threading.Thread(
-            target=self._run, args=(job, target, report_dir, log, runner), daemon=True
+            target=self._run,
+            args=(job, target, report_dir, log, runner, esgf_index),
+            daemon=True,
         )
         thread.start()
         return job
@@ -300,6 +303,7 @@ class ReplayJobs:
         report_dir: Path,
         log: Path | None,
         runner: Callable[..., Any] | None,
+        esgf_index: str | None,
     ) -> None:
         from .replay import replay, write_report
 
@@ -307,7 +311,7 @@ class ReplayJobs:
             job.state, job.done, job.total, job.current = "running", done, total, current
 
         try:
-            report = (runner or replay)(target, log=log, progress=progress)
+            report = (runner or replay)(target, log=log, progress=progress, esgf_index=esgf_index)
             write_report(report, report_dir)
             job.report = report.to_dict()
             job.done = job.total

@@ -162,10 +162,18 @@ class ReplayHandler(ProvenanceHandler):
         else:
             raise ApiError(400, f"{body['path']} is neither a notebook nor an RO-Crate.")
         try:
-            job = JOBS.start(target, report_dir, log=log)
+            job = JOBS.start(target, report_dir, log=log, esgf_index=self.esgf_index())
         except ProvenanceError as e:
             raise ApiError(e.status, e.detail) from e
         self.respond("ReplayJob", self.job_payload(job.to_dict()), 202)
+
+    def esgf_index(self) -> str | None:
+        """The first configured ESGF catalogue: where a replay asks whether the datasets the
+        run read were retracted or superseded."""
+        for entry in self.espri_app.validated.catalogs:
+            if entry.kind == "esgf" and not entry.problem:
+                return entry.url
+        return None
 
 
 class ReplayJobHandler(ProvenanceHandler):
