@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-pytest.importorskip("stac_fastapi.geoparquet", reason="stac-fastapi-geoparquet (test extra) is absent")
-pytest.importorskip("rustac_duckdb_extensions", reason="rustac-duckdb-extensions (test extra) is absent")
+for _module in ("stac_fastapi.geoparquet", "rustac_duckdb_extensions"):
+    pytest.importorskip(_module, reason=f"{_module} (the test extra) is absent")
 
 DEMO_ITEMS = {
     "tas-demo-monthly",
@@ -59,7 +59,8 @@ client = rustac.DuckdbClient(
     extensions=["spatial", "icu"],
 )
 settings = Settings(stac_fastapi_geoparquet_href=sys.argv[1])
-uvicorn.run(create(settings, client).app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+app = create(settings, client).app
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
 
@@ -106,7 +107,7 @@ def stac_api(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"stac-fastapi-static did not start: {log.read_text()}")
+                raise RuntimeError(f"stac-fastapi-geoparquet did not start: {log.read_text()}")
             time.sleep(0.2)
         yield base
     finally:
@@ -122,7 +123,9 @@ def jp_server_config(stac_api: str) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
         "EspriVreApp": {
-            "catalogs": [{"id": "stac-api", "title": "STAC API", "kind": "stac", "url": f"{stac_api}/"}]
+            "catalogs": [
+                {"id": "stac-api", "title": "STAC API", "kind": "stac", "url": f"{stac_api}/"}
+            ]
         },
         "CatalogProxy": {"timeout": 20.0},
     }
