@@ -169,3 +169,23 @@ def test_hidden_names_are_allowed_only_inside_a_zarr_store() -> None:
 async def test_the_route_needs_authentication(jp_fetch):
     code, body = await get_error(jp_fetch, f"{STORE}/.zmetadata", headers={"Authorization": ""})
     assert (code, body["error"]) == (403, "forbidden")
+
+
+async def test_data_info_names_the_root_id_route_for_a_zarr_store_outside_root_dir(
+    jp_fetch, demo_dir: Path
+):
+    """The previewer reads a Zarr store from data/info's files_url: for a store in a data root
+    outside root_dir that is the data/files/@<root-id>/ route, whose keys it then serves."""
+    store = demo_dir / "data" / "tas_demo_monthly.v3.zarr"
+    info = await jp_fetch("espri-vre", "api", "data", "info", params={"path": str(store)})
+    body = json.loads(info.body)
+    assert body["kind"] == "zarr-v3" and body["reader"] == "zarr"
+    assert body["files_url"] == "espri-vre/api/data/files/%40demo/tas_demo_monthly.v3.zarr"
+    key = body["files_url"].removeprefix("espri-vre/api/data/files/").replace("%40", "@")
+    meta = await get(jp_fetch, key + "/zarr.json")
+    assert meta.body == (store / "zarr.json").read_bytes()
+    # Inside root_dir it stays Jupyter's /files/ path, which the previewer maps to data/files.
+    inside = await jp_fetch(
+        "espri-vre", "api", "data", "info", params={"path": "data/tas_demo_monthly.zarr"}
+    )
+    assert json.loads(inside.body)["files_url"] == "files/data/tas_demo_monthly.zarr"

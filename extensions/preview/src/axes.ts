@@ -167,7 +167,26 @@ export function dataVariables(
   const bounds = new Set(
     variables.map(v => v.attrs.bounds).filter(b => typeof b === 'string')
   );
-  return variables.filter(v => v.dims.length >= 2 && !bounds.has(leaf(v.name)));
+  // Coordinates and cell measures (2-D latitude, cell area) come after the variables
+  // they describe; then the most dimensions first (the data a file is about).
+  const auxiliary = new Set<string>();
+  for (const v of variables) {
+    for (const name of String(v.attrs.coordinates ?? '').split(/\s+/)) {
+      auxiliary.add(name);
+    }
+    for (const m of String(v.attrs.cell_measures ?? '').matchAll(
+      /\w+:\s*(\S+)/g
+    )) {
+      auxiliary.add(m[1]);
+    }
+  }
+  const rank = (v: VariableInfo): number =>
+    (auxiliary.has(leaf(v.name)) ? 100 : 0) - v.dims.length;
+  return variables
+    .filter(v => v.dims.length >= 2 && !bounds.has(leaf(v.name)))
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => rank(a.v) - rank(b.v) || a.i - b.i)
+    .map(({ v }) => v);
 }
 
 /**

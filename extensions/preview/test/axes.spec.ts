@@ -89,4 +89,25 @@ describe('variablesFromReferences', () => {
     expect(vars[2].attrs).toEqual({ units: 'K' });
     expect(dataVariables(vars).map(v => v.name)).toEqual(['tas']);
   });
+
+  it('puts the variable a file is about before its coordinates and cell measures', () => {
+    const vars = [
+      variable('area', ['y', 'x']),
+      variable('bounds_nav_lat', ['y', 'x', 'nvertex']),
+      variable('co3', ['time', 'deptht', 'y', 'x'], {
+        coordinates: 'nav_lat nav_lon',
+        cell_measures: 'area: area'
+      }),
+      variable('nav_lat', ['y', 'x'], { bounds: 'bounds_nav_lat' }),
+      variable('nav_lon', ['y', 'x']),
+      variable('zos', ['time', 'y', 'x'])
+    ];
+    expect(dataVariables(vars).map(v => v.name)).toEqual([
+      'co3',
+      'zos',
+      'area',
+      'nav_lat',
+      'nav_lon'
+    ]);
+  });
 });

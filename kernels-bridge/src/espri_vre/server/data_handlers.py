@@ -86,6 +86,10 @@ class InfoHandler(DataHandler):
         resolved = self.resolve(shown)
         kind = await self.off_loop(detect_kind, resolved.path)
         st = resolved.path.stat()
+        url = files_url(resolved.files_path) if resolved.files_path else None
+        if url is None:  # in a data root outside root_dir: the data/files/@<root-id>/ route
+            roots = [(e.id, e.path) for e in self.espri_app.validated.data_roots if not e.problem]
+            url = files_route_url(resolved, roots)
         self.write_json(
             {
                 "path": shown,
@@ -96,7 +100,7 @@ class InfoHandler(DataHandler):
                 "delimiter": kind.delimiter,
                 "size": None if resolved.path.is_dir() else st.st_size,
                 "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(),
-                "files_url": files_url(resolved.files_path) if resolved.files_path else None,
+                "files_url": url,
             }
         )
 
