@@ -136,7 +136,9 @@ def conda_environment(variant: str) -> str:
         else:
             # conda-forge packages a post-release under its base version
             version = re.sub(r"\.post\d+$", "", pins[name])
-            conda.append(f"{CONDA_NAMES.get(name, name)}={version}")
+            # conda-forge builds PyTorch for CPU and CUDA under one name: ask for the CUDA build
+            build = "=cuda*" if name == "torch" else ""
+            conda.append(f"{CONDA_NAMES.get(name, name)}={version}{build}")
     lines = [
         f"# The espri-vre single-user environment ({variant.upper()}), mirrored from",
         f"# requirements-{variant}.txt by `python environments/lock.py`: same versions of the",

@@ -71,7 +71,7 @@ def test_the_gpu_lock_is_the_cpu_lock_plus_pytorch() -> None:
 def test_the_conda_files_mirror_the_locks() -> None:
     assert lock.main(["--check"]) == 0
     conda = (ENV / "environment-gpu.yml").read_text()
-    assert f"  - pytorch={pins('gpu')['torch']}\n" in conda
+    assert f"  - pytorch={pins('gpu')['torch']}=cuda*\n" in conda
     assert f"  - xarray={pins('gpu')['xarray']}\n" in conda
 
 
