@@ -98,6 +98,9 @@ def test_the_images_install_the_locks_and_load_the_capture_in_every_kernel() -> 
     assert "$VIRTUAL_ENV/etc/ipython/ipython_kernel_config.py" in cpu
     gpu = (ENV / "Dockerfile.gpu").read_text()
     assert "requirements-gpu.txt" in gpu and "singleuser-cpu" in gpu
+    # BuildKit's per-Dockerfile ignore files keep a developer's installed trees out.
+    assert ".venv" in (ENV / "Dockerfile.dockerignore").read_text().split()
+    assert "!environments/requirements-gpu.txt" in (ENV / "Dockerfile.gpu.dockerignore").read_text()
     config = (ENV / "ipython_kernel_config.py").read_text()
     assert 'c.InteractiveShellApp.extensions.append("espri_vre")' in config
 
