@@ -73,19 +73,26 @@ def record_notebook(work: Path, cells: list[tuple[str, dict[str, Any]]]) -> Reco
     data = work / "data/prsn.nc"
     shutil.copyfile(CMIP6_FILE, data)
     data.chmod(0o644)
+    notebook = work / "analysis.ipynb"
+    nb = run_and_save(notebook, cells)
+    (log,) = sorted((work / "analysis.provenance").glob("*.jsonl"))
+    return Recorded(work, notebook, log, data, work / "prsn_mean.nc", [c.id for c in nb.cells])
+
+
+def run_and_save(notebook: Path, cells: list[tuple[str, dict[str, Any]]]) -> nbformat.NotebookNode:
+    """Writes the notebook, runs its cells in a real kernel that records (the notebook named
+    by JPY_SESSION_NAME, as jupyter_server does), and saves the outputs into it."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src, metadata=meta) for src, meta in cells]
-    notebook = work / "analysis.ipynb"
     nbformat.write(nb, notebook)
-    with fresh_kernel(work, JPY_SESSION_NAME=str(notebook)) as kernel:
+    with fresh_kernel(notebook.parent, JPY_SESSION_NAME=str(notebook)) as kernel:
         for cell in nb.cells:
             result = kernel.run(cell.source, cell.id, timeout=90)
             assert result.status == "ok", result.outputs
             cell.outputs = [nbformat.from_dict(o) for o in result.outputs]
             cell.execution_count = result.execution_count
     nbformat.write(nb, notebook)
-    (log,) = sorted((work / "analysis.provenance").glob("*.jsonl"))
-    return Recorded(work, notebook, log, data, work / "prsn_mean.nc", [c.id for c in nb.cells])
+    return nb
 
 
 def espri_vre_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

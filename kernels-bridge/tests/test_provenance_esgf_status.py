@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from conftest import SHARED, needs_shared
-from test_provenance_crate import CMIP6_FILE
+from test_provenance_crate import CMIP6_FILE, run_and_save
 
 from espri_vre.provenance.crate import load_run
 from espri_vre.provenance.esgf_status import dataset_status, status_from_docs
-from espri_vre.provenance.replay import check_inputs, fresh_kernel
+from espri_vre.provenance.replay import check_inputs
 
 RECORDED = (
     SHARED
@@ -109,18 +108,11 @@ def run_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CMIP6_FILE.is_file():
         pytest.skip(f"the CMIP6 sample file {CMIP6_FILE} is absent")
     work = tmp_path_factory.mktemp("esgf")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell("%load_ext espri_vre"),
-        nbformat.v4.new_code_cell(
-            f"import xarray as xr\nds = xr.open_dataset({str(CMIP6_FILE)!r})\nprint(ds.prsn.shape)"
-        ),
+    cells = [
+        "%load_ext espri_vre",
+        f"import xarray as xr\nds = xr.open_dataset({str(CMIP6_FILE)!r})\nprint(ds.prsn.shape)",
     ]
-    notebook = work / "read.ipynb"
-    nbformat.write(nb, notebook)
-    with fresh_kernel(work, JPY_SESSION_NAME=str(notebook)) as kernel:
-        for cell in nb.cells:
-            assert kernel.run(cell.source, cell.id, timeout=120).status == "ok"
+    run_and_save(work / "read.ipynb", [(src, {}) for src in cells])
     (log,) = (work / "read.provenance").glob("*.jsonl")
     return log
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from test_provenance_crate import run_and_save
 from tornado.httpclient import HTTPClientError
 
 from espri_vre.provenance.replay import fresh_kernel
@@ -32,17 +33,7 @@ def recorded_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A notebook whose cells ran in a real kernel that recorded, outputs saved."""
     work = tmp_path_factory.mktemp("recorded") / "study"
     work.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    notebook = work / "analysis.ipynb"
-    nbformat.write(nb, notebook)
-    with fresh_kernel(work, JPY_SESSION_NAME=str(notebook)) as kernel:
-        for cell in nb.cells:
-            result = kernel.run(cell.source, cell.id, timeout=60)
-            assert result.status == "ok", result.outputs
-            cell.outputs = [nbformat.from_dict(o) for o in result.outputs]
-            cell.execution_count = result.execution_count
-    nbformat.write(nb, notebook)
+    run_and_save(work / "analysis.ipynb", [(src, {}) for src in CELLS])
     return work
 
 
