@@ -129,10 +129,28 @@ test('a student logs in on the hub page, gets the suite, and the class link open
   await expect(notebook).toContainText('A first look at a temperature field');
   await expect(notebook).toContainText('open_dataset("tas")');
 
+  // JupyterLab's news question would cover the screenshot.
+  const noNews = page.locator('.jp-toast-button', { hasText: 'No' });
+  if (await noNews.isVisible()) {
+    await noNews.click();
+  }
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({
     path: path.join(SCREENSHOTS, 'class-link-notebook.png')
   });
+
+  // The course's presets are the Submit-as-job form's presets now.
+  await notebook
+    .locator('[data-jp-item-name="espri-vre-submit-job"] button')
+    .click();
+  const form = page.locator('form.jp-EspriVre-submitForm');
+  await expect(form).toBeVisible();
+  const presets = form.locator('[data-field="preset"] select option');
+  await expect(presets).toHaveText([
+    'None',
+    'Class: 1 core, 1 GB, 10 minutes',
+    'Class: 2 cores, 2 GB, 30 minutes'
+  ]);
 });
 
 test('a wrong password stays on the login page with the hub message', async ({
