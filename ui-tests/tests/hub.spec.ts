@@ -133,6 +133,7 @@ test('a student logs in on the hub page, gets the suite, and the class link open
   const noNews = page.locator('.jp-toast-button', { hasText: 'No' });
   if (await noNews.isVisible()) {
     await noNews.click();
+    await expect(noNews).toBeHidden();
   }
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({
