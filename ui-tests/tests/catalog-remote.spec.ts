@@ -134,4 +134,29 @@ test.describe('Catalogue Browser on the static STAC catalogue', () => {
     await pin.click();
     await expect(pin).toHaveText('Pin');
   });
+
+  test('an unreachable ESGF index says what failed and asks again on Retry', async ({
+    page
+  }) => {
+    // jupyter_server_test_config.py configures "offline-esgf" on a closed port.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:browse-catalog', {
+        id: 'offline-esgf'
+      });
+    });
+    const browser = page.locator(
+      '.jp-EspriVre-catalogBrowser[data-catalog-id="offline-esgf"]'
+    );
+    const alert = browser.locator('[role="alert"].jp-EspriVre-error');
+    await expect(alert.locator('.jp-EspriVre-errorTitle')).toHaveText(
+      'The search in "ESGF index on a closed port" failed.'
+    );
+    await expect(alert.locator('.jp-EspriVre-errorDetail')).toContainText(
+      '127.0.0.1:9'
+    );
+    await alert.locator('.jp-EspriVre-retry').click();
+    await expect(alert.locator('.jp-EspriVre-errorDetail')).toContainText(
+      '127.0.0.1:9'
+    );
+  });
 });

@@ -412,7 +412,12 @@ function IntakeSearch(
 ): React.ReactElement {
   const { loaded, trans, catalog } = props;
   const { table, collection } = loaded;
-  const [selection, setSelection] = React.useState<FacetSelection>({});
+  // A shared link names values by their text, which is what intake-esm's text columns
+  // hold.
+  const [selection, setSelection] = React.useState<FacetSelection>(
+    () => props.initialQuery?.facets ?? {}
+  );
+  const [shareNote, setShareNote] = React.useState<string | null>(null);
   const [openKey, setOpenKey] = React.useState<string | null>(null);
   const columns = React.useMemo(
     () => facetColumns(collection, table),
@@ -475,6 +480,37 @@ function IntakeSearch(
         )}
       </form>
       <div style={{ flex: '1 1 auto', minWidth: 0 }}>
+        {props.actions.shareLink !== undefined && (
+          <div style={{ ...row, marginBottom: '4px' }}>
+            <button
+              type="button"
+              className="jp-EspriVre-shareSearch jp-mod-styled"
+              title={trans.__('Copy a link that opens this search')}
+              onClick={() => {
+                const facets: Record<string, string[]> = {};
+                for (const [column, values] of Object.entries(selection)) {
+                  facets[column] = values.map(value => String(value));
+                }
+                try {
+                  props.actions.copyCode(
+                    props.actions.shareLink?.(catalog.id, {
+                      text: '',
+                      facets
+                    }) ?? ''
+                  );
+                  setShareNote(trans.__('The link to this search was copied.'));
+                } catch (error) {
+                  setShareNote(failureView('', error, trans).detail);
+                }
+              }}
+            >
+              {trans.__('Copy link to this search')}
+            </button>
+            <span role="status" className="jp-EspriVre-browserMessage">
+              {shareNote ?? ''}
+            </span>
+          </div>
+        )}
         {outcome.failure ? (
           <Failure
             failure={outcome.failure}
@@ -567,6 +603,22 @@ function DatasetDetail(
   }
 ): React.ReactElement {
   const { catalog, loaded, dataset, record, selection, trans, actions } = props;
+  const [pinned, setPinned] = React.useState(() =>
+    isPinned(actions.pins?.() ?? [], catalog.id, dataset.key)
+  );
+  React.useEffect(
+    () => setPinned(isPinned(actions.pins?.() ?? [], catalog.id, dataset.key)),
+    [actions, catalog.id, dataset.key]
+  );
+  // intake-esm tables carry no footprint: the button says so unless the record has one.
+  const globeWhy =
+    actions.globeUnavailable?.() ??
+    (actions.showOnGlobe === undefined
+      ? trans.__('The globe extension is not installed.')
+      : record.spatial?.bbox === undefined &&
+          record.spatial?.geometry === undefined
+        ? trans.__('The catalogue gives no footprint for this dataset.')
+        : null);
   const [message, setMessage] = React.useState<{
     text: string;
     error: boolean;
@@ -674,7 +726,57 @@ function DatasetDetail(
         >
           {trans.__('Preview')}
         </button>
+        <button
+          type="button"
+          className="jp-EspriVre-pin jp-mod-styled"
+          aria-pressed={pinned}
+          disabled={actions.setPins === undefined}
+          onClick={() =>
+            run(
+              trans.__('The pin could not be saved:'),
+              async () => {
+                const pin: Pin = {
+                  catalog_id: catalog.id,
+                  id: dataset.key,
+                  title: dataset.key,
+                  code,
+                  pinned: new Date().toISOString()
+                };
+                await actions.setPins?.(togglePin(actions.pins?.() ?? [], pin));
+                setPinned(!pinned);
+              },
+              pinned
+                ? trans.__('Unpinned.')
+                : trans.__('Pinned: it is kept in your settings.')
+            )
+          }
+        >
+          {pinned ? trans.__('Unpin') : trans.__('Pin')}
+        </button>
+        <button
+          type="button"
+          className="jp-EspriVre-showOnGlobe jp-mod-styled"
+          disabled={globeWhy !== null}
+          title={globeWhy ?? trans.__('Show its footprint on the globe')}
+          onClick={() =>
+            run(
+              trans.__('The footprint could not be shown:'),
+              () => actions.showOnGlobe?.(record),
+              trans.__('The footprint is on the globe.')
+            )
+          }
+        >
+          {trans.__('Show on globe')}
+        </button>
       </div>
+      {globeWhy !== null && (
+        <p
+          className="jp-EspriVre-actionUnavailable"
+          style={{ color: 'var(--jp-ui-font-color2)', margin: '0 0 8px' }}
+        >
+          {globeWhy}
+        </p>
+      )}
       {unavailable !== null && (
         <p
           className="jp-EspriVre-previewUnavailable"

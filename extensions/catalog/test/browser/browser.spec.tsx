@@ -19,6 +19,8 @@ import {
   type BrowserActions,
   CatalogBrowserView
 } from '../../src/browser/browser';
+import type { Pin } from '../../src/browser/pins';
+import { decodeSearch, encodeSearch } from '../../src/browser/query';
 
 const trans = nullTranslator.load('espri_vre');
 const SHARED = '/work/shared/data/intake-esm-catalogs/cmip6-netcdf.json';
@@ -276,6 +278,73 @@ describe.skipIf(!available)(
       await waitFor(() => expect(log).toHaveLength(3));
       expect(log[2]).toMatch(
         /^preview:\.\/tests\/sample_data\/cmip\/CMIP6\/CMIP\/CNRM-CERFACS\/.*\.nc$/
+      );
+    });
+
+    it('pins a dataset, starts from a shared selection and copies its link', async () => {
+      let pins: Pin[] = [];
+      const copied: string[] = [];
+      const { container } = render(
+        <CatalogBrowserView
+          catalog={{
+            id: 'cmip6',
+            title: 'CMIP6',
+            kind: 'intake-esm',
+            url: '/data/cmip6-netcdf.json'
+          }}
+          settings={ServerConnection.makeSettings({ baseUrl })}
+          trans={trans}
+          initialQuery={{ text: '', facets: { table_id: ['Lmon'] } }}
+          actions={{
+            ...actions([]),
+            copyCode: code => copied.push(code),
+            pins: () => pins,
+            setPins: async next => {
+              pins = next;
+            },
+            globeUnavailable: () => null,
+            showOnGlobe: async () => undefined,
+            shareLink: (catalogId, query) =>
+              `${baseUrl}lab?${encodeSearch(catalogId, query).toString()}`
+          }}
+          signal={new AbortController().signal}
+        />
+      );
+      await waitFor(() => expect(resultCount(container)).toBeGreaterThan(0));
+      const keys = [
+        ...container.querySelectorAll('li.jp-EspriVre-dataset')
+      ].map(li => li.getAttribute('data-key'));
+      expect(keys.every(key => key?.includes('.Lmon.'))).toBe(true);
+      fireEvent.click(
+        screen.getByRole('button', { name: 'Copy link to this search' })
+      );
+      expect(decodeSearch(new URL(copied[0]).searchParams)).toEqual({
+        catalogId: 'cmip6',
+        query: { text: '', facets: { table_id: ['Lmon'] } }
+      });
+      fireEvent.click(
+        within(
+          container.querySelector<HTMLElement>('li.jp-EspriVre-dataset')!
+        ).getByRole('button')
+      );
+      const detail = container.querySelector<HTMLElement>(
+        '.jp-EspriVre-datasetDetail'
+      )!;
+      const globe = within(detail).getByRole('button', {
+        name: 'Show on globe'
+      });
+      expect(globe).toHaveProperty('disabled', true);
+      expect(detail.textContent).toContain(
+        'The catalogue gives no footprint for this dataset.'
+      );
+      fireEvent.click(within(detail).getByRole('button', { name: 'Pin' }));
+      await waitFor(() => expect(pins).toHaveLength(1));
+      expect(pins[0]).toMatchObject({ catalog_id: 'cmip6', id: keys[0] });
+      expect(pins[0].code).toContain('intake.open_esm_datastore(');
+      await waitFor(() =>
+        expect(
+          within(detail).getByRole('button', { name: 'Unpin' })
+        ).toBeTruthy()
       );
     });
 
