@@ -8,6 +8,8 @@ import { isTimeUnits, type Attributes } from './cf';
 export interface VariableInfo {
   /** Path in the store, without the leading slash. */
   name: string;
+  /** Where to open it when not at `name` (a store that is one array: its root). */
+  path?: string;
   dims: string[];
   shape: number[];
   chunks: number[];

@@ -137,6 +137,21 @@ export async function openZarr(
   try {
     store = await zarr.withConsolidatedMetadata(base, { format: ['v3', 'v2'] });
   } catch (reason) {
+    // A store that is a single array (its zarr.json or .zarray at the root) needs no list.
+    const lone = await zarr
+      .open(zarr.root(base), { kind: 'array' })
+      .catch(() => null);
+    if (lone) {
+      const name =
+        decodeURIComponent(url.replace(/\/+$/, '').split('/').pop() ?? '') ||
+        'array';
+      const info = { ...arrayInfo(name, lone), path: '' };
+      return Object.assign(dataset, {
+        store: base,
+        cache,
+        variables: [info]
+      }) as Dataset;
+    }
     throw new Error(
       `The consolidated metadata of the Zarr store at ${url} could not be read (${String(
         (reason as Error).message ?? reason
@@ -195,7 +210,9 @@ export function openArray(
   let opened = dataset.arrays.get(variable.name);
   if (!opened) {
     opened = zarr
-      .open(zarr.root(dataset.store).resolve(variable.name), { kind: 'array' })
+      .open(zarr.root(dataset.store).resolve(variable.path ?? variable.name), {
+        kind: 'array'
+      })
       .then(arr => {
         const read = new Set<string>();
         dataset.readChunks.set(variable.name, read);

@@ -40,7 +40,7 @@ browser would spend longer parsing its references than reading the slice it want
 CACHE_BYTES = 128 * 1024 * 1024
 """Memory the reference cache may hold, all files together."""
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 """Part of every ETag: change it when the references produced for the same file change."""
 
 
@@ -217,6 +217,7 @@ def _hdf5_spec(path: Path, shown: str, kind: FileKind) -> tuple[dict[str, Any], 
             ) from e
     with h5py.File(path, "r") as h5:
         _inline_scalar_strings(spec["refs"], h5)
+        _fill_values_from_attributes(spec["refs"], h5)
         skipped = tuple(name for name in _datasets(h5) if f"{name}/.zarray" not in spec["refs"])
     return spec, skipped
 
@@ -241,6 +242,23 @@ def _datasets(h5: Any) -> list[str]:
 
     h5.visititems(visit)
     return names
+
+
+def _fill_values_from_attributes(refs: dict[str, Any], h5: Any) -> None:
+    """kerchunk writes the HDF5 dataset's fill value (0 unless set) as the Zarr fill_value,
+    which readers take as _FillValue and mask. xarray, reading the file itself, masks only
+    with a `_FillValue` attribute: without one, the fill_value becomes null, so that a 0 in
+    a plain HDF5 dataset stays 0 in the preview as in xarray and h5py."""
+    for name, value in list(refs.items()):
+        if not name.endswith(".zarray"):
+            continue
+        array = name[: -len(".zarray")].rstrip("/")
+        meta = json.loads(value)
+        if meta.get("fill_value") is None or not array or array not in h5:
+            continue
+        if "_FillValue" not in h5[array].attrs:
+            meta["fill_value"] = None
+            refs[name] = json.dumps(meta)
 
 
 def _inline_scalar_strings(refs: dict[str, Any], h5: Any) -> None:
