@@ -78,8 +78,8 @@ fi
 # 5. The Python distribution, editable ---------------------------------------
 py_hash=$(hash_of kernels-bridge/pyproject.toml)
 if ! stamp_ok py "$py_hash" || ! .venv/bin/python -c 'import espri_vre' 2>/dev/null; then
-  log "installing espri-vre (kernels-bridge) in editable mode with its test extras"
-  .venv/bin/pip install -q -e "kernels-bridge[test,dev]"
+  log "installing espri-vre (kernels-bridge) in editable mode with its test, dev and bench extras"
+  .venv/bin/pip install -q -e "kernels-bridge[test,dev,bench]"
   stamp_set py "$py_hash"
 fi
 
