@@ -27,6 +27,23 @@ async function runNewCell(
   return page.notebook.getCellTextOutput(index);
 }
 
+// On a loaded machine JupyterLab can take longer to show its Launcher than
+// Galata's 15 s default: wait up to two minutes before the test starts.
+test.use({
+  waitForApplication: async ({ baseURL }, use) => {
+    void baseURL;
+    await use(async page => {
+      await page
+        .locator('#jupyterlab-splash')
+        .waitFor({ state: 'detached', timeout: 120000 });
+      await page
+        .locator('.jp-Launcher')
+        .first()
+        .waitFor({ state: 'visible', timeout: 120000 });
+    });
+  }
+});
+
 test.describe('Globe widget', () => {
   test('a click on a point reaches the Python callback with its value', async ({
     page,

@@ -77,8 +77,8 @@ export interface IGlobeClick {
 interface ILayerHooks {
   apply: (layer: IGlobeLayer) => void;
   destroy: () => void;
-  /** Draw order: move the layer's Cesium objects one step up (+1) or down (-1). */
-  move?: (delta: 1 | -1) => void;
+  /** Draw order: put the layer's Cesium objects above all others of their kind. */
+  raiseToTop?: () => void;
   /** The value under (lon, lat), `tolerance` metres around for points. */
   valueAt?: (
     lon: number,
@@ -281,13 +281,9 @@ export class GlobeWidget extends Widget {
           }
           this._pointBatches.delete(layer.id);
         },
-        move: delta => {
+        raiseToTop: () => {
           for (const p of parts) {
-            if (delta > 0) {
-              v.scene.primitives.raise(p.primitive);
-            } else {
-              v.scene.primitives.lower(p.primitive);
-            }
+            v.scene.primitives.raiseToTop(p.primitive);
           }
         },
         valueAt: (lon, lat, tolerance) => {
@@ -368,22 +364,57 @@ export class GlobeWidget extends Widget {
     return layer;
   }
 
-  /** Where a trajectory's moving point is at the clock's current time. */
-  trajectoryPosition(layerId: string): { lon: number; lat: number } | null {
+  /**
+   * Where a trajectory's moving point is at `time` (the clock's current time
+   * when omitted); null for an unknown layer or a time outside the track.
+   */
+  trajectoryPosition(
+    layerId: string,
+    time?: Date
+  ): { lon: number; lat: number; time: string } | null {
     const Cs = this._cesium;
+    const v = this._viewer;
     const entity = this._movers.get(layerId);
-    if (!Cs || !entity || !this._viewer) {
+    if (!Cs || !v || !entity) {
       return null;
     }
-    const p = entity.position?.getValue(this._viewer.clock.currentTime);
+    const at = time ? Cs.JulianDate.fromDate(time) : v.clock.currentTime;
+    const p = entity.position?.getValue(at);
     if (!p) {
       return null;
     }
     const c = Cs.Cartographic.fromCartesian(p);
     return {
       lon: Cs.Math.toDegrees(c.longitude),
-      lat: Cs.Math.toDegrees(c.latitude)
+      lat: Cs.Math.toDegrees(c.latitude),
+      time: Cs.JulianDate.toDate(at).toISOString()
     };
+  }
+
+  /** Set the clock: its time, speed (simulated seconds per second) and whether it runs. */
+  setClock(options: {
+    time?: Date;
+    multiplier?: number;
+    play?: boolean;
+  }): void {
+    const Cs = this._cesium;
+    const v = this._viewer;
+    if (!Cs || !v) {
+      return;
+    }
+    if (options.time) {
+      if (Number.isNaN(options.time.getTime())) {
+        throw new Error('Clock: the time is not a date.');
+      }
+      v.clock.currentTime = Cs.JulianDate.fromDate(options.time);
+    }
+    if (options.multiplier !== undefined) {
+      v.clock.multiplier = options.multiplier;
+    }
+    if (options.play !== undefined) {
+      v.clock.shouldAnimate = options.play;
+    }
+    v.scene.requestRender();
   }
 
   async addField(
@@ -439,13 +470,9 @@ export class GlobeWidget extends Widget {
             v.imageryLayers.remove(l, true);
           }
         },
-        move: delta => {
-          for (const l of delta > 0 ? [...imagery].reverse() : imagery) {
-            if (delta > 0) {
-              v.imageryLayers.raise(l);
-            } else {
-              v.imageryLayers.lower(l);
-            }
+        raiseToTop: () => {
+          for (const l of imagery) {
+            v.imageryLayers.raiseToTop(l);
           }
         },
         valueAt: (lon, lat) => fieldValueAt(lookup, lon, lat),
@@ -491,12 +518,8 @@ export class GlobeWidget extends Widget {
         destroy: () => {
           v.scene.primitives.remove(mesh);
         },
-        move: delta => {
-          if (delta > 0) {
-            v.scene.primitives.raise(mesh);
-          } else {
-            v.scene.primitives.lower(mesh);
-          }
+        raiseToTop: () => {
+          v.scene.primitives.raiseToTop(mesh);
         },
         valueAt: (lon, lat, tolerance) =>
           meshValueAt(lookup, lon, lat, Math.max(tolerance, 200000)),
@@ -626,7 +649,10 @@ export class GlobeWidget extends Widget {
     }
     const [layer] = this._layers.splice(index, 1);
     this._layers.splice(target, 0, layer);
-    layer.hooks.move?.(delta);
+    // Bottom first, each raised to the top: the base imagery stays below all.
+    for (const l of this._layers) {
+      l.hooks.raiseToTop?.();
+    }
     this._viewer?.scene.requestRender();
     this._renderLayers();
     this._layersChanged.emit();
@@ -832,6 +858,15 @@ export class GlobeWidget extends Widget {
       let frames = 0;
       viewer.scene.postRender.addEventListener(() => {
         frames++;
+        // For benchmarks: frames drawn, and points drawn in the last frame.
+        this.node.dataset.frames = String(frames);
+        let points = 0;
+        for (const parts of this._pointBatches.values()) {
+          for (const p of parts) {
+            points += p.values.length;
+          }
+        }
+        this.node.dataset.renderedPoints = String(points);
         if (frames === 1) {
           this.node.dataset.state = 'ready';
         }

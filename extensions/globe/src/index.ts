@@ -43,6 +43,8 @@ export namespace CommandIDs {
   export const flyTo = 'espri-vre:globe-fly-to';
   export const addFootprint = 'espri-vre:globe-add-footprint';
   export const addTrajectory = 'espri-vre:globe-add-trajectory';
+  export const trajectoryAt = 'espri-vre:globe-trajectory-at';
+  export const clock = 'espri-vre:globe-clock';
 }
 
 /**
@@ -231,6 +233,30 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
           { color: args.color as string | undefined }
         );
         return layer.id;
+      }
+    });
+    // Where a trajectory's point is (`layerId`, `time` ISO or the clock's time).
+    app.commands.addCommand(CommandIDs.trajectoryAt, {
+      label: trans.__('Where a Trajectory Is'),
+      execute: async args => {
+        const widget = await service.open();
+        return widget.trajectoryPosition(
+          String(args.layerId),
+          typeof args.time === 'string' ? new Date(args.time) : undefined
+        );
+      }
+    });
+    // The clock: `time` (ISO), `multiplier`, `play`.
+    app.commands.addCommand(CommandIDs.clock, {
+      label: trans.__('Set the Globe Clock'),
+      execute: async args => {
+        const widget = await service.open();
+        widget.setClock({
+          time: typeof args.time === 'string' ? new Date(args.time) : undefined,
+          multiplier:
+            typeof args.multiplier === 'number' ? args.multiplier : undefined,
+          play: typeof args.play === 'boolean' ? args.play : undefined
+        });
       }
     });
     palette?.addItem({ command: CommandIDs.openGlobe, category: 'ESPRI VRE' });
