@@ -84,7 +84,15 @@ if demo:
         json.dumps({"EspriVreApp": demo_config.get("EspriVreApp", {})}, indent=2)
     )
     env["JUPYTER_CONFIG_PATH"] = str(config_dir)
-for name in ("SLURM_CONF", "ESPRI_VRE_COURSE_DATA"):
+# As in the images: the provenance capture loaded in every kernel (IPython's profile for the
+# hub's users holds environments/ipython_kernel_config.py).
+profile = STATE / "ipython" / "profile_default"
+profile.mkdir(parents=True, exist_ok=True)
+(profile / "ipython_kernel_config.py").write_text(
+    (HERE.parent / "ipython_kernel_config.py").read_text()
+)
+env["IPYTHONDIR"] = str(STATE / "ipython")
+for name in ("SLURM_CONF",):
     if name in os.environ:
         env[name] = os.environ[name]
 c.Spawner.environment = env

@@ -129,6 +129,11 @@ test('a student logs in on the hub page, gets the suite, and the class link open
   await expect(notebook).toContainText('A first look at a temperature field');
   await expect(notebook).toContainText('open_dataset("tas")');
 
+  // As in the images, the hub's kernels record provenance without being asked.
+  await expect(
+    notebook.locator('.jp-EspriVre-provenanceState')
+  ).toHaveAttribute('data-state', 'recording', { timeout: 60000 });
+
   // JupyterLab's news question would cover the screenshot.
   const noNews = page.locator('.jp-toast-button', { hasText: 'No' });
   if (await noNews.isVisible()) {
