@@ -769,16 +769,21 @@ export class GlobeWidget extends Widget {
     this._viewer.scene.requestRender();
   }
 
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
+  /** Destroy the layers and the Cesium viewer (its WebGL context) now. */
+  releaseViewer(): void {
     for (const layer of this._layers) {
       layer.hooks.destroy();
     }
     this._layers = [];
     this._viewer?.destroy();
     this._viewer = undefined;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.releaseViewer();
     Signal.clearData(this);
     super.dispose();
   }

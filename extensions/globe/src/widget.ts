@@ -161,6 +161,19 @@ export class GlobeView extends DOMWidgetView {
 
   processLuminoMessage(msg: Message): void {
     super.processLuminoMessage(msg);
+    const globe = this._globe;
+    // The globe is not in a Lumino layout: follow the output's attachment, so
+    // that it is never disposed while attached to a node gone from the page.
+    if (msg.type === 'before-detach' && globe?.isAttached) {
+      Widget.detach(globe);
+    } else if (
+      msg.type === 'after-attach' &&
+      globe &&
+      !globe.isDisposed &&
+      !globe.isAttached
+    ) {
+      Widget.attach(globe, this.el);
+    }
     if (
       this._globe?.isAttached &&
       (msg.type === 'resize' || msg.type === 'after-show')
@@ -170,7 +183,17 @@ export class GlobeView extends DOMWidgetView {
   }
 
   remove(): void {
-    this._globe?.dispose();
+    const globe = this._globe;
+    if (globe?.isAttached && globe.node.isConnected) {
+      Widget.detach(globe);
+    }
+    if (globe?.isAttached) {
+      // The page removed the output's node first: Lumino cannot detach it any
+      // more; free Cesium's resources and drop the node with its ancestors.
+      globe.releaseViewer();
+    } else {
+      globe?.dispose();
+    }
     this._globe = null;
     super.remove();
   }
