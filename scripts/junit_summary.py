@@ -7,6 +7,7 @@ its result counts like a test.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -33,6 +34,8 @@ def count(path: Path) -> tuple[int, int, int]:
 
 
 def write_check(out: Path, name: str, returncode: int, output: str) -> None:
+    # Tools colour their output (ANSI escapes): control characters are not allowed in XML.
+    output = re.sub(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f]", "", output)
     failure = (
         f'<failure message="{escape(name)} exited {returncode}">{escape(output[-20000:])}</failure>'
         if returncode

@@ -624,7 +624,9 @@ export interface ReplayInput {
     'ok' | 'missing' | 'changed' | 'unchecked' | 'retracted' | 'superseded';
   recorded_sha256: string | null;
   sha256: string | null;
-  identifiers: {};
+  identifiers: {
+    [k: string]: unknown;
+  };
   detail: string | null;
 }
 /**
