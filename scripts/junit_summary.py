@@ -15,8 +15,13 @@ from xml.sax.saxutils import escape
 
 
 def count(path: Path) -> tuple[int, int, int]:
-    """(passed, failed, skipped) of one JUnit file, counted from its test cases."""
-    root = ET.parse(path).getroot()
+    """(passed, failed, skipped) of one JUnit file, counted from its test cases; a file that
+    is not XML counts as one failure (its suite's report is broken), never a crash here."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as error:
+        print(f"  {path.name}: not a readable JUnit report ({error})", file=sys.stderr)
+        return 0, 1, 0
     passed = failed = skipped = 0
     for case in root.iter("testcase"):
         tags = {child.tag for child in case}
