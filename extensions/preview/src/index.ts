@@ -4,6 +4,7 @@
  * and tables, read in the browser.
  */
 import { followSettings, IDatasetPreviewer } from '@espri-vre/core';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -21,6 +22,13 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
 import { xarrayCode } from './code';
+import {
+  MODULE_NAME,
+  MODULE_VERSION,
+  PreviewModel,
+  PreviewView,
+  setKernelPreviewContext
+} from './kernel-widget';
 import { hasPreviewExtension, previewSource } from './sources';
 import type { IMapActions } from './map-view';
 import { type PreviewSource, PreviewWidget } from './widget';
@@ -56,7 +64,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     IDefaultFileBrowser,
     ISettingRegistry,
     ITranslator,
-    INotebookTracker
+    INotebookTracker,
+    IJupyterWidgetRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -64,7 +73,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     browser: IDefaultFileBrowser | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    widgets: IJupyterWidgetRegistry | null
   ): IDatasetPreviewer => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const settings = app.serviceManager.serverSettings;
@@ -181,6 +191,27 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
 
     followSettings(settingRegistry, PLUGIN_ID, settings => {
       colormap = settings.get('colormap').composite as string;
+    });
+
+    // espri_vre.preview(obj) in a notebook: the same view on the kernel's object.
+    setKernelPreviewContext({
+      trans,
+      colormap: () => colormap,
+      actions: { ...actions, openInNotebook: undefined },
+      openInTab: content => {
+        const widget = new MainAreaWidget({ content });
+        widget.id = `espri-vre-preview-${Date.now()}`;
+        widget.title.label = content.title.label;
+        widget.title.caption = content.title.caption;
+        widget.title.closable = true;
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
+    widgets?.registerWidget({
+      name: MODULE_NAME,
+      version: MODULE_VERSION,
+      exports: { PreviewModel, PreviewView }
     });
 
     return {

@@ -116,20 +116,35 @@ export function openReferences(
  * Open a Zarr v2 or v3 store at `url` (a folder URL); its arrays are listed from
  * the consolidated metadata, which every store the suite writes has.
  */
-export async function openZarr(
+export function openZarr(
   url: string,
   fetchFn: FetchFn,
   options: IOpenOptions = {}
 ): Promise<Dataset> {
+  return openZarrStore(
+    (transfer, onChange) =>
+      new zarr.FetchStore(url.endsWith('/') ? url.slice(0, -1) : url, {
+        fetch: countingFetch(fetchFn, transfer, onChange)
+      }),
+    url,
+    options
+  );
+}
+
+/**
+ * Open a Zarr v2 or v3 store that `makeStore` gives (counting what it reads into
+ * `transfer` and calling `onChange`); `location` names it in messages.
+ */
+export async function openZarrStore(
+  makeStore: (transfer: Transfer, onChange: () => void) => zarr.AsyncReadable,
+  location: string,
+  options: IOpenOptions = {}
+): Promise<Dataset> {
+  const url = location;
   const dataset = emptyDataset();
   const transfer = dataset.transfer!;
   const onChange = (): void => dataset.onChange?.();
-  const cache = new ChunkCache(
-    new zarr.FetchStore(url.endsWith('/') ? url.slice(0, -1) : url, {
-      fetch: countingFetch(fetchFn, transfer, onChange)
-    }),
-    options.cache
-  );
+  const cache = new ChunkCache(makeStore(transfer, onChange), options.cache);
   const base = cache;
   let store: Awaited<
     ReturnType<typeof zarr.withConsolidatedMetadata<typeof base>>

@@ -31,6 +31,14 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     ]
 
 
+def preview(obj: Any, **options: Any) -> Any:
+    """The data previewer on an xarray Dataset or DataArray held in the kernel, as a
+    widget whose chunks travel through its comm (espri_vre.preview_widget.preview)."""
+    from .preview_widget import preview as show
+
+    return show(obj, **options)
+
+
 def load_ipython_extension(ip: Any) -> None:
     """`%load_ext espri_vre`: records the kernel's provenance (espri_vre.kernel)."""
     from .kernel import load_ipython_extension as load
