@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,7 +170,10 @@ def _time_encoding(name: str, variable: Any) -> dict[str, Any]:
     if variable.dtype.kind == "m":
         keep.pop("calendar", None)
     if variable.size <= SMALL_TIME_VALUES and getattr(variable, "chunks", None) is None:
-        encoded = _encode(name, variable, keep)
+        with warnings.catch_warnings():
+            # Half-day steps in day units: xarray falls back to float64, as wanted here.
+            warnings.filterwarnings("ignore", "Times can't be serialized faithfully")
+            encoded = _encode(name, variable, keep)
         keep = {k: encoded.attrs[k] for k in ("units", "calendar") if k in encoded.attrs}
         keep["dtype"] = np.dtype(encoded.dtype)
         return keep
