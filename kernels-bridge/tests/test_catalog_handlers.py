@@ -28,8 +28,11 @@ from espri_vre.schema import validation_errors
 from espri_vre.server.catalog_handlers import routes
 
 ESM = SHARED / "data" / "intake-esm-catalogs"
-TEXT = pa.dictionary(pa.int32(), pa.string())
 MAX_RESPONSE = 512 * 1024
+
+
+def is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_dictionary(kind) and kind.value_type == pa.string()
 
 
 @pytest.fixture
@@ -96,8 +99,31 @@ async def test_table_is_one_arrow_stream_with_dictionary_columns_and_an_etag(jp_
     table = pa_ipc.open_stream(response.body).read_all()
     assert table.num_rows == 59
     assert table.column_names[:3] == ["activity_id", "institution_id", "source_id"]
-    assert all(field.type == TEXT for field in table.schema)
+    assert all(is_text(field.type) for field in table.schema if field.name != "path")
+    assert table.schema.field("path").type == pa.string()
     assert sorted(set(table.column("source_id").to_pylist()))[:2] == ["BCC-CSM2-MR", "BCC-ESM1"]
+
+    # The browser's two requests: every column but the paths, then the paths.
+    search, assets = [
+        pa_ipc.open_stream(
+            (
+                await jp_fetch(
+                    "espri-vre", "api", "catalogs", "cmip6-netcdf", "table", params={"part": part}
+                )
+            ).body
+        ).read_all()
+        for part in ("search", "assets")
+    ]
+    assert search.column_names == [n for n in table.column_names if n != "path"]
+    assert assets.column_names == ["path"]
+    assert assets.column("path").to_pylist() == table.column("path").to_pylist()
+    assert search.column("source_id").to_pylist() == table.column("source_id").to_pylist()
+    status, body = await api_error(jp_fetch, "cmip6-netcdf", "table", params={"part": "paths"})
+    assert (status, body["detail"]) == (
+        400,
+        "There is no table part 'paths': the parts are search, assets; without part, the whole "
+        "table is sent.",
+    )
 
     etag = response.headers["ETag"]
     with pytest.raises(HTTPClientError) as cached:

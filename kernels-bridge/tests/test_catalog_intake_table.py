@@ -33,6 +33,11 @@ TEXT = pa.dictionary(pa.int32(), pa.string())
 LIST_OF_TEXT = pa.list_(TEXT)
 
 
+def is_text(kind: pa.DataType) -> bool:
+    """Dictionary-encoded text, its indices of any width (as narrow as the dictionary allows)."""
+    return pa.types.is_dictionary(kind) and kind.value_type == pa.string()
+
+
 def read_back(stream: pa.Buffer) -> pa.Table:
     return pa_ipc.open_stream(stream).read_all()
 
@@ -88,11 +93,20 @@ def test_real_catalogues_become_dictionary_encoded_arrow_equal_to_pandas(
     catalog = load_catalog(ESM / descriptor)
     table = read_back(catalog.stream)
     assert table.num_rows == rows
-    assert all(field.type == TEXT for field in table.schema)
+    # The assets column (the paths) is plain text, every other text column dictionary-encoded.
+    assert table.schema.field("path").type == pa.string()
+    assert all(is_text(field.type) for field in table.schema if field.name != "path")
     assert_same_values(table, pandas_text(ESM / csv))
     assert catalog.collection["columns_with_iterables"] == []
     assert catalog.collection["table"]["rows"] == rows
-    assert catalog.collection["table"]["bytes"] == catalog.stream.size
+    assert catalog.collection["table"]["bytes"] == catalog.stream_of("search").size
+    # The two parts hold every column once, the search part in one record batch.
+    search = read_back(catalog.stream_of("search"))
+    assets = read_back(catalog.stream_of("assets"))
+    assert assets.column_names == ["path"]
+    assert search.column_names == [n for n in table.column_names if n != "path"]
+    assert [c.num_chunks for c in search.columns] == [1] * search.num_columns
+    assert search.num_rows == assets.num_rows == rows
 
 
 @needs_shared
@@ -100,7 +114,7 @@ def test_the_multi_variable_catalogue_keeps_its_variable_tuples_as_lists_of_code
     catalog = load_catalog(ESM / "multi-variable-catalog.json")
     table = read_back(catalog.stream)
     assert table.schema.field("variable").type == LIST_OF_TEXT
-    assert table.schema.field("member_id").type == TEXT
+    assert is_text(table.schema.field("member_id").type)
     assert catalog.collection["columns_with_iterables"] == ["variable"]
     frame = pandas_text(ESM / "multi-variable-catalog.csv", iterables=("variable",))
     assert_same_values(table, frame)
@@ -157,7 +171,14 @@ def test_the_normalised_collection_says_what_the_browser_needs():
         "options": {},
     }
     assert collection["attributes"][4] == {"column_name": "member_id", "vocabulary": ""}
-    assert collection["table"]["columns"][0] == {"name": "activity_id", "type": "string"}
+    assert collection["table"]["columns"][0] == {
+        "name": "activity_id",
+        "type": "string",
+        "part": "search",
+    }
+    parts = {c["name"]: c["part"] for c in collection["table"]["columns"]}
+    assert parts["path"] == "assets"
+    assert {p for n, p in parts.items() if n != "path"} == {"search"}
     assert collection["table"]["etag"].startswith('"') and len(collection["table"]["etag"]) == 34
     assert collection["catalog_file"] == "cmip6-bcc-mixed-formats.csv"
 
@@ -211,7 +232,12 @@ def test_parquet_lists_numbers_and_empty_columns_keep_their_meaning():
     )
     table, iterables = for_browser(raw)
     assert iterables == ["variable"]
-    assert table.schema.types == [LIST_OF_TEXT, pa.int64(), TEXT, TEXT]
+    assert table.schema.types == [
+        LIST_OF_TEXT,
+        pa.int64(),
+        pa.dictionary(pa.int8(), pa.string()),
+        pa.dictionary(pa.int8(), pa.string()),
+    ]
     assert table.to_pylist()[1] == {"variable": None, "member": 2, "nothing": None, "source": "B"}
     assert table.column("variable").to_pylist() == [["tas", "pr"], None, ["pr"]]
 
@@ -226,8 +252,8 @@ def test_text_that_only_looks_like_lists_in_part_stays_text():
     )
     table, iterables = for_browser(raw)
     assert iterables == ["sets"]
-    assert table.schema.field("mixed").type == TEXT
-    assert table.schema.field("nested").type == TEXT
+    assert is_text(table.schema.field("mixed").type)
+    assert is_text(table.schema.field("nested").type)
     assert table.column("sets").to_pylist() == [["a", "b"], None]
 
 
@@ -347,10 +373,24 @@ def test_the_cache_reads_once_and_again_when_the_table_changes(tmp_path: Path):
     assert changed.collection["table"]["rows"] == 58
 
 
-def test_each_dictionary_travels_once_however_many_batches(tmp_path: Path):
+def messages(stream: pa.Buffer) -> list[str]:
+    reader = pa_ipc.MessageReader.open_stream(stream)
+    kinds: list[str] = []
+    while True:
+        try:
+            kinds.append(reader.read_next_message().type)
+        except StopIteration:
+            return kinds
+
+
+def test_the_search_part_is_one_batch_of_narrow_codes_and_the_paths_come_apart(tmp_path: Path):
     rows = 200_000
     (tmp_path / "t.csv").write_text(
-        "source_id,path\n" + "".join(f"S{i % 7},/bdd/{i}.nc\n" for i in range(rows))
+        "source_id,member_id,version,path\n"
+        + "".join(
+            f"S{i % 7},r{i % 300}i1p1f1,{'' if i % 5 == 0 else 'v1'},/bdd/{i}.nc\n"
+            for i in range(rows)
+        )
     )
     doc = {
         "esmcat_version": "0.1.0",
@@ -359,20 +399,44 @@ def test_each_dictionary_travels_once_however_many_batches(tmp_path: Path):
         "catalog_file": "t.csv",
     }
     catalog = load_catalog(write(tmp_path / "t.json", doc))
-    reader = pa_ipc.MessageReader.open_stream(catalog.stream)
-    kinds: list[str] = []
-    while True:
-        try:
-            kinds.append(reader.read_next_message().type)
-        except StopIteration:
-            break
-    assert kinds.count("dictionary") == 2
-    assert kinds.count("record batch") == 4  # 65,536 rows a batch
-    table = read_back(catalog.stream)
-    assert table.column("source_id").chunk(0).dictionary.to_pylist() == [f"S{i}" for i in range(7)]
-    chunks = list(catalog.chunks(size=1_000_000))
-    assert [len(c) for c in chunks[:-1]] == [1_000_000] * (len(chunks) - 1)
-    assert b"".join(chunks) == catalog.stream.to_pybytes()
+    assert messages(catalog.stream_of("search")) == ["schema"] + ["dictionary"] * 3 + [
+        "record batch"
+    ]
+    search = read_back(catalog.stream_of("search"))
+    source = search.column("source_id").chunk(0)
+    assert source.type == pa.dictionary(pa.int8(), pa.string())
+    assert source.dictionary.to_pylist() == [f"S{i}" for i in range(7)]
+    assert search.schema.field("member_id").type == pa.dictionary(pa.int16(), pa.string())
+    # A missing value is an entry of the dictionary, so the indices have no nulls.
+    version = search.column("version").chunk(0)
+    assert version.indices.null_count == 0
+    assert version.dictionary.to_pylist() == ["v1", None]
+    assert version.to_pylist()[:2] == [None, "v1"]
+    assets = read_back(catalog.stream_of("assets"))
+    assert assets.schema.field("path").type == pa.string()
+    assert assets.column("path").to_pylist()[-1] == f"/bdd/{rows - 1}.nc"
+    whole = read_back(catalog.stream)
+    assert whole.column_names == ["source_id", "member_id", "version", "path"]
+    assert whole.to_pylist()[5] == {
+        "source_id": "S5",
+        "member_id": "r5i1p1f1",
+        "version": None,
+        "path": "/bdd/5.nc",
+    }
+
+
+def test_the_assets_column_stays_searchable_text_when_the_collection_groups_by_it(tmp_path: Path):
+    (tmp_path / "t.csv").write_text("source_id,path\nA,/a.nc\nB,/b.nc\n")
+    doc = {
+        "esmcat_version": "0.1.0",
+        "attributes": [{"column_name": "path"}],
+        "assets": {"column_name": "path", "format": "netcdf"},
+        "catalog_file": "t.csv",
+    }
+    catalog = load_catalog(write(tmp_path / "t.json", doc))
+    assert [c["part"] for c in catalog.collection["table"]["columns"]] == ["search", "search"]
+    assert read_back(catalog.stream_of("assets")).num_columns == 0
+    assert is_text(read_back(catalog.stream_of("search")).schema.field("path").type)
 
 
 @needs_shared

@@ -1,5 +1,5 @@
 """intake-esm catalogues for the browser: the ESM collection JSON, checked and normalised, and its
-table read once with pyarrow and sent as one Arrow IPC stream. Knows nothing of HTTP handlers.
+table read once with pyarrow and sent as Arrow IPC streams. Knows nothing of HTTP handlers.
 
 Only catalogues configured on the server are read: the caller passes the descriptor path of a
 configured catalogue (the browser names catalogues by id, never by path). The table is the
@@ -7,11 +7,18 @@ descriptor's `catalog_file` (CSV, CSV.GZ, CSV.BZ2 or Parquet; relative to the de
 or a file:// URL) or its inline `catalog_dict`. Remote tables (gs://, s3://, https://) are not
 read here.
 
-The Arrow table the browser receives:
+The table is sent in two parts, each one Arrow IPC stream (see `PARTS`): `search`, every column
+but the assets' (what the browser needs to list facets and search), then `assets`, the column of
+paths (one distinct value per file: most of the bytes, needed only to show or open a dataset).
+The whole table is also available as one stream. The Arrow table the browser receives:
 - CSV columns are all text, as intake-esm reads them (polars with `infer_schema=False`): an empty
   field is null. Parquet and `catalog_dict` columns keep their types.
-- Text columns are dictionary-encoded (`dictionary<int32, utf8>`), one dictionary per column for
-  the whole stream, so facets and searches run on the indices.
+- Text columns of the search part are dictionary-encoded, one dictionary per column and one record
+  batch for the whole stream, the indices as narrow as the dictionary allows (int8 up to 128
+  values, int16 up to 32,768, else int32) and a missing value as a null entry of the dictionary,
+  not a null index: the browser uses the indices as they arrive, as its facet codes.
+- The assets column is plain text (`utf8`), as read: dictionary-encoding a million distinct paths
+  would cost the server more than it saves the browser, which reads paths one row at a time.
 - Columns whose every value is a Python list, tuple or set literal, such as the variable column
   of a multi-variable catalogue ("('SHF', 'O2')"), become `list<dictionary<int32, utf8>>`: one
   dictionary of the elements, so a search for 'O2' is one index lookup. intake-esm needs such
@@ -32,7 +39,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,14 +51,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 """Part of every ETag: bump it when the stream's layout changes, so browsers drop old copies."""
 MAX_DESCRIPTOR_BYTES = 64 * 1024 * 1024
 MAX_TABLE_BYTES = 4 * 1024**3
 """Table files larger than this (on disk, compressed or not) are refused."""
 MAX_LITERAL_CHARS = 64 * 1024
-BATCH_ROWS = 65_536
-"""Rows per record batch of the stream: the browser can show progress batch by batch."""
+PARTS = ("search", "assets")
+"""The parts of the table the browser fetches one after the other (GET table?part=...)."""
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".parquet")
 DATA_FORMATS = ("netcdf", "zarr", "zarr2", "zarr3", "reference", "opendap")
 AGGREGATION_TYPES = ("join_new", "join_existing", "union")
@@ -75,20 +82,55 @@ class TableTooLarge(CatalogError):
     code = "too-large"
 
 
-@dataclass(frozen=True)
 class IntakeCatalog:
-    collection: dict[str, Any]
-    """The normalised ESM collection, with `columns_with_iterables` and a `table` summary."""
-    stream: pa.Buffer
-    """The Arrow IPC stream of the table."""
-    etag: str
-    """A quoted strong ETag, from the files' paths, modification times and sizes."""
-    files: tuple[tuple[str, int, int], ...]
-    """(path, mtime_ns, size) of the descriptor and of its table file, taken before reading."""
+    """A loaded catalogue: its normalised collection and its table, as Arrow IPC streams. The
+    search part's stream is written when the catalogue is loaded, the assets part's the first
+    time it is asked for (the server answers the search part meanwhile). Thread-safe."""
 
-    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
-        for start in range(0, self.stream.size, size):
-            yield self.stream.slice(start, min(size, self.stream.size - start)).to_pybytes()
+    def __init__(
+        self,
+        collection: dict[str, Any],
+        parts: dict[str, pa.Table],
+        order: list[str],
+        etag: str,
+        files: tuple[tuple[str, int, int], ...],
+    ) -> None:
+        self.collection = collection
+        """The normalised ESM collection, with `columns_with_iterables` and a `table` summary."""
+        self.etag = etag
+        """A quoted strong ETag, from the files' paths, modification times and sizes."""
+        self.files = files
+        """(path, mtime_ns, size) of the descriptor and of its table file, taken before reading."""
+        self.order = order
+        """The column names in the table's order."""
+        self._tables = dict(parts)
+        self._streams: dict[str, pa.Buffer] = {}
+        self._lock = threading.Lock()
+        self.stream_of("search")
+
+    def stream_of(self, part: str) -> pa.Buffer:
+        """The Arrow IPC stream of one part of the table (see `PARTS`)."""
+        with self._lock:
+            stream = self._streams.get(part)
+            if stream is None:
+                stream = self._streams[part] = to_stream(self._tables.pop(part))
+            return stream
+
+    @property
+    def stream(self) -> pa.Buffer:
+        """The whole table, its columns in the catalogue's order, as one Arrow IPC stream
+        (written on each call: the browser asks for the parts)."""
+        tables = [pa_ipc.open_stream(self.stream_of(part)).read_all() for part in PARTS]
+        columns = {name: t.column(name) for t in tables for name in t.column_names}
+        return to_stream(pa.Table.from_arrays([columns[n] for n in self.order], names=self.order))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held: the streams written and the parts not written yet."""
+        with self._lock:
+            return sum(s.size for s in self._streams.values()) + sum(
+                t.nbytes for t in self._tables.values()
+            )
 
 
 @dataclass(frozen=True)
@@ -149,16 +191,17 @@ def named_columns(collection: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def read_table(path: Path) -> pa.Table:
+def read_table(path: Path, plain: Collection[str] = ()) -> pa.Table:
     """A CSV (all columns as text, empty fields null, decompressed by suffix) or Parquet table,
-    read with pyarrow's multithreaded readers."""
+    read with pyarrow's multithreaded readers. CSV columns are read dictionary-encoded, but for
+    those named in `plain`."""
     if path.name.lower().endswith(".parquet"):
         return pq.read_table(path)
     names = pa_csv.open_csv(path).schema.names
     return pa_csv.read_csv(
         path,
         convert_options=pa_csv.ConvertOptions(
-            column_types={n: TEXT for n in names},
+            column_types={n: pa.string() if n in plain else TEXT for n in names},
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
@@ -166,22 +209,39 @@ def read_table(path: Path) -> pa.Table:
     )
 
 
-def for_browser(table: pa.Table) -> tuple[pa.Table, list[str]]:
+def for_browser(table: pa.Table, plain: Collection[str] = ()) -> tuple[pa.Table, list[str]]:
     """Text columns dictionary-encoded, list columns as lists of dictionary-encoded text, as one
-    dictionary per column; and the names of the list columns."""
+    dictionary per column; and the names of the list columns. Text columns named in `plain` stay
+    plain text (unless they hold list literals)."""
     arrays, iterables = [], []
     for name, column in zip(table.column_names, table.columns, strict=True):
-        array, is_list = _column_for_browser(column)
+        array, is_list = (
+            _plain_for_browser(column) if name in plain else _column_for_browser(column)
+        )
         arrays.append(array)
         if is_list:
             iterables.append(name)
     return pa.Table.from_arrays(arrays, names=table.column_names), iterables
 
 
+def deferred_columns(collection: Mapping[str, Any]) -> list[str]:
+    """The columns of the assets part: the assets column, unless the collection also searches
+    or groups by it."""
+    assets = collection["assets"]["column_name"]
+    named = {a["column_name"] for a in collection["attributes"]}
+    named.add(collection["assets"]["format_column_name"])
+    control = collection["aggregation_control"]
+    if control:
+        named.add(control["variable_column_name"])
+        named.update(control["groupby_attrs"])
+        named.update(a["attribute_name"] for a in control["aggregations"])
+    return [] if assets in named else [assets]
+
+
 def to_stream(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     with pa_ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=BATCH_ROWS)
+        writer.write_table(table)
     return sink.getvalue()
 
 
@@ -191,9 +251,10 @@ def load_catalog(descriptor: Path) -> IntakeCatalog:
     source = _read_source(descriptor)
     files = _signature([descriptor, source.table_path])
     etag = _etag(files)
+    deferred = deferred_columns(source.collection)
     if source.table_path is not None:
         try:
-            raw = read_table(source.table_path)
+            raw = read_table(source.table_path, plain=deferred)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as e:
             raise CatalogError(
                 f"{descriptor.name}: its catalog_file {source.collection['catalog_file']!r} "
@@ -217,19 +278,28 @@ def load_catalog(descriptor: Path) -> IntakeCatalog:
             f"{descriptor.name}: {where} lack the columns {', '.join(lacking)} named in the "
             "descriptor."
         )
-    table, iterables = for_browser(raw)
-    stream = to_stream(table)
+    if not [name for name in raw.column_names if name not in deferred]:
+        deferred = []  # a search part without columns would not say how many rows there are
+    table, iterables = for_browser(raw, plain=deferred)
+    part_of = {name: "assets" if name in deferred else "search" for name in table.column_names}
+    parts = {
+        part: table.select([n for n in table.column_names if part_of[n] == part]) for part in PARTS
+    }
     collection = {
         **source.collection,
         "columns_with_iterables": iterables,
         "table": {
             "rows": table.num_rows,
-            "columns": [{"name": f.name, "type": _type_name(f.type)} for f in table.schema],
-            "bytes": stream.size,
+            "columns": [
+                {"name": f.name, "type": _type_name(f.type), "part": part_of[f.name]}
+                for f in table.schema
+            ],
             "etag": etag,
         },
     }
-    return IntakeCatalog(collection=collection, stream=stream, etag=etag, files=files)
+    catalog = IntakeCatalog(collection, parts, table.column_names, etag, files)
+    collection["table"]["bytes"] = catalog.stream_of("search").size
+    return catalog
 
 
 class IntakeTables:
@@ -277,13 +347,13 @@ class IntakeTables:
         return catalog
 
     def _store(self, key: str, catalog: IntakeCatalog) -> None:
-        if catalog.stream.size > self.max_bytes:
+        if catalog.nbytes > self.max_bytes:
             return
         with self._lock:
             self._entries[key] = catalog
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries or (
-                sum(c.stream.size for c in self._entries.values()) > self.max_bytes
+                sum(c.nbytes for c in self._entries.values()) > self.max_bytes
             ):
                 self._entries.popitem(last=False)
 
@@ -377,11 +447,11 @@ def _etag(signature: tuple[tuple[str, int, int], ...]) -> str:
 def _column_for_browser(column: pa.ChunkedArray) -> tuple[pa.Array, bool]:
     kind = column.type
     if pa.types.is_null(kind):
-        return pa.nulls(len(column), TEXT), False
+        return _narrow(pa.nulls(len(column), TEXT)), False
     if _is_text(kind):
         encoded = _encode(column)
         lists = _literal_lists(encoded)
-        return (lists, True) if lists is not None else (encoded, False)
+        return (lists, True) if lists is not None else (_narrow(encoded), False)
     if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and (
         _is_text(kind.value_type) or pa.types.is_null(kind.value_type)
     ):
@@ -390,6 +460,33 @@ def _column_for_browser(column: pa.ChunkedArray) -> tuple[pa.Array, bool]:
         nulls = array.is_null() if array.null_count else None
         return pa.ListArray.from_arrays(array.offsets, values, mask=nulls), True
     return column.combine_chunks(), False
+
+
+def _plain_for_browser(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, bool]:
+    """A text column kept as plain utf8 chunks, unless its first value is a list literal (then
+    it is treated as any other column)."""
+    kind = column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return _column_for_browser(column)
+    for chunk in column.chunks:
+        valid = chunk.drop_null()
+        if len(valid):
+            if re.match(_LITERAL, valid[0].as_py()):
+                return _column_for_browser(column)
+            break
+    return column.cast(pa.string()), False
+
+
+def _narrow(encoded: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The indices as narrow as the dictionary allows, a missing value as a null entry of the
+    dictionary (the browser then uses the indices as they are)."""
+    dictionary, indices = encoded.dictionary, encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(len(dictionary))
+        dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+    size = len(dictionary)
+    kind = pa.int8() if size <= 0x80 else pa.int16() if size <= 0x8000 else pa.int32()
+    return pa.DictionaryArray.from_arrays(indices.cast(kind), dictionary)
 
 
 def _is_text(kind: pa.DataType) -> bool:

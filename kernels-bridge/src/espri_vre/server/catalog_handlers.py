@@ -4,7 +4,8 @@ catalogues). The browser names a catalogue by its configured id, never by a path
 own choosing.
 
 - GET  catalogs/{id}/esm           the normalised ESM collection JSON (intake-esm catalogues)
-- GET  catalogs/{id}/table         its table as one Arrow IPC stream
+- GET  catalogs/{id}/table         its table as one Arrow IPC stream; ?part=search (every column
+                                  but the assets column) or ?part=assets (that column) for a part
 - GET  catalogs/{id}/proxy?url=U   U fetched by the server (esgf, stac, thredds, csw catalogues)
 - POST catalogs/{id}/proxy?url=U   the same with the request's JSON or XML body (STAC search, CSW)
 
@@ -26,7 +27,7 @@ from tornado.iostream import StreamClosedError
 from traitlets import Float, Integer
 from traitlets.config import Configurable
 
-from ..catalogs.intake_table import CatalogError, IntakeCatalog, IntakeTables
+from ..catalogs.intake_table import PARTS, CatalogError, IntakeCatalog, IntakeTables
 from ..catalogs.proxy import (
     AllowList,
     HostNotAllowed,
@@ -55,6 +56,7 @@ PASSIVE_MEDIA_TYPES = (
 application/octet-stream, its real type in X-Espri-Vre-Upstream-Content-Type: upstream bytes must
 never run as a page of the Jupyter server's origin."""
 CACHE_CONTROL = "private, no-cache"
+CHUNK_BYTES = 1024 * 1024
 
 _TABLES_KEY = "espri_vre_intake_tables"
 _PROXY_KEY = "espri_vre_catalog_proxy"
@@ -176,19 +178,31 @@ class EsmCollectionHandler(CatalogHandler):
 
 
 class EsmTableHandler(CatalogHandler):
-    """GET: the catalogue's table as one Arrow IPC stream, with ETag (If-None-Match: 304)."""
+    """GET: the catalogue's table as one Arrow IPC stream, with ETag (If-None-Match: 304):
+    the whole table, or one part of it with ?part=search or ?part=assets."""
 
     @web.authenticated
     @authorized
     async def get(self, catalog_id: str) -> None:
+        part = self.get_query_argument("part", default=None)
+        if part is not None and part not in PARTS:
+            raise ApiError(
+                400,
+                f"There is no table part {part!r}: the parts are {', '.join(PARTS)}; without "
+                "part, the whole table is sent.",
+            )
         catalog = await self.intake_catalog(catalog_id)
         if self.not_modified(catalog.etag):
             return
+        if part is None:
+            stream = await asyncio.to_thread(lambda: catalog.stream)
+        else:
+            stream = await asyncio.to_thread(catalog.stream_of, part)
         self.set_header("Content-Type", ARROW_STREAM)
-        self.set_header("Content-Length", str(catalog.stream.size))
+        self.set_header("Content-Length", str(stream.size))
         try:
-            for chunk in catalog.chunks():
-                self.write(chunk)
+            for start in range(0, stream.size, CHUNK_BYTES):
+                self.write(stream.slice(start, min(CHUNK_BYTES, stream.size - start)).to_pybytes())
                 await self.flush()
         except StreamClosedError:
             return
