@@ -243,7 +243,9 @@ class VirtualZarr:
         self.compression = compression
         self._arrays: dict[str, _Array] = {}
         for key, variable in dataset.variables.items():
-            self._arrays[str(key)] = self._describe(str(key), variable, chunks or {}, chunk_bytes)
+            # `chunks` is for the data: a coordinate is read whole to label the sliders.
+            wanted = {} if key in dataset.coords else chunks or {}
+            self._arrays[str(key)] = self._describe(str(key), variable, wanted, chunk_bytes)
         self._metadata = self._consolidated()
         self._metadata_bytes = json.dumps(self._metadata, allow_nan=False).encode()
 
