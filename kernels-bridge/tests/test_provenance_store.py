@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 
-from espri_vre.provenance import events
+from espri_vre.provenance import events, store
 from espri_vre.provenance.hashing import FileHasher, manifest_text
 from espri_vre.provenance.identifiers import identifiers_from_attributes, identifiers_from_file
 from espri_vre.provenance.store import (
@@ -341,6 +341,69 @@ def test_the_cell_policy_syncs_in_the_background_and_close_waits_for_it(tmp_path
     log.close()
     assert not syncers[0].is_alive()
     assert verify(path).events == 51
+
+
+def test_the_cell_policy_shares_one_fsync_between_the_cells_that_end_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(store, "SYNC_DELAY", 0.3)
+    monkeypatch.setattr(store.os, "fsync", counting_fsync)
+    log = EventLog.open(tmp_path / "run-1.jsonl", fsync="cell")
+    synced.clear()  # the directory's fsync on creation
+    for i in range(20):
+        log.append(events.source(f"cell {i}"))
+        log.checkpoint_soon()
+    assert synced == []  # nothing yet: the fsync waits for the cells that end meanwhile
+    deadline = time.monotonic() + 30
+    while not synced and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(synced) == 1  # one fsync for the 20 cells
+    log.append(events.source("late"))
+    log.close()  # close syncs what came after, without waiting for the delay
+    assert len(synced) == 2
+    assert verify(tmp_path / "run-1.jsonl").events == 21
+
+
+def test_a_batch_goes_out_in_one_write_and_chains_like_single_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    writes: list[bytes] = []
+    real_write = os.write
+
+    def counting_write(fd: int, data: bytes) -> int:
+        writes.append(bytes(data))
+        return real_write(fd, data)
+
+    path = tmp_path / "run-1.jsonl"
+    with EventLog.open(path, fsync="none") as log:
+        log.append(session_event())
+        monkeypatch.setattr(store.os, "write", counting_write)
+        assert log.append_many([events.source(f"cell {i}") for i in range(5)])
+        monkeypatch.undo()
+        assert log.seq == 6
+        last = log.last_hash
+    assert len(writes) == 1 and writes[0].count(b"\n") == 5
+    result = verify(path)
+    assert result.ok and result.events == 6
+    assert last == sha256(path.read_bytes().splitlines()[-1])
+
+
+def test_a_batch_with_an_event_that_is_not_json_writes_nothing(tmp_path: Path):
+    path = tmp_path / "run-1.jsonl"
+    with EventLog.open(path, fsync="none") as log:
+        log.append(session_event())
+        bad = events.Control("end", float("nan"))  # type: ignore[arg-type]
+        with pytest.raises((TypeError, ValueError)):
+            log.append_many([events.source("fine"), bad])
+        assert log.seq == 1
+    assert verify(path).events == 1
 
 
 def test_an_unknown_fsync_policy_is_refused(tmp_path: Path):

@@ -229,6 +229,8 @@ class Recorder:
         self._datasets: set[tuple[str, str | None]] = set()
         self._after_cell: Callable[[], None] | None = None
         self._ignore = self._ignored_prefixes()
+        self._batch: list[Event] | None = None
+        self._batch_thread: int | None = None
 
     def _ignored_prefixes(self) -> tuple[str, ...]:
         """The interpreter's and Jupyter's own files: imports, caches, configuration."""
@@ -358,11 +360,29 @@ class Recorder:
     def _append(self, event: Event) -> bool:
         if self.log is None:
             return False
+        if self._batch is not None and self._batch_thread == threading.get_ident():
+            self._batch.append(event)
+            return True
         try:
             return self.log.append(event)
         except (TypeError, ValueError) as error:
             self._internal_error(error)
             return False
+
+    @contextmanager
+    def _batched(self) -> Iterator[None]:
+        """The events appended inside go out in one write when it ends: a cell pays two
+        write(2) calls (its start, its end with its files) instead of one per event."""
+        self._batch, self._batch_thread = [], threading.get_ident()
+        try:
+            yield
+        finally:
+            batch, self._batch, self._batch_thread = self._batch, None, None
+            if batch and self.log is not None:
+                try:
+                    self.log.append_many(batch)
+                except (TypeError, ValueError) as error:
+                    self._internal_error(error)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -381,7 +401,7 @@ class Recorder:
         if self.state != "recording":
             return
         try:
-            with _busy():
+            with _busy(), self._batched():
                 text = info.raw_cell
                 digest = sha256_text(text)
                 if digest not in self._sources:
@@ -403,7 +423,7 @@ class Recorder:
         try:
             if cell is not None and self.state == "recording" and self.log is not None:
                 end = events.utc_now()
-                with _busy():
+                with _busy(), self._batched():
                     self._flush_files()
                     error = result.error_before_exec or result.error_in_exec if result else None
                     status: events.CellStatus = "ok" if result is not None else "error"
@@ -425,7 +445,7 @@ class Recorder:
                             error=events.cell_error(error),
                         )
                     )
-                    self.log.checkpoint_soon()
+                self.log.checkpoint_soon()
             if not self._cells:
                 action, self._after_cell = self._after_cell, None
                 if action is not None:
