@@ -492,3 +492,21 @@ def test_identifiers_of_a_multi_activity_experiment_and_a_sub_experiment():
     )
     assert found.doi == "10.22033/ESGF/CMIP6.1532"
     assert not identifiers_from_attributes({"title": "a demo field"})
+
+
+def test_the_package_lock_equals_importlib_metadata_for_every_distribution_here():
+    # package_lock reads only the metadata's headers; importlib's parser reads it all.
+    from importlib.metadata import distributions
+
+    from espri_vre import __version__
+
+    expected: dict[str, dict[str, str]] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name:
+            key = name.lower().replace("_", "-").replace(".", "-")
+            expected.setdefault(key, {"name": name, "version": dist.version})
+    lock = events.package_lock()
+    assert len(lock) > 100  # this venv: jupyterlab, xarray, ...
+    assert lock == [expected[k] for k in sorted(expected)]
+    assert {"name": "espri-vre", "version": __version__} in lock

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib.metadata import PackageNotFoundError, distributions, version
+from importlib.metadata import Distribution, PackageNotFoundError, distributions, version
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
@@ -221,15 +221,39 @@ def _version_or_none(name: str) -> str | None:
         return None
 
 
+def _name_and_version(dist: Distribution) -> tuple[str | None, str | None]:
+    """Name and Version from the metadata's headers alone.
+
+    Written by hand because `dist.metadata` hands the whole file (long description included)
+    to the email parser, and `dist.version` parses it again: for the ~570 distributions of a
+    suite kernel that took 1.6 s of the kernel's start, where reading the headers takes tens
+    of milliseconds. Core metadata writes both fields on one line each, before the first blank
+    line; anything unusual falls back to importlib's parser."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if text is None:
+        return None, None
+    name = version = None
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        if line.startswith("Name:"):
+            name = line[5:].strip()
+        elif line.startswith("Version:"):
+            version = line[8:].strip()
+        if name and version:
+            return name, version
+    return dist.metadata["Name"], dist.version
+
+
 def package_lock() -> list[dict[str, str]]:
     """Every distribution importable in this interpreter, first one on sys.path winning."""
     found: dict[str, dict[str, str]] = {}
     for dist in distributions():
-        name = dist.metadata["Name"]
+        name, dist_version = _name_and_version(dist)
         if not name:
             continue
         key = name.lower().replace("_", "-").replace(".", "-")
-        found.setdefault(key, {"name": name, "version": dist.version})
+        found.setdefault(key, {"name": name, "version": dist_version or ""})
     return [found[k] for k in sorted(found)]
 
 
