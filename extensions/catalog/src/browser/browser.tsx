@@ -351,32 +351,39 @@ function IntakeBrowser(props: CatalogBrowserProps): React.ReactElement {
   React.useEffect(() => {
     let current = true;
     setState({ status: 'loading', progress: null });
+    const failed = (reason: unknown) => {
+      if (current && !isAbortError(reason) && !signal.aborted) {
+        setState({
+          status: 'error',
+          failure: failureView(
+            trans.__('The catalogue "%1" could not be loaded.', catalog.title),
+            reason,
+            trans
+          )
+        });
+      }
+    };
     loadIntakeCatalog(catalog.id, settings, signal, progress => {
       if (current) {
         setState({ status: 'loading', progress });
       }
-    }).then(
-      loaded => {
-        if (current) {
-          setState({ status: 'ready', loaded });
-        }
-      },
-      reason => {
-        if (current && !isAbortError(reason) && !signal.aborted) {
-          setState({
-            status: 'error',
-            failure: failureView(
-              trans.__(
-                'The catalogue "%1" could not be loaded.',
-                catalog.title
-              ),
-              reason,
-              trans
-            )
-          });
-        }
+    }).then(loaded => {
+      if (!current) {
+        return;
       }
-    );
+      // Searchable now; the paths follow (the dataset details wait for them).
+      setState({ status: 'ready', loaded });
+      if (loaded.pending.length > 0) {
+        loaded.complete.then(table => {
+          if (current) {
+            setState({
+              status: 'ready',
+              loaded: { ...loaded, table, pending: [] }
+            });
+          }
+        }, failed);
+      }
+    }, failed);
     return () => {
       current = false;
     };
@@ -579,7 +586,17 @@ function IntakeSearch(
             </button>
           )}
         />
-        {open && (
+        {open && loaded.pending.length > 0 && (
+          <div
+            role="status"
+            aria-busy="true"
+            className="jp-EspriVre-detailPending jp-EspriVre-progress"
+            style={{ marginTop: '12px' }}
+          >
+            {trans.__('Loading the file paths of the catalogue…')}
+          </div>
+        )}
+        {open && loaded.pending.length === 0 && (
           <DatasetDetail
             {...props}
             dataset={open}

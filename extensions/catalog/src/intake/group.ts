@@ -14,7 +14,12 @@ import {
 } from '../record';
 import type { DataFormat, EsmCollection } from './collection';
 import { groupRows } from './search';
-import type { CellValue, IntakeColumn, IntakeTable } from './table';
+import {
+  cellValue,
+  type CellValue,
+  type IntakeColumn,
+  type IntakeTable
+} from './table';
 
 /** One dataset: its key, its rows, and its values of the grouping columns. */
 export interface IntakeDataset {
@@ -344,14 +349,16 @@ function accessUrls(
     );
   const access: RecordAccessUrl[] = [];
   for (const row of rows) {
-    const url = assetUrl(pathColumn.dictionary[pathColumn.indices[row]]);
+    // The paths are read one row at a time: a column of a million distinct paths is
+    // never encoded for a record.
+    const url = assetUrl(cellValue(pathColumn, row) as CellValue);
     if (url === undefined) {
       continue;
     }
     const format =
       assets.format ??
-      (formatColumn
-        ? String(formatColumn.dictionary[formatColumn.indices[row]] ?? '')
+      (formatColumn && formatColumn.offsets === undefined
+        ? String(cellValue(formatColumn, row) ?? '')
         : '');
     const entry: RecordAccessUrl = {
       url,

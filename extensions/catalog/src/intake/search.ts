@@ -286,7 +286,14 @@ function chainRows(
 }
 
 function plainRows(table: IntakeTable, tests: Test[]): Uint32Array {
-  return chainRows(table, bySelectivity(table, tests)) ?? allRows(table);
+  const ordered = bySelectivity(table, tests);
+  if (
+    ordered.length > 1 &&
+    ordered.every(test => test.column.offsets === undefined)
+  ) {
+    return passOnce(table, ordered, false).rows;
+  }
+  return chainRows(table, ordered) ?? allRows(table);
 }
 
 /**
@@ -595,11 +602,134 @@ export function countValues(
   return counts;
 }
 
+/** A scalar column's rows grouped by dictionary entry (a counting sort). */
+interface Postings {
+  /** The rows, those of entry 0 first, each entry's in table order. */
+  rows: Uint32Array;
+  /** Entry `e`'s rows are `rows[starts[e]] .. rows[starts[e + 1] - 1]`. */
+  starts: Uint32Array;
+}
+
+const postingsOf = new WeakMap<IntakeColumn, Postings>();
+
+/**
+ * The rows of each entry of a scalar column, computed the first time the column is
+ * searched: a search then visits only the rows holding the values asked for.
+ */
+function postings(table: IntakeTable, column: IntakeColumn): Postings {
+  let found = postingsOf.get(column);
+  if (found === undefined) {
+    const counts = tableCounts(table, column);
+    const starts = new Uint32Array(counts.length + 1);
+    for (let entry = 0; entry < counts.length; entry++) {
+      starts[entry + 1] = starts[entry] + counts[entry];
+    }
+    const next = starts.slice(0, counts.length);
+    const rows = new Uint32Array(table.numRows);
+    const { indices } = column;
+    for (let row = 0; row < rows.length; row++) {
+      rows[next[indices[row]]++] = row;
+    }
+    found = { rows, starts };
+    postingsOf.set(column, found);
+  }
+  return found;
+}
+
+/**
+ * The rows passing `test` (a scalar column) as a bitset, one bit per row, set from
+ * the postings of the entries it matches: only those rows are visited.
+ */
+function passingBits(table: IntakeTable, test: Test): Int32Array {
+  const bits = new Int32Array((table.numRows + 31) >>> 5);
+  const { rows, starts } = postings(table, test.column);
+  const { match } = test;
+  for (let entry = 0; entry + 1 < starts.length; entry++) {
+    if (match[entry] === 0) {
+      continue;
+    }
+    for (let at = starts[entry]; at < starts[entry + 1]; at++) {
+      const row = rows[at];
+      bits[row >>> 5] |= 1 << (row & 31);
+    }
+  }
+  return bits;
+}
+
+/**
+ * The rows passing every test (scalar columns, at least two tests), in table order,
+ * and per test the counts of its column's entries among the rows failing that test
+ * only: added to the counts among the passing rows, they are the column's counts
+ * under the other tests.
+ *
+ * Each test's passing rows become a bitset (`passingBits`); then, 32 rows at a time,
+ * the AND of all the bitsets gives the result and the AND of all but one, less that
+ * one, the rows failing only that test. Rows matching no test are never visited.
+ * Without `countMissed`, only the rows passing every test are found (`missed` then
+ * holds zeros).
+ */
+function passOnce(
+  table: IntakeTable,
+  tests: readonly Test[],
+  countMissed = true
+): { rows: Uint32Array; missed: Uint32Array[] } {
+  const k = tests.length;
+  const bits = tests.map(test => passingBits(table, test));
+  const codes = tests.map(test => test.column.indices);
+  const missed = tests.map(
+    test => new Uint32Array(test.column.dictionary.length)
+  );
+  // No more rows pass every test than pass the first (the most selective).
+  const counts = tableCounts(table, tests[0].column);
+  let capacity = 0;
+  for (let entry = 0; entry < counts.length; entry++) {
+    if (tests[0].match[entry] === 1) {
+      capacity += counts[entry];
+    }
+  }
+  const rows = new Uint32Array(capacity);
+  let count = 0;
+  const words = bits[0].length;
+  for (let word = 0; word < words; word++) {
+    const base = word << 5;
+    let all = -1;
+    for (let test = 0; test < k; test++) {
+      all &= bits[test][word];
+    }
+    while (all !== 0) {
+      const low = all & -all;
+      rows[count++] = base + 31 - Math.clz32(low);
+      all ^= low;
+    }
+    for (let test = 0; countMissed && test < k; test++) {
+      let only = ~bits[test][word];
+      for (let other = 0; other < k && only !== 0; other++) {
+        if (other !== test) {
+          only &= bits[other][word];
+        }
+      }
+      if (only === 0) {
+        continue;
+      }
+      const code = codes[test];
+      const into = missed[test];
+      do {
+        const low = only & -only;
+        into[code[base + 31 - Math.clz32(low)]]++;
+        only ^= low;
+      } while (only !== 0);
+    }
+  }
+  return { rows: rows.slice(0, count), missed };
+}
+
 /**
  * A search with the counts a facet panel shows: the matching rows, each facet's
  * values among them, and each facet's values under the other columns' constraints
- * (see `FacetedSearch`). Two passes over the whole table at most (the two most
- * selective columns); every other step filters rows already kept.
+ * (see `FacetedSearch`). On scalar columns, one pass over the table gives the rows
+ * and every queried facet's counts under the other constraints (`passOnce`); with
+ * list columns, two passes at most (the two most selective columns), every other
+ * step filtering rows already kept.
  */
 export function facetedSearch(
   table: IntakeTable,
@@ -609,37 +739,71 @@ export function facetedSearch(
   const normalised = normaliseQuery(table, query, options);
   const facets = facetColumns(table, options.facets);
   const tests = bySelectivity(table, testsOf(normalised));
-  // The rows passing the most selective test are where every chain but one starts.
-  const first = tests.length > 0 ? filterRows(table, null, tests[0]) : null;
-  const rows = chainRows(table, tests.slice(1), first) ?? allRows(table);
+  // Each column's counts among the rows passing every test, computed once.
+  const inRowsOf = new Map<IntakeColumn, Uint32Array>();
+  const inRows = (column: IntakeColumn): Uint32Array => {
+    let found = inRowsOf.get(column);
+    if (found === undefined) {
+      found =
+        tests.length > 0
+          ? countEntries(column, rows)
+          : tableCounts(table, column);
+      inRowsOf.set(column, found);
+    }
+    return found;
+  };
+  // Per queried column, its counts under the other columns' tests.
+  const underOthers = new Map<IntakeColumn, () => Uint32Array>();
+  let rows: Uint32Array;
+  if (
+    tests.length > 1 &&
+    tests.every(test => test.column.offsets === undefined)
+  ) {
+    const pass = passOnce(table, tests);
+    rows = pass.rows;
+    tests.forEach((test, at) =>
+      underOthers.set(test.column, () => {
+        const counts = inRows(test.column).slice();
+        const missed = pass.missed[at];
+        for (let entry = 0; entry < counts.length; entry++) {
+          counts[entry] += missed[entry];
+        }
+        return counts;
+      })
+    );
+  } else {
+    // The rows passing the most selective test are where every chain but one starts.
+    const first = tests.length > 0 ? filterRows(table, null, tests[0]) : null;
+    rows = chainRows(table, tests.slice(1), first) ?? allRows(table);
+    tests.forEach((test, own) =>
+      underOthers.set(test.column, () => {
+        const others = tests.filter((_, at) => at !== own);
+        const among =
+          own === 0
+            ? chainRows(table, others)
+            : chainRows(table, others.slice(1), first);
+        return among === null
+          ? tableCounts(table, test.column)
+          : countEntries(test.column, among);
+      })
+    );
+  }
   const result =
     normalised.requireAllOn.length > 0 && tests.length > 0
       ? applyRequireAllOn(rows, normalised)
       : rows;
-  const countIn = (column: IntakeColumn, among: Uint32Array | null) =>
-    among === null ? tableCounts(table, column) : countEntries(column, among);
   const counts: ValueCounts = {};
   const facetCounts: ValueCounts = {};
   for (const column of facets) {
-    const inRows = countIn(column, tests.length > 0 ? rows : null);
     counts[column.name] = toValueCounts(
       column,
-      result === rows ? inRows : countEntries(column, result)
+      result === rows ? inRows(column) : countEntries(column, result)
     );
     // A queried facet is counted among the rows passing every other column's test.
-    const own = tests.findIndex(test => test.column === column);
-    if (own < 0) {
-      facetCounts[column.name] = toValueCounts(column, inRows);
-      continue;
-    }
-    const others = tests.filter((_, at) => at !== own);
-    const underOthers =
-      own === 0
-        ? chainRows(table, others)
-        : chainRows(table, others.slice(1), first);
+    const own = underOthers.get(column);
     facetCounts[column.name] = toValueCounts(
       column,
-      countIn(column, underOthers)
+      own === undefined ? inRows(column) : own()
     );
   }
   return { rows: result, counts, facetCounts };

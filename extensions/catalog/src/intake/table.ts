@@ -1,23 +1,25 @@
 /**
- * An intake-esm catalogue table in the browser: the Arrow IPC stream the server sends
- * (`GET /espri-vre/api/catalogs/{id}/table`), decoded into columns of dictionary
- * indices.
+ * An intake-esm catalogue table in the browser: the Arrow IPC streams the server sends
+ * (`GET /espri-vre/api/catalogs/{id}/table?part=search`, then `?part=assets`, joined
+ * with `joinTables`), decoded into columns of dictionary indices.
  *
  * Every column becomes one dictionary of distinct values and one typed array of
  * indices into it, so that a search tests each distinct value once and then filters
  * rows by integer lookups (see `search.ts`). Dictionary-encoded Arrow columns keep
- * their own indices array when they can (one record batch, no nulls, no repeated
- * dictionary values); any other column is encoded here. Columns are encoded the
- * first time they are used, so a column of a million distinct paths costs nothing
- * until a query or a record needs it.
+ * their own indices array when they can (one record batch, no null index, no repeated
+ * dictionary values; a missing value may be a null entry of the dictionary), which is
+ * how the server sends the search columns: they cost nothing to decode. Any other
+ * column is encoded here, the first time it is used, so a column of a million
+ * distinct paths costs nothing until a query needs it; a record reads its paths one
+ * row at a time (`cellValue`) without encoding the column.
  */
 import {
   DataType,
   makeVector,
   tableFromIPC,
+  Vector,
   type Data,
-  type Table,
-  type Vector
+  type Table
 } from 'apache-arrow';
 
 /**
@@ -55,6 +57,11 @@ export interface IntakeColumn {
   readonly nullIndex: number;
   /** Whether the Arrow column had floating-point values (Python prints them as `5.0`). */
   readonly floating: boolean;
+  /**
+   * The value of one row of a scalar column, when the column can read it without
+   * being encoded (see `cellValue`).
+   */
+  value?(row: number): CellValue;
 }
 
 export interface IntakeTable {
@@ -136,12 +143,45 @@ export function makeTable(
 }
 
 /**
+ * The columns of tables holding the same rows (the parts of one catalogue) as one
+ * table, its columns in `order` (any column not named there after the others).
+ *
+ * @throws IntakeTableError when the tables do not have the same number of rows.
+ */
+export function joinTables(
+  parts: readonly IntakeTable[],
+  order: readonly string[] = []
+): IntakeTable {
+  const numRows = parts.length > 0 ? parts[0].numRows : 0;
+  for (const part of parts) {
+    if (part.numRows !== numRows) {
+      throw new IntakeTableError(
+        `The parts of the catalogue table do not have the same rows (${part.numRows} and ${numRows}).`
+      );
+    }
+  }
+  const rank = new Map(order.map((name, at) => [name, at]));
+  const columns = parts
+    .flatMap(part => part.columns)
+    .map((column, at) => ({
+      column,
+      at: rank.get(column.name) ?? order.length + at
+    }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ column }) => column);
+  return makeTable(numRows, columns);
+}
+
+/**
  * The value of a cell: a `CellValue`, or the list of items of an iterable column.
  */
 export function cellValue(
   column: IntakeColumn,
   row: number
 ): CellValue | CellValue[] {
+  if (column.offsets === undefined && column.value !== undefined) {
+    return column.value(row);
+  }
   const { dictionary, indices, offsets } = column;
   if (offsets === undefined) {
     return dictionary[indices[row]];
@@ -303,12 +343,10 @@ function chunkIndices(data: Data, builder: DictionaryBuilder): Int32Array {
 
 /**
  * The Arrow indices of a column kept as they are, when that is exact: one chunk, no
- * nulls, a signed index type and a dictionary whose values are all distinct.
+ * null index, a signed index type and a dictionary whose values are all distinct (a
+ * missing value may be one null entry of the dictionary).
  */
-function keptIndices(chunks: readonly Data[]): {
-  dictionary: CellValue[];
-  indices: DictionaryIndices;
-} | null {
+function keptIndices(chunks: readonly Data[]): Encoded | null {
   if (chunks.length !== 1) {
     return null;
   }
@@ -329,13 +367,14 @@ function keptIndices(chunks: readonly Data[]): {
     return null;
   }
   const dictionary = vectorValues(data.dictionary);
-  if (
-    new Set(dictionary).size !== dictionary.length ||
-    dictionary.includes(null)
-  ) {
+  if (new Set(dictionary).size !== dictionary.length) {
     return null;
   }
-  return { dictionary, indices: raw.subarray(0, data.length) };
+  return {
+    dictionary,
+    indices: raw.subarray(0, data.length),
+    nullIndex: dictionary.indexOf(null)
+  };
 }
 
 function narrow(wide: Int32Array, size: number): DictionaryIndices {
@@ -365,6 +404,7 @@ class ArrowColumn implements IntakeColumn {
   private readonly numRows: number;
   private readonly isList: boolean;
   private encoded: Encoded | undefined;
+  private vector: Vector | undefined;
 
   constructor(name: string, chunks: readonly Data[], numRows: number) {
     const type = chunks.length > 0 ? chunks[0].type : undefined;
@@ -394,6 +434,20 @@ class ArrowColumn implements IntakeColumn {
     return this.encode().nullIndex;
   }
 
+  value(row: number): CellValue {
+    if (this.isList) {
+      throw new IntakeTableError(
+        `Column "${this.name}" holds lists: read its rows with cellValue.`
+      );
+    }
+    if (this.encoded !== undefined) {
+      const { dictionary, indices } = this.encoded;
+      return dictionary[indices[row]];
+    }
+    this.vector ??= new Vector(this.chunks as Data[]);
+    return normalise(this.vector.get(row));
+  }
+
   private encode(): Encoded {
     if (this.encoded === undefined) {
       this.encoded = this.isList
@@ -411,7 +465,7 @@ function encodeColumn(
 ): Encoded {
   const kept = keptIndices(chunks);
   if (kept) {
-    return { nullIndex: -1, ...kept };
+    return kept;
   }
   const builder = new DictionaryBuilder();
   const wide = new Int32Array(numRows);

@@ -36,7 +36,10 @@ if (!available) {
  * The ESM collection and Arrow table exactly as the server sends them: made by the
  * server's own `espri_vre.catalogs.intake_table.load_catalog`.
  */
-function serverCatalog(): { collection: string; table: Buffer } {
+function serverCatalog(): {
+  collection: string;
+  parts: Record<string, Buffer>;
+} {
   const out = execFileSync(
     PYTHON,
     [
@@ -46,16 +49,25 @@ function serverCatalog(): { collection: string; table: Buffer } {
         'from pathlib import Path',
         'from espri_vre.catalogs.intake_table import load_catalog',
         'c = load_catalog(Path(sys.argv[1]))',
-        'print(json.dumps({"collection": c.collection, "table": base64.b64encode(c.stream.to_pybytes()).decode()}))'
+        'parts = {p: base64.b64encode(c.stream_of(p).to_pybytes()).decode() for p in ("search", "assets")}',
+        'print(json.dumps({"collection": c.collection, "parts": parts}))'
       ].join('\n'),
       SHARED
     ],
     { encoding: 'utf-8', maxBuffer: 64 * 1024 * 1024 }
   );
-  const parsed = JSON.parse(out) as { collection: unknown; table: string };
+  const parsed = JSON.parse(out) as {
+    collection: unknown;
+    parts: Record<string, string>;
+  };
   return {
     collection: JSON.stringify(parsed.collection),
-    table: Buffer.from(parsed.table, 'base64')
+    parts: Object.fromEntries(
+      Object.entries(parsed.parts).map(([part, text]) => [
+        part,
+        Buffer.from(text, 'base64')
+      ])
+    )
   };
 }
 
@@ -70,7 +82,8 @@ beforeAll(async () => {
   const catalog = serverCatalog();
   server = http.createServer((req, res) => {
     // ServerConnection adds a cache-busting query string.
-    const url = (req.url ?? '').split('?')[0];
+    const [url, search] = (req.url ?? '').split('?');
+    const part = new URLSearchParams(search).get('part') ?? '';
     if (failNext && url.endsWith('/esm')) {
       const answer = failNext;
       failNext = null;
@@ -83,13 +96,16 @@ beforeAll(async () => {
       res
         .writeHead(200, { 'Content-Type': 'application/json' })
         .end(catalog.collection);
-    } else if (url === '/espri-vre/api/catalogs/cmip6/table') {
+    } else if (
+      url === '/espri-vre/api/catalogs/cmip6/table' &&
+      part in catalog.parts
+    ) {
       res
         .writeHead(200, {
           'Content-Type': 'application/vnd.apache.arrow.stream',
-          'Content-Length': String(catalog.table.byteLength)
+          'Content-Length': String(catalog.parts[part].byteLength)
         })
-        .end(catalog.table);
+        .end(catalog.parts[part]);
     } else {
       res.writeHead(404).end();
     }
@@ -142,6 +158,17 @@ function renderBrowser(log: string[], previewable = true) {
       signal={new AbortController().signal}
     />
   );
+}
+
+/** The open dataset's details, once the catalogue's paths have arrived. */
+function openedDetail(container: HTMLElement): Promise<HTMLElement> {
+  return waitFor(() => {
+    const detail = container.querySelector<HTMLElement>(
+      '.jp-EspriVre-datasetDetail'
+    );
+    expect(detail).not.toBeNull();
+    return detail!;
+  });
 }
 
 function resultCount(container: HTMLElement): number {
@@ -247,9 +274,7 @@ describe.skipIf(!available)(
           )!
         ).getByRole('button')
       );
-      const detail = container.querySelector<HTMLElement>(
-        '.jp-EspriVre-datasetDetail'
-      )!;
+      const detail = await openedDetail(container);
       expect(
         detail.querySelector('.jp-EspriVre-datasetVariables')?.textContent
       ).toBe('prsn, tasmax');
@@ -327,9 +352,7 @@ describe.skipIf(!available)(
           container.querySelector<HTMLElement>('li.jp-EspriVre-dataset')!
         ).getByRole('button')
       );
-      const detail = container.querySelector<HTMLElement>(
-        '.jp-EspriVre-datasetDetail'
-      )!;
+      const detail = await openedDetail(container);
       const globe = within(detail).getByRole('button', {
         name: 'Show on globe'
       });
@@ -356,9 +379,9 @@ describe.skipIf(!available)(
           container.querySelector<HTMLElement>('li.jp-EspriVre-dataset')!
         ).getByRole('button')
       );
-      const preview = container.querySelector<HTMLButtonElement>(
-        '.jp-EspriVre-previewDataset'
-      )!;
+      const preview = (
+        await openedDetail(container)
+      ).querySelector<HTMLButtonElement>('.jp-EspriVre-previewDataset')!;
       expect(preview.disabled).toBe(true);
       expect(preview.title).toBe('No previewer is installed.');
     });

@@ -417,6 +417,14 @@ describe('search on a synthetic catalogue of 200,000 rows with CMIP6 cardinaliti
     { query: { source_id: 'no-such-model' } },
     {
       query: {
+        source_id: ['BCC-M0', 'IPSL-M2', 'CNRM-M1'],
+        experiment_id: 'historical-.*',
+        table_id: ['T1mon', 'T2mon'],
+        grid_label: ['g0', 'g1']
+      }
+    },
+    {
+      query: {
         variable_id: ['tas0', 'pr1'],
         experiment_id: ['historical-0', 'piControl-1']
       },

@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cellValue,
   IntakeTableError,
+  joinTables,
   readIntakeTable
 } from '../../src/intake/table';
 import {
@@ -163,6 +164,59 @@ describe.skipIf(!HAVE_SHARED)(
       const dcpp = table.column('dcpp_init_year')!;
       expect(dcpp.dictionary).toEqual([null]);
       expect(dcpp.kind).toBe('text');
+    });
+
+    it('joins the server’s two parts: narrow codes kept as sent, the paths read row by row', () => {
+      const parts = JSON.parse(
+        runPython(
+          [
+            'import base64, json, sys',
+            'from pathlib import Path',
+            'from espri_vre.catalogs.intake_table import load_catalog',
+            'c = load_catalog(Path(json.loads(sys.stdin.read())))',
+            'print(json.dumps({"order": [x["name"] for x in c.collection["table"]["columns"]], **{p: base64.b64encode(c.stream_of(p).to_pybytes()).decode() for p in ("search", "assets")}}))'
+          ].join('\n'),
+          path.join(CATALOGS, 'cmip6-netcdf.json')
+        ).toString()
+      ) as { order: string[]; search: string; assets: string };
+      const searchBytes = new Uint8Array(Buffer.from(parts.search, 'base64'));
+      const search = readIntakeTable(searchBytes);
+      const assets = readIntakeTable(Buffer.from(parts.assets, 'base64'));
+      expect(search.column('path')).toBeUndefined();
+      expect(assets.columnNames).toEqual(['path']);
+      const source = search.column('source_id')!;
+      expect(source.indices).toBeInstanceOf(Int8Array);
+      expect(source.indices.buffer).toBe(searchBytes.buffer);
+      // An empty CSV column: a null entry of the dictionary, the codes still kept.
+      const dcpp = search.column('dcpp_init_year')!;
+      expect(dcpp.dictionary).toEqual([null]);
+      expect(dcpp.nullIndex).toBe(0);
+      expect(dcpp.indices.buffer).toBe(searchBytes.buffer);
+
+      const table = joinTables([search, assets], parts.order);
+      expect(table.columnNames).toEqual(parts.order);
+      expect(table.columnNames.indexOf('path')).toBe(8);
+      const paths = table.column('path')!;
+      expect(cellValue(paths, 0)).toMatch(/^\.\/tests\/sample_data\/.*\.nc$/);
+      // The whole table, as one stream, holds the same values.
+      const whole = readIntakeTable(
+        arrowStreamOfCsv(path.join(CATALOGS, 'cmip6-netcdf-test.csv'))
+      );
+      for (const name of whole.columnNames) {
+        const column = table.column(name)!;
+        const expected = whole.column(name)!;
+        for (let row = 0; row < whole.numRows; row++) {
+          expect(cellValue(column, row)).toEqual(cellValue(expected, row));
+        }
+      }
+      expect(() =>
+        joinTables([
+          search,
+          readIntakeTable(
+            arrowStreamOfCsv(path.join(CATALOGS, 'multi-variable-catalog.csv'))
+          )
+        ])
+      ).toThrow(IntakeTableError);
     });
 
     it('reads the iterable column of the multi-variable catalogue as lists', () => {
