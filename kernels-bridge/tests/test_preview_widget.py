@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,6 +267,18 @@ def test_preview_rejects_what_it_cannot_show():
         Preview(ds, variable="w")
     with pytest.raises(ValueError, match="not a dimension"):
         Preview(ds, chunks={"time": 1})
+
+
+def test_import_espri_vre_stays_light():
+    code = (
+        "import sys, espri_vre; "
+        "print(sorted(m for m in ('xarray', 'ipywidgets', 'dask') if m in sys.modules)); "
+        "print(callable(espri_vre.preview))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["[]", "True"]
 
 
 def test_the_widget_names_its_front_end_module():

@@ -165,6 +165,7 @@ function KernelPreview(props: IKernelPreviewProps): JSX.Element {
           initialVariable={String(model.get('variable')) || undefined}
           initialColormap={String(model.get('colormap')) || context.colormap()}
           actions={actions}
+          focusSlider={!inOutput}
         />
       ) : (
         <div className="jp-EspriVre-previewProgress">

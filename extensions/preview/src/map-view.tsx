@@ -71,6 +71,11 @@ export interface IMapViewProps {
   /** Where the dataset is, for the xarray code. */
   origin?: IDatasetOrigin;
   actions?: IMapActions;
+  /**
+   * Whether the first slider takes the focus (not in a notebook output, where the
+   * keyboard stays with the notebook).
+   */
+  focusSlider?: boolean;
 }
 
 interface ICoordinate {
@@ -590,7 +595,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
                 max={size - 1}
                 value={index}
                 aria-label={trans.__('Index along %1', dim)}
-                autoFocus={k === 0}
+                autoFocus={k === 0 && props.focusSlider !== false}
                 onChange={e =>
                   setIndices(i => ({ ...i, [dim]: Number(e.target.value) }))
                 }
