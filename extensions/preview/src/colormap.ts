@@ -121,25 +121,92 @@ export function statistics(values: ArrayLike<number>): Stats {
  * between order statistics as numpy's default `nanpercentile` does.
  */
 export function percentile(values: ArrayLike<number>, q: number): number {
-  const finite = Float64Array.from(
-    Array.prototype.filter.call(
-      values,
-      (v: number) => !Number.isNaN(v)
-    ) as number[]
-  ).sort();
-  if (finite.length === 0) {
-    return NaN;
+  return percentiles(values, [q])[0];
+}
+
+/**
+ * Several percentiles of the non-NaN values at once, as {@link percentile} gives
+ * them. The order statistics are found by selection on one typed copy (linear time)
+ * rather than by sorting: a map slice has a million values or more.
+ */
+export function percentiles(values: ArrayLike<number>, qs: number[]): number[] {
+  const finite = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isNaN(v)) {
+      finite[n++] = v;
+    }
   }
-  const pos = (q / 100) * (finite.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, finite.length - 1);
-  return finite[lo] + (finite[hi] - finite[lo]) * (pos - lo);
+  if (n === 0) {
+    return qs.map(() => NaN);
+  }
+  const data = finite.subarray(0, n);
+  return qs.map(q => {
+    const pos = (q / 100) * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    const a = select(data, lo);
+    // After selecting `lo`, the next order statistic is the least value above it.
+    let b = a;
+    if (hi > lo) {
+      b = Infinity;
+      for (let i = hi; i < n; i++) {
+        if (data[i] < b) {
+          b = data[i];
+        }
+      }
+    }
+    return a + (b - a) * (pos - lo);
+  });
+}
+
+/**
+ * The k-th smallest value of `data` (no NaN), moving it to index k with the smaller
+ * values before it and the others after it (Hoare's selection, median-of-three pivot).
+ */
+function select(data: Float64Array, k: number): number {
+  let left = 0;
+  let right = data.length - 1;
+  while (right > left) {
+    const mid = (left + right) >>> 1;
+    // Median of three as the pivot, so that sorted or constant runs stay linear.
+    const x = data[left];
+    const y = data[mid];
+    const z = data[right];
+    const pivot =
+      x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (data[i] < pivot) {
+        i++;
+      }
+      while (data[j] > pivot) {
+        j--;
+      }
+      if (i <= j) {
+        const t = data[i];
+        data[i] = data[j];
+        data[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) {
+      right = j;
+    } else if (k >= i) {
+      left = i;
+    } else {
+      return data[k];
+    }
+  }
+  return data[k];
 }
 
 /** Colour limits that ignore outliers: the 2nd and 98th percentiles. */
 export function robustLimits(values: ArrayLike<number>): [number, number] {
-  const lo = percentile(values, 2);
-  const hi = percentile(values, 98);
+  const [lo, hi] = percentiles(values, [2, 98]);
   if (lo === hi) {
     return [lo - 0.5, hi + 0.5];
   }
@@ -163,8 +230,7 @@ export function robustLogLimits(
   if (!positive.length) {
     return null;
   }
-  const lo = percentile(positive, 2);
-  const hi = percentile(positive, 98);
+  const [lo, hi] = percentiles(positive, [2, 98]);
   return lo === hi ? [lo / 2, hi * 2] : [lo, hi];
 }
 
@@ -244,14 +310,46 @@ export function renderRGBA(
   scale: Scale = 'linear'
 ): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(rows * cols * 4);
+  const paint = painter(limits, table, scale);
   for (let r = 0; r < rows; r++) {
     const src = flipRows ? rows - 1 - r : r;
     for (let c = 0; c < cols; c++) {
-      const rgba = colorOf(values[src * cols + c], limits, table, scale);
-      out.set(rgba, (r * cols + c) * 4);
+      paint(out, (r * cols + c) * 4, values[src * cols + c]);
     }
   }
   return out;
+}
+
+/**
+ * Writes the colour of a value into RGBA pixels as {@link colorOf} gives it, without
+ * allocating per pixel (a map has a million of them); transparent pixels are left as
+ * they are (zero in a new array).
+ */
+function painter(
+  limits: readonly [number, number],
+  table: Uint8Array,
+  scale: Scale
+): (out: Uint8ClampedArray, at: number, value: number) => void {
+  const log = scale === 'log';
+  const lo = log ? Math.log10(limits[0]) : limits[0];
+  const hi = log ? Math.log10(limits[1]) : limits[1];
+  const span = hi - lo;
+  const ordered = hi > lo;
+  return (out, at, value) => {
+    if (Number.isNaN(value) || (log && !(value > 0))) {
+      return;
+    }
+    const v = log ? Math.log10(value) : value;
+    const t = Math.max(0, Math.min(1, ordered ? (v - lo) / span : 0.5));
+    if (Number.isNaN(t)) {
+      return;
+    }
+    const i = Math.round(t * 255) * 3;
+    out[at] = table[i];
+    out[at + 1] = table[i + 1];
+    out[at + 2] = table[i + 2];
+    out[at + 3] = 255;
+  };
 }
 
 /**
@@ -266,10 +364,11 @@ export function renderIndexed(
   scale: Scale = 'linear'
 ): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(index.length * 4);
+  const paint = painter(limits, table, scale);
   for (let p = 0; p < index.length; p++) {
     const k = index[p];
     if (k >= 0) {
-      out.set(colorOf(values[k], limits, table, scale), p * 4);
+      paint(out, p * 4, values[k]);
     }
   }
   return out;

@@ -6,6 +6,7 @@ import {
   limitsProblem,
   normalise,
   percentile,
+  percentiles,
   renderIndexed,
   renderRGBA,
   robustLimits,
@@ -124,6 +125,67 @@ print(json.dumps([float(x) for x in np.clip(t, 0, 1)]))
     );
     expect(robustLogLimits([0, -1, NaN])).toBeNull();
     expect(robustLogLimits([4, 4])).toEqual([2, 8]);
+  });
+
+  it('finds percentiles by selection as sorting would', () => {
+    // Ties, NaNs, infinities, sorted and reversed runs: the cases selection gets wrong.
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const cases = [
+      Array.from({ length: 5000 }, () => Math.round(random() * 40) - 20),
+      Array.from({ length: 3001 }, (_, i) => i),
+      Array.from({ length: 3001 }, (_, i) => -i),
+      [
+        ...Array.from({ length: 999 }, () => random()),
+        NaN,
+        Infinity,
+        -Infinity
+      ],
+      Array.from({ length: 200 }, () => 3),
+      [NaN, 2],
+      [5]
+    ];
+    const qs = [0, 2, 25, 50, 73.3, 98, 100];
+    for (const values of cases) {
+      const sorted = values.filter(v => !Number.isNaN(v)).sort((a, b) => a - b);
+      const expected = qs.map(q => {
+        const pos = (q / 100) * (sorted.length - 1);
+        const lo = Math.floor(pos);
+        const hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+      });
+      expect(percentiles(values, qs)).toEqual(expected);
+      expect(percentile(Float32Array.from(values), 50)).toEqual(
+        percentiles(Float32Array.from(values), [50])[0]
+      );
+    }
+  });
+
+  it('paints every pixel as colorOf colours its value', () => {
+    const t = colormapTable('RdBu_r');
+    const values = [NaN, -1, 0, 1e-3, 0.5, 1, 2, 7, 1e9, Infinity, -Infinity];
+    for (const scale of ['linear', 'log'] as const) {
+      for (const limits of [
+        [0.01, 5],
+        [3, 3],
+        [2, -2]
+      ] as [number, number][]) {
+        const px = renderRGBA(
+          values,
+          1,
+          values.length,
+          limits,
+          t,
+          false,
+          scale
+        );
+        const expected = values.flatMap(v => colorOf(v, limits, t, scale));
+        expect(Array.from(px)).toEqual(expected);
+      }
+    }
   });
 
   it('explains limits it cannot use', () => {
