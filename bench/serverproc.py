@@ -31,11 +31,17 @@ def request(url: str, token: str, body: dict | None = None, method: str | None =
 
 
 def start_server(
-    python: Path, config: dict, root: Path, log: Path, env: dict[str, str]
+    python: Path,
+    config: dict,
+    root: Path,
+    log: Path,
+    env: dict[str, str],
+    config_path: Path | None = None,
 ) -> tuple[subprocess.Popen, str, str]:
-    """A real jupyter server on a free port; waits until /api/status answers."""
+    """A real jupyter server on a free port; waits until /api/status answers. Its
+    configuration is written to `config_path` (default: root/jupyter_server_config.json)."""
     port, token = free_port(), secrets.token_hex(16)
-    cfg = root / "jupyter_server_config.json"
+    cfg = config_path or root / "jupyter_server_config.json"
     cfg.write_text(json.dumps(config))
     server = subprocess.Popen(
         [
