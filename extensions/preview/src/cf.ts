@@ -29,6 +29,20 @@ export function decodeValues(
   const offset = numberAttr(attrs.add_offset) ?? 0;
   const checkNaN = missing.some(Number.isNaN);
   const out = new Float64Array(raw.length);
+  // A NaN stays NaN whatever the attributes say, so only the other missing values are
+  // compared; with at most two of them (a _FillValue as written and as float32), a
+  // loop without a call per value (a map slice has a million values).
+  const plain = missing.filter(m => !Number.isNaN(m));
+  if (plain.length <= 2 && typeof raw[0] !== 'bigint') {
+    const values = raw as ArrayLike<number>;
+    const [m0 = NaN, m1 = NaN] = plain;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      out[i] =
+        v === m0 || v === m1 || v < min || v > max ? NaN : v * scale + offset;
+    }
+    return out;
+  }
   for (let i = 0; i < raw.length; i++) {
     const v = Number(raw[i]);
     if (

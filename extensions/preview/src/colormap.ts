@@ -310,45 +310,55 @@ export function renderRGBA(
   scale: Scale = 'linear'
 ): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(rows * cols * 4);
-  const paint = painter(limits, table, scale);
+  const pixels = new Uint32Array(out.buffer);
+  const colours = palette(table);
+  const index = colourIndex(limits, scale);
   for (let r = 0; r < rows; r++) {
-    const src = flipRows ? rows - 1 - r : r;
+    const src = (flipRows ? rows - 1 - r : r) * cols;
+    const dst = r * cols;
     for (let c = 0; c < cols; c++) {
-      paint(out, (r * cols + c) * 4, values[src * cols + c]);
+      const k = index(values[src + c]);
+      if (k >= 0) {
+        pixels[dst + c] = colours[k];
+      }
     }
   }
   return out;
 }
 
+/** The 256 colours of a table as RGBA pixels (one 32-bit word each, opaque). */
+function palette(table: Uint8Array): Uint32Array {
+  const words = new Uint32Array(256);
+  const bytes = new Uint8Array(words.buffer);
+  for (let i = 0; i < 256; i++) {
+    bytes[i * 4] = table[i * 3];
+    bytes[i * 4 + 1] = table[i * 3 + 1];
+    bytes[i * 4 + 2] = table[i * 3 + 2];
+    bytes[i * 4 + 3] = 255;
+  }
+  return words;
+}
+
 /**
- * Writes the colour of a value into RGBA pixels as {@link colorOf} gives it, without
- * allocating per pixel (a map has a million of them); transparent pixels are left as
- * they are (zero in a new array).
+ * The colour table index (0..255) of a value as {@link colorOf} picks it, or -1 where
+ * the pixel is transparent; no allocation per pixel (a map has a million of them).
  */
-function painter(
+function colourIndex(
   limits: readonly [number, number],
-  table: Uint8Array,
   scale: Scale
-): (out: Uint8ClampedArray, at: number, value: number) => void {
+): (value: number) => number {
   const log = scale === 'log';
   const lo = log ? Math.log10(limits[0]) : limits[0];
   const hi = log ? Math.log10(limits[1]) : limits[1];
   const span = hi - lo;
   const ordered = hi > lo;
-  return (out, at, value) => {
+  return value => {
     if (Number.isNaN(value) || (log && !(value > 0))) {
-      return;
+      return -1;
     }
     const v = log ? Math.log10(value) : value;
     const t = Math.max(0, Math.min(1, ordered ? (v - lo) / span : 0.5));
-    if (Number.isNaN(t)) {
-      return;
-    }
-    const i = Math.round(t * 255) * 3;
-    out[at] = table[i];
-    out[at + 1] = table[i + 1];
-    out[at + 2] = table[i + 2];
-    out[at + 3] = 255;
+    return Number.isNaN(t) ? -1 : Math.round(t * 255);
   };
 }
 
@@ -364,11 +374,14 @@ export function renderIndexed(
   scale: Scale = 'linear'
 ): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(index.length * 4);
-  const paint = painter(limits, table, scale);
+  const pixels = new Uint32Array(out.buffer);
+  const colours = palette(table);
+  const colour = colourIndex(limits, scale);
   for (let p = 0; p < index.length; p++) {
     const k = index[p];
-    if (k >= 0) {
-      paint(out, p * 4, values[k]);
+    const c = k >= 0 ? colour(values[k]) : -1;
+    if (c >= 0) {
+      pixels[p] = colours[c];
     }
   }
   return out;

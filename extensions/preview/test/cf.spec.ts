@@ -116,6 +116,33 @@ describe('decodeValues', () => {
     expect(Array.from(out)).toEqual([NaN, 280]);
   });
 
+  it('masks NaN fills, 64-bit integers and several missing values alike', () => {
+    expect(
+      Array.from(
+        decodeValues(new Float32Array([NaN, 1, 2, 3]), {
+          _FillValue: NaN,
+          missing_value: 2
+        })
+      )
+    ).toEqual([NaN, 1, NaN, 3]);
+    expect(
+      Array.from(
+        decodeValues(new BigInt64Array([1n, 5n, 7n]), {
+          _FillValue: 5,
+          scale_factor: 2
+        })
+      )
+    ).toEqual([2, NaN, 14]);
+    expect(
+      Array.from(
+        decodeValues(new Float64Array([1, 2, 3, 4]), {
+          _FillValue: 1.1,
+          missing_value: [2, 3]
+        })
+      )
+    ).toEqual([1, NaN, NaN, 4]);
+  });
+
   it('prefers the _FillValue attribute to the store fill value, and honours valid_min/max', () => {
     const out = decodeValues(
       new Float64Array([0, 1, 2, 3]),
