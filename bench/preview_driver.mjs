@@ -48,6 +48,16 @@ window.__bench = {
     await window.__bench.frame();
     return { ms: t, painted: performance.now() - t0, t0 };
   },
+  /** The data requests since t0: [what, start, end] in ms from t0. */
+  timeline: (t0, pattern) =>
+    performance
+      .getEntriesByType('resource')
+      .filter(e => e.name.includes(pattern) && e.startTime >= t0)
+      .map(e => [
+        decodeURIComponent(new URL(e.name).pathname.split('/').slice(-2).join('/')),
+        Math.round(e.startTime - t0),
+        Math.round(e.responseEnd - t0)
+      ]),
   dataEntries: () =>
     performance
       .getEntriesByType('resource')
@@ -125,6 +135,10 @@ async function ours(page, task, between) {
     () =>
       document.querySelector('canvas.jp-EspriVre-previewMap').dataset
         .renderedSelection
+  );
+  first.timeline = await page.evaluate(
+    t0 => window.__bench.timeline(t0, '/espri-vre/api/data/'),
+    first.t0
   );
   await page.waitForTimeout(500);
   between();
@@ -207,6 +221,10 @@ async function h5web(page, task, between) {
       );
     },
     { variable: settings.variable, timeout: TIMEOUT }
+  );
+  first.timeline = await page.evaluate(
+    t0 => window.__bench.timeline(t0, '/h5web/'),
+    first.t0
   );
   // Focused first, as a user's click would leave it; the clock starts at the key.
   await page
@@ -295,6 +313,7 @@ async function runTask(browser, task) {
     return {
       ...task,
       firstMs: result.first.ms,
+      timeline: result.first.timeline,
       nextMs: result.next.ms,
       firstBytes: sum(firstReqs),
       nextBytes: sum(nextReqs),
