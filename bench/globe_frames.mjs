@@ -39,7 +39,9 @@ function instrument() {
     threshold: Infinity,
     t0: Infinity,
     first: null,
-    max: 0
+    max: 0,
+    lastDraw: -Infinity,
+    links: []
   };
   window.__bench = bench;
   let sync = null;
@@ -82,9 +84,35 @@ function instrument() {
     const drawArrays = gl.drawArrays;
     gl.drawArrays = function (mode, first, count) {
       drawArrays.call(this, mode, first, count);
+      bench.lastDraw = performance.now();
       if (mode === this.POINTS) {
         add(count, finishGl(this));
       }
+    };
+    // Shader programs linked (their cost shows at the first draw on
+    // software WebGL): when and how long, for the report.
+    const getProgramParameter = gl.getProgramParameter;
+    gl.getProgramParameter = function (program, name) {
+      const t = performance.now();
+      const value = getProgramParameter.call(this, program, name);
+      const ms = performance.now() - t;
+      if (ms > 50) {
+        const sources = (this.getAttachedShaders(program) ?? []).map(
+          sh => this.getShaderSource(sh) ?? ''
+        );
+        bench.links.push({
+          t,
+          ms,
+          lengths: sources.map(x => x.length),
+          head: sources.map(x => x.slice(-300))
+        });
+      }
+      return value;
+    };
+    const drawElements = gl.drawElements;
+    gl.drawElements = function (mode, count, type, offset) {
+      drawElements.call(this, mode, count, type, offset);
+      bench.lastDraw = performance.now();
     };
     if ('drawArraysInstanced' in gl) {
       const drawArraysInstanced = gl.drawArraysInstanced;
@@ -238,6 +266,7 @@ async function one(settings, browser, run) {
     fpsWindowMs: null,
     fps: null,
     maxPointsInAFrame: 0,
+    shaderLinkMs: null,
     setupMs: 0
   };
   const context = await browser.newContext({
@@ -305,16 +334,30 @@ async function one(settings, browser, run) {
     await runCell(page, 1);
     await cellDone(page, 1, 180000);
     step = 'view';
-    // The empty view has drawn: a canvas with a frame.
+    // The empty view is on the page (Leaflet makes its canvas with the first
+    // vector layer).
     await page.waitForFunction(
       () =>
         document.querySelector(
-          '.jp-Notebook .jp-Cell:nth-child(2) .jp-OutputArea-output canvas'
+          '.jp-Notebook .jp-Cell:nth-child(2) .jp-OutputArea-output :is(canvas, .leaflet-container)'
         ) !== null,
       undefined,
       { timeout: 180000, polling: 250 }
     );
-    await page.waitForTimeout(3000);
+    // ... and has settled: no WebGL draw call for 3 s (Cesium renders on
+    // demand once its imagery is loaded and its shaders compiled; deck.gl
+    // redraws only when something changed), or at most two minutes.
+    await page.evaluate(() => {
+      const b = window.__bench;
+      b.lastDraw = Math.max(b.lastDraw, performance.now());
+    });
+    await page
+      .waitForFunction(
+        () => performance.now() - window.__bench.lastDraw > 3000,
+        undefined,
+        { timeout: 120000, polling: 500 }
+      )
+      .catch(() => undefined);
     await page.evaluate(threshold => {
       const b = window.__bench;
       b.threshold = threshold;
@@ -355,6 +398,18 @@ async function one(settings, browser, run) {
       fs.writeFileSync(
         `${debug}/${run.tool}-${run.points}.cpuprofile`,
         JSON.stringify(profile)
+      );
+    }
+    const links = await page.evaluate(t => {
+      const b = window.__bench;
+      return b.links.filter(
+        l => l.t >= t && (b.first === null || l.t <= b.first)
+      );
+    }, t0);
+    result.shaderLinkMs = links.reduce((sum, l) => sum + l.ms, 0);
+    if (debug) {
+      console.error(
+        `[page ${run.tool}] programs linked: ${JSON.stringify(links).slice(0, 6000)}`
       );
     }
     result.maxPointsInAFrame = await page.evaluate(() => window.__bench.max);

@@ -29,11 +29,7 @@ import {
   validateFootprint,
   validatePolygon
 } from './layer-data';
-import {
-  meshPrimitive,
-  pointsPrimitive,
-  vertexColorAppearance
-} from './primitives';
+import { meshPrimitive, PointCloud, vertexColorAppearance } from './primitives';
 
 export const GLOBE_ID = 'espri-vre-globe';
 
@@ -243,8 +239,8 @@ export class GlobeWidget extends Widget {
       : undefined;
     const batch = {
       primitive: v.scene.primitives.add(
-        pointsPrimitive(Cs, data.lonLat, data.rgba, data.count, pixelSize)
-      ) as C.Primitive,
+        new PointCloud(Cs, data.lonLat, data.rgba, data.count, pixelSize)
+      ) as PointCloud,
       lonLat: data.lonLat,
       values: Float64Array.from(input.values)
     };
@@ -269,10 +265,7 @@ export class GlobeWidget extends Widget {
         apply: l => {
           for (const p of parts) {
             p.primitive.show = l.visible;
-            p.primitive.appearance = vertexColorAppearance(Cs, {
-              alpha: l.opacity,
-              pointSize: pixelSize
-            });
+            p.primitive.alpha = l.opacity;
           }
         },
         destroy: () => {
@@ -1055,7 +1048,7 @@ export class GlobeWidget extends Widget {
   private _cameraChanged = new Signal<this, ICamera>(this);
   private _pointBatches = new Map<
     string,
-    { primitive: C.Primitive; lonLat: Float64Array; values: Float64Array }[]
+    { primitive: PointCloud; lonLat: Float64Array; values: Float64Array }[]
   >();
   private _movers = new Map<string, C.Entity>();
   private _trans: TranslationBundle;
