@@ -20,7 +20,7 @@ In the same run, in the same Chromium (Debian's), driven by Playwright (bench/pr
   is selected in the file browser beforehand, the clock starts at `h5web-open` (its command:
   "View HDF5 file contents"), the variable is clicked in h5web's explorer as soon as it shows
   (h5web opens on the file's root group), and the clock stops when h5web's heatmap canvas is
-  on the page, the slice's /h5web/data/ response has arrived and h5web shows no loader.
+  on the page, the slice's /h5web/data response has arrived and h5web shows no loader.
 
 Each round is a fresh browser context (empty HTTP cache, a fresh page, so a fresh chunk cache),
 rounds interleaved (ours NetCDF, h5web, ours Zarr, ...); figures are medians over the rounds.
@@ -279,21 +279,24 @@ def run(ctx: Context) -> list[Row]:
             {"side": "h5web", "path": nc, "label": "nc"},
             {"side": "ours", "path": store, "label": "zarr"},
         ]
-        t0 = time.perf_counter()
+        t0, load = time.perf_counter(), os.getloadavg()[0]
         results = drive(ctx, servers, one * (1 + rounds))
         wall = time.perf_counter() - t0
+        load = max(load, os.getloadavg()[0])
     finally:
         for server in started:
             stop(server)
     cold, measured = results[: len(one)], results[len(one) :]
-    return rows(data, cold, measured, rounds, wall)
+    return rows(data, cold, measured, rounds, wall, load)
 
 
 def _median(results: list[dict], side: str, label: str, key: str) -> float:
     return statistics.median(r[key] for r in results if r["side"] == side and r["label"] == label)
 
 
-def rows(data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: float) -> list[Row]:
+def rows(
+    data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: float, load: float
+) -> list[Row]:
     def med(side: str, label: str, key: str) -> float:
         return _median(measured, side, label, key)
 
@@ -318,7 +321,8 @@ def rows(data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: 
         f"Median of {rounds} interleaved rounds (ours NetCDF4, h5web NetCDF4, ours Zarr), each in "
         "a fresh Chromium context (empty HTTP cache, fresh page, fresh chunk cache) on the two "
         "servers, after a first round on the freshly started servers reported apart; whole run "
-        f"{wall:,.0f} s."
+        f"{wall:,.0f} s, load average up to {load:.1f} on {os.cpu_count()} cores (both sides "
+        "compete for the CPU with everything else: read the ratio)."
     )
     c_ours, c_h5 = first_of("ours", "nc"), first_of("h5web", "nc")
     ours_first, h5_first = med("ours", "nc", "firstMs"), med("h5web", "nc", "firstMs")
@@ -337,7 +341,7 @@ def rows(data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: 
             "(kerchunk, cached by the server), then one HTTP Range request for the day's chunk, "
             "decoded (zlib, shuffle, CF) in the browser. h5web: the file selected in the file "
             "browser beforehand, from app.commands.execute('h5web-open') to its heatmap canvas "
-            "on the page with the slice's /h5web/data/ response arrived and no loader shown, "
+            "on the page with the slice's /h5web/data response arrived and no loader shown, "
             f"`{VARIABLE}` clicked in h5web's explorer as soon as it is listed (h5web opens on "
             "the root group). "
             f"First round on the fresh servers: ours {c_ours['firstMs']:,.0f} ms (the server "
@@ -352,7 +356,7 @@ def rows(data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: 
             unit="ms",
             note="From the time slider moved by one (ours: the range input's value set and an "
             "input event; h5web: ArrowUp on its dimension slider's thumb) to the next day's map "
-            "drawn (ours: data-rendered-selection changes; h5web: the new /h5web/data/ response "
+            "drawn (ours: data-rendered-selection changes; h5web: the new /h5web/data response "
             "arrived and no loader shown), two frames not counted. Bytes of the step: ours "
             f"{med('ours', 'nc', 'nextBytes') / mb:.2f} MB, h5web "
             f"{med('h5web', 'nc', 'nextBytes') / mb:.2f} MB. {method}",
