@@ -7,9 +7,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
 
 pytest_plugins = [
     "pytest_jupyter.jupyter_server",
@@ -22,6 +25,25 @@ pytest_plugins = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
 """The project's shared folder (real data and recorded fixtures), beside the repository."""
+
+KERNEL_TIMEOUT = 120
+
+
+@contextmanager
+def real_kernel(cwd: Path | None = None) -> Iterator[BlockingKernelClient]:
+    """A real IPython kernel (this venv's python3 spec) started by jupyter_client, as
+    JupyterLab starts one; shut down on exit."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(**({"cwd": str(cwd)} if cwd is not None else {}))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=KERNEL_TIMEOUT)
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
 
 needs_shared = pytest.mark.skipif(
     not (SHARED / "data").is_dir(),

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import real_kernel
 from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.manager import KernelManager
 
 import espri_vre
 
@@ -23,16 +23,8 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def kernel(demo_dir: Path) -> Iterator[BlockingKernelClient]:
     """One kernel for the module, started in the demo's notebooks folder as JupyterLab would."""
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(demo_dir / "notebooks"))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
+    with real_kernel(demo_dir / "notebooks") as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def run(client: BlockingKernelClient, code: str) -> tuple[dict[str, Any], str, list[str]]:

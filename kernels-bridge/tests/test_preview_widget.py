@@ -19,9 +19,8 @@ import dask.array
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import SHARED, needs_shared
+from conftest import SHARED, needs_shared, real_kernel
 from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.manager import KernelManager
 
 import espri_vre
 from espri_vre.preview_widget import ChunkError, KeyNotFound, Preview, VirtualZarr
@@ -303,16 +302,8 @@ def test_the_widget_names_its_front_end_module():
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[BlockingKernelClient]:
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
+    with real_kernel() as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def run(client: BlockingKernelClient, code: str) -> tuple[str, list[dict[str, Any]]]:
