@@ -31,8 +31,9 @@ function monthMiddleLabel(index: number): string {
 
 /**
  * Every file under the demo folder with its size and mtime; notebooks, their
- * checkpoints, the kernel's IPython history and the suite's provenance record
- * (which any cell writes) aside.
+ * checkpoints, the kernel's IPython history, the suite's provenance record
+ * (which any cell writes) and the job launcher's logs (a Slurm job of another
+ * test may still be writing them) aside.
  */
 function listing(dir: string): string[] {
   const out: string[] = [];
@@ -42,6 +43,7 @@ function listing(dir: string): string[] {
       if (
         entry.name === '.ipynb_checkpoints' ||
         entry.name === 'history.sqlite' ||
+        entry.name === '.espri-vre-jobs' ||
         entry.name.endsWith('.provenance') ||
         entry.name.endsWith('.ipynb')
       ) {
