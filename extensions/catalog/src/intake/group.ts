@@ -13,7 +13,7 @@ import {
   type RecordAccessUrl
 } from '../record';
 import type { DataFormat, EsmCollection } from './collection';
-import { groupRows } from './search';
+import { groupRows } from './require-all-on';
 import {
   cellValue,
   type CellValue,

@@ -5,17 +5,19 @@ import { describe, expect, it } from 'vitest';
 import {
   StacWalkEntry,
   buildStacSearchRequest,
-  decodeMultihash,
   nextStacRequest,
-  parseStacCollection,
   parseStacCollections,
   parseStacConformance,
-  parseStacItem,
   parseStacItemCollection,
   parseStacLandingPage,
   stacConformance,
   walkStaticCatalog
 } from '../../src/adapters/stac';
+import {
+  decodeMultihash,
+  parseStacCollection,
+  parseStacItem
+} from '../../src/adapters/stac-record';
 import { CatalogParseError, toDatasetReference } from '../../src/record';
 import {
   HAVE_FIXTURES,
