@@ -1,5 +1,5 @@
-"""The kernel side of espri-vre: provenance capture (capture.py), loaded with
-`%load_ext espri_vre`."""
+"""The kernel side of espri-vre: provenance capture, loaded with `%load_ext espri_vre`
+(capture.py wires its parts: settings, recorder, files, audit hook, library patches, magic)."""
 
 from __future__ import annotations
 
