@@ -1,4 +1,4 @@
-import type { ICatalogRegistry } from '@espri-vre/core';
+import { type ICatalogRegistry, VisiblePoll } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, refreshIcon, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
@@ -36,31 +36,20 @@ export class DataPanel extends ReactWidget {
    * Refresh every this many seconds while the panel is visible; 0 turns it off.
    */
   get autoRefreshSeconds(): number {
-    return this._autoRefreshSeconds;
+    return this._poll.seconds;
   }
   set autoRefreshSeconds(seconds: number) {
-    this._autoRefreshSeconds = Math.max(0, seconds);
-    this._schedule();
+    this._poll.seconds = seconds;
   }
 
   dispose(): void {
-    this._stopTimer();
+    this._poll.dispose();
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this._onVisible();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._onVisible();
-  }
-
-  protected onBeforeHide(msg: Message): void {
-    this._stopTimer();
-    super.onBeforeHide(msg);
+  processMessage(msg: Message): void {
+    super.processMessage(msg);
+    this._poll.processMessage(msg);
   }
 
   protected render(): React.ReactElement {
@@ -81,40 +70,19 @@ export class DataPanel extends ReactWidget {
       () => undefined
     );
 
-  private _onVisible(): void {
-    if (!this.isVisible) {
-      return;
-    }
-    // The status request makes the server check every host: only when someone looks.
-    if (this._registry.state === 'idle') {
-      void this._refresh();
-    }
-    this._schedule();
-  }
-
-  private _schedule(): void {
-    this._stopTimer();
-    if (this._autoRefreshSeconds > 0 && this.isVisible) {
-      this._timer = window.setInterval(() => {
-        if (this._registry.state !== 'loading') {
-          void this._refresh();
-        }
-      }, this._autoRefreshSeconds * 1000);
-    }
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) {
-      window.clearInterval(this._timer);
-      this._timer = null;
-    }
-  }
-
   private _registry: ICatalogRegistry;
   private _trans: TranslationBundle;
   private _onOpenCatalog: ((id: string) => void) | undefined;
-  private _autoRefreshSeconds = 0;
-  private _timer: number | null = null;
+  // The status request makes the server check every host: only when someone looks,
+  // and the first look loads it.
+  private _poll = new VisiblePoll({
+    widget: this,
+    tick: reason =>
+      (reason === 'show' && this._registry.state === 'idle') ||
+      (reason === 'interval' && this._registry.state !== 'loading')
+        ? this._refresh()
+        : undefined
+  });
 }
 
 export namespace DataPanel {

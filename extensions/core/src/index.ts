@@ -7,5 +7,6 @@
 export * from './api';
 export * from './api.generated';
 export * from './dataset';
+export * from './poll';
 export * from './tokens';
 export * from './settings';

@@ -2,10 +2,12 @@ import {
   ApiError,
   isAbortError,
   type DaskOverview,
-  type DaskRunning
+  type DaskRunning,
+  VisiblePoll
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 import { daskIcon } from './icons';
 import {
@@ -47,25 +49,29 @@ export class DaskPanel extends ReactWidget {
 
   /** Seconds between two refreshes while visible; 0 refreshes only on demand. */
   get refreshSeconds(): number {
-    return this._refreshSeconds;
+    return this._poll.seconds;
   }
   set refreshSeconds(seconds: number) {
-    this._refreshSeconds = Math.max(0, seconds);
-    this.update();
+    this._poll.seconds = seconds;
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    super.dispose();
+  }
+
+  processMessage(msg: Message): void {
+    super.processMessage(msg);
+    this._poll.processMessage(msg);
   }
 
   protected render(): React.ReactElement {
-    return (
-      <DaskPanelView
-        {...this._options}
-        refreshSeconds={this._refreshSeconds}
-        isVisible={() => this.isVisible}
-      />
-    );
+    return <DaskPanelView {...this._options} poll={this._poll} />;
   }
 
   private _options: DaskPanel.IOptions;
-  private _refreshSeconds = 3;
+  // The view holds the overview in its state: it follows the poll's ticks.
+  private _poll = new VisiblePoll({ widget: this, seconds: 3 });
 }
 
 export namespace DaskPanel {
@@ -80,8 +86,8 @@ export namespace DaskPanel {
 }
 
 interface IViewProps extends DaskPanel.IOptions {
-  refreshSeconds: number;
-  isVisible: () => boolean;
+  /** Ticks when the overview is to be asked for again (the panel is visible). */
+  poll: VisiblePoll;
 }
 
 function errorText(reason: unknown): string {
@@ -92,7 +98,7 @@ function errorText(reason: unknown): string {
 }
 
 function DaskPanelView(props: IViewProps): React.ReactElement {
-  const { service, trans, refreshSeconds, isVisible } = props;
+  const { service, trans, poll } = props;
   const [overview, setOverview] = React.useState<DaskOverview | null>(null);
   const [loadError, setLoadError] = React.useState<string | null>(null);
   const [loading, setLoading] = React.useState(false);
@@ -123,20 +129,14 @@ function DaskPanelView(props: IViewProps): React.ReactElement {
 
   React.useEffect(() => {
     const controller = new AbortController();
-    void refresh(controller.signal);
-    if (refreshSeconds <= 0) {
-      return () => controller.abort();
-    }
-    const timer = window.setInterval(() => {
-      if (isVisible()) {
-        void refresh(controller.signal);
-      }
-    }, refreshSeconds * 1000);
+    const again = (): void => void refresh(controller.signal);
+    again();
+    poll.ticked.connect(again);
     return () => {
-      window.clearInterval(timer);
+      poll.ticked.disconnect(again);
       controller.abort();
     };
-  }, [refresh, refreshSeconds, isVisible]);
+  }, [refresh, poll]);
 
   const usable = (overview?.clusters ?? []).filter(c => c.presets.length > 0);
   const cluster = usable.find(c => c.id === clusterId) ?? usable[0];

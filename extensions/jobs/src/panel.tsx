@@ -2,7 +2,8 @@ import {
   ApiError,
   isAbortError,
   type JobInfo,
-  type JobState
+  type JobState,
+  VisiblePoll
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, refreshIcon, UseSignal } from '@jupyterlab/ui-components';
@@ -51,38 +52,20 @@ export class JobsPanel extends ReactWidget {
 
   /** Seconds between two refreshes while visible; 0 refreshes only on demand. */
   get refreshSeconds(): number {
-    return this._refreshSeconds;
+    return this._poll.seconds;
   }
   set refreshSeconds(seconds: number) {
-    this._refreshSeconds = Math.max(0, seconds);
-    this._schedule();
+    this._poll.seconds = seconds;
   }
 
   dispose(): void {
-    this._stop();
+    this._poll.dispose();
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this._onVisible();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._onVisible();
-  }
-
-  protected onBeforeHide(msg: Message): void {
-    this._stop();
-    this._service.abort();
-    super.onBeforeHide(msg);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this._stop();
-    this._service.abort();
-    super.onBeforeDetach(msg);
+  processMessage(msg: Message): void {
+    super.processMessage(msg);
+    this._poll.processMessage(msg);
   }
 
   protected render(): React.ReactElement {
@@ -96,43 +79,20 @@ export class JobsPanel extends ReactWidget {
     );
   }
 
-  private _refresh = (): void => {
-    // A failure is shown by the panel from the service's `error`.
-    this._service.refresh().catch(() => undefined);
-  };
-
-  private _onVisible(): void {
-    if (!this.isVisible) {
-      return;
-    }
-    this._refresh();
-    this._schedule();
-  }
-
-  private _schedule(): void {
-    this._stop();
-    if (this._refreshSeconds > 0 && this.isVisible) {
-      this._timer = window.setInterval(() => {
-        if (!this._service.loading) {
-          this._refresh();
-        }
-      }, this._refreshSeconds * 1000);
-    }
-  }
-
-  private _stop(): void {
-    if (this._timer !== null) {
-      window.clearInterval(this._timer);
-      this._timer = null;
-    }
-  }
-
   private _service: JobService;
   private _trans: TranslationBundle;
   private _onSubmit: (() => void) | undefined;
   private _onOpen: ((path: string) => void) | undefined;
-  private _refreshSeconds = 5;
-  private _timer: number | null = null;
+  private _poll = new VisiblePoll({
+    widget: this,
+    seconds: 5,
+    // A failure is shown by the panel from the service's `error`.
+    tick: reason =>
+      reason === 'show' || !this._service.loading
+        ? this._service.refresh().catch(() => undefined)
+        : undefined,
+    onHide: () => this._service.abort()
+  });
 }
 
 export namespace JobsPanel {
