@@ -14,7 +14,8 @@ import type { ObjectHash } from 'backbone';
 import { nullTranslator } from '@jupyterlab/translation';
 import { MessageLoop, type Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
-import { type ICamera, GlobeWidget } from './globe-widget';
+import { GlobeWidget } from './globe-widget';
+import type { ICamera } from './globe-viewer';
 import {
   PROTOCOL_VERSION,
   type WidgetBuffer,
