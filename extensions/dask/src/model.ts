@@ -1,7 +1,8 @@
 import {
   ApiError,
-  NetworkError,
   requestAPI,
+  requestServer,
+  serverUrl,
   type DaskClusterOption,
   type DaskOverview,
   type DaskPreset,
@@ -73,25 +74,25 @@ export class DaskService {
     if (!/^[\w-]+$/.test(clusterId)) {
       throw new Error(`not a Dask cluster id: ${clusterId}`);
     }
-    const url = URLExt.join(this._settings.baseUrl, 'dask/clusters', clusterId);
-    let response: Response;
+    const url = serverUrl(`dask/clusters/${clusterId}`, this._settings);
     try {
-      response = await ServerConnection.makeRequest(
+      await requestServer(
         url,
         { method, body: body === undefined ? undefined : JSON.stringify(body) },
         this._settings
       );
-    } catch (reason) {
-      throw new NetworkError(url, reason);
-    }
-    if (!response.ok) {
-      const text = await response.text();
-      throw new ApiError({
-        status: response.status,
-        error: 'dask-manager',
-        detail: managerError(response.status, text),
-        url
-      });
+    } catch (error) {
+      if (error instanceof ApiError) {
+        throw new ApiError({
+          status: error.status,
+          error: 'dask-manager',
+          detail: managerError(error.status, error.text),
+          url,
+          body: error.body,
+          text: error.text
+        });
+      }
+      throw error;
     }
   }
 

@@ -1,9 +1,6 @@
 import {
-  API_NAMESPACE,
   ApiError,
   type ClusterProblem,
-  type ErrorBody,
-  type FieldProblem,
   type IJobService,
   isAbortError,
   type JobCluster,
@@ -13,10 +10,8 @@ import {
   type JobPreviewResponse,
   type JobSpec,
   type LogChunk,
-  NetworkError,
   requestAPI
 } from '@espri-vre/core';
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { jobKey, newlyEnded, serviceJob, sortJobs } from './job-view';
@@ -25,13 +20,10 @@ import { jobKey, newlyEnded, serviceJob, sortJobs } from './job-view';
  * The server refused a job (400): `problems` names each wrong field.
  */
 export class JobRefusedError extends ApiError {
-  constructor(options: ApiError.IOptions & { problems: FieldProblem[] }) {
+  constructor(options: ApiError.IOptions) {
     super(options);
     this.name = 'JobRefusedError';
-    this.problems = options.problems;
   }
-
-  readonly problems: FieldProblem[];
 }
 
 /**
@@ -296,67 +288,24 @@ export class JobService implements IJobService {
     this._changed.emit();
   }
 
-  /**
-   * POST to the API. Not through `requestAPI`: a refused job's answer carries
-   * `problems`, which `ApiError` does not keep, and a submission must not be sent twice
-   * to read them.
-   */
+  /** POST to the API; a refused job (400) is a `JobRefusedError` with its problems. */
   private async _post<T>(
     endpoint: string,
     body: unknown,
     signal?: AbortSignal
   ): Promise<T> {
-    const url = URLExt.join(
-      this._serverSettings.baseUrl,
-      API_NAMESPACE,
-      endpoint
-    );
-    let response: Response;
-    let text: string;
     try {
-      response = await ServerConnection.makeRequest(
-        url,
+      return await requestAPI<T>(
+        endpoint,
         { method: 'POST', body: JSON.stringify(body), signal },
         this._serverSettings
       );
-      text = await response.text();
-    } catch (reason) {
-      if (isAbortError(reason) || signal?.aborted) {
-        throw reason;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 400) {
+        throw new JobRefusedError(error);
       }
-      throw new NetworkError(url, reason);
+      throw error;
     }
-    let answer: unknown;
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      answer = undefined;
-    }
-    if (response.ok && answer !== undefined) {
-      return answer as T;
-    }
-    const error = answer as Partial<ErrorBody & { problems: FieldProblem[] }>;
-    const options = {
-      status: response.status,
-      error:
-        typeof error?.error === 'string'
-          ? error.error
-          : `http-${response.status}`,
-      detail:
-        typeof error?.detail === 'string'
-          ? error.detail
-          : `The server answered ${response.status} ${response.statusText}`.trim(),
-      url
-    };
-    if (response.status === 400) {
-      return Promise.reject(
-        new JobRefusedError({
-          ...options,
-          problems: Array.isArray(error?.problems) ? error.problems : []
-        })
-      );
-    }
-    throw new ApiError(options);
   }
 
   private _serverSettings: ServerConnection.ISettings;

@@ -4,9 +4,15 @@
  * route (or Jupyter's /files/ when data/references names it) with the same
  * credentials.
  */
-import { ApiError, requestAPI } from '@espri-vre/core';
+import {
+  apiUrl,
+  requestAPI,
+  requestBytes,
+  requestJSON,
+  serverFetch
+} from '@espri-vre/core';
 import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
+import type { ServerConnection } from '@jupyterlab/services';
 import type { FetchFn } from './reader';
 
 /** The answer of `data/info`. */
@@ -45,21 +51,16 @@ export async function fetchReferences(
   spec: { refs?: Record<string, unknown> };
   target: string | null;
 }> {
-  const url =
-    URLExt.join(settings.baseUrl, 'espri-vre/api/data/references') +
-    `?path=${encodeURIComponent(path)}`;
-  const response = await ServerConnection.makeRequest(
-    url,
+  const { data, headers } = await requestJSON<{
+    refs?: Record<string, unknown>;
+  }>(
+    apiUrl(`data/references?path=${encodeURIComponent(path)}`, settings),
     { signal },
     settings
   );
-  const text = await response.text();
-  if (!response.ok) {
-    throw apiError(url, response.status, text);
-  }
-  const filesUrl = response.headers.get('X-Files-Url');
+  const filesUrl = headers.get('X-Files-Url');
   return {
-    spec: JSON.parse(text),
+    spec: data,
     target: filesUrl ? absoluteUrl(dataFilesUrl(filesUrl), settings) : null
   };
 }
@@ -72,21 +73,15 @@ export async function fetchTable(
   settings: ServerConnection.ISettings,
   signal?: AbortSignal
 ): Promise<{ bytes: Uint8Array; total: number }> {
-  const url =
-    URLExt.join(settings.baseUrl, 'espri-vre/api/data/table') +
-    `?path=${encodeURIComponent(path)}&offset=${offset}&limit=${limit}`;
-  const response = await ServerConnection.makeRequest(
-    url,
+  const { data, headers } = await requestBytes(
+    apiUrl(
+      `data/table?path=${encodeURIComponent(path)}&offset=${offset}&limit=${limit}`,
+      settings
+    ),
     { signal },
     settings
   );
-  if (!response.ok) {
-    throw apiError(url, response.status, await response.text());
-  }
-  return {
-    bytes: new Uint8Array(await response.arrayBuffer()),
-    total: Number(response.headers.get('X-Total-Rows') ?? 0)
-  };
+  return { bytes: data, total: Number(headers.get('X-Total-Rows') ?? 0) };
 }
 
 /**
@@ -112,38 +107,11 @@ export function absoluteUrl(
 }
 
 /**
- * A fetch that carries the Jupyter credentials: the session cookie (same origin)
- * and, when the page has one, the token, as the /files/ handler accepts both.
+ * A fetch that carries the Jupyter credentials to the server's files (the data/files
+ * route accepts the token and the session cookie), and nothing to other hosts.
  */
 export function authenticatedFetch(
   settings: ServerConnection.ISettings
 ): FetchFn {
-  return request => {
-    const headers = new Headers(request.headers);
-    if (settings.token) {
-      headers.set('Authorization', `token ${settings.token}`);
-    }
-    // Called unbound: the browser's fetch refuses any `this` but the window.
-    return settings.fetch.call(
-      globalThis,
-      new Request(request, { headers, credentials: 'same-origin' })
-    );
-  };
-}
-
-function apiError(url: string, status: number, text: string): ApiError {
-  let error = `http-${status}`;
-  let detail = text.slice(0, 300);
-  try {
-    const body = JSON.parse(text) as {
-      error?: string;
-      detail?: string;
-      message?: string;
-    };
-    error = body.error ?? error;
-    detail = body.detail ?? body.message ?? detail;
-  } catch {
-    // Not the API's JSON (a proxy's page): the excerpt is the best there is.
-  }
-  return new ApiError({ status, error, detail, url });
+  return serverFetch(settings);
 }

@@ -3,8 +3,14 @@
  * (`catalogs/{id}/proxy?url=...`), or, for a catalogue on the server's file system,
  * through its `data/files/` route. Both answer text and say whether it was cut.
  */
-import { ApiError, API_NAMESPACE, NetworkError } from '@espri-vre/core';
-import { ServerConnection } from '@jupyterlab/services';
+import {
+  ApiError,
+  apiUrl,
+  isErrorBody,
+  requestText,
+  type ServerAnswer
+} from '@espri-vre/core';
+import type { ServerConnection } from '@jupyterlab/services';
 
 export interface RemoteRequest {
   method: 'GET' | 'POST';
@@ -63,45 +69,39 @@ export function parseAnswer<T>(
   }
 }
 
+/**
+ * A failed answer for the catalogue at `url`: the API's `{error, detail}` when the
+ * server sent one, else a sentence naming `what` answered.
+ */
+function answerError(failure: ApiError, url: string, what: string): ApiError {
+  const { status, body, text } = failure;
+  const sent = isErrorBody(body);
+  return new ApiError({
+    status,
+    error: sent ? body.error : `http-${status}`,
+    detail: sent ? body.detail : `${what} answered HTTP ${status}.`,
+    url,
+    body,
+    text
+  });
+}
+
+/** `requestText`, its ApiError told as `answerError` does. */
 async function send(
   url: string,
   init: RequestInit,
   settings: ServerConnection.ISettings,
-  signal: AbortSignal | undefined
-): Promise<Response> {
-  try {
-    return await ServerConnection.makeRequest(
-      url,
-      { ...init, signal },
-      settings
-    );
-  } catch (reason) {
-    if (signal?.aborted) {
-      throw reason;
-    }
-    throw new NetworkError(url, reason);
-  }
-}
-
-/** The API's `{error, detail}` of a failed answer, or a sentence with the status. */
-export function answerError(
-  url: string,
-  status: number,
-  text: string,
+  remote: string,
   what: string
-): ApiError {
-  let error = `http-${status}`;
-  let detail = `${what} answered HTTP ${status}.`;
+): Promise<ServerAnswer<string>> {
   try {
-    const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
-    if (typeof body.error === 'string' && typeof body.detail === 'string') {
-      error = body.error;
-      detail = body.detail;
+    return await requestText(url, init, settings);
+  } catch (error) {
+    if (error instanceof ApiError) {
+      throw answerError(error, remote, what);
     }
-  } catch {
-    // Not the API's error JSON: the status sentence stands.
+    throw error;
   }
-  return new ApiError({ status, error, detail, url });
 }
 
 /**
@@ -113,10 +113,13 @@ export function proxyFetcher(
   catalogId: string,
   settings: ServerConnection.ISettings
 ): Fetcher {
-  const route = `${settings.baseUrl.replace(/\/*$/, '/')}${API_NAMESPACE}/catalogs/${encodeURIComponent(catalogId)}/proxy`;
+  const route = apiUrl(
+    `catalogs/${encodeURIComponent(catalogId)}/proxy`,
+    settings
+  );
   return async (request, signal) => {
     const url = `${route}?url=${encodeURIComponent(request.url)}`;
-    const init: RequestInit = { method: request.method };
+    const init: RequestInit = { method: request.method, signal };
     if (request.method === 'POST') {
       init.body = request.body ?? '';
       init.headers = {
@@ -126,20 +129,17 @@ export function proxyFetcher(
     } else if (request.headers !== undefined) {
       init.headers = request.headers;
     }
-    const response = await send(url, init, settings, signal);
-    const text = await response.text();
-    if (!response.ok) {
-      throw answerError(
-        request.url,
-        response.status,
-        text,
-        `The catalogue server behind ${request.url}`
-      );
-    }
+    const { data, headers } = await send(
+      url,
+      init,
+      settings,
+      request.url,
+      `The catalogue server behind ${request.url}`
+    );
     return {
-      text,
-      url: response.headers.get('X-Espri-Vre-Url') ?? request.url,
-      truncated: response.headers.get('X-Espri-Vre-Truncated') === 'true'
+      text: data,
+      url: headers.get('X-Espri-Vre-Url') ?? request.url,
+      truncated: headers.get('X-Espri-Vre-Truncated') === 'true'
     };
   };
 }
@@ -150,21 +150,13 @@ export function proxyFetcher(
  */
 export function serverFetcher(settings: ServerConnection.ISettings): Fetcher {
   return async (request, signal) => {
-    const response = await send(
+    const { data } = await send(
       request.url,
-      { method: request.method, body: request.body },
+      { method: request.method, body: request.body, signal },
       settings,
-      signal
+      request.url,
+      `The server, for ${request.url},`
     );
-    const text = await response.text();
-    if (!response.ok) {
-      throw answerError(
-        request.url,
-        response.status,
-        text,
-        `The server, for ${request.url},`
-      );
-    }
-    return { text, url: request.url, truncated: false };
+    return { text: data, url: request.url, truncated: false };
   };
 }

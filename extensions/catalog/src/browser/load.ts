@@ -9,12 +9,12 @@
  * search before the paths have arrived.
  */
 import {
-  ApiError,
-  API_NAMESPACE,
-  NetworkError,
-  requestAPI
+  apiUrl,
+  type ProgressCallback,
+  requestAPI,
+  requestBytes
 } from '@espri-vre/core';
-import { ServerConnection } from '@jupyterlab/services';
+import type { ServerConnection } from '@jupyterlab/services';
 import { parseEsmCollection, type EsmCollection } from '../intake/collection';
 import { joinTables, readIntakeTable, type IntakeTable } from '../intake/table';
 import { columnsWithIterablesOf } from './model';
@@ -151,58 +151,13 @@ async function fetchBytes(
   endpoint: string,
   settings: ServerConnection.ISettings,
   signal: AbortSignal | undefined,
-  onBytes: (received: number, total: number | null) => void
+  onBytes: ProgressCallback
 ): Promise<Uint8Array> {
-  const url = `${settings.baseUrl.replace(/\/*$/, '/')}${API_NAMESPACE}/${endpoint}`;
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, { signal }, settings);
-  } catch (reason) {
-    if (signal?.aborted) {
-      throw reason;
-    }
-    throw new NetworkError(url, reason);
-  }
-  if (!response.ok) {
-    throw apiError(url, response.status, await response.text());
-  }
-  const header = Number(response.headers.get('Content-Length'));
-  const total = Number.isFinite(header) && header > 0 ? header : null;
-  if (!response.body) {
-    return new Uint8Array(await response.arrayBuffer());
-  }
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      break;
-    }
-    parts.push(value);
-    received += value.byteLength;
-    onBytes(received, total);
-  }
-  const out = new Uint8Array(received);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
-function apiError(url: string, status: number, text: string): ApiError {
-  let error = `http-${status}`;
-  let detail = `The server answered ${status} for ${url}.`;
-  try {
-    const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
-    if (typeof body.error === 'string' && typeof body.detail === 'string') {
-      error = body.error;
-      detail = body.detail;
-    }
-  } catch {
-    // Not the API's error JSON: the status sentence stands.
-  }
-  return new ApiError({ status, error, detail, url });
+  const answer = await requestBytes(
+    apiUrl(endpoint, settings),
+    { signal },
+    settings,
+    onBytes
+  );
+  return answer.data;
 }
