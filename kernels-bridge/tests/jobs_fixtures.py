@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from espri_vre.jobs.scheduler import ClusterConfig
 from espri_vre.jobs.store import JobStore
+from espri_vre.jobs.types import ClusterConfig
 
 TESTS = Path(__file__).resolve().parent
 SHARED_JOBS = TESTS.parents[2] / "shared" / "fixtures" / "jobs"

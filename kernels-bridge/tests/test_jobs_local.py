@@ -14,18 +14,18 @@ import pytest
 
 from espri_vre.jobs import local as local_module
 from espri_vre.jobs.local import LocalScheduler
-from espri_vre.jobs.scheduler import (
+from espri_vre.jobs.store import JobStore
+from espri_vre.jobs.transport import LocalTransport
+from espri_vre.jobs.types import (
     ClusterConfig,
     JobInfo,
     JobKind,
     JobNotFound,
     JobSpec,
     JobState,
+    JobValidationError,
     SchedulerError,
 )
-from espri_vre.jobs.store import JobStore
-from espri_vre.jobs.transport import LocalTransport
-from espri_vre.jobs.validation import JobValidationError
 
 pytestmark = pytest.mark.anyio
 

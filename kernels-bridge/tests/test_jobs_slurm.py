@@ -19,39 +19,35 @@ import nbformat
 import pytest
 
 from espri_vre.jobs import scheduler as scheduler_module
-from espri_vre.jobs.scheduler import (
-    ClusterConfig,
-    JobInfo,
-    JobKind,
-    JobNotFound,
-    JobSpec,
-    JobState,
-    SchedulerError,
-    TransientSchedulerError,
-)
-from espri_vre.jobs.slurm import (
-    SQUEUE_JSON_ARGV,
-    SlurmScheduler,
+from espri_vre.jobs.slurm import SlurmScheduler
+from espri_vre.jobs.slurm.commands import SQUEUE_JSON_ARGV, squeue_fields_argv, squeue_lines_argv
+from espri_vre.jobs.slurm.parse import (
     accounting_disabled,
     expand_path,
     gpus_in,
     parse_sacct_json,
     parse_sbatch_parsable,
     parse_scontrol_show_job,
-    parse_sdiag_json,
-    parse_sinfo_gres,
-    parse_sinfo_json,
     parse_squeue_fields,
     parse_squeue_json,
     parse_squeue_lines,
     parse_time_limit,
     slurm_state,
-    squeue_fields_argv,
-    squeue_lines_argv,
 )
+from espri_vre.jobs.slurm.partitions import parse_sdiag_json, parse_sinfo_gres, parse_sinfo_json
 from espri_vre.jobs.store import JobStore
 from espri_vre.jobs.transport import CommandResult, LocalTransport
-from espri_vre.jobs.validation import JobValidationError
+from espri_vre.jobs.types import (
+    ClusterConfig,
+    JobInfo,
+    JobKind,
+    JobNotFound,
+    JobSpec,
+    JobState,
+    JobValidationError,
+    SchedulerError,
+    TransientSchedulerError,
+)
 
 TIMED_OUT = "slurm_load_jobs error: Socket timed out on send/recv operation\n"
 

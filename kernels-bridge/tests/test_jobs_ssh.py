@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from espri_vre.jobs.scheduler import ClusterConfig, JobKind, JobSpec, JobState
 from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.ssh import SSHSettings, SSHTransport
 from espri_vre.jobs.store import JobStore
 from espri_vre.jobs.transport import CommandNotFound, TransportError
+from espri_vre.jobs.types import ClusterConfig, JobKind, JobSpec, JobState
 
 pytestmark = pytest.mark.anyio
 

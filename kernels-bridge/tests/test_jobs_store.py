@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import espri_vre
-from espri_vre.jobs.scheduler import JobInfo, JobKind, JobSpec, JobState
 from espri_vre.jobs.store import JobStore, default_store_dir
+from espri_vre.jobs.types import JobInfo, JobKind, JobSpec, JobState
 
 SRC = str(Path(espri_vre.__file__).parents[1])
 SPEC = JobSpec(
@@ -94,7 +94,7 @@ def test_ids_and_writes_are_safe_across_processes(tmp_path):
         """
         import sys
         from espri_vre.jobs.store import JobStore
-        from espri_vre.jobs.scheduler import JobInfo, JobState
+        from espri_vre.jobs.types import JobInfo, JobState
         store = JobStore(sys.argv[1])
         for i in range(40):
             n = store.next_id("local:p")

@@ -14,17 +14,8 @@ import pytest
 
 from espri_vre.jobs import scheduler as scheduler_module
 from espri_vre.jobs.probe import parse_pbsnodes_xml
-from espri_vre.jobs.scheduler import (
-    ClusterConfig,
-    JobInfo,
-    JobKind,
-    JobNotFound,
-    JobSpec,
-    JobState,
-    SchedulerError,
-)
-from espri_vre.jobs.torque import (
-    TorqueScheduler,
+from espri_vre.jobs.torque import TorqueScheduler
+from espri_vre.jobs.torque.parse import (
     parse_pbsnodes_text,
     parse_pbsnodes_xml_nodes,
     parse_qstat_f,
@@ -34,7 +25,16 @@ from espri_vre.jobs.torque import (
     short_job_id,
     torque_state,
 )
-from espri_vre.jobs.validation import JobValidationError
+from espri_vre.jobs.types import (
+    ClusterConfig,
+    JobInfo,
+    JobKind,
+    JobNotFound,
+    JobSpec,
+    JobState,
+    JobValidationError,
+    SchedulerError,
+)
 
 BATCHEUPHORIA = "torque/qstat_x__torque__batcheuphoria__"
 REFUSED = "qstat: cannot connect to server pbsserver (errno=111) Connection refused"

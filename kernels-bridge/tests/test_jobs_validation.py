@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from espri_vre.jobs.scheduler import ClusterConfig, JobKind, JobSpec, Partition, ResourceLimits
-from espri_vre.jobs.slurm import parse_sinfo_partitions
+from espri_vre.jobs.slurm.partitions import parse_sinfo_partitions
+from espri_vre.jobs.types import ClusterConfig, JobKind, JobSpec, Partition, ResourceLimits
 from espri_vre.jobs.validation import (
     JobValidationError,
     check_array,

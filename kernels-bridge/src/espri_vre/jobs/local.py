@@ -27,19 +27,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .scheduler import (
+from .scheduler import Scheduler
+from .script import JOB_ID_PLACEHOLDER, expand_job_paths
+from .store import JobRecord, JobStore
+from .types import (
     JobInfo,
     JobListing,
     JobNotFound,
     JobSpec,
     JobState,
+    JobValidationError,
     Partition,
-    Scheduler,
     SchedulerError,
 )
-from .script import expand_job_paths, prepare_job
-from .store import JobRecord, JobStore
-from .validation import JobValidationError, check_resources
+from .validation import CheckedSpec, check_resources
 
 KILL_GRACE = 5.0
 """Seconds between SIGTERM and SIGKILL when a job is cancelled or passes its walltime."""
@@ -51,6 +52,7 @@ PARTITION = "local"
 
 class LocalScheduler(Scheduler):
     kind = "local"
+    job_id_variable = '"${ESPRI_VRE_JOB_ID}"'
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,8 +60,12 @@ class LocalScheduler(Scheduler):
         self.jobs_dir = self.store.data_dir / "local-jobs" / self.cluster.id
         self._supervisors: dict[str, subprocess.Popen[bytes]] = {}
 
+    def log_patterns(self, checked: CheckedSpec, log_dir: Path) -> tuple[str, str]:
+        stem = f"{log_dir}/{checked.name}-{JOB_ID_PLACEHOLDER}"
+        return f"{stem}.out", f"{stem}.err"
+
     async def submit(self, spec: JobSpec) -> JobInfo:
-        prepared = prepare_job(spec, self.cluster, self.roots)
+        prepared = self.prepare(spec)
         checked = prepared.checked
         if checked.spec.array:
             raise JobValidationError(

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .transport import CommandNotFound, CommandTimeout, LocalTransport, Transport, TransportError
+from .ssh import transport_for
+from .transport import LocalTransport, Transport
+from .types import CommandNotFound, CommandTimeout, TransportError
 
 SINFO_ARGV = ("sinfo", "--noheader", "--Node", "--format=%N|%P|%a|%T|%G")
 """One line per node and partition: node, partition (`*` marks the default), availability,
@@ -206,8 +208,6 @@ async def probe_cluster(
         return result(False, f"unknown transport {via!r}: expected local or ssh", None)
     ssh = None
     if via == "ssh" and transport is None:
-        from .ssh import transport_for
-
         try:
             ssh = transport_for("ssh", cluster)
         except ValueError as e:

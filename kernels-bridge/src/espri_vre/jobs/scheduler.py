@@ -1,330 +1,51 @@
-"""The one interface of the job back ends (Slurm, Torque, local processes) and the records they
-exchange: what to run (`JobSpec`), what the scheduler says of a job (`JobInfo`), where jobs can go
-(`Partition`), and a piece of a job's log (`LogChunk`).
+"""The one interface of the job back ends (Slurm, Torque, local processes): `Scheduler`, and
+`CliScheduler`, the base of the back ends driven by their command-line tools through a transport.
 
-Nothing here runs a command; the back ends do (slurm.py, torque.py, local.py). A scheduler that
-cannot answer for a moment ("Socket timed out on send/recv operation") makes a job UNKNOWN, never
-finished: see `TransientSchedulerError` and `retry_transient`."""
+A scheduler prepares a job (`prepare`: the checked spec, its options and its batch script), shows
+what it would submit (`preview`, `preview_submission`) and submits it; each back end writes its own
+options, directives and submission command, in one place. A scheduler that cannot answer for a
+moment ("Socket timed out on send/recv operation") makes a job UNKNOWN, never finished: see
+`TransientSchedulerError` and `retry_transient`."""
 
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
-import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from .transport import LocalTransport, Transport, TransportError
-
-if TYPE_CHECKING:
-    from .store import JobRecord, JobStore
-
-Stream = Literal["stdout", "stderr"]
-
-LOG_DIR_NAME = ".espri-vre-jobs"
-"""Where a job's stdout and stderr go, inside its working directory: on the cluster's shared file
-system, where the compute nodes can write them and the server can read them."""
-
-DEFAULT_LOG_LIMIT = 256 * 1024
-"""Bytes of log returned by one `logs` call; a live tail asks again from the offset it got."""
-
-
-class JobState(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMEOUT = "TIMEOUT"
-    HELD = "HELD"
-    UNKNOWN = "UNKNOWN"
-    """The scheduler did not answer, or no longer knows the job and left no final word."""
-
-    @property
-    def finished(self) -> bool:
-        return self in FINISHED_STATES
-
-
-FINISHED_STATES = frozenset(
-    {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMEOUT}
+from .logs import read_log
+from .probe import short_error
+from .script import JOB_ID_PLACEHOLDER, PreparedJob, expand_job_paths, render_script
+from .store import JobRecord, JobStore
+from .transport import CommandResult, LocalTransport, Transport
+from .types import (
+    DEFAULT_LOG_LIMIT,
+    LOG_DIR_NAME,
+    ClusterConfig,
+    JobInfo,
+    JobKind,
+    JobListing,
+    JobSpec,
+    JobState,
+    LogChunk,
+    Partition,
+    SchedulerError,
+    Stream,
+    TransientSchedulerError,
+    TransportError,
 )
+from .validation import CheckedSpec, check_resources, validate_spec
 
+Options = list[tuple[str, str | None]]
+"""A scheduler's options as (flag, value) pairs: ('--partition', 'gpu'), ('-h', None)."""
 
-class JobKind(StrEnum):
-    SCRIPT = "script"
-    PYTHON = "python"
-    NOTEBOOK = "notebook"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What a user asks to run. Built from the submission form by `validation.spec_from_dict`;
-    every value is checked by `validation.validate_spec` before any command sees it."""
-
-    kind: JobKind
-    path: str
-    """The shell script, Python file or notebook; absolute, or relative to the user's root."""
-    name: str | None = None
-    """Job name; by default the file's name without its suffix."""
-    cluster: str = "local"
-    partition: str | None = None
-    """Slurm partition or Torque queue; the cluster's default when None."""
-    nodes: int | None = None
-    tasks: int | None = None
-    cpus: int | None = None
-    """Cores per task (Slurm --cpus-per-task; Torque ppn)."""
-    memory: str | None = None
-    """Per node: '4G', '512M', '4096' (MB)."""
-    walltime: str | None = None
-    """'HH:MM:SS', 'D-HH:MM:SS' or minutes."""
-    gpus: int | None = None
-    gpu_type: str | None = None
-    account: str | None = None
-    array: str | None = None
-    """Slurm/Torque array indices: '0-9', '1,3,5', '0-99%10'."""
-    afterok: tuple[str, ...] = ()
-    """Job ids that must complete successfully before this one starts."""
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    """Notebook parameters, given to papermill."""
-    arguments: tuple[str, ...] = ()
-    """Command-line arguments of a script or Python file."""
-    kernel: str | None = None
-    """Jupyter kernel of a notebook job; the notebook's own when None."""
-    conda_env: str | None = None
-    """A conda environment (name or prefix) activated before the job runs."""
-    working_dir: str | None = None
-    """Where the job runs; the input file's directory when None."""
-    hold: bool = False
-    """Submit held: the job waits for `release`."""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["kind"] = self.kind.value
-        data["afterok"] = list(self.afterok)
-        data["arguments"] = list(self.arguments)
-        data["parameters"] = dict(self.parameters)
-        return data
-
-    def with_defaults(self, defaults: Mapping[str, Any]) -> JobSpec:
-        """Fills the fields left empty from a cluster's `defaults`; a value given wins."""
-        names = {f.name for f in fields(self)} - {"kind", "path", "cluster", "parameters"}
-        filled = {
-            key: value
-            for key, value in defaults.items()
-            if key in names and getattr(self, key) in (None, (), False)
-        }
-        if "queue" in defaults and self.partition is None and "partition" not in filled:
-            filled["partition"] = defaults["queue"]
-        if "cores" in defaults and self.cpus is None and "cpus" not in filled:
-            filled["cpus"] = defaults["cores"]
-        return replace(self, **filled)
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """One job as a scheduler reports it, normalised across back ends."""
-
-    id: str
-    name: str
-    state: JobState
-    raw_state: str
-    """The scheduler's own word ('COMPLETING', 'NODE_FAIL', 'C')."""
-    reason: str | None = None
-    """Why it waits or why it ended ('Priority', 'JobHeldUser', 'NonZeroExitCode')."""
-    cluster: str | None = None
-    user: str | None = None
-    partition: str | None = None
-    nodes: str | None = None
-    """Node list ('node[01-04]', 'denbi5-int/0+denbi5-int/1')."""
-    node_count: int | None = None
-    cpus: int | None = None
-    memory: str | None = None
-    submit_time: float | None = None
-    """Seconds since the epoch, like start_time and end_time."""
-    start_time: float | None = None
-    end_time: float | None = None
-    time_limit: int | None = None
-    """Seconds."""
-    exit_code: int | None = None
-    signal: int | None = None
-    gres: str | None = None
-    gpus: int = 0
-    array_job_id: str | None = None
-    array_task_id: str | None = None
-    """One task's index ('3'), or the indices still pending in one record ('0-9999')."""
-    dependency: str | None = None
-    stdout_path: str | None = None
-    stderr_path: str | None = None
-    working_dir: str | None = None
-    output_notebook: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.state.finished
-
-    def to_dict(self) -> dict[str, Any]:
-        # Every field is a scalar: a dict of the attributes, not dataclasses.asdict, which
-        # deep-copies and costs ten times more on a 10,000-job list.
-        data = {name: getattr(self, name) for name in _JOB_INFO_FIELDS}
-        data["state"] = self.state.value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> JobInfo:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["state"] = JobState(values.get("state", JobState.UNKNOWN))
-        return cls(**values)
-
-
-_JOB_INFO_FIELDS = tuple(f.name for f in fields(JobInfo))
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A Slurm partition or a Torque queue, with what a job may ask of it."""
-
-    name: str
-    default: bool = False
-    available: bool = True
-    max_time: int | None = None
-    """Seconds; None is unlimited."""
-    default_time: int | None = None
-    max_nodes: int | None = None
-    """Nodes per job; None is unlimited."""
-    nodes: int = 0
-    cpus: int = 0
-    """Cores in the partition."""
-    max_cpus_per_node: int | None = None
-    max_memory: int | None = None
-    """MB per node."""
-    gpus: int = 0
-    gpus_used: int | None = None
-    gres: tuple[str, ...] = ()
-    """Distinct gres of its nodes ('gpu:a100:4(S:0-3)')."""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["gres"] = list(self.gres)
-        return data
-
-
-@dataclass(frozen=True)
-class LogChunk:
-    """Part of a log file, from `offset` to `next_offset`: a live tail asks again from
-    `next_offset` until the job has finished and `next_offset == size`."""
-
-    stream: Stream
-    path: str | None
-    offset: int
-    next_offset: int
-    size: int
-    text: str
-    exists: bool = True
-    """False while the job has not started writing (or the path is not known)."""
-
-
-@dataclass(frozen=True)
-class JobListing:
-    jobs: list[JobInfo]
-    problem: str | None = None
-    """Set when the scheduler did not answer: the jobs are then the recorded ones, with the
-    unfinished ones UNKNOWN."""
-
-
-@dataclass(frozen=True)
-class ResourceLimits:
-    """A cluster's ceilings from its configuration (`limits`), checked before submission on top
-    of what the scheduler itself reports for each partition."""
-
-    nodes: int | None = None
-    tasks: int | None = None
-    cpus: int | None = None
-    memory: str | None = None
-    walltime: str | None = None
-    gpus: int | None = None
-    partitions: tuple[str, ...] | None = None
-    """Partitions or queues users may choose; all when None."""
-
-    @classmethod
-    def from_settings(cls, limits: Mapping[str, Any] | None) -> ResourceLimits:
-        limits = limits or {}
-        parts = limits.get("partitions", limits.get("queues"))
-        return cls(
-            nodes=_int_or_none(limits.get("nodes")),
-            tasks=_int_or_none(limits.get("tasks")),
-            cpus=_int_or_none(limits.get("cpus", limits.get("cores"))),
-            memory=None if limits.get("memory") is None else str(limits["memory"]),
-            walltime=None if limits.get("walltime") is None else str(limits["walltime"]),
-            gpus=_int_or_none(limits.get("gpus")),
-            partitions=tuple(str(p) for p in parts) if parts is not None else None,
-        )
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    """One entry of the server's `clusters` configuration, as the back ends use it."""
-
-    id: str
-    kind: str
-    title: str = ""
-    transport: str = "local"
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    limits: ResourceLimits = field(default_factory=ResourceLimits)
-    python: str | None = None
-    """The Python that runs Python files and papermill on the nodes; by default this server's
-    own interpreter when commands run here, else `python3` (or the conda env's `python`)."""
-    user: str | None = None
-    """Whose jobs are 'mine': the SSH user, or the user running this server."""
-    max_running: int | None = None
-    """Local back end only: jobs run at once (the others wait, PENDING)."""
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> ClusterConfig:
-        ssh = settings.get("ssh") if isinstance(settings.get("ssh"), Mapping) else {}
-        return cls(
-            id=str(settings.get("id", settings.get("kind", "local"))),
-            kind=str(settings.get("kind", "local")),
-            title=str(settings.get("title", "")),
-            transport=str(settings.get("transport", "local")),
-            defaults=dict(settings.get("defaults") or {}),
-            limits=ResourceLimits.from_settings(settings.get("limits")),
-            python=settings.get("python"),
-            user=ssh.get("user") if ssh else None,
-            max_running=_int_or_none(settings.get("max_running")),
-        )
-
-    @property
-    def python_command(self) -> str:
-        if self.python:
-            return self.python
-        return sys.executable if self.transport == "local" else "python3"
-
-    @property
-    def user_name(self) -> str:
-        return self.user or getpass.getuser()
-
-
-class SchedulerError(Exception):
-    """The scheduler refused or failed a request; the message is its own words, made short."""
-
-
-class TransientSchedulerError(SchedulerError):
-    """The scheduler did not answer (time-out, controller unreachable): nothing is known, try
-    again. A job's state read through such an error is UNKNOWN, never finished."""
-
-
-class JobNotFound(SchedulerError):
-    def __init__(self, job_id: str, cluster: str | None = None) -> None:
-        where = f" on {cluster}" if cluster else ""
-        super().__init__(f"job {job_id} is not known{where}")
-        self.job_id = job_id
-
+QUERY_TIMEOUT = 30.0
+SUBMIT_TIMEOUT = 60.0
 
 T = TypeVar("T")
 
@@ -358,11 +79,13 @@ class Scheduler(ABC):
 
     Every method is a coroutine and raises SchedulerError (TransientSchedulerError when the
     scheduler did not answer, JobNotFound for an id it does not know); submission raises
-    `validation.JobValidationError` for a spec it refuses before running anything. Jobs submitted
+    JobValidationError for a spec it refuses before running anything. Jobs submitted
     here are recorded in the JobStore, so that their history survives a restart of the server and
     a scheduler that forgets finished jobs."""
 
     kind: str
+    job_id_variable: ClassVar[str]
+    """Shell expression of the job's id inside its batch script (the output notebook's name)."""
 
     def __init__(
         self,
@@ -378,16 +101,63 @@ class Scheduler(ABC):
         """Directories the user's files may be in (the server root, the data roots)."""
         self.transport: Transport = transport if transport is not None else LocalTransport()
 
+    def prepare(self, spec: JobSpec) -> PreparedJob:
+        """Validates the spec (with the cluster's defaults filled in) and writes its script."""
+        checked = validate_spec(spec.with_defaults(self.cluster.defaults), self.roots)
+        log_dir = checked.working_dir / LOG_DIR_NAME
+        stdout, stderr = self.log_patterns(checked, log_dir)
+        options = self.options(checked, stdout, stderr)
+        output = None
+        if checked.spec.kind is JobKind.NOTEBOOK:
+            output = str(checked.path.parent / f"{checked.name}-{JOB_ID_PLACEHOLDER}.ipynb")
+        directives = self.directives(options)
+        script = render_script(checked, self.cluster, directives, output, self.job_id_variable)
+        return PreparedJob(
+            checked=checked,
+            options=tuple(options),
+            script=script,
+            log_dir=log_dir,
+            stdout=stdout,
+            stderr=stderr,
+            output_notebook=output,
+        )
+
+    @abstractmethod
+    def log_patterns(self, checked: CheckedSpec, log_dir: Path) -> tuple[str, str]:
+        """The job's stdout and stderr paths as the scheduler reads them."""
+
+    def options(self, checked: CheckedSpec, stdout: str, stderr: str) -> Options:
+        """The scheduler options of the job; none for a back end without a scheduler."""
+        return []
+
+    def directives(self, options: Options) -> list[str]:
+        """The options as batch script lines (`#SBATCH ...`)."""
+        return []
+
+    def submission_argv(self, prepared: PreparedJob) -> list[str]:
+        """The command `submit` runs, the script going to its stdin; none for the local back
+        end, which runs no scheduler command."""
+        return []
+
+    def preview(self, spec: JobSpec) -> str:
+        """The batch script `submit` would send; raises JobValidationError as `submit` would."""
+        return self.prepare(spec).script
+
+    async def preview_submission(self, spec: JobSpec) -> tuple[str, list[str]]:
+        """The script and the command a submission would run, nothing submitted. Resources are
+        checked as `submit` checks them, against the partitions when the scheduler answers."""
+        prepared = self.prepare(spec)
+        try:
+            partitions: list[Partition] | None = await self.partitions()
+        except SchedulerError:
+            # The preview still shows the script; submission checks the partition again.
+            partitions = None
+        check_resources(prepared.checked, self.cluster.limits, partitions)
+        return prepared.script, self.submission_argv(prepared)
+
     @abstractmethod
     async def submit(self, spec: JobSpec) -> JobInfo:
         """Validates, checks resources against the cluster's limits, submits, records."""
-
-    def preview(self, spec: JobSpec) -> str:
-        """The batch script `submit` would send, for the form's preview; raises
-        JobValidationError as `submit` would."""
-        from .script import prepare_job  # script.py builds on this module's types
-
-        return prepare_job(spec, self.cluster, self.roots).script
 
     def invalidate(self) -> None:  # noqa: B027 - most back ends keep no snapshot
         """Forget any shared snapshot of the queue: the next list asks the scheduler."""
@@ -457,6 +227,101 @@ class Scheduler(ABC):
         return [j for j in jobs if states is None or j.state in states]
 
 
+class CliScheduler(Scheduler):
+    """A back end driven by its command-line tools (sbatch, squeue...; qsub, qstat...) through
+    the cluster's transport: the commands run here or on a login node, and a transport that
+    fails or a scheduler that says it is unreachable raises TransientSchedulerError."""
+
+    submit_command: ClassVar[tuple[str, ...]]
+    """The submission command before its options: ('sbatch', '--parsable'), ('qsub',)."""
+
+    @abstractmethod
+    def is_transient(self, said: str) -> bool:
+        """Whether the scheduler's words say it did not answer (time-out, unreachable)."""
+
+    @abstractmethod
+    def option_argv(self, options: Options) -> list[str]:
+        """The options as argv words of the submission command."""
+
+    @abstractmethod
+    def submitted(
+        self, prepared: PreparedJob, stdout: str
+    ) -> tuple[JobInfo, Mapping[str, Any] | None]:
+        """The new job, from what the submission command printed, and the bookkeeping to record
+        with it."""
+
+    def submission_argv(self, prepared: PreparedJob) -> list[str]:
+        return [*self.submit_command, *self.option_argv(list(prepared.options))]
+
+    async def _run(
+        self, argv: Sequence[str], *, timeout: float = QUERY_TIMEOUT, input: bytes | None = None
+    ) -> CommandResult:
+        try:
+            return await self.transport.run(argv, timeout=timeout, input=input)
+        except TransportError as e:
+            raise TransientSchedulerError(f"{argv[0]}: {e}") from e
+
+    async def _query(self, argv: Sequence[str]) -> CommandResult:
+        """A read-only command: its transient failures raise TransientSchedulerError."""
+        ran = await self._run(argv)
+        if not ran.ok and self.is_transient(ran.stderr_text + ran.stdout_text):
+            raise TransientSchedulerError(short_error(ran.stderr_text) or "no answer")
+        return ran
+
+    def _failure(self, command: str, ran: CommandResult) -> SchedulerError:
+        """The error of a command that failed: transient when the scheduler says so."""
+        said = short_error(ran.stderr_text) or f"{command} failed with exit code {ran.returncode}"
+        if self.is_transient(ran.stderr_text):
+            return TransientSchedulerError(said)
+        return SchedulerError(said)
+
+    async def submit(self, spec: JobSpec) -> JobInfo:
+        self.invalidate()
+        prepared = self.prepare(spec)
+        check_resources(prepared.checked, self.cluster.limits, await self.partitions())
+        mkdir = await self._run(["mkdir", "-p", "--", str(prepared.log_dir)])
+        if not mkdir.ok:
+            said = short_error(mkdir.stderr_text)
+            raise SchedulerError(f"cannot create {prepared.log_dir}: {said}")
+        argv = self.submission_argv(prepared)
+        try:
+            ran = await self.transport.run(
+                argv, timeout=SUBMIT_TIMEOUT, input=prepared.script.encode()
+            )
+        except TransportError as e:
+            raise TransientSchedulerError(
+                f"{argv[0]} did not finish ({e}): the job may have been submitted, look at the list"
+            ) from e
+        if not ran.ok:
+            raise self._failure(argv[0], ran)
+        info, process = self.submitted(prepared, ran.stdout_text)
+        self.store.add(self.cluster.id, info, prepared.spec, prepared.script, process=process)
+        return info
+
+    def new_job(
+        self, prepared: PreparedJob, job_id: str, paths_id: str, raw_state: str, **values: Any
+    ) -> JobInfo:
+        """The record of a job just submitted; `paths_id` is the id the scheduler expands in the
+        log paths (Torque's full id)."""
+        checked = prepared.checked
+        return JobInfo(
+            id=job_id,
+            name=checked.name,
+            state=JobState.HELD if checked.spec.hold else JobState.PENDING,
+            raw_state=raw_state,
+            cluster=self.cluster.id,
+            user=self.cluster.user_name,
+            partition=checked.spec.partition,
+            submit_time=time.time(),
+            time_limit=checked.walltime,
+            gpus=checked.gpus * checked.nodes,
+            dependency=",".join(checked.spec.afterok) or None,
+            working_dir=str(checked.working_dir),
+            **values,
+            **expand_job_paths(prepared, paths_id),
+        )
+
+
 def complete_from_record(info: JobInfo, record: JobRecord) -> JobInfo:
     """Fills what the scheduler does not say (or says unexpanded, like Slurm's '%j') from the
     record made at submission; a CANCELLED asked for here stays CANCELLED."""
@@ -495,93 +360,3 @@ def array_summary(parent: JobInfo, tasks: Sequence[JobInfo]) -> JobInfo:
         reason=f"{sum(s is JobState.COMPLETED for s in states)} of {len(states)} tasks completed",
         end_time=max((t.end_time or 0 for t in tasks), default=None) or None,
     )
-
-
-async def read_log(
-    transport: Transport, stream: Stream, path: str | None, offset: int, limit: int
-) -> LogChunk:
-    if offset < 0 or limit <= 0:
-        raise ValueError("offset must be >= 0 and limit > 0")
-    if not path:
-        return LogChunk(stream, None, offset, offset, 0, "", exists=False)
-    if isinstance(transport, LocalTransport):
-        return await asyncio.to_thread(_read_local_log, stream, path, offset, limit)
-    return await _read_remote_log(transport, stream, path, offset, limit)
-
-
-def _read_local_log(stream: Stream, path: str, offset: int, limit: int) -> LogChunk:
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            f.seek(min(offset, size))
-            data = f.read(limit)
-    except FileNotFoundError:
-        return LogChunk(stream, path, offset, offset, 0, "", exists=False)
-    except OSError as e:
-        raise SchedulerError(f"cannot read {path}: {e.strerror}") from e
-    start = min(offset, size)
-    return _chunk(stream, path, start, data, size)
-
-
-async def _read_remote_log(
-    transport: Transport, stream: Stream, path: str, offset: int, limit: int
-) -> LogChunk:
-    try:
-        stat = await transport.run(["stat", "-c", "%s", "--", path], timeout=15)
-        if not stat.ok:
-            return LogChunk(stream, path, offset, offset, 0, "", exists=False)
-        size = int(stat.stdout_text.strip() or 0)
-        start = min(offset, size)
-        ran = await transport.run(
-            [
-                "dd",
-                f"if={path}",
-                "iflag=skip_bytes,count_bytes",
-                f"skip={start}",
-                f"count={limit}",
-                "status=none",
-            ],
-            timeout=30,
-        )
-    except TransportError as e:
-        raise TransientSchedulerError(f"cannot read {path}: {e}") from e
-    if not ran.ok:
-        raise SchedulerError(f"cannot read {path}: {ran.stderr_text.strip()}")
-    return _chunk(stream, path, start, ran.stdout, size)
-
-
-def _chunk(stream: Stream, path: str, start: int, data: bytes, size: int) -> LogChunk:
-    # Stop before a UTF-8 sequence cut at the end of the chunk: the next call starts with it.
-    cut = len(data)
-    if start + cut < size:
-        cut = _utf8_boundary(data)
-    return LogChunk(
-        stream=stream,
-        path=path,
-        offset=start,
-        next_offset=start + cut,
-        size=size,
-        text=data[:cut].decode("utf-8", errors="replace"),
-    )
-
-
-def _utf8_boundary(data: bytes) -> int:
-    """Length of data without a trailing incomplete UTF-8 sequence."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 == 0x80:
-            continue
-        if byte & 0x80 == 0:
-            return len(data)
-        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4
-        return len(data) if back >= need else len(data) - back
-    return len(data)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -1,30 +1,23 @@
-"""The batch script of a job, and the scheduler options it is submitted with: what the form's
-preview shows is exactly what is submitted.
+"""The batch script of a job: what the form's preview shows is exactly what is submitted.
 
 A job runs a shell script (with bash), a Python file, or a notebook through papermill with its
 parameters; the output notebook is written next to the input, named after the job and its id
-('analysis-1234.ipynb'), so that no run overwrites another or the input. The options (resources,
-name, logs) are written as `#SBATCH`/`#PBS` lines for the reader and given again on the
-command line, where nothing can be read as a new directive; both come from the same list."""
+('analysis-1234.ipynb'), so that no run overwrites another or the input. The scheduler options
+(resources, name, logs) come from each scheduler (`Scheduler.prepare`): written as
+`#SBATCH`/`#PBS` lines for the reader and given again on the command line, where nothing can be
+read as a new directive; both come from the same list."""
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scheduler import LOG_DIR_NAME, ClusterConfig, JobKind, JobSpec
-from .validation import CheckedSpec, format_walltime, validate_spec
+from .types import ClusterConfig, JobKind, JobSpec
+from .validation import CheckedSpec
 
-JOB_ID_VARIABLE = {
-    "slurm": '"${SLURM_JOB_ID}"',
-    # Torque's ids carry the server ('123.server', '123[4].server'): keep the job's own part.
-    "torque": '"${PBS_JOBID%%.*}"',
-    "local": '"${ESPRI_VRE_JOB_ID}"',
-}
 JOB_ID_PLACEHOLDER = "{job_id}"
 
 
@@ -51,120 +44,12 @@ class PreparedJob:
         return self.checked.name
 
 
-def prepare_job(
-    spec: JobSpec, cluster: ClusterConfig, roots: Sequence[str | os.PathLike[str]]
-) -> PreparedJob:
-    """Validates the spec (with the cluster's defaults filled in) and writes its script."""
-    checked = validate_spec(spec.with_defaults(cluster.defaults), roots)
-    log_dir = checked.working_dir / LOG_DIR_NAME
-    name = checked.name
-    if cluster.kind == "slurm":
-        pattern = "%A_%a" if checked.spec.array else "%j"
-        stdout, stderr = f"{log_dir}/{name}-{pattern}.out", f"{log_dir}/{name}-{pattern}.err"
-        options = slurm_options(checked, stdout, stderr)
-        directives = [f"#SBATCH {word}" for word in option_argv("slurm", options)]
-    elif cluster.kind == "torque":
-        stdout, stderr = f"{log_dir}/{name}.o$PBS_JOBID", f"{log_dir}/{name}.e$PBS_JOBID"
-        options = torque_options(checked, stdout, stderr)
-        directives = [f"#PBS {flag} {value or ''}".rstrip() for flag, value in options]
-    else:
-        stdout = f"{log_dir}/{name}-{JOB_ID_PLACEHOLDER}.out"
-        stderr = f"{log_dir}/{name}-{JOB_ID_PLACEHOLDER}.err"
-        options, directives = (), []
-    output = None
-    if checked.spec.kind is JobKind.NOTEBOOK:
-        output = str(checked.path.parent / f"{name}-{JOB_ID_PLACEHOLDER}.ipynb")
-    script = render_script(checked, cluster, directives, output)
-    return PreparedJob(
-        checked=checked,
-        options=tuple(options),
-        script=script,
-        log_dir=log_dir,
-        stdout=stdout,
-        stderr=stderr,
-        output_notebook=output,
-    )
-
-
-def slurm_options(checked: CheckedSpec, stdout: str, stderr: str) -> list[tuple[str, str | None]]:
-    spec = checked.spec
-    options: list[tuple[str, str | None]] = [("--job-name", checked.name)]
-    if spec.partition:
-        options.append(("--partition", spec.partition))
-    if spec.nodes is not None:
-        options.append(("--nodes", str(checked.nodes)))
-    if spec.tasks is not None:
-        options.append(("--ntasks", str(checked.tasks)))
-    if spec.cpus is not None:
-        options.append(("--cpus-per-task", str(checked.cpus)))
-    if checked.memory_mb is not None:
-        options.append(("--mem", f"{checked.memory_mb}M"))
-    if checked.walltime is not None:
-        options.append(("--time", format_walltime(checked.walltime)))
-    if checked.gpus:
-        kind = f"gpu:{spec.gpu_type}" if spec.gpu_type else "gpu"
-        options.append(("--gres", f"{kind}:{checked.gpus}"))
-    if spec.account:
-        options.append(("--account", spec.account))
-    if spec.array:
-        options.append(("--array", spec.array))
-    if spec.afterok:
-        options.append(("--dependency", "afterok:" + ":".join(spec.afterok)))
-    options += [
-        ("--chdir", str(checked.working_dir)),
-        ("--output", stdout),
-        ("--error", stderr),
-    ]
-    if spec.hold:
-        options.append(("--hold", None))
-    return options
-
-
-def torque_options(checked: CheckedSpec, stdout: str, stderr: str) -> list[tuple[str, str | None]]:
-    spec = checked.spec
-    options: list[tuple[str, str | None]] = [("-N", checked.name)]
-    if spec.partition:
-        options.append(("-q", spec.partition))
-    # One -l, as `qstat -f` shows it back: nodes=N:ppn=M[:gpus=G],mem=...,walltime=...
-    node = f"nodes={checked.nodes}:ppn={checked.cores // max(checked.nodes, 1) or 1}"
-    if checked.gpus:
-        node += f":gpus={checked.gpus}"
-    resources = [node]
-    if checked.memory_mb is not None:
-        resources.append(f"mem={checked.memory_mb}mb")
-    if checked.walltime is not None:
-        resources.append(f"walltime={format_walltime(checked.walltime)}")
-    options.append(("-l", ",".join(resources)))
-    if spec.account:
-        options.append(("-A", spec.account))
-    if spec.array:
-        options.append(("-t", spec.array))
-    if spec.afterok:
-        options.append(("-W", "depend=afterok:" + ":".join(spec.afterok)))
-    options += [("-d", str(checked.working_dir)), ("-o", stdout), ("-e", stderr)]
-    if spec.hold:
-        options.append(("-h", None))
-    return options
-
-
-def option_argv(kind: str, options: Sequence[tuple[str, str | None]]) -> list[str]:
-    """Options as argv words: Slurm's '--flag=value', Torque's '-f', 'value'."""
-    argv: list[str] = []
-    for flag, value in options:
-        if value is None:
-            argv.append(flag)
-        elif kind == "slurm":
-            argv.append(f"{flag}={value}")
-        else:
-            argv += [flag, value]
-    return argv
-
-
 def render_script(
     checked: CheckedSpec,
     cluster: ClusterConfig,
     directives: Sequence[str],
     output_notebook: str | None,
+    job_id_variable: str,
 ) -> str:
     spec = checked.spec
     q = shlex.quote
@@ -172,7 +57,7 @@ def render_script(
         "#!/bin/bash",
         f"# espri-vre {spec.kind.value} job {checked.name}: {q(str(checked.path))}",
         *directives,
-        f"job_id={JOB_ID_VARIABLE.get(cluster.kind, JOB_ID_VARIABLE['local'])}",
+        f"job_id={job_id_variable}",
         f"cd {q(str(checked.working_dir))} || exit 1",
     ]
     python = q(cluster.python_command)

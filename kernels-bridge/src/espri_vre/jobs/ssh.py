@@ -16,14 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .transport import (
-    DEFAULT_MAX_OUTPUT,
-    CommandNotFound,
-    CommandResult,
-    CommandTimeout,
-    TransportError,
-    check_argv,
-)
+from .transport import DEFAULT_MAX_OUTPUT, CommandResult, check_argv
+from .types import CommandNotFound, CommandTimeout, TransportError
 
 CONNECT_TIMEOUT = 15.0
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .scheduler import JobInfo, JobKind, JobSpec, JobState
+from .types import JobInfo, JobKind, JobSpec, JobState
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000

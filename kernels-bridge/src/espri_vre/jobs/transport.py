@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from .types import CommandNotFound, CommandTimeout, TransportError
+
 DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024
 """Bytes kept per stream. `squeue --json` with 10,000 separate jobs is tens of megabytes."""
 
@@ -41,25 +43,6 @@ class CommandResult:
     @property
     def stderr_text(self) -> str:
         return self.stderr.decode("utf-8", errors="replace")
-
-
-class TransportError(Exception):
-    """The command could not be run or did not finish; nothing is known of its effect."""
-
-
-class CommandNotFound(TransportError):
-    def __init__(self, command: str) -> None:
-        super().__init__(f"{command}: command not found")
-        self.command = command
-
-
-class CommandTimeout(TransportError):
-    def __init__(self, argv: Sequence[str], timeout: float, stdout: bytes, stderr: bytes) -> None:
-        super().__init__(f"{argv[0]} did not finish within {timeout:g} s and was killed")
-        self.argv = tuple(argv)
-        self.timeout = timeout
-        self.stdout = stdout
-        self.stderr = stderr
 
 
 class Transport(Protocol):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .scheduler import JobKind, JobSpec, Partition, ResourceLimits
+from .types import JobKind, JobSpec, JobValidationError, Partition, ResourceLimits
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Partition, queue ('batch@server' on Torque), account, GPU type, kernel, conda env name.
@@ -38,21 +38,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_PARAMETERS_BYTES = 64 * 1024
 MAX_ARRAY_TASKS = 10_001
 SUFFIXES = {JobKind.NOTEBOOK: (".ipynb",), JobKind.PYTHON: (".py",)}
-
-
-class JobValidationError(ValueError):
-    """A job refused before submission. `problems` holds (field, sentence) pairs, one for each
-    wrong field; str() joins the sentences."""
-
-    def __init__(self, problems: Sequence[tuple[str, str]] | str, field: str = "job") -> None:
-        if isinstance(problems, str):
-            problems = [(field, problems)]
-        self.problems = list(problems)
-        super().__init__("; ".join(message for _, message in self.problems))
-
-    @property
-    def fields(self) -> list[str]:
-        return [f for f, _ in self.problems]
 
 
 @dataclass(frozen=True)

@@ -1,50 +1,18 @@
-"""Torque (PBS): `qsub` to submit (`-l nodes=N:ppn=M,mem=...,walltime=...`); `qstat -x` XML to
-list, falling back to `qstat -f` text (attributes wrapped onto TAB-indented lines) and then to
-the plain `qstat` table when a server writes XML that does not parse; `qdel`, `qhold`, `qrls`;
-`qstat -Qf` and `pbsnodes -x` for queues, nodes and GPUs.
-
-Job ids carry the server's name ('1584224.biocluster.igb.illinois.edu'); users and the API may
-give them without it. Jobs are therefore known by their short id ('1584224', '673175[19]' for an
-array task) and commands get the full id when it was recorded at submission.
-
-Parsers are pure functions of the commands' text."""
+"""Pure parsers of Torque's output: `qsub`, `qstat -x` (XML), `qstat -f` (attributes wrapped onto
+TAB-indented lines), the plain `qstat` table, `qstat -Qf` and `pbsnodes` (XML and text), and the
+words of its errors. Text in, `JobInfo` / `Partition` / `TorqueNode` out."""
 
 from __future__ import annotations
 
 import re
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from .probe import short_error, torque_node_state
-from .scheduler import (
-    JobInfo,
-    JobListing,
-    JobNotFound,
-    JobSpec,
-    JobState,
-    Partition,
-    Scheduler,
-    SchedulerError,
-    TransientSchedulerError,
-    array_summary,
-    complete_from_record,
-    retry_transient,
-    unknown,
-)
-from .script import expand_job_paths, option_argv, prepare_job
-from .store import JobRecord
-from .transport import CommandResult, TransportError
-from .validation import check_job_id, check_resources, parse_memory_mb, parse_walltime
-
-QUERY_TIMEOUT = 30.0
-FORGOTTEN = "Torque no longer lists this job and its end was not seen"
-"""What a recorded job shows once the scheduler has dropped it before its end was seen."""
-SUBMIT_TIMEOUT = 60.0
-PARTITIONS_TTL = 30.0
+from ..probe import torque_node_state
+from ..types import JobInfo, JobState, Partition
+from ..validation import parse_memory_mb, parse_walltime
 
 # Torque's job exit codes below zero (src/include/job.h, JOB_EXEC_*): the job did not run to
 # its own end.
@@ -77,12 +45,13 @@ _TRANSIENT = re.compile(
     r"cannot connect to default server",
     re.IGNORECASE,
 )
-_UNKNOWN_JOB = re.compile(r"Unknown Job Id", re.IGNORECASE)
 _SHORT_ID = re.compile(r"(\d+(?:\[\d*\])?)(?:\.(.+))?")
 _QSTAT_DATE = "%a %b %d %H:%M:%S %Y"
 
 
-# Pure functions.
+def is_transient_error(text: str) -> bool:
+    """Whether Torque's words say the server did not answer."""
+    return bool(_TRANSIENT.search(text))
 
 
 def short_job_id(job_id: str) -> str:
@@ -406,203 +375,3 @@ def _int(text: str | None) -> int | None:
         return int(text)
     except ValueError:
         return None
-
-
-# Side effects.
-
-
-class TorqueScheduler(Scheduler):
-    kind = "torque"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._partitions: tuple[float, list[Partition]] | None = None
-
-    async def _run(
-        self, argv: Sequence[str], *, timeout: float = QUERY_TIMEOUT, input: bytes | None = None
-    ) -> CommandResult:
-        try:
-            return await self.transport.run(argv, timeout=timeout, input=input)
-        except TransportError as e:
-            raise TransientSchedulerError(f"{argv[0]}: {e}") from e
-
-    async def _query(self, argv: Sequence[str]) -> CommandResult:
-        ran = await self._run(argv)
-        if not ran.ok and _TRANSIENT.search(ran.stderr_text + ran.stdout_text):
-            raise TransientSchedulerError(short_error(ran.stderr_text) or "no answer")
-        return ran
-
-    def _full_id(self, job_id: str) -> tuple[str, JobRecord | None]:
-        """The short id and the record; commands get the recorded full id."""
-        short = short_job_id(check_job_id(job_id, "job_id"))
-        return short, self.store.get(self.cluster.id, short)
-
-    def _command_id(self, short: str, record: JobRecord | None) -> str:
-        if record is not None and record.process.get("torque_id"):
-            return str(record.process["torque_id"])
-        return short
-
-    async def submit(self, spec: JobSpec) -> JobInfo:
-        prepared = prepare_job(spec, self.cluster, self.roots)
-        check_resources(prepared.checked, self.cluster.limits, await self.partitions())
-        mkdir = await self._run(["mkdir", "-p", "--", str(prepared.log_dir)])
-        if not mkdir.ok:
-            said = short_error(mkdir.stderr_text)
-            raise SchedulerError(f"cannot create {prepared.log_dir}: {said}")
-        argv = ["qsub", *option_argv("torque", prepared.options)]
-        try:
-            ran = await self.transport.run(
-                argv, timeout=SUBMIT_TIMEOUT, input=prepared.script.encode()
-            )
-        except TransportError as e:
-            raise TransientSchedulerError(
-                f"qsub did not finish ({e}): the job may have been submitted, look at the list"
-            ) from e
-        if not ran.ok:
-            said = short_error(ran.stderr_text) or f"qsub failed with exit code {ran.returncode}"
-            if _TRANSIENT.search(ran.stderr_text):
-                raise TransientSchedulerError(said)
-            raise SchedulerError(said)
-        full_id = parse_qsub(ran.stdout_text)
-        job_id = short_job_id(full_id)
-        checked = prepared.checked
-        paths = expand_job_paths(prepared, full_id)
-        info = JobInfo(
-            id=job_id,
-            name=checked.name,
-            state=JobState.HELD if checked.spec.hold else JobState.PENDING,
-            raw_state="H" if checked.spec.hold else "Q",
-            cluster=self.cluster.id,
-            user=self.cluster.user_name,
-            partition=checked.spec.partition,
-            submit_time=time.time(),
-            time_limit=checked.walltime,
-            gpus=checked.gpus * checked.nodes,
-            dependency=",".join(checked.spec.afterok) or None,
-            working_dir=str(checked.working_dir),
-            **paths,
-        )
-        self.store.add(
-            self.cluster.id, info, checked.spec, prepared.script, process={"torque_id": full_id}
-        )
-        return info
-
-    async def _jobs(self, job_id: str | None = None) -> list[JobInfo]:
-        """All jobs (or one): qstat -x, then qstat -f and the plain table when the XML is bad.
-        Raises JobNotFound for an id the server does not know."""
-        tail = [job_id] if job_id else []
-        for argv, parse in (
-            (["qstat", "-x", *tail], parse_qstat_xml),
-            (["qstat", "-f", *tail], parse_qstat_f),
-            (["qstat", *tail], parse_qstat_table),
-        ):
-            ran = await self._query(argv)
-            if not ran.ok:
-                if _UNKNOWN_JOB.search(ran.stderr_text) and job_id:
-                    raise JobNotFound(job_id, self.cluster.id)
-                raise SchedulerError(short_error(ran.stderr_text) or f"{argv[0]} failed")
-            try:
-                return parse(ran.stdout_text)
-            except ValueError:
-                continue
-        raise SchedulerError("qstat answered nothing that could be read")
-
-    async def list(
-        self, *, mine: bool = True, states: Collection[JobState] | None = None
-    ) -> JobListing:
-        try:
-            jobs = await retry_transient(self._jobs)
-        except TransientSchedulerError as e:
-            why = f"Torque did not answer: {e}"
-            recorded = [unknown(r.info, why) for r in self.store.list(self.cluster.id)]
-            return JobListing(
-                [j for j in recorded if states is None or j.state in states], problem=why
-            )
-        user = self.cluster.user_name
-        seen = {
-            j.id: replace(j, cluster=self.cluster.id)
-            for j in jobs
-            if not mine or j.user in (None, user)
-        }
-        tasks: dict[str, list[JobInfo]] = {}
-        for job in jobs:
-            if job.array_job_id and not job.id.endswith("[]"):
-                tasks.setdefault(f"{job.array_job_id}[]", []).append(job)
-        for array_id, members in tasks.items():
-            if array_id in seen:
-                seen[array_id] = array_summary(seen[array_id], members)
-
-        def forgotten(record: JobRecord) -> JobInfo:
-            return unknown(record.info, FORGOTTEN)
-
-        return JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
-
-    async def status(self, job_id: str) -> JobInfo:
-        short, record = self._full_id(job_id)
-        try:
-            jobs = await retry_transient(lambda: self._jobs(self._command_id(short, record)))
-        except TransientSchedulerError as e:
-            why = f"Torque did not answer: {e}"
-            if record is not None:
-                return unknown(record.info, why)
-            return JobInfo(short, "", JobState.UNKNOWN, "", reason=why, cluster=self.cluster.id)
-        except JobNotFound:
-            if record is not None:
-                return unknown(record.info, FORGOTTEN)
-            raise
-        info = next((j for j in jobs if j.id == short), None)
-        if info is None:
-            if record is not None:
-                return unknown(record.info, FORGOTTEN)
-            raise JobNotFound(short, self.cluster.id)
-        if info.id.endswith("[]"):
-            members = [j for j in jobs if j.array_job_id and j is not info]
-            if members:
-                info = array_summary(info, members)
-        info = replace(info, cluster=self.cluster.id)
-        if record is not None:
-            info = complete_from_record(info, record)
-            if info != record.info:
-                self.store.update_info(self.cluster.id, short, info)
-        return info
-
-    async def _control(self, command: str, job_id: str) -> None:
-        short, record = self._full_id(job_id)
-        ran = await self._run([command, self._command_id(short, record)])
-        if ran.ok:
-            return
-        said = short_error(ran.stderr_text) or f"{command} failed with exit code {ran.returncode}"
-        if _UNKNOWN_JOB.search(ran.stderr_text):
-            raise JobNotFound(short, self.cluster.id)
-        if _TRANSIENT.search(ran.stderr_text):
-            raise TransientSchedulerError(said)
-        raise SchedulerError(said)
-
-    async def cancel(self, job_id: str) -> None:
-        short = short_job_id(check_job_id(job_id, "job_id"))
-        self.store.request_cancel(self.cluster.id, short)
-        await self._control("qdel", job_id)
-
-    async def hold(self, job_id: str) -> None:
-        await self._control("qhold", job_id)
-
-    async def release(self, job_id: str) -> None:
-        await self._control("qrls", job_id)
-
-    async def partitions(self) -> list[Partition]:
-        now = time.monotonic()
-        if self._partitions is not None and now - self._partitions[0] < PARTITIONS_TTL:
-            return self._partitions[1]
-
-        async def query() -> tuple[CommandResult, CommandResult]:
-            return await self._query(["qstat", "-Q", "-f"]), await self._query(["pbsnodes", "-x"])
-
-        queues, nodes = await retry_transient(query)
-        if not queues.ok:
-            raise SchedulerError(short_error(queues.stderr_text) or "qstat -Q failed")
-        node_list = parse_pbsnodes_xml_nodes(nodes.stdout_text) if nodes.ok else []
-        default = self.cluster.defaults.get("queue", self.cluster.defaults.get("partition"))
-        queue_list = parse_qstat_queues(queues.stdout_text, node_list)
-        partitions = [replace(p, default=p.name == default) for p in queue_list]
-        self._partitions = (now, partitions)
-        return partitions

@@ -1,0 +1,394 @@
+"""The Slurm back end: `sbatch --parsable` to submit; `squeue` to list (`-O` first, then
+`--json`, then `-o` for clients that refuse the others), through one snapshot of the queue that
+every list refresh of this server shares; `scontrol show job` for one job; `sacct --json` for jobs
+the controller has forgotten, when accounting is on; `sinfo` for partitions and their GPUs;
+`scancel` and `scontrol hold|release`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..probe import short_error
+from ..scheduler import (
+    CliScheduler,
+    Options,
+    array_summary,
+    complete_from_record,
+    retry_transient,
+    unknown,
+)
+from ..script import PreparedJob
+from ..store import JobRecord
+from ..transport import CommandResult
+from ..types import (
+    JobInfo,
+    JobListing,
+    JobNotFound,
+    JobState,
+    Partition,
+    SchedulerError,
+    TransientSchedulerError,
+)
+from ..validation import CheckedSpec, check_job_id, format_walltime
+from .commands import (
+    SDIAG_ARGV,
+    SDIAG_JSON_ARGV,
+    SINFO_GRES_ARGV,
+    SINFO_GRES_COLUMNS,
+    SINFO_JSON_ARGV,
+    SINFO_PARTITIONS_ARGV,
+    SQUEUE_JSON_ARGV,
+    squeue_fields_argv,
+    squeue_lines_argv,
+)
+from .parse import (
+    accounting_disabled,
+    is_transient_error,
+    parse_sacct_json,
+    parse_sbatch_parsable,
+    parse_scontrol_show_job,
+    parse_squeue_fields,
+    parse_squeue_json,
+    parse_squeue_lines,
+)
+from .partitions import (
+    SchedulerLoad,
+    parse_sdiag_json,
+    parse_sdiag_text,
+    parse_sinfo_gres,
+    parse_sinfo_json,
+    parse_sinfo_partitions,
+    with_gpus_used,
+)
+
+FORGOTTEN = "Slurm no longer lists this job and its end was not seen"
+"""What a recorded job shows once the scheduler has dropped it before its end was seen."""
+QUEUE_TTL = 2.0
+"""Seconds one `squeue` answer serves every list refresh (all panels of all users of this
+server share it, and slurmctld is asked at most once per TTL); an action here clears it."""
+EXIT_CODE_READS = 16
+"""Ended jobs whose exit code one list refresh reads with scontrol (the others on the next)."""
+PARTITIONS_TTL = 30.0
+"""Seconds a partition listing is reused for (the submission form asks for it often)."""
+_INVALID_JOB = re.compile(r"Invalid job id", re.IGNORECASE)
+_UNSUPPORTED = re.compile(
+    r"unrecognized option|invalid option|Invalid job format specification|"
+    r"Invalid job format field|is not a valid format|not supported",
+    re.IGNORECASE,
+)
+
+
+class SlurmScheduler(CliScheduler):
+    kind = "slurm"
+    job_id_variable = '"${SLURM_JOB_ID}"'
+    submit_command = ("sbatch", "--parsable")
+
+    accounting: bool | None = None
+    """Whether sacct answers (None until asked)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `squeue -O` first: on 22.05 `squeue --json` ignores every filter and answers about
+        # 6 KB a job (62 MB for 10,000 queued tasks), while -O gives the fields the list needs
+        # in about 300 bytes a job and filters by user in slurmctld. --json stays the fallback.
+        self._queue_form = "fields"
+        self._rows: dict[str, JobInfo] = {}
+        """The last refresh's `squeue -O` rows, parsed (see parse_squeue_fields)."""
+        self._snapshot: dict[str | None, tuple[float, list[JobInfo]]] = {}
+        self._inflight: dict[str | None, asyncio.Future[list[JobInfo]]] = {}
+        self._listings: dict[Any, tuple[list[JobInfo], tuple[int, float, float], JobListing]] = {}
+        """The last listing for each (mine, states), with the queue answer and the store stamp
+        it was made from: the same listing object while neither changed."""
+        self._partitions: tuple[float, list[Partition]] | None = None
+
+    def is_transient(self, said: str) -> bool:
+        return is_transient_error(said)
+
+    def log_patterns(self, checked: CheckedSpec, log_dir: Path) -> tuple[str, str]:
+        pattern = "%A_%a" if checked.spec.array else "%j"
+        name = checked.name
+        return f"{log_dir}/{name}-{pattern}.out", f"{log_dir}/{name}-{pattern}.err"
+
+    def options(self, checked: CheckedSpec, stdout: str, stderr: str) -> Options:
+        spec = checked.spec
+        options: Options = [("--job-name", checked.name)]
+        if spec.partition:
+            options.append(("--partition", spec.partition))
+        if spec.nodes is not None:
+            options.append(("--nodes", str(checked.nodes)))
+        if spec.tasks is not None:
+            options.append(("--ntasks", str(checked.tasks)))
+        if spec.cpus is not None:
+            options.append(("--cpus-per-task", str(checked.cpus)))
+        if checked.memory_mb is not None:
+            options.append(("--mem", f"{checked.memory_mb}M"))
+        if checked.walltime is not None:
+            options.append(("--time", format_walltime(checked.walltime)))
+        if checked.gpus:
+            kind = f"gpu:{spec.gpu_type}" if spec.gpu_type else "gpu"
+            options.append(("--gres", f"{kind}:{checked.gpus}"))
+        if spec.account:
+            options.append(("--account", spec.account))
+        if spec.array:
+            options.append(("--array", spec.array))
+        if spec.afterok:
+            options.append(("--dependency", "afterok:" + ":".join(spec.afterok)))
+        options += [
+            ("--chdir", str(checked.working_dir)),
+            ("--output", stdout),
+            ("--error", stderr),
+        ]
+        if spec.hold:
+            options.append(("--hold", None))
+        return options
+
+    def option_argv(self, options: Options) -> list[str]:
+        """'--flag=value' words: a value is never read as an option of its own."""
+        return [flag if value is None else f"{flag}={value}" for flag, value in options]
+
+    def directives(self, options: Options) -> list[str]:
+        return [f"#SBATCH {word}" for word in self.option_argv(options)]
+
+    def submitted(self, prepared: PreparedJob, stdout: str) -> tuple[JobInfo, None]:
+        job_id, _ = parse_sbatch_parsable(stdout)
+        gpus = prepared.checked.gpus
+        info = self.new_job(
+            prepared, job_id, job_id, "SUBMITTED", gres=f"gpu:{gpus}" if gpus else None
+        )
+        return info, None
+
+    def invalidate(self) -> None:
+        self._snapshot.clear()
+
+    async def _shared_queue(self, user: str | None) -> list[JobInfo]:
+        """The queue as `_queue` reads it, shared: an answer younger than QUEUE_TTL is reused,
+        and refreshes that arrive while squeue runs wait for that same call."""
+        hit = self._snapshot.get(user)
+        if hit is not None and time.monotonic() - hit[0] < QUEUE_TTL:
+            return hit[1]
+        running = self._inflight.get(user)
+        if running is not None:
+            return await asyncio.shield(running)
+        future = asyncio.ensure_future(self._queue(user))
+        self._inflight[user] = future
+        try:
+            queue = await asyncio.shield(future)
+        finally:
+            self._inflight.pop(user, None)
+        self._snapshot[user] = (time.monotonic(), queue)
+        return queue
+
+    async def _queue(self, user: str | None = None) -> list[JobInfo]:
+        """Every job the controller knows (of `user` only, when given and the form filters), in
+        the first form this squeue accepts. The caller filters again: --json ignores filters."""
+        forms = ("fields", "json", "lines")
+        for form in forms[forms.index(self._queue_form) :]:
+            if form == "json":
+                ran = await self._query(SQUEUE_JSON_ARGV)
+            elif form == "fields":
+                ran = await self._query(squeue_fields_argv(user))
+            else:
+                ran = await self._query(squeue_lines_argv(user))
+            if not ran.ok and _UNSUPPORTED.search(ran.stderr_text):
+                continue
+            if not ran.ok:
+                raise SchedulerError(short_error(ran.stderr_text) or "squeue failed")
+            self._queue_form = form
+            if form == "json":
+                return parse_squeue_json(ran.stdout_text)
+            if form == "fields":
+                return parse_squeue_fields(
+                    ran.stdout_text, cache=self._rows, cluster=self.cluster.id
+                )
+            return parse_squeue_lines(ran.stdout_text)[0]
+        raise SchedulerError("this squeue accepts neither --json, -O nor -o")
+
+    async def list(
+        self, *, mine: bool = True, states: Collection[JobState] | None = None
+    ) -> JobListing:
+        try:
+            queue = await retry_transient(
+                lambda: self._shared_queue(self.cluster.user_name if mine else None)
+            )
+        except TransientSchedulerError as e:
+            why = f"Slurm did not answer: {e}"
+            recorded = [unknown(r.info, why) for r in self.store.list(self.cluster.id)]
+            return JobListing(
+                [j for j in recorded if states is None or j.state in states], problem=why
+            )
+        key = (mine, None if states is None else frozenset(states))
+        last = self._listings.get(key)
+        if last is not None and last[0] is queue and last[1] == self.store.stamp(self.cluster.id):
+            return last[2]
+        user = self.cluster.user_name
+        here = self.cluster.id
+        seen = {
+            j.id: j if j.cluster == here else replace(j, cluster=here)
+            for j in queue
+            if not mine or j.user in (None, user)
+        }
+        gone = [
+            r
+            for r in self.store.list(self.cluster.id)
+            if r.job_id not in seen and not r.info.finished
+        ]
+        found = await self._accounted([r.job_id for r in gone]) if gone else {}
+        for job_id, info in found.items():
+            seen[job_id] = replace(info, cluster=self.cluster.id)
+        await self._read_exit_codes(seen)
+        tasks_by_array: dict[str, list[JobInfo]] = {}
+        for info in queue:
+            if info.array_job_id and info.array_task_id and info.array_task_id.isdigit():
+                tasks_by_array.setdefault(info.array_job_id, []).append(info)
+
+        def forgotten(record: JobRecord) -> JobInfo:
+            tasks = tasks_by_array.get(record.job_id)
+            if tasks and not record.info.finished:
+                return array_summary(record.info, tasks)
+            return unknown(record.info, FORGOTTEN)
+
+        listing = JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
+        self._listings[key] = (queue, self.store.stamp(self.cluster.id), listing)
+        return listing
+
+    async def _read_exit_codes(self, seen: dict[str, JobInfo]) -> None:
+        """`squeue -O` has no exit code: the jobs submitted here that ended without one on
+        record are read once with `scontrol show job` (which records it), a few at a time."""
+        recorded = {
+            r.job_id: r for r in self.store.list(self.cluster.id) if r.info.exit_code is None
+        }
+        need = [
+            job_id
+            for job_id, info in seen.items()
+            if info.finished and info.exit_code is None and job_id in recorded
+        ]
+        for job_id, got in zip(
+            need[:EXIT_CODE_READS],
+            await asyncio.gather(
+                *(self.status(j) for j in need[:EXIT_CODE_READS]), return_exceptions=True
+            ),
+            strict=True,
+        ):
+            if isinstance(got, JobInfo) and got.finished:
+                seen[job_id] = got
+
+    async def _accounted(self, job_ids: Sequence[str]) -> dict[str, JobInfo]:
+        """Jobs the controller has forgotten, from the accounting database when there is one."""
+        if self.accounting is False or not job_ids:
+            return {}
+        try:
+            ran = await retry_transient(
+                lambda: self._query(["sacct", "--json", "-j", ",".join(job_ids)])
+            )
+        except TransientSchedulerError:
+            return {}
+        if accounting_disabled(ran.stderr_text + ran.stdout_text):
+            self.accounting = False
+            return {}
+        if not ran.ok:
+            return {}
+        self.accounting = True
+        try:
+            return {j.id: j for j in parse_sacct_json(ran.stdout_text)}
+        except ValueError:
+            return {}
+
+    async def status(self, job_id: str) -> JobInfo:
+        check_job_id(job_id, "job_id")
+        record = self.store.get(self.cluster.id, job_id)
+        try:
+            ran = await retry_transient(lambda: self._query(["scontrol", "show", "job", job_id]))
+        except TransientSchedulerError as e:
+            why = f"Slurm did not answer: {e}"
+            if record is not None:
+                return unknown(record.info, why)
+            return JobInfo(job_id, "", JobState.UNKNOWN, "", reason=why, cluster=self.cluster.id)
+        if ran.ok:
+            jobs = parse_scontrol_show_job(ran.stdout_text)
+            info = next((j for j in jobs if j.id == job_id), None)
+            if info is None and jobs:
+                info = array_summary(jobs[0], jobs) if len(jobs) > 1 else jobs[0]
+            if info is not None:
+                info = replace(info, id=job_id, cluster=self.cluster.id)
+                if record is not None:
+                    info = complete_from_record(info, record)
+                    if info != record.info:
+                        self.store.update_info(self.cluster.id, job_id, info)
+                return info
+        elif not _INVALID_JOB.search(ran.stderr_text):
+            raise SchedulerError(short_error(ran.stderr_text) or "scontrol show job failed")
+        accounted = (await self._accounted([job_id])).get(job_id)
+        if accounted is not None:
+            info = replace(accounted, cluster=self.cluster.id)
+            if record is not None:
+                self.store.update_info(self.cluster.id, job_id, info)
+            return info
+        if record is not None:
+            return unknown(record.info, FORGOTTEN)
+        raise JobNotFound(job_id, self.cluster.id)
+
+    async def _control(self, argv: Sequence[str], job_id: str) -> None:
+        check_job_id(job_id, "job_id")
+        ran = await self._run(argv)
+        # scancel exits 0 for an id it does not know; with --verbose it says so on stderr.
+        if _INVALID_JOB.search(ran.stderr_text):
+            raise JobNotFound(job_id, self.cluster.id)
+        if not ran.ok:
+            raise self._failure(argv[0], ran)
+
+    async def cancel(self, job_id: str) -> None:
+        self.invalidate()
+        check_job_id(job_id, "job_id")
+        self.store.request_cancel(self.cluster.id, job_id)
+        await self._control(["scancel", "--verbose", job_id], job_id)
+
+    async def hold(self, job_id: str) -> None:
+        self.invalidate()
+        info = await self.status(job_id)
+        # scontrol accepts a hold on a running job and does nothing with it until a requeue.
+        if info.state not in (JobState.PENDING, JobState.HELD, JobState.UNKNOWN):
+            raise SchedulerError(
+                f"job {job_id} is {info.state.value.lower()}: only a pending job can be held"
+            )
+        await self._control(["scontrol", "hold", job_id], job_id)
+
+    async def release(self, job_id: str) -> None:
+        self.invalidate()
+        await self._control(["scontrol", "release", job_id], job_id)
+
+    async def partitions(self) -> list[Partition]:
+        now = time.monotonic()
+        if self._partitions is not None and now - self._partitions[0] < PARTITIONS_TTL:
+            return self._partitions[1]
+
+        async def query() -> tuple[CommandResult, CommandResult]:
+            return await asyncio.gather(
+                self._query(SINFO_PARTITIONS_ARGV), self._query(SINFO_JSON_ARGV)
+            )
+
+        summary, nodes = await retry_transient(query)
+        if not summary.ok:
+            raise SchedulerError(short_error(summary.stderr_text) or "sinfo failed")
+        partitions = parse_sinfo_partitions(summary.stdout_text)
+        if nodes.ok:
+            usage = parse_sinfo_json(nodes.stdout_text)
+        else:  # a sinfo without --json
+            nodes = await self._query(SINFO_GRES_ARGV)
+            usage = parse_sinfo_gres(nodes.stdout_text, SINFO_GRES_COLUMNS) if nodes.ok else []
+        partitions = with_gpus_used(partitions, usage)
+        self._partitions = (now, partitions)
+        return partitions
+
+    async def load(self) -> SchedulerLoad | None:
+        """The controller's load (sdiag), or None when sdiag is not allowed to this user."""
+        ran = await self._query(SDIAG_JSON_ARGV)
+        if ran.ok:
+            return parse_sdiag_json(ran.stdout_text)
+        ran = await self._query(SDIAG_ARGV)
+        return parse_sdiag_text(ran.stdout_text) if ran.ok else None
