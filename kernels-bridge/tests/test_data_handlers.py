@@ -24,7 +24,7 @@ from tornado.httpclient import HTTPClientError
 
 from espri_vre.data.references import codecs_of
 from espri_vre.data.tables import MAX_ROWS
-from espri_vre.server import handlers
+from espri_vre.server.app import ROUTES
 from espri_vre.server.data_handlers import ReferencesHandler
 
 CMIP6 = SHARED / "data" / "cmip6-sample"
@@ -33,7 +33,7 @@ ENDPOINTS = ["info", "references", "table"]
 
 
 def test_the_data_routes_are_in_the_route_table() -> None:
-    assert any(handler is ReferencesHandler for _, handler in handlers.routes())
+    assert any(handler is ReferencesHandler for _, handler in ROUTES)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ never fatal."""
 
 from __future__ import annotations
 
-from espri_vre.server.config import DEFAULT_CLUSTER, classify_location, validate
+from espri_vre.config import DEFAULT_CLUSTER, classify_location, validate
 
 
 def test_no_cluster_configured_gives_the_embedded_local_back_end():

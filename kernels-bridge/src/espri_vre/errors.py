@@ -11,6 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
+STATUS_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    422: "invalid",
+    500: "internal-error",
+    502: "bad-gateway",
+    503: "unavailable",
+    504: "timeout",
+}
+"""The stable code of an error whose class names none of its own, by HTTP status."""
+
+
+def code_for(status: int) -> str:
+    """The stable code of `status` (STATUS_CODES), `client-error` or `error` for the others."""
+    return STATUS_CODES.get(status, "client-error" if status < 500 else "error")
+
 
 class EspriVreError(Exception):
     """An error with an HTTP status, a stable code and a sentence for the user.

@@ -51,6 +51,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 
+from ..errors import EspriVreError
+
 FORMAT_VERSION = "2"
 """Part of every ETag: bump it when the stream's layout changes, so browsers drop old copies."""
 MAX_DESCRIPTOR_BYTES = 64 * 1024 * 1024
@@ -66,15 +68,11 @@ TEXT = pa.dictionary(pa.int32(), pa.string())
 _LITERAL = r"^\s*(\[.*\]|\(.*\)|\{.*\})\s*$"
 
 
-class CatalogError(Exception):
+class CatalogError(EspriVreError):
     """A catalogue that cannot be served, with a sentence for the user naming what is wrong."""
 
     status = 422
     code = "invalid-catalog"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 class TableTooLarge(CatalogError):

@@ -28,6 +28,7 @@ from http import HTTPStatus
 
 import httpx
 
+from ..errors import EspriVreError
 from .reachability import _connect_failure
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -58,15 +59,11 @@ class ProxyResult:
     from_cache: bool = False
 
 
-class ProxyError(Exception):
+class ProxyError(EspriVreError):
     """A request the proxy cannot answer, with the API status and a sentence for the user."""
 
     status = 502
     code = "bad-gateway"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 class InvalidTarget(ProxyError):

@@ -1,6 +1,6 @@
 """Practical classes: a course file (model.py), its one link (link.py), applying it on the
-student's server (apply.py, handlers.py), the pinned datasets in the kernel (datasets.py) and
-the worked example on the demo data (example.py)."""
+student's server (apply.py; its route is in espri_vre.server.course_handlers), the pinned
+datasets in the kernel (datasets.py) and the worked example on the demo data (example.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 records the course beside its notebooks (what `espri_vre.course.dataset` reads in the kernel)
 and offers the course's job presets in the Submit-as-job form (the user's JupyterLab settings).
 
-No HTTP here; the route is in handlers.py.
+No HTTP here; the route is in espri_vre.server.course_handlers.
 """
 
 from __future__ import annotations

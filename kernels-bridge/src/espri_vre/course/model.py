@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..errors import EspriVreError
 from ..jobs.validation import JobValidationError, parse_memory_mb, parse_walltime
 
 SCHEMA_PATH = Path(__file__).with_name("course.schema.json")
@@ -26,8 +27,11 @@ MAX_COURSE_BYTES = 256 * 1024
 DEFAULT_COURSE_FILE = "course.yaml"
 
 
-class CourseError(ValueError):
+class CourseError(EspriVreError, ValueError):
     """A course file that cannot be used; `problems` are (where, what) pairs."""
+
+    status = 422
+    code = "invalid-course"
 
     def __init__(self, problems: list[tuple[str, str]] | str, where: str = "course") -> None:
         self.problems = [(where, problems)] if isinstance(problems, str) else list(problems)

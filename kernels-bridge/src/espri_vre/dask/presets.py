@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jobs.scheduler import ClusterConfig, JobKind, JobSpec, ResourceLimits
+from ..errors import EspriVreError
+from ..jobs.types import ClusterConfig, JobKind, JobSpec, ResourceLimits
 from ..jobs.validation import (
     CheckedSpec,
     JobValidationError,
@@ -54,8 +55,11 @@ HARD_MAX_WORKERS = 1000
 """No configuration can ask for more workers than this in one Dask cluster."""
 
 
-class DaskConfigError(ValueError):
+class DaskConfigError(EspriVreError, ValueError):
     """A `dask` entry or a request that cannot be used; the message says what to change."""
+
+    status = 400
+    code = "invalid-dask"
 
     def __init__(self, problems: list[tuple[str, str]] | str, field: str = "dask") -> None:
         self.problems = [(field, problems)] if isinstance(problems, str) else list(problems)

@@ -14,18 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..errors import EspriVreError, code_for
+
 MAX_PATH_LENGTH = 4096
 
 
-class DataError(Exception):
+class DataError(EspriVreError):
     """A data request that cannot be answered, with the HTTP status and a sentence for the user."""
 
     status = 400
     code = "bad-request"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 class PathRefused(DataError):
@@ -35,9 +33,7 @@ class PathRefused(DataError):
     code = "forbidden"
 
     def __init__(self, detail: str, status: int = 403) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = "forbidden" if status == 403 else "bad-request"
+        super().__init__(detail, status=status, code=code_for(status))
 
 
 class DataNotFound(DataError):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import EspriVreError, code_for
 from .crate import crate_contents
 from .store import read_log, verify
 
@@ -26,11 +27,11 @@ MAX_EVENTS = 200_000
 """More events than this in one log are not sent to the browser (the timeline says so)."""
 
 
-class ProvenanceError(Exception):
+class ProvenanceError(EspriVreError):
+    """A provenance request that cannot be answered; its code follows its status."""
+
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+        super().__init__(detail, status=status, code=code_for(status))
 
 
 def default_fallback_dir() -> Path:

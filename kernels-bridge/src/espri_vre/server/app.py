@@ -1,4 +1,4 @@
-"""The Jupyter server extension of espri-vre: its configuration and its routes.
+"""The Jupyter server extension of espri-vre: its configuration and its one route table.
 
 Configure it in a jupyter_server_config file (JSON or Python), e.g.
 
@@ -8,15 +8,68 @@ Configure it in a jupyter_server_config file (JSON or Python), e.g.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
 from traitlets import Float, List, Unicode, default
 
 from .. import __version__
-from .config import DEFAULT_CLUSTER, Validated, validate
-from .handlers import routes
-from .job_handlers import JobService
+from ..config import DEFAULT_CLUSTER, Validated, validate
+from ..course.link import APPLY_PATH
+from ..dask.clusters import REGISTRY, install_factory
+from ..jobs.service import JobService
+from . import (
+    catalog_handlers,
+    course_handlers,
+    dask_handlers,
+    data_handlers,
+    files_handler,
+    job_handlers,
+    provenance_handlers,
+    status_handlers,
+)
+from .base import NotFoundHandler
+
+API = ("espri-vre", "api")
+_ID = r"([^/]+)"
+
+API_ROUTES: list[tuple[str, type[Any]]] = [
+    ("status", status_handlers.StatusHandler),
+    (r"catalogs/([^/]+)/esm", catalog_handlers.EsmCollectionHandler),
+    (r"catalogs/([^/]+)/table", catalog_handlers.EsmTableHandler),
+    (r"catalogs/([^/]+)/proxy", catalog_handlers.CatalogProxyHandler),
+    ("data/info", data_handlers.InfoHandler),
+    ("data/references", data_handlers.ReferencesHandler),
+    ("data/table", data_handlers.TableHandler),
+    ("data/files/(.*)", files_handler.FilesHandler),
+    ("jobs", job_handlers.JobsHandler),
+    ("jobs/clusters", job_handlers.ClustersHandler),
+    ("jobs/preview", job_handlers.PreviewHandler),
+    (f"jobs/{_ID}/{_ID}", job_handlers.JobHandler),
+    (f"jobs/{_ID}/{_ID}/logs", job_handlers.JobLogsHandler),
+    (f"jobs/{_ID}/{_ID}/(cancel|hold|release|resubmit)", job_handlers.JobActionHandler),
+    ("dask", dask_handlers.DaskOverviewHandler),
+    ("dask/clusters", dask_handlers.DaskStartHandler),
+    ("provenance/runs", provenance_handlers.RunsHandler),
+    ("provenance/events", provenance_handlers.EventsHandler),
+    ("provenance/export", provenance_handlers.ExportHandler),
+    ("provenance/crate", provenance_handlers.CrateHandler),
+    ("provenance/replay", provenance_handlers.ReplayHandler),
+    (r"provenance/replay/([0-9a-f]{12})", provenance_handlers.ReplayJobHandler),
+    ("provenance/report", provenance_handlers.ReportHandler),
+]
+"""The JSON API, relative to /espri-vre/api."""
+
+ROUTES: list[tuple[str, type[Any]]] = [
+    *((url_path_join(*API, path), handler) for path, handler in API_ROUTES),
+    # Last among the API's: anything else under /espri-vre/api answers a JSON 404.
+    (url_path_join(*API) + r"(?:/.*)?", NotFoundHandler),
+    # A browser page (the end of a class link), not the JSON API.
+    (APPLY_PATH, course_handlers.CourseApplyHandler),
+]
+"""Every route of the extension, relative to the server's base_url (ExtensionApp prefixes it)."""
 
 
 class EspriVreApp(ExtensionApp):
@@ -67,6 +120,11 @@ class EspriVreApp(ExtensionApp):
     def _default_clusters(self) -> list[dict[str, Any]]:
         return [dict(DEFAULT_CLUSTER)]
 
+    @default("handlers")
+    def _default_handlers(self) -> list[tuple[str, type[Any]]]:
+        # A copy: jupyter_server may extend an app's handlers in place.
+        return list(ROUTES)
+
     validated: Validated
     jobs: JobService
 
@@ -98,10 +156,6 @@ class EspriVreApp(ExtensionApp):
     def _configure_dask(self) -> None:
         """Dask on the clusters: the same cluster list as the jobs, with each one's scheduler
         (and so its transport); dask-labextension's factory pointed at ours."""
-        from pathlib import Path
-
-        from ..dask.clusters import REGISTRY, install_factory
-
         REGISTRY.configure(
             [
                 (c.id, c.settings, c.problem or self.jobs.problems.get(c.id))
@@ -111,7 +165,3 @@ class EspriVreApp(ExtensionApp):
             Path(self.jobs.store.data_dir) / "dask-logs" if self.jobs.store else None,
         )
         install_factory()
-
-    def initialize_handlers(self) -> None:
-        # ExtensionApp prefixes each pattern with the server's base_url.
-        self.handlers.extend(routes())

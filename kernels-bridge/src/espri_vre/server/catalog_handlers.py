@@ -37,8 +37,8 @@ from ..catalogs.proxy import (
     UpstreamHTTPError,
     fetch,
 )
-from .config import CatalogEntry, classify_location
-from .handlers import ApiError, EspriVreHandler
+from ..config import CatalogEntry, classify_location
+from .base import ApiError, EspriVreHandler
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 REMOTE_KINDS = ("esgf", "stac", "thredds", "csw")
@@ -153,7 +153,7 @@ class CatalogHandler(EspriVreHandler):
             return await asyncio.to_thread(tables.load, Path(os.path.expanduser(entry.url)))
         except CatalogError as e:
             self.log.warning("espri-vre: catalogue %r: %s", catalog_id, e.detail)
-            raise ApiError(e.status, e.detail, e.code) from None
+            raise
 
     def not_modified(self, etag: str) -> bool:
         """Sets the validators; True (and a 304 sent) when the browser's copy is current."""
@@ -264,7 +264,7 @@ class CatalogProxyHandler(CatalogHandler):
         except ProxyError as e:
             if isinstance(e, HostNotAllowed) or e.status >= 500:
                 self.log.warning("espri-vre: catalogue proxy (%s): %s", catalog_id, e.detail)
-            raise _ProxyApiError(e) from None
+            raise
         media = result.content_type.split(";")[0].strip().lower()
         content_type = (
             result.content_type if media in PASSIVE_MEDIA_TYPES else PASSIVE_MEDIA_TYPES[-1]
@@ -282,26 +282,10 @@ class CatalogProxyHandler(CatalogHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, _ProxyApiError) and error.upstream_status is not None:
+        if isinstance(error, UpstreamHTTPError):
             self.set_header("X-Espri-Vre-Upstream-Status", str(error.upstream_status))
         super().write_error(status_code, **kwargs)
 
 
-class _ProxyApiError(ApiError):
-    def __init__(self, error: ProxyError) -> None:
-        super().__init__(error.status, error.detail, error.code)
-        self.upstream_status = (
-            error.upstream_status if isinstance(error, UpstreamHTTPError) else None
-        )
-
-
 def _phrase(words: tuple[str, ...]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-routes: list[tuple[str, type[EspriVreHandler]]] = [
-    (r"catalogs/([^/]+)/esm", EsmCollectionHandler),
-    (r"catalogs/([^/]+)/table", EsmTableHandler),
-    (r"catalogs/([^/]+)/proxy", CatalogProxyHandler),
-]
-"""Relative to espri-vre/api, as the route table in handlers.py takes them."""

@@ -8,7 +8,6 @@ POST /espri-vre/api/dask/clusters   DaskStartRequest -> 201 DaskRunning
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -19,8 +18,7 @@ from ..dask.clusters import REGISTRY, SELECTION, Selection, Started, worker_jobs
 from ..dask.presets import DaskConfigError, connect_code, requested_workers
 from ..jobs.scheduler import JobState, SchedulerError
 from ..jobs.validation import JobValidationError
-from ..schema import validation_errors
-from .handlers import ApiError, EspriVreHandler
+from .base import ApiError, EspriVreHandler
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -37,15 +35,6 @@ def manager() -> Any:
             "dask-unavailable",
         ) from e
     return dask_manager
-
-
-class DaskBaseHandler(EspriVreHandler):
-    def respond(self, definition: str, payload: Any, status: int = 200) -> None:
-        problems = validation_errors(definition, payload)
-        if problems:
-            self.log.error("espri-vre: %s breaks the schema: %s", definition, "; ".join(problems))
-            raise ApiError(500, f"The {definition} response does not match the API schema.")
-        self.write_json(payload, status)
 
 
 async def describe(model: dict[str, Any], started: Started | None) -> dict[str, Any]:
@@ -140,7 +129,7 @@ def _ended(state: JobState) -> bool:
     return state.finished
 
 
-class DaskOverviewHandler(DaskBaseHandler):
+class DaskOverviewHandler(EspriVreHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -180,19 +169,11 @@ class DaskOverviewHandler(DaskBaseHandler):
         self.respond("DaskOverview", {"clusters": clusters, "running": running, "problem": None})
 
 
-class DaskStartHandler(DaskBaseHandler):
+class DaskStartHandler(EspriVreHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        if len(self.request.body) > MAX_BODY_BYTES:
-            raise ApiError(413, "The request is too large.")
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError as e:
-            raise ApiError(400, f"The body is not JSON: {e}.", "invalid-json") from e
-        problems = validation_errors("DaskStartRequest", body)
-        if problems:
-            raise ApiError(400, "The request is refused: " + "; ".join(problems) + ".")
+        body = self.json_body("DaskStartRequest", MAX_BODY_BYTES)
         dask_manager = manager()
         selection = Selection(cluster=body["cluster"], preset=body.get("preset"))
         try:
@@ -223,9 +204,3 @@ class DaskStartHandler(DaskBaseHandler):
         described = await describe(model, started_for(model))
         described["jobs_requested"] = worker_jobs(preset, workers)
         self.respond("DaskRunning", described, 201)
-
-
-routes: list[tuple[str, type[EspriVreHandler]]] = [
-    ("dask", DaskOverviewHandler),
-    ("dask/clusters", DaskStartHandler),
-]

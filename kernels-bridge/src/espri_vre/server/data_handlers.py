@@ -1,43 +1,31 @@
 """HTTP layer of the data endpoints (`data/info`, `data/references`, `data/table`): parse the
-query, confine the path, run the reading in a worker thread (kerchunk and pyarrow block), and
-turn every DataError into the API's {"error", "detail"} answer. The logic is in espri_vre.data.
+query, confine the path, run the reading in a worker thread (kerchunk and pyarrow block) and
+answer; a DataError becomes the API's {"error", "detail"} answer in the base handler. The logic
+is in espri_vre.data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..data.kinds import REFERENCE_KINDS, TABLE_KINDS, FileKind, detect_kind
-from ..data.paths import DataError, PathRefused, ResolvedPath, resolve_data_path
+from ..data.paths import PathRefused, ResolvedPath, resolve_data_path
 from ..data.references import cache_key, etag_for, references_for
 from ..data.tables import DEFAULT_LIMIT, MAX_ROWS, read_slice, to_ipc_stream
-from .files_handler import FilesHandler, files_route_url
-from .handlers import ApiError, EspriVreHandler
-
-T = TypeVar("T")
+from .base import ApiError, EspriVreHandler
+from .files_handler import files_route_url
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
 
 class DataHandler(EspriVreHandler):
     """Common to the data endpoints: the `path` argument, confined to root_dir and the data
-    roots, and DataErrors as API errors."""
-
-    def user_path(self) -> str:
-        # Read raw: tornado's get_argument silently drops control characters, and a NUL byte
-        # must be refused, not removed.
-        raw = self.request.query_arguments.get("path") or [b""]
-        try:
-            return raw[-1].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ApiError(400, "The path is not valid UTF-8.") from e
+    roots."""
 
     def resolve(self, shown: str) -> ResolvedPath:
         roots = [entry.path for entry in self.espri_app.validated.data_roots if not entry.problem]
@@ -48,16 +36,9 @@ class DataHandler(EspriVreHandler):
                 roots,
                 allow_hidden=bool(getattr(self.contents_manager, "allow_hidden", True)),
             )
-        except DataError as e:
-            if isinstance(e, PathRefused):
-                self.log.warning("espri-vre: refused data path %r: %s", shown, e.detail)
-            raise ApiError(e.status, e.detail, e.code) from e
-
-    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return await asyncio.to_thread(fn, *args)
-        except DataError as e:
-            raise ApiError(e.status, e.detail, e.code) from e
+        except PathRefused as e:
+            self.log.warning("espri-vre: refused data path %r: %s", shown, e.detail)
+            raise
 
     def int_argument(self, name: str, default: int) -> int:
         text = self.get_argument(name, "")
@@ -82,9 +63,9 @@ class InfoHandler(DataHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        shown = self.user_path()
+        shown = self.path_argument()
         resolved = self.resolve(shown)
-        kind = await self.off_loop(detect_kind, resolved.path)
+        kind = await asyncio.to_thread(detect_kind, resolved.path)
         st = resolved.path.stat()
         url = files_url(resolved.files_path) if resolved.files_path else None
         if url is None:  # in a data root outside root_dir: the data/files/@<root-id>/ route
@@ -112,7 +93,7 @@ class ReferencesHandler(DataHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        shown = self.user_path()
+        shown = self.path_argument()
         resolved = self.resolve(shown)
         self.set_header("ETag", etag_for(cache_key(resolved.path)))
         self.set_header("Cache-Control", "private, no-cache")
@@ -120,7 +101,7 @@ class ReferencesHandler(DataHandler):
             self.set_status(304)
             self.finish()
             return
-        refs = await self.off_loop(references_for, resolved.path, shown)
+        refs = await asyncio.to_thread(references_for, resolved.path, shown)
         self.set_header("ETag", refs.etag)
         self.set_header("X-Codecs", ",".join(refs.codecs))
         if refs.skipped:
@@ -141,13 +122,13 @@ class TableHandler(DataHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        shown = self.user_path()
+        shown = self.path_argument()
         resolved = self.resolve(shown)
         offset = self.int_argument("offset", 0)
         limit = self.int_argument("limit", DEFAULT_LIMIT)
         columns = [c for c in self.get_argument("columns", "", strip=False).split(",") if c]
-        part = await self.off_loop(read_slice, resolved.path, shown, offset, limit, columns)
-        body = await self.off_loop(to_ipc_stream, part)
+        part = await asyncio.to_thread(read_slice, resolved.path, shown, offset, limit, columns)
+        body = await asyncio.to_thread(to_ipc_stream, part)
         self.set_header("Cache-Control", "private, no-cache")
         self.set_header("X-Total-Rows", str(part.total_rows))
         self.set_header("X-Offset", str(part.offset))
@@ -173,12 +154,3 @@ def reader_of(kind: FileKind) -> str | None:
     if kind.kind in TABLE_KINDS or (kind.kind == "text" and "csv" in kind.expected):
         return "table"
     return None
-
-
-routes: list[tuple[str, type[EspriVreHandler]]] = [
-    ("data/info", InfoHandler),
-    ("data/references", ReferencesHandler),
-    ("data/table", TableHandler),
-    ("data/files/(.*)", FilesHandler),
-]
-"""Relative to `espri-vre/api`: server.handlers.routes() prefixes them."""

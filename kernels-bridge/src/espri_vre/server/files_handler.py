@@ -28,18 +28,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import json
 import os
 import re
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..data.paths import DataError, PathRefused, ResolvedPath, resolve_data_path
-from .handlers import ApiError, EspriVreHandler
+from ..data.paths import PathRefused, ResolvedPath, resolve_data_path
+from .base import ApiError, EspriVreHandler
 
 BLOCK = 1 << 20
 """Bytes read (in a worker thread) and sent at a time."""
@@ -103,10 +102,9 @@ class FilesHandler(EspriVreHandler):
                     f"{raw} is a hidden file or lies in a hidden folder outside a Zarr store, "
                     "and this server does not show hidden files (ContentsManager.allow_hidden)."
                 )
-        except DataError as e:
-            if isinstance(e, PathRefused):
-                self.log.warning("espri-vre: refused data/files path %r: %s", raw, e.detail)
-            raise ApiError(e.status, e.detail, e.code) from e
+        except PathRefused as e:
+            self.log.warning("espri-vre: refused data/files path %r: %s", raw, e.detail)
+            raise
         if not resolved.path.is_file():
             raise ApiError(404, f"{raw} is a folder, not a file.", "not-found")
         return resolved
@@ -147,8 +145,7 @@ class FilesHandler(EspriVreHandler):
             else:  # the last N bytes
                 start = max(size - int(match[2]), 0)
             if start >= size or end <= start:
-                self.range_not_satisfiable(raw, header or "", size)
-                return
+                raise RangeNotSatisfiable(raw, header or "", size)
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
         # Several ranges ("bytes=0-1,5-6") are not parsed: the whole file answers, as RFC 9110
@@ -181,13 +178,20 @@ class FilesHandler(EspriVreHandler):
                 return False
         return False
 
-    def range_not_satisfiable(self, raw: str, header: str, size: int) -> None:
-        # Not through write_error: send_error clears the headers, and 416 needs Content-Range.
-        self.set_status(416)
-        self.set_header("Content-Range", f"bytes */{size}")
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, RangeNotSatisfiable):
+            # send_error has cleared the headers, and a 416 must say the file's size.
+            self.set_header("Accept-Ranges", "bytes")
+            self.set_header("Content-Range", f"bytes */{error.size}")
+        super().write_error(status_code, **kwargs)
+
+
+class RangeNotSatisfiable(ApiError):
+    def __init__(self, raw: str, header: str, size: int) -> None:
         detail = f"The range {header!r} lies outside {raw} ({size} bytes)."
-        self.finish(json.dumps({"error": "range-not-satisfiable", "detail": detail}))
+        super().__init__(416, detail, "range-not-satisfiable")
+        self.size = size
 
 
 def _read(f: BinaryIO, n: int) -> bytes:

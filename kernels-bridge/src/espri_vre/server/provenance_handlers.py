@@ -24,7 +24,8 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..data.paths import DataError, resolve_data_path
+from ..data.paths import resolve_data_path
+from ..provenance.crate import export_crate
 from ..provenance.service import (
     ProvenanceError,
     ReplayJobs,
@@ -33,7 +34,7 @@ from ..provenance.service import (
     list_runs,
     run_events,
 )
-from .handlers import ApiError, EspriVreHandler
+from .base import ApiError, EspriVreHandler
 
 JOBS = ReplayJobs()
 
@@ -42,15 +43,8 @@ class ProvenanceHandler(EspriVreHandler):
     def real_path(self, shown: str | None, what: str) -> Path:
         """The real path of a path of the file browser, confined to root_dir."""
         if shown is None:
-            raw = self.request.query_arguments.get("path") or [b""]
-            try:
-                shown = raw[-1].decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise ApiError(400, "The path is not valid UTF-8.") from e
-        try:
-            resolved = resolve_data_path(shown, self.serverapp.root_dir)
-        except DataError as e:
-            raise ApiError(e.status, e.detail, e.code) from e
+            shown = self.path_argument()
+        resolved = resolve_data_path(shown, self.serverapp.root_dir)
         if what == "notebook" and resolved.path.suffix != ".ipynb":
             raise ApiError(400, f"{shown} is not a notebook (.ipynb).")
         return resolved.path
@@ -71,9 +65,9 @@ class ProvenanceHandler(EspriVreHandler):
     async def off_loop(self, fn: Any, *args: Any) -> Any:
         try:
             return await asyncio.to_thread(fn, *args)
-        except ProvenanceError as e:
-            raise ApiError(e.status, e.detail) from e
         except OSError as e:
+            # A file the provenance cannot be read from or written to: a conflict with the
+            # state of the user's files, not a failure of the server.
             raise ApiError(409, f"{e.strerror or e}: {e.filename or ''}".strip(": ")) from e
 
 
@@ -112,7 +106,6 @@ class ExportHandler(ProvenanceHandler):
         notebook = self.real_path(body["path"], "notebook")
         log = await self.off_loop(find_run, notebook, body["run"]) if body.get("run") else None
         out = notebook.with_name(f"{notebook.stem}-crate")
-        from ..provenance.crate import export_crate
 
         def export() -> Path:
             try:
@@ -161,10 +154,7 @@ class ReplayHandler(ProvenanceHandler):
             report_dir = target.with_name(f"{target.stem}-replay")
         else:
             raise ApiError(400, f"{body['path']} is neither a notebook nor an RO-Crate.")
-        try:
-            job = JOBS.start(target, report_dir, log=log, esgf_index=self.esgf_index())
-        except ProvenanceError as e:
-            raise ApiError(e.status, e.detail) from e
+        job = JOBS.start(target, report_dir, log=log, esgf_index=self.esgf_index())
         self.respond("ReplayJob", self.job_payload(job.to_dict()), 202)
 
     def esgf_index(self) -> str | None:
@@ -180,10 +170,7 @@ class ReplayJobHandler(ProvenanceHandler):
     @web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        try:
-            job = JOBS.get(job_id)
-        except ProvenanceError as e:
-            raise ApiError(e.status, e.detail) from e
+        job = JOBS.get(job_id)
         self.respond("ReplayJob", self.job_payload(job.to_dict()))
 
 
@@ -202,14 +189,3 @@ class ReportHandler(ProvenanceHandler):
         except ValueError as e:
             raise ApiError(422, f"{self.shown(report)} is not valid JSON: {e}.") from e
         self.respond("ReplayReport", payload)
-
-
-routes: list[tuple[str, type[EspriVreHandler]]] = [
-    ("provenance/runs", RunsHandler),
-    ("provenance/events", EventsHandler),
-    ("provenance/export", ExportHandler),
-    ("provenance/crate", CrateHandler),
-    ("provenance/replay", ReplayHandler),
-    (r"provenance/replay/([0-9a-f]{12})", ReplayJobHandler),
-    ("provenance/report", ReportHandler),
-]

@@ -11,8 +11,8 @@ from dataclasses import asdict
 from typing import Any
 
 from ..catalogs.reachability import check_catalog, result, run_bounded
+from ..config import CatalogEntry, ClusterEntry, DataRootEntry, Validated
 from ..data.roots import check_data_root
-from .config import CatalogEntry, ClusterEntry, DataRootEntry, Validated
 
 GRACE = 0.5
 """Seconds a check may overrun its own timeout before it is cut: the checks bound themselves and

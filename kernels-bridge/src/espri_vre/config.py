@@ -5,6 +5,9 @@ can report, and say what is wrong with each bad one. An entry with a problem sta
 (reported as unreachable, with the problem as the reason) unless it cannot be described in the
 REST contract at all (not an object, or a kind or transport outside the schema's enums): those
 are dropped and only logged.
+
+It lies below `espri_vre.server`, beside `errors`: the domain services (the job service, the
+status checks) take these entries, and nothing below the server may import it.
 """
 
 from __future__ import annotations

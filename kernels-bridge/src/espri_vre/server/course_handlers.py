@@ -16,10 +16,9 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import web
 
-from ..data.paths import DataError
-from .apply import apply_course
-from .link import APPLY_PATH
-from .model import CourseError
+from ..course.apply import apply_course
+from ..errors import EspriVreError
+from .base import AUTH_RESOURCE
 
 
 def _user_settings_dir(handler: JupyterHandler) -> str:
@@ -33,7 +32,7 @@ def _user_settings_dir(handler: JupyterHandler) -> str:
 
 
 class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
-    auth_resource = "espri-vre"
+    auth_resource = AUTH_RESOURCE
 
     @web.authenticated
     @authorized("write")
@@ -43,9 +42,8 @@ class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
         roots = {r.id: r.path for r in app.validated.data_roots if r.problem is None}
         try:
             applied = apply_course(path, self.serverapp.root_dir, roots, _user_settings_dir(self))
-        except CourseError as error:
-            raise web.HTTPError(422, "The course cannot be applied: %s", str(error)) from None
-        except DataError as error:
+        except EspriVreError as error:
+            # A page for the student's browser, not the JSON API: Jupyter's HTML error page.
             raise web.HTTPError(
                 error.status, "The course cannot be applied: %s", error.detail
             ) from None
@@ -65,6 +63,3 @@ class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
                 applied.open_path,
             )
         self.redirect(url_path_join(self.base_url, "lab", "tree", url_escape(applied.open_path)))
-
-
-routes: list[tuple[str, type[JupyterHandler]]] = [(APPLY_PATH, CourseApplyHandler)]

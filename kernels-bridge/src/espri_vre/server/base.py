@@ -1,0 +1,156 @@
+"""The base of every handler of /espri-vre/api: `espri_vre.server.base.EspriVreHandler`.
+
+Every handler module of the server imports its base from here (`from .base import
+EspriVreHandler`), and `app.py` imports the handler modules to build the one route table: the
+imports go one way, app -> handler modules -> base.
+
+Every handler is authenticated (token or login cookie; XSRF for state-changing methods, as
+jupyter_server enforces) and authorised through jupyter_server's Authorizer on the `espri-vre`
+resource. Errors are mapped to HTTP here only: a handler raises (a domain error, or `ApiError`
+for what is wrong with the request itself) and `write_error` answers the contract's ErrorBody,
+`{"error": code, "detail": detail, ...extra}`, with the error's status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Protocol
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ..config import Validated
+from ..errors import EspriVreError, code_for
+from ..jobs.service import JobService
+from ..schema import validation_errors
+
+AUTH_RESOURCE = "espri-vre"
+
+DEFAULT_DETAILS = {
+    403: "This request is not authenticated: open JupyterLab with its token, or log in again.",
+    404: "There is no such espri-vre API endpoint.",
+    405: "This espri-vre API endpoint does not accept that HTTP method.",
+    500: "The server failed to answer; its log says why.",
+}
+
+
+class ApiError(EspriVreError):
+    """What is wrong with the request itself (a malformed argument, an unknown id), found by a
+    handler rather than by a domain module. The code follows the status unless given."""
+
+    def __init__(self, status: int, detail: str, code: str | None = None) -> None:
+        super().__init__(detail, status=status, code=code or code_for(status))
+
+
+class ServerState(Protocol):
+    """What the handlers read from the extension app (`espri_vre.server.app.EspriVreApp`),
+    named here so that this module does not import the app that imports it."""
+
+    validated: Validated
+    reachability_timeout: float
+    allowed_hosts: list[str]
+    log: logging.Logger
+    jobs: JobService
+
+
+class EspriVreHandler(ExtensionHandlerMixin, APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def espri_app(self) -> ServerState:
+        return self.extensionapp  # type: ignore[return-value]
+
+    def write_json(self, payload: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(payload))
+
+    def check(self, definition: str, payload: Any) -> None:
+        """500 when `payload` breaks the API schema's `definition` (the server log says how)."""
+        problems = validation_errors(definition, payload)
+        if problems:
+            self.log.error("espri-vre: %s breaks the schema: %s", definition, "; ".join(problems))
+            raise ApiError(500, f"The {definition} response does not match the API schema.")
+
+    def respond(self, definition: str, payload: Any, status: int = 200) -> None:
+        """Writes `payload` after checking it against the API schema's `definition`."""
+        self.check(definition, payload)
+        self.write_json(payload, status)
+
+    def path_argument(self) -> str:
+        """The `path` query argument, read raw: tornado's get_argument silently drops control
+        characters, and a NUL byte must be refused, not removed."""
+        raw = self.request.query_arguments.get("path") or [b""]
+        try:
+            return raw[-1].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ApiError(400, "The path is not valid UTF-8.") from e
+
+    def json_body(self, definition: str, limit: int = 16 * 1024) -> dict[str, Any]:
+        """The request's JSON body, checked against the API schema's `definition`."""
+        if len(self.request.body) > limit:
+            raise ApiError(413, f"The request is larger than {limit} bytes.")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as e:
+            raise ApiError(400, f"The body is not JSON: {e}.", "invalid-json") from e
+        problems = validation_errors(definition, body)
+        if problems:
+            raise ApiError(400, "The request is refused: " + "; ".join(problems) + ".")
+        return body  # type: ignore[no-any-return]
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # An EspriVreError is an answer, not a crash: one line, as tornado logs an HTTPError.
+        if isinstance(value, EspriVreError):
+            self.log.warning(
+                "%d %s %s: %s", value.status, self.request.method, self.request.uri, value.detail
+            )
+            return
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        # tornado answers 500 to any exception but its own HTTPError: an EspriVreError carries
+        # its status.
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, EspriVreError):
+            status_code = error.status
+        super().send_error(status_code, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Every 4xx/5xx answers {"error", "detail"}; internals stay in the server log."""
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, EspriVreError):
+            body = error.body()
+        else:
+            detail = DEFAULT_DETAILS.get(status_code) or _phrase(status_code)
+            if isinstance(error, web.HTTPError) and error.log_message and status_code < 500:
+                detail = error.log_message % error.args if error.args else error.log_message
+            body = {"error": code_for(status_code), "detail": detail}
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(body))
+
+
+class NotFoundHandler(EspriVreHandler):
+    """Anything else under /espri-vre/api: a JSON 404 rather than the server's HTML page."""
+
+    @web.authenticated
+    def get(self, *args: Any) -> None:
+        raise ApiError(404, f"There is no espri-vre API endpoint at {self.request.path}.")
+
+    post = put = patch = delete = head = get
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
