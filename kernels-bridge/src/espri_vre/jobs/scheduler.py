@@ -234,6 +234,8 @@ class CliScheduler(Scheduler):
 
     submit_command: ClassVar[tuple[str, ...]]
     """The submission command before its options: ('sbatch', '--parsable'), ('qsub',)."""
+    title: ClassVar[str]
+    """The scheduler's name in what the user reads: 'Slurm did not answer: ...'."""
 
     @abstractmethod
     def is_transient(self, said: str) -> bool:
@@ -267,6 +269,24 @@ class CliScheduler(Scheduler):
         if not ran.ok and self.is_transient(ran.stderr_text + ran.stdout_text):
             raise TransientSchedulerError(short_error(ran.stderr_text) or "no answer")
         return ran
+
+    def _silent_listing(
+        self, error: TransientSchedulerError, states: Collection[JobState] | None
+    ) -> JobListing:
+        """The recorded jobs, the unfinished ones UNKNOWN, when the scheduler did not answer."""
+        why = f"{self.title} did not answer: {error}"
+        recorded = [unknown(r.info, why) for r in self.store.list(self.cluster.id)]
+        return JobListing([j for j in recorded if states is None or j.state in states], problem=why)
+
+    def _silent_status(
+        self, error: TransientSchedulerError, job_id: str, record: JobRecord | None
+    ) -> JobInfo:
+        """The job as last recorded, UNKNOWN unless that was final, when the scheduler did not
+        answer."""
+        why = f"{self.title} did not answer: {error}"
+        if record is not None:
+            return unknown(record.info, why)
+        return JobInfo(job_id, "", JobState.UNKNOWN, "", reason=why, cluster=self.cluster.id)
 
     def _failure(self, command: str, ran: CommandResult) -> SchedulerError:
         """The error of a command that failed: transient when the scheduler says so."""

@@ -86,6 +86,7 @@ _UNSUPPORTED = re.compile(
 
 class SlurmScheduler(CliScheduler):
     kind = "slurm"
+    title = "Slurm"
     job_id_variable = '"${SLURM_JOB_ID}"'
     submit_command = ("sbatch", "--parsable")
 
@@ -217,11 +218,7 @@ class SlurmScheduler(CliScheduler):
                 lambda: self._shared_queue(self.cluster.user_name if mine else None)
             )
         except TransientSchedulerError as e:
-            why = f"Slurm did not answer: {e}"
-            recorded = [unknown(r.info, why) for r in self.store.list(self.cluster.id)]
-            return JobListing(
-                [j for j in recorded if states is None or j.state in states], problem=why
-            )
+            return self._silent_listing(e, states)
         key = (mine, None if states is None else frozenset(states))
         last = self._listings.get(key)
         if last is not None and last[0] is queue and last[1] == self.store.stamp(self.cluster.id):
@@ -305,10 +302,7 @@ class SlurmScheduler(CliScheduler):
         try:
             ran = await retry_transient(lambda: self._query(["scontrol", "show", "job", job_id]))
         except TransientSchedulerError as e:
-            why = f"Slurm did not answer: {e}"
-            if record is not None:
-                return unknown(record.info, why)
-            return JobInfo(job_id, "", JobState.UNKNOWN, "", reason=why, cluster=self.cluster.id)
+            return self._silent_status(e, job_id, record)
         if ran.ok:
             jobs = parse_scontrol_show_job(ran.stdout_text)
             info = next((j for j in jobs if j.id == job_id), None)

@@ -58,6 +58,7 @@ class TorqueScheduler(CliScheduler):
     at submission."""
 
     kind = "torque"
+    title = "Torque"
     # Torque's ids carry the server ('123.server', '123[4].server'): keep the job's own part.
     job_id_variable = '"${PBS_JOBID%%.*}"'
     submit_command = ("qsub",)
@@ -151,11 +152,7 @@ class TorqueScheduler(CliScheduler):
         try:
             jobs = await retry_transient(self._jobs)
         except TransientSchedulerError as e:
-            why = f"Torque did not answer: {e}"
-            recorded = [unknown(r.info, why) for r in self.store.list(self.cluster.id)]
-            return JobListing(
-                [j for j in recorded if states is None or j.state in states], problem=why
-            )
+            return self._silent_listing(e, states)
         user = self.cluster.user_name
         seen = {
             j.id: replace(j, cluster=self.cluster.id)
@@ -180,10 +177,7 @@ class TorqueScheduler(CliScheduler):
         try:
             jobs = await retry_transient(lambda: self._jobs(self._command_id(short, record)))
         except TransientSchedulerError as e:
-            why = f"Torque did not answer: {e}"
-            if record is not None:
-                return unknown(record.info, why)
-            return JobInfo(short, "", JobState.UNKNOWN, "", reason=why, cluster=self.cluster.id)
+            return self._silent_status(e, short, record)
         except JobNotFound:
             if record is not None:
                 return unknown(record.info, FORGOTTEN)
