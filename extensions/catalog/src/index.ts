@@ -2,7 +2,12 @@
  * @packageDocumentation
  * The Data panel of the espri-vre suite and the catalogue registry behind it.
  */
-import { followSettings, ICatalogRegistry } from '@espri-vre/core';
+import {
+  followSettings,
+  ICatalogRegistry,
+  IDatasetPreviewer,
+  IGlobe
+} from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -15,13 +20,10 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import type {
-  PartialJSONValue,
-  ReadonlyPartialJSONObject,
-  ReadonlyPartialJSONValue
-} from '@lumino/coreutils';
+import type { PartialJSONValue } from '@lumino/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { CatalogBrowser } from './browser/browser';
+import { previewReference, recordFootprint } from './browser/dataset-actions';
 import { filesRoute } from './browser/model';
 import {
   insertCodeCell,
@@ -38,6 +40,7 @@ import { CatalogRegistry } from './registry';
 export { CatalogRegistry } from './registry';
 export { DataPanel, DATA_PANEL_ID } from './panel';
 export { CatalogBrowser } from './browser/browser';
+export { previewReference, recordFootprint } from './browser/dataset-actions';
 
 /**
  * The command ids of this package.
@@ -45,36 +48,9 @@ export { CatalogBrowser } from './browser/browser';
 export namespace CommandIDs {
   export const openDataPanel = 'espri-vre:open-data-panel';
   export const browseCatalog = 'espri-vre:browse-catalog';
-  /** Provided by `@espri-vre/preview`, when it is installed. */
-  export const openPreview = 'espri-vre:open-preview';
-  /** Provided by `@espri-vre/globe`, when it is installed. */
-  export const globeAddFootprint = 'espri-vre:globe-add-footprint';
 }
 
 const PLUGIN_ID = '@espri-vre/catalog:panel';
-
-/**
- * The arguments of `espri-vre:globe-add-footprint` for a record: its title and id, its
- * bbox (`west`, `south`, `east`, `north` in degrees) and its GeoJSON polygon when the
- * catalogue gives one.
- */
-export function footprintArgs(
-  record: DatasetRecord
-): ReadonlyPartialJSONObject {
-  const args: Record<string, ReadonlyPartialJSONValue> = {
-    id: record.id,
-    title: record.title
-  };
-  const bbox = record.spatial?.bbox;
-  if (bbox !== undefined) {
-    [args.west, args.south, args.east, args.north] = bbox;
-  }
-  if (record.spatial?.geometry !== undefined) {
-    args.geometry = record.spatial
-      .geometry as unknown as ReadonlyPartialJSONValue;
-  }
-  return args;
-}
 
 /**
  * The server's root directory, from the page configuration JupyterLab's own
@@ -94,7 +70,9 @@ function serverRoot(): string | null {
 }
 
 /**
- * Provides the catalogue registry and adds the Data panel to the left sidebar.
+ * Provides the catalogue registry and adds the Data panel to the left sidebar. The
+ * Catalogue Browser's "Preview" and "Show on globe" are enabled when the previewer and
+ * the globe are installed (their tokens are optional).
  */
 const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
   id: PLUGIN_ID,
@@ -102,13 +80,22 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     'The Data panel: the catalogues, clusters and data roots the server is configured with, and their reachability.',
   autoStart: true,
   provides: ICatalogRegistry,
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    ITranslator,
+    IDatasetPreviewer,
+    IGlobe
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    previewer: IDatasetPreviewer | null,
+    globe: IGlobe | null
   ): ICatalogRegistry => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const registry = new CatalogRegistry({
@@ -183,25 +170,25 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
           },
           copyCode: code => Clipboard.copyToSystem(code),
           previewUnavailable: () =>
-            app.commands.hasCommand(CommandIDs.openPreview)
+            previewer
               ? null
               : trans.__(
                   'Previews need the espri-vre preview extension, which is not installed or is disabled.'
                 ),
-          preview: async path => {
-            await app.commands.execute(CommandIDs.openPreview, { path });
+          preview: async (path, record) => {
+            await previewer?.open(previewReference(record, path));
           },
           globeUnavailable: () =>
-            app.commands.hasCommand(CommandIDs.globeAddFootprint)
+            globe
               ? null
               : trans.__(
                   'Footprints need the espri-vre globe extension, which is not installed or is disabled.'
                 ),
           showOnGlobe: async (record: DatasetRecord) => {
-            await app.commands.execute(
-              CommandIDs.globeAddFootprint,
-              footprintArgs(record)
-            );
+            const footprint = recordFootprint(record);
+            if (globe && footprint) {
+              await globe.addFootprint(footprint);
+            }
           },
           pins: () => pins,
           setPins: async next => {

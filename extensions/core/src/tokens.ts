@@ -116,6 +116,20 @@ export interface IGlobe {
     dataset: DatasetReference,
     options?: IGlobe.IShowOptions
   ): Promise<IGlobe.ILayer>;
+  /**
+   * Draw a dataset's footprint (boxes and polygons), opening the globe if needed; the
+   * camera flies to the first box unless `fly` is false.
+   *
+   * @returns The new layer.
+   */
+  addFootprint(footprint: IGlobe.IFootprint): Promise<IGlobe.ILayer>;
+  /**
+   * Draw a field on a regular lat/lon grid (a slice the previewer has read), opening
+   * the globe if needed.
+   *
+   * @returns The new layer.
+   */
+  addField(field: IGlobe.IField): Promise<IGlobe.ILayer>;
   /** Remove a layer; unknown ids are ignored. */
   remove(layerId: string): void;
   /** Move the camera so that the box is in view. */
@@ -137,6 +151,32 @@ export namespace IGlobe {
     /** ISO 8601 time of the slice to draw first. */
     time?: string;
     signal?: AbortSignal;
+  }
+
+  export interface IFootprint {
+    title: string;
+    boxes?: IBoundingBox[];
+    /** Outer rings of polygons, each a list of `[lon, lat]` vertices in degrees. */
+    polygons?: [number, number][][];
+    /** A CSS colour; the globe's footprint colour when omitted. */
+    color?: string;
+    /** Fly to the first box (the default), or leave the camera where it is. */
+    fly?: boolean;
+  }
+
+  /** A field on a regular lat/lon grid. */
+  export interface IField {
+    title: string;
+    /** Cell-centre longitudes, regularly spaced, in 0..360 or -180..180. */
+    lon: number[];
+    /** Cell-centre latitudes, regularly spaced, ascending or descending. */
+    lat: number[];
+    /** Row-major (lat, lon) values; null where missing. */
+    values: (number | null)[];
+    colormap?: 'viridis' | 'rdbu';
+    /** Colour limits; the finite range of the values when omitted. */
+    min?: number;
+    max?: number;
   }
 
   export interface ILayer {

@@ -3,22 +3,16 @@
  * The CesiumJS globe of the espri-vre suite, fully offline, and the IGlobe
  * service through which other extensions and the Python widget add layers.
  */
-import { type DatasetReference, IGlobe } from '@espri-vre/core';
+import { IGlobe } from '@espri-vre/core';
 import type {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
-import {
-  ITranslator,
-  type TranslationBundle,
-  nullTranslator
-} from '@jupyterlab/translation';
-import { Signal } from '@lumino/signaling';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { ColormapName } from './colormap';
-import { GlobeWidget } from './globe-widget';
-import type { IRectangle } from './layer-data';
+import { GlobeService } from './service';
 import {
   GlobeModel,
   GlobeView,
@@ -28,6 +22,7 @@ import {
 } from './widget';
 
 export { GlobeWidget, GLOBE_ID } from './globe-widget';
+export { GlobeService } from './service';
 export type { IGlobeClick, ICamera, IGlobeLayer } from './globe-widget';
 export * from './layer-data';
 export * from './colormap';
@@ -45,65 +40,6 @@ export namespace CommandIDs {
   export const addTrajectory = 'espri-vre:globe-add-trajectory';
   export const trajectoryAt = 'espri-vre:globe-trajectory-at';
   export const clock = 'espri-vre:globe-clock';
-}
-
-/**
- * IGlobe over the one Globe widget of the page, opened on demand.
- */
-export class GlobeService implements IGlobe {
-  constructor(
-    private readonly _app: JupyterFrontEnd,
-    private readonly _trans?: TranslationBundle
-  ) {}
-
-  get layers(): readonly IGlobe.ILayer[] {
-    return this._widget?.layers ?? [];
-  }
-
-  get layersChanged(): Signal<IGlobe, void> {
-    return this._layersChanged;
-  }
-
-  /** Open (or reveal) the globe and wait until its viewer exists. */
-  async open(): Promise<GlobeWidget> {
-    if (!this._widget || this._widget.isDisposed) {
-      const widget = new GlobeWidget({ trans: this._trans });
-      widget.layersChanged.connect(() => this._layersChanged.emit());
-      widget.disposed.connect(() => {
-        this._widget = null;
-        this._layersChanged.emit();
-      });
-      this._widget = widget;
-      this._app.shell.add(widget, 'main');
-    }
-    this._app.shell.activateById(this._widget.id);
-    await this._widget.ready;
-    return this._widget;
-  }
-
-  async show(
-    dataset: DatasetReference,
-    options: IGlobe.IShowOptions = {}
-  ): Promise<IGlobe.ILayer> {
-    await this.open();
-    options.signal?.throwIfAborted();
-    // Reading a dataset's slice is the previewer's job (issue 6, "Show on
-    // globe"); until it hands slices over, say so rather than draw nothing.
-    throw new Error(
-      `The globe cannot read "${dataset.title}" by itself yet: add its slice with addField().`
-    );
-  }
-
-  remove(layerId: string): void {
-    this._widget?.removeLayer(layerId);
-  }
-
-  flyTo(box: IGlobe.IBoundingBox): void {
-    this._widget?.flyTo(box);
-  }
-
-  private _widget: GlobeWidget | null = null;
-  private _layersChanged = new Signal<IGlobe, void>(this);
 }
 
 /** Stations on a Fibonacci spiral with a value that varies with latitude. */
@@ -161,27 +97,21 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
         return layer.id;
       }
     });
-    // For other extensions and tests: a regular lat/lon field given as JSON
+    // For tests and the command line: a regular lat/lon field given as JSON
     // arguments (lon, lat, values with null for missing, title, colormap, min, max).
+    // Other extensions call IGlobe.addField.
     app.commands.addCommand(CommandIDs.addField, {
       label: trans.__('Add a Field to the Globe'),
       execute: async args => {
-        const widget = await service.open();
-        const numbers = (key: string): number[] =>
-          ((args[key] ?? []) as (number | null)[]).map(v => v ?? NaN);
-        const layer = await widget.addField(
-          String(args.title ?? trans.__('Field')),
-          {
-            lon: numbers('lon'),
-            lat: numbers('lat'),
-            values: numbers('values')
-          },
-          {
-            colormap: args.colormap as ColormapName | undefined,
-            min: args.min as number | undefined,
-            max: args.max as number | undefined
-          }
-        );
+        const layer = await service.addField({
+          title: String(args.title ?? trans.__('Field')),
+          lon: (args.lon ?? []) as number[],
+          lat: (args.lat ?? []) as number[],
+          values: (args.values ?? []) as (number | null)[],
+          colormap: args.colormap as ColormapName | undefined,
+          min: args.min as number | undefined,
+          max: args.max as number | undefined
+        });
         return layer.id;
       }
     });
@@ -192,27 +122,24 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
         service.flyTo(args as unknown as IGlobe.IBoundingBox);
       }
     });
-    // For the catalogue browser: a dataset's footprint as boxes (`boxes`, or one
-    // box as `west`, `south`, `east`, `north`) and polygons (`polygons`: rings of
+    // For tests and the command line: a footprint as boxes (`boxes`, or one box as
+    // `west`, `south`, `east`, `north`) and polygons (`polygons`: rings of
     // [lon, lat]); `title`, `color`, `fly` (default true). Returns the layer id.
+    // Other extensions call IGlobe.addFootprint.
     app.commands.addCommand(CommandIDs.addFootprint, {
       label: trans.__('Add a Footprint to the Globe'),
       execute: async args => {
-        const boxes: IRectangle[] = Array.isArray(args.boxes)
-          ? (args.boxes as unknown as IRectangle[])
-          : typeof args.west === 'number'
-            ? [args as unknown as IRectangle]
-            : [];
-        const polygons = (args.polygons ?? []) as [number, number][][];
-        const widget = await service.open();
-        const layer = await widget.addFootprints(
-          String(args.title ?? trans.__('Footprint')),
-          boxes,
-          { color: args.color as string | undefined, polygons }
-        );
-        if (args.fly !== false && boxes.length > 0) {
-          widget.flyTo(boxes[0]);
-        }
+        const layer = await service.addFootprint({
+          title: String(args.title ?? trans.__('Footprint')),
+          boxes: Array.isArray(args.boxes)
+            ? (args.boxes as unknown as IGlobe.IBoundingBox[])
+            : typeof args.west === 'number'
+              ? [args as unknown as IGlobe.IBoundingBox]
+              : [],
+          polygons: (args.polygons ?? []) as [number, number][][],
+          color: args.color as string | undefined,
+          fly: args.fly !== false
+        });
         return layer.id;
       }
     });

@@ -3,7 +3,7 @@
  * Chunked previews: Zarr stores, NetCDF/HDF5 files (through kerchunk references)
  * and tables, read in the browser.
  */
-import { followSettings, IDatasetPreviewer } from '@espri-vre/core';
+import { followSettings, IDatasetPreviewer, IGlobe } from '@espri-vre/core';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import type {
   JupyterFrontEnd,
@@ -19,7 +19,6 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
 import { xarrayCode } from './code';
 import {
@@ -48,9 +47,6 @@ export namespace CommandIDs {
   export const openPreview = 'espri-vre:open-preview';
 }
 
-/** The globe extension's command that adds a regular lat/lon field. */
-export const GLOBE_ADD_FIELD = 'espri-vre:globe-add-field';
-
 const PLUGIN_ID = '@espri-vre/preview:plugin';
 
 const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
@@ -65,7 +61,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     ISettingRegistry,
     ITranslator,
     INotebookTracker,
-    IJupyterWidgetRegistry
+    IJupyterWidgetRegistry,
+    IGlobe
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -74,7 +71,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     notebooks: INotebookTracker | null,
-    widgets: IJupyterWidgetRegistry | null
+    widgets: IJupyterWidgetRegistry | null,
+    globe: IGlobe | null
   ): IDatasetPreviewer => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const settings = app.serviceManager.serverSettings;
@@ -104,16 +102,15 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
         );
       },
       globeUnavailable: () =>
-        app.commands.hasCommand(GLOBE_ADD_FIELD)
+        globe
           ? null
           : trans.__(
               'Show on globe needs the globe extension (@espri-vre/globe), which is not installed or not enabled.'
             ),
       showOnGlobe: async field => {
-        await app.commands.execute(
-          GLOBE_ADD_FIELD,
-          field as unknown as ReadonlyPartialJSONObject
-        );
+        if (globe) {
+          await globe.addField(field);
+        }
       }
     };
 

@@ -109,11 +109,8 @@ export function BBoxPicker(props: {
     }
   };
   return (
-    <fieldset
-      className="jp-EspriVre-bbox"
-      style={{ border: '1px solid var(--jp-border-color2)', margin: '0 0 8px' }}
-    >
-      <legend style={{ fontWeight: 600 }}>{trans.__('Area')}</legend>
+    <fieldset className="jp-EspriVre-bbox">
+      <legend>{trans.__('Area')}</legend>
       <svg
         className="jp-EspriVre-bboxMap"
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
@@ -121,13 +118,6 @@ export function BBoxPicker(props: {
         aria-label={trans.__(
           'Map: drag to draw the area to search in (or type its bounds below)'
         )}
-        style={{
-          width: '100%',
-          maxWidth: `${WIDTH}px`,
-          background: 'var(--jp-layout-color2)',
-          cursor: 'crosshair',
-          touchAction: 'none'
-        }}
         onPointerDown={event => {
           event.currentTarget.setPointerCapture?.(event.pointerId);
           const at = point(event);
@@ -155,7 +145,6 @@ export function BBoxPicker(props: {
             x2={toX(lon)}
             y1={0}
             y2={HEIGHT}
-            stroke="var(--jp-border-color1)"
             strokeWidth={lon === 0 ? 0.8 : 0.4}
           />
         ))}
@@ -166,7 +155,6 @@ export function BBoxPicker(props: {
             x2={WIDTH}
             y1={toY(lat)}
             y2={toY(lat)}
-            stroke="var(--jp-border-color1)"
             strokeWidth={lat === 0 ? 0.8 : 0.4}
           />
         ))}
@@ -177,30 +165,19 @@ export function BBoxPicker(props: {
             y={toY(shown[3])}
             width={Math.max(1, toX(shown[2]) - toX(shown[0]))}
             height={Math.max(1, toY(shown[1]) - toY(shown[3]))}
-            fill="var(--jp-brand-color1)"
-            fillOpacity={0.25}
-            stroke="var(--jp-brand-color1)"
           />
         )}
       </svg>
-      <div
-        style={{
-          display: 'grid',
-          gridTemplateColumns: '1fr 1fr',
-          gap: '4px',
-          marginTop: '4px'
-        }}
-      >
+      <div className="jp-EspriVre-bboxFields">
         {labels.map((label, at) => (
-          <label key={label} style={{ display: 'flex', gap: '4px' }}>
-            <span style={{ width: '3em' }}>{label}</span>
+          <label key={label}>
+            <span className="jp-EspriVre-boundLabel">{label}</span>
             <input
               type="text"
               inputMode="decimal"
               className="jp-mod-styled jp-EspriVre-bboxField"
               data-bound={['west', 'south', 'east', 'north'][at]}
               value={fields[at]}
-              style={{ width: '5em' }}
               onChange={event => {
                 const next = [...fields];
                 next[at] = event.target.value;
@@ -216,7 +193,7 @@ export function BBoxPicker(props: {
           </label>
         ))}
       </div>
-      <div style={{ display: 'flex', gap: '4px', marginTop: '4px' }}>
+      <div className="jp-EspriVre-bboxButtons">
         <button
           type="button"
           className="jp-mod-styled jp-EspriVre-bboxApply"
@@ -235,7 +212,7 @@ export function BBoxPicker(props: {
         )}
       </div>
       {problem && (
-        <p role="alert" style={{ color: 'var(--jp-error-color1)' }}>
+        <p role="alert" className="jp-EspriVre-bboxProblem">
           {problem}
         </p>
       )}

@@ -1,16 +1,16 @@
 /**
- * The detail of one record of a remote catalogue: its properties, variables, files or
- * assets, citation (with a Copy button) and licence, the code that opens it and the
- * actions on it. Catalogue text is rendered as text nodes only.
+ * The detail of one dataset or record, whatever catalogue it came from (intake-esm,
+ * ESGF, STAC, THREDDS, CSW): its properties, variables, files or access URLs, citation
+ * (with a Copy button) and licence, the code that opens it and the actions on it.
+ * Catalogue text is rendered as text nodes only.
  */
 import { isAbortError } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { type DatasetRecord, identifierUrl, safeUrl } from '../record';
-import { type CodeResult, recordCode, type RecordCodeContext } from './code';
+import type { CodeResult } from './code';
 import { failureView, type FailureView } from './model';
-import type { CatalogSource } from './sources';
-import { Failure, row } from './widgets';
+import { Failure } from './widgets';
 
 /** What the actions on a record need of the application. */
 export interface RecordActions {
@@ -96,37 +96,43 @@ type FilesState =
   | { status: 'ready'; files: DatasetRecord[] }
   | { status: 'error'; failure: FailureView };
 
-export interface RecordDetailProps {
+export interface DatasetDetailProps {
   record: DatasetRecord;
-  source: CatalogSource;
-  /** The code context, less the files this view lists. */
-  codeContext: Omit<RecordCodeContext, 'files'>;
+  /**
+   * Lists the files of a dataset (ESGF datasets), when the catalogue has that level.
+   * Kept stable across renders: a new function lists the files again.
+   */
+  listFiles?: (
+    record: DatasetRecord,
+    signal: AbortSignal
+  ) => Promise<DatasetRecord[]>;
+  /** The code that opens the record, given its files when they are listed. */
+  code: (files: DatasetRecord[] | undefined) => CodeResult;
   trans: TranslationBundle;
   actions: RecordActions;
   onClose: () => void;
   signal: AbortSignal;
 }
 
-export function RecordDetail(props: RecordDetailProps): React.ReactElement {
-  const { record, source, trans, actions, signal } = props;
+/** What an action said last: done, or why it failed. */
+type ActionMessage = { text: string; error: boolean } | null;
+
+export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
+  const { record, listFiles, trans, actions, signal } = props;
   const [files, setFiles] = React.useState<FilesState>({ status: 'none' });
   const [attempt, setAttempt] = React.useState(0);
-  const [message, setMessage] = React.useState<{
-    text: string;
-    error: boolean;
-  } | null>(null);
+  const [message, setMessage] = React.useState<ActionMessage>(null);
   const [, setPinTick] = React.useState(0);
   React.useEffect(() => setMessage(null), [record]);
-  const listsFiles =
-    source.files !== undefined && record.parent_id === undefined;
+  const listsFiles = listFiles !== undefined && record.parent_id === undefined;
   React.useEffect(() => {
-    if (!listsFiles || source.files === undefined) {
+    if (!listsFiles || listFiles === undefined) {
       setFiles({ status: 'none' });
       return;
     }
     let current = true;
     setFiles({ status: 'loading' });
-    source.files(record, signal).then(
+    listFiles(record, signal).then(
       found => current && setFiles({ status: 'ready', files: found }),
       reason => {
         if (current && !isAbortError(reason) && !signal.aborted) {
@@ -144,12 +150,9 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
     return () => {
       current = false;
     };
-  }, [record, source, listsFiles, signal, trans, attempt]);
+  }, [record, listFiles, listsFiles, signal, trans, attempt]);
 
-  const code: CodeResult = recordCode(record, {
-    ...props.codeContext,
-    files: files.status === 'ready' ? files.files : undefined
-  });
+  const code = props.code(files.status === 'ready' ? files.files : undefined);
   const codeText = 'code' in code ? code.code : null;
   const run = (
     what: string,
@@ -171,27 +174,16 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
   const previewWhy = actions.previewUnavailable(record);
   const globeWhy = actions.globeUnavailable(record);
   const pinned = actions.isPinned(record);
-  const doi = record.identifiers.doi ?? undefined;
-  const resolver = identifierUrl(record.identifiers);
-  const citationUrl = httpLink(record.citation?.url ?? resolver);
-  const licenceUrl = httpLink(record.licence?.url);
   const headingId = `espri-vre-record-${record.source.catalog_id}-detail`;
-  const buttonTitle = (why: string | null, ok: string) => why ?? ok;
 
   return (
     <section
       className="jp-EspriVre-datasetDetail jp-EspriVre-recordDetail"
       aria-labelledby={headingId}
       data-record-id={record.id}
-      style={{
-        marginTop: '12px',
-        padding: '8px',
-        border: '1px solid var(--jp-border-color1)',
-        background: 'var(--jp-layout-color2)'
-      }}
     >
-      <div style={{ ...row, justifyContent: 'space-between' }}>
-        <h3 id={headingId} style={{ margin: 0, overflowWrap: 'anywhere' }}>
+      <div className="jp-EspriVre-row jp-mod-spread">
+        <h3 id={headingId} className="jp-EspriVre-detailTitle">
           {record.title}
         </h3>
         <button
@@ -202,20 +194,17 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
           {trans.__('Close')}
         </button>
       </div>
-      <div
-        className="jp-EspriVre-recordActions"
-        style={{ ...row, margin: '8px 0' }}
-      >
+      <div className="jp-EspriVre-recordActions jp-EspriVre-row">
         <button
           type="button"
           className="jp-EspriVre-insertCode jp-mod-styled jp-mod-accept"
           disabled={codeText === null}
-          title={buttonTitle(
-            noCode,
+          title={
+            noCode ??
             trans.__(
               'Insert the code that opens this dataset in a new cell below the active cell of the notebook'
             )
-          )}
+          }
           onClick={() =>
             codeText !== null &&
             run(
@@ -231,7 +220,7 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
           type="button"
           className="jp-EspriVre-copyCode jp-mod-styled"
           disabled={codeText === null}
-          title={buttonTitle(noCode, trans.__('Copy the code that opens it'))}
+          title={noCode ?? trans.__('Copy the code that opens it')}
           onClick={() =>
             codeText !== null &&
             run(
@@ -266,7 +255,7 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
           type="button"
           className="jp-EspriVre-previewDataset jp-mod-styled"
           disabled={previewWhy !== null}
-          title={buttonTitle(previewWhy, trans.__('Preview it'))}
+          title={previewWhy ?? trans.__('Preview it')}
           onClick={() =>
             run(
               trans.__('The preview could not be opened:'),
@@ -281,10 +270,7 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
           type="button"
           className="jp-EspriVre-showOnGlobe jp-mod-styled"
           disabled={globeWhy !== null}
-          title={buttonTitle(
-            globeWhy,
-            trans.__('Show its footprint on the globe')
-          )}
+          title={globeWhy ?? trans.__('Show its footprint on the globe')}
           onClick={() =>
             run(
               trans.__('The footprint could not be shown:'),
@@ -299,39 +285,25 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
       {[noCode, previewWhy, globeWhy]
         .filter((why): why is string => why !== null)
         .map(why => (
-          <p
-            key={why}
-            className="jp-EspriVre-actionUnavailable"
-            style={{ color: 'var(--jp-ui-font-color2)', margin: '0 0 4px' }}
-          >
+          <p key={why} className="jp-EspriVre-actionUnavailable">
             {why}
           </p>
         ))}
       <div
         role="status"
-        className="jp-EspriVre-actionMessage"
-        style={{
-          color: message?.error
-            ? 'var(--jp-error-color1)'
-            : 'var(--jp-ui-font-color2)'
-        }}
+        className={`jp-EspriVre-actionMessage${message?.error ? ' jp-mod-error' : ''}`}
       >
         {message?.text ?? ''}
       </div>
       {record.description && (
-        <p
-          className="jp-EspriVre-recordDescription"
-          style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
-        >
-          {record.description}
-        </p>
+        <p className="jp-EspriVre-recordDescription">{record.description}</p>
       )}
       <h4>{trans.__('Properties')}</h4>
-      <dl className="jp-EspriVre-datasetFacets" style={{ margin: 0 }}>
+      <dl className="jp-EspriVre-datasetFacets">
         {recordProperties(record).map(([name, value]) => (
-          <div key={name} style={row}>
-            <dt style={{ fontWeight: 600 }}>{name}</dt>
-            <dd style={{ margin: 0, overflowWrap: 'anywhere' }}>{value}</dd>
+          <div key={name} className="jp-EspriVre-row">
+            <dt>{name}</dt>
+            <dd>{value}</dd>
           </div>
         ))}
       </dl>
@@ -358,33 +330,70 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
           onRetry={() => setAttempt(attempt + 1)}
         />
       )}
-      <ul className="jp-EspriVre-datasetAssets" style={{ paddingLeft: '16px' }}>
-        {(files.status === 'ready' ? files.files : [record]).flatMap(item =>
-          item.access.map((access, at) => (
-            <li key={`${item.id}-${at}`} style={{ overflowWrap: 'anywhere' }}>
-              {item !== record ? `${item.title}: ` : ''}
-              {access.name ? `${access.name}: ` : ''}
-              <code>{access.url}</code>
-              {` (${access.service ?? access.protocol}${access.media_type ? `, ${access.media_type}` : ''})`}
-              {access.size !== undefined || item.size !== undefined
-                ? `, ${formatBytes(access.size ?? item.size ?? 0)}`
-                : ''}
-              {item.checksum
-                ? `, ${item.checksum.type} ${item.checksum.value}`
-                : ''}
-            </li>
-          ))
-        )}
-      </ul>
+      <AccessList
+        record={record}
+        files={files.status === 'ready' ? files.files : [record]}
+      />
+      <Citation
+        record={record}
+        trans={trans}
+        run={run}
+        copy={actions.copyCode}
+      />
+      <h4>{trans.__('Code')}</h4>
+      <pre className="jp-EspriVre-datasetCode">{codeText ?? noCode}</pre>
+    </section>
+  );
+}
+
+/** The access URLs of a record, or of each of its files. */
+function AccessList(props: {
+  record: DatasetRecord;
+  files: DatasetRecord[];
+}): React.ReactElement {
+  const { record, files } = props;
+  return (
+    <ul className="jp-EspriVre-datasetAssets">
+      {files.flatMap(item =>
+        item.access.map((access, at) => (
+          <li key={`${item.id}-${at}`}>
+            {item !== record ? `${item.title}: ` : ''}
+            {access.name ? `${access.name}: ` : ''}
+            <code>{access.url}</code>
+            {` (${access.service ?? access.protocol}${access.media_type ? `, ${access.media_type}` : ''})`}
+            {access.size !== undefined || item.size !== undefined
+              ? `, ${formatBytes(access.size ?? item.size ?? 0)}`
+              : ''}
+            {item.checksum
+              ? `, ${item.checksum.type} ${item.checksum.value}`
+              : ''}
+          </li>
+        ))
+      )}
+    </ul>
+  );
+}
+
+/** The citation (with its Copy button) and the licence of a record. */
+function Citation(props: {
+  record: DatasetRecord;
+  trans: TranslationBundle;
+  run: (what: string, action: () => void, done: string) => void;
+  copy: (text: string) => void;
+}): React.ReactElement {
+  const { record, trans, run, copy } = props;
+  const doi = record.identifiers.doi ?? undefined;
+  const citationUrl = httpLink(
+    record.citation?.url ?? identifierUrl(record.identifiers)
+  );
+  const licenceUrl = httpLink(record.licence?.url);
+  return (
+    <>
       <h4>{trans.__('Citation')}</h4>
       {record.citation || doi ? (
         <div className="jp-EspriVre-citation">
-          <p style={{ overflowWrap: 'anywhere' }}>
-            {record.citation?.text ?? `doi:${doi}`}
-          </p>
-          {citationUrl && (
-            <p style={{ overflowWrap: 'anywhere' }}>{citationUrl}</p>
-          )}
+          <p>{record.citation?.text ?? `doi:${doi}`}</p>
+          {citationUrl && <p>{citationUrl}</p>}
           <button
             type="button"
             className="jp-EspriVre-copyCitation jp-mod-styled"
@@ -392,9 +401,7 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
               run(
                 trans.__('The citation could not be copied:'),
                 () =>
-                  actions.copyCode(
-                    record.citation?.text ?? `https://doi.org/${doi ?? ''}`
-                  ),
+                  copy(record.citation?.text ?? `https://doi.org/${doi ?? ''}`),
                 trans.__('The citation was copied to the clipboard.')
               )
             }
@@ -406,22 +413,10 @@ export function RecordDetail(props: RecordDetailProps): React.ReactElement {
         <p>{trans.__('The catalogue gives no citation.')}</p>
       )}
       <h4>{trans.__('Licence')}</h4>
-      <p className="jp-EspriVre-licence" style={{ overflowWrap: 'anywhere' }}>
+      <p className="jp-EspriVre-licence">
         {record.licence?.text ?? trans.__('The catalogue states no licence.')}
         {licenceUrl && ` (${licenceUrl})`}
       </p>
-      <h4>{trans.__('Code')}</h4>
-      <pre
-        className="jp-EspriVre-datasetCode"
-        style={{
-          whiteSpace: 'pre-wrap',
-          background: 'var(--jp-layout-color0)',
-          padding: '6px',
-          fontFamily: 'var(--jp-code-font-family)'
-        }}
-      >
-        {codeText ?? noCode}
-      </pre>
-    </section>
+    </>
   );
 }

@@ -10,7 +10,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import type { DatasetRecord, FacetCounts } from '../record';
 import { BBoxPicker } from './bbox';
-import { RecordDetail, type RecordActions } from './detail';
+import { recordCode } from './code';
+import { DatasetDetail, type RecordActions } from './detail';
 import type { Fetcher } from './fetcher';
 import { failureView, type FailureView } from './model';
 import {
@@ -29,7 +30,7 @@ import {
   openSource
 } from './sources';
 import { VirtualList } from './virtual';
-import { Facet, Failure, row } from './widgets';
+import { Facet, Failure } from './widgets';
 
 /** What the remote browser asks of the application besides the record actions. */
 export interface RemoteBrowserActions extends RecordActions {
@@ -351,7 +352,7 @@ function RemoteSearch(
   const say = (text: string, error = false) => setNote({ text, error });
 
   return (
-    <div style={{ display: 'flex', gap: '16px', alignItems: 'flex-start' }}>
+    <div className="jp-EspriVre-browserBody">
       <form
         className="jp-EspriVre-facets"
         aria-label={trans.__('Search')}
@@ -359,9 +360,8 @@ function RemoteSearch(
           event.preventDefault();
           setQuery({ ...query, text: draft });
         }}
-        style={{ flex: '0 0 260px', maxWidth: '40%' }}
       >
-        <div style={{ ...row, flexWrap: 'nowrap', marginBottom: '8px' }}>
+        <div className="jp-EspriVre-searchRow jp-EspriVre-row jp-mod-nowrap">
           <input
             type="search"
             className="jp-EspriVre-searchText jp-mod-styled"
@@ -369,7 +369,6 @@ function RemoteSearch(
             placeholder={trans.__('Search…')}
             value={draft}
             onChange={event => setDraft(event.target.value)}
-            style={{ flex: '1 1 auto', minWidth: 0 }}
           />
           <button
             type="submit"
@@ -379,7 +378,7 @@ function RemoteSearch(
           </button>
         </div>
         {source.kind === 'esgf' && (
-          <label style={{ ...row, marginBottom: '8px' }}>
+          <label className="jp-EspriVre-latestLabel jp-EspriVre-row">
             <input
               type="checkbox"
               className="jp-EspriVre-latestOnly"
@@ -405,17 +404,11 @@ function RemoteSearch(
           />
         )}
         {source.temporal && (
-          <fieldset
-            className="jp-EspriVre-timeRange"
-            style={{
-              border: '1px solid var(--jp-border-color2)',
-              margin: '0 0 8px'
-            }}
-          >
-            <legend style={{ fontWeight: 600 }}>{trans.__('Time')}</legend>
+          <fieldset className="jp-EspriVre-timeRange">
+            <legend>{trans.__('Time')}</legend>
             {(['start', 'end'] as const).map(bound => (
-              <label key={bound} style={{ ...row, marginBottom: '4px' }}>
-                <span style={{ width: '3em' }}>
+              <label key={bound} className="jp-EspriVre-row">
+                <span className="jp-EspriVre-boundLabel">
                   {bound === 'start' ? trans.__('From') : trans.__('To')}
                 </span>
                 <input
@@ -466,8 +459,8 @@ function RemoteSearch(
           </button>
         )}
       </form>
-      <div style={{ flex: '1 1 auto', minWidth: 0 }}>
-        <div style={{ ...row, marginBottom: '4px' }}>
+      <div className="jp-EspriVre-results">
+        <div className="jp-EspriVre-toolbar jp-EspriVre-row">
           <button
             type="button"
             className="jp-EspriVre-shareSearch jp-mod-styled"
@@ -525,12 +518,7 @@ function RemoteSearch(
         </div>
         <div
           role="status"
-          className="jp-EspriVre-browserMessage"
-          style={{
-            color: note?.error
-              ? 'var(--jp-error-color1)'
-              : 'var(--jp-ui-font-color2)'
-          }}
+          className={`jp-EspriVre-browserMessage${note?.error ? ' jp-mod-error' : ''}`}
         >
           {note?.text ?? ''}
         </div>
@@ -560,7 +548,6 @@ function RemoteSearch(
             value={results.records.length}
             max={total ?? undefined}
             aria-label={trans.__('Results loaded')}
-            style={{ width: '100%' }}
           />
         )}
         {results.problems.length > 0 && (
@@ -594,7 +581,7 @@ function RemoteSearch(
             'data-key': record.id
           })}
           renderRow={record => (
-            <div style={{ ...row, flexWrap: 'nowrap', height: '100%' }}>
+            <div className="jp-EspriVre-recordRow jp-EspriVre-row jp-mod-nowrap">
               {source.wgetScript !== undefined && (
                 <input
                   type="checkbox"
@@ -617,43 +604,9 @@ function RemoteSearch(
                 className="jp-EspriVre-datasetOpen"
                 aria-expanded={open === record}
                 onClick={() => setOpen(open === record ? null : record)}
-                style={{
-                  flex: '1 1 auto',
-                  minWidth: 0,
-                  height: '100%',
-                  textAlign: 'left',
-                  background:
-                    open === record ? 'var(--jp-layout-color2)' : 'none',
-                  border: 'none',
-                  padding: '2px 4px',
-                  color: 'inherit',
-                  cursor: 'pointer',
-                  font: 'inherit'
-                }}
               >
-                <span
-                  className="jp-EspriVre-recordTitle"
-                  style={{
-                    display: 'block',
-                    whiteSpace: 'nowrap',
-                    overflow: 'hidden',
-                    textOverflow: 'ellipsis'
-                  }}
-                >
-                  {record.title}
-                </span>
-                <span
-                  style={{
-                    display: 'block',
-                    color: 'var(--jp-ui-font-color2)',
-                    whiteSpace: 'nowrap',
-                    overflow: 'hidden',
-                    textOverflow: 'ellipsis',
-                    fontSize: 'var(--jp-ui-font-size0)'
-                  }}
-                >
-                  {record.id}
-                </span>
+                <span className="jp-EspriVre-recordTitle">{record.title}</span>
+                <span className="jp-EspriVre-recordId">{record.id}</span>
               </button>
             </div>
           )}
@@ -677,10 +630,10 @@ function RemoteSearch(
           </button>
         )}
         {open && (
-          <RecordDetail
+          <DatasetDetail
             record={open}
-            source={source}
-            codeContext={codeContext(open)}
+            listFiles={source.files}
+            code={files => recordCode(open, { ...codeContext(open), files })}
             trans={trans}
             actions={actions}
             signal={signal}

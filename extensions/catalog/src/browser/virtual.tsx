@@ -35,6 +35,10 @@ export interface VirtualListProps<T> {
   ) => React.LiHTMLAttributes<HTMLLIElement> & Record<`data-${string}`, string>;
 }
 
+function classes(...names: (string | undefined)[]): string {
+  return names.filter(name => name).join(' ');
+}
+
 export function VirtualList<T>(props: VirtualListProps<T>): React.ReactElement {
   const { items, rowHeight, height, itemKey, renderRow } = props;
   const [scrollTop, setScrollTop] = React.useState(0);
@@ -54,40 +58,36 @@ export function VirtualList<T>(props: VirtualListProps<T>): React.ReactElement {
     viewport
   );
   const shown = items.slice(first, end);
+  // The heights are the virtualisation's arithmetic (from the props and the scroll
+  // position), not styling: they stay inline; the rest is in style/browser.css.
   return (
     <div
       ref={box}
       className="jp-EspriVre-virtualBox"
       onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
-      style={{
-        maxHeight: `${height}px`,
-        overflowY: 'auto',
-        border: '1px solid var(--jp-border-color2)'
-      }}
+      style={{ maxHeight: `${height}px` }}
     >
       <ul
-        className={props.className}
+        className={classes('jp-EspriVre-virtualList', props.className)}
         aria-label={props.ariaLabel}
         data-total={items.length}
-        style={{ listStyle: 'none', margin: 0, padding: 0 }}
       >
         {first > 0 && (
           <li aria-hidden="true" style={{ height: `${first * rowHeight}px` }} />
         )}
-        {shown.map((item, at) => (
-          <li
-            key={itemKey(item)}
-            {...(props.rowProps?.(item) ?? {})}
-            style={{
-              height: `${rowHeight}px`,
-              boxSizing: 'border-box',
-              overflow: 'hidden',
-              borderBottom: '1px solid var(--jp-border-color2)'
-            }}
-          >
-            {renderRow(item, first + at)}
-          </li>
-        ))}
+        {shown.map((item, at) => {
+          const extra = props.rowProps?.(item) ?? {};
+          return (
+            <li
+              key={itemKey(item)}
+              {...extra}
+              className={classes('jp-EspriVre-virtualRow', extra.className)}
+              style={{ height: `${rowHeight}px` }}
+            >
+              {renderRow(item, first + at)}
+            </li>
+          );
+        })}
         {end < items.length && (
           <li
             aria-hidden="true"

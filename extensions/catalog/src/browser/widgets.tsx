@@ -6,13 +6,6 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { facetView, type FacetValueView, type FailureView } from './model';
 
-export const row: React.CSSProperties = {
-  display: 'flex',
-  gap: '8px',
-  alignItems: 'center',
-  flexWrap: 'wrap'
-};
-
 /** What failed, why, and a Retry button. */
 export function Failure(props: {
   failure: FailureView;
@@ -49,23 +42,10 @@ export function Facet(props: {
   const [filter, setFilter] = React.useState('');
   const view = facetView(column, counts, selected, filter);
   return (
-    <fieldset
-      className="jp-EspriVre-facet"
-      data-facet={column}
-      style={{
-        border: '1px solid var(--jp-border-color2)',
-        margin: '0 0 8px',
-        padding: '4px 8px'
-      }}
-    >
-      <legend style={{ fontWeight: 600 }}>{column}</legend>
+    <fieldset className="jp-EspriVre-facet" data-facet={column}>
+      <legend>{column}</legend>
       {props.note !== undefined && (
-        <p
-          className="jp-EspriVre-facetNote"
-          style={{ color: 'var(--jp-ui-font-color2)', margin: '0 0 4px' }}
-        >
-          {props.note}
-        </p>
+        <p className="jp-EspriVre-facetNote">{props.note}</p>
       )}
       {view.filterable && (
         <input
@@ -75,34 +55,25 @@ export function Facet(props: {
           aria-label={trans.__('Filter the values of %1', column)}
           value={filter}
           onChange={event => setFilter(event.target.value)}
-          style={{ width: '100%', boxSizing: 'border-box' }}
         />
       )}
       {view.values.map(value => (
         <label
           key={value.label}
-          className="jp-EspriVre-facetValue"
+          className="jp-EspriVre-facetValue jp-EspriVre-row jp-mod-nowrap"
           data-value={value.label}
-          style={{ ...row, flexWrap: 'nowrap' }}
         >
           <input
             type="checkbox"
             checked={value.selected}
             onChange={() => onToggle(column, value.value)}
           />
-          <span style={{ flex: '1 1 auto', overflowWrap: 'anywhere' }}>
-            {value.label}
-          </span>
-          <span
-            className="jp-EspriVre-facetCount"
-            style={{ color: 'var(--jp-ui-font-color2)' }}
-          >
-            {value.count}
-          </span>
+          <span className="jp-EspriVre-facetLabel">{value.label}</span>
+          <span className="jp-EspriVre-facetCount">{value.count}</span>
         </label>
       ))}
       {view.hidden > 0 && (
-        <p style={{ color: 'var(--jp-ui-font-color2)', margin: '4px 0' }}>
+        <p className="jp-EspriVre-facetHidden">
           {trans.__('%1 more: filter to find them', view.hidden)}
         </p>
       )}
