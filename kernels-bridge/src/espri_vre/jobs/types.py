@@ -250,12 +250,12 @@ class ResourceLimits:
         limits = limits or {}
         parts = limits.get("partitions", limits.get("queues"))
         return cls(
-            nodes=_int_or_none(limits.get("nodes")),
-            tasks=_int_or_none(limits.get("tasks")),
-            cpus=_int_or_none(limits.get("cpus", limits.get("cores"))),
+            nodes=int_or_none(limits.get("nodes")),
+            tasks=int_or_none(limits.get("tasks")),
+            cpus=int_or_none(limits.get("cpus", limits.get("cores"))),
             memory=None if limits.get("memory") is None else str(limits["memory"]),
             walltime=None if limits.get("walltime") is None else str(limits["walltime"]),
-            gpus=_int_or_none(limits.get("gpus")),
+            gpus=int_or_none(limits.get("gpus")),
             partitions=tuple(str(p) for p in parts) if parts is not None else None,
         )
 
@@ -290,7 +290,7 @@ class ClusterConfig:
             limits=ResourceLimits.from_settings(settings.get("limits")),
             python=settings.get("python"),
             user=ssh.get("user") if ssh else None,
-            max_running=_int_or_none(settings.get("max_running")),
+            max_running=int_or_none(settings.get("max_running")),
         )
 
     @property
@@ -411,7 +411,8 @@ class NotRecorded(EspriVreError):
         self.job_id = job_id
 
 
-def _int_or_none(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
+    """A whole number from configuration or a scheduler's text; None for none or a non-number."""
     if value is None:
         return None
     try:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..probe import count_gpus, split_gres
-from ..types import JobInfo, JobState
+from ..types import JobInfo, JobState, int_or_none
 from .commands import SEP
 
 _STATES = {
@@ -630,12 +630,3 @@ def _comment_path(comment: str | None, key: str) -> str | None:
     if comment and comment.startswith(f"{key}="):
         return comment.split("=", 1)[1]
     return None
-
-
-def int_or_none(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return None

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..probe import count_gpus
-from ..types import Partition
-from .parse import NO_VALUE, first_word, gpus_in, int_or_none, json_number, parse_time_limit
+from ..types import Partition, int_or_none
+from .parse import NO_VALUE, first_word, gpus_in, json_number, parse_time_limit
 
 
 def parse_sinfo_partitions(text: str) -> list[Partition]:

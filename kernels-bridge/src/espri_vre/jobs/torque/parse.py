@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..probe import torque_node_state
-from ..types import JobInfo, JobState, Partition
+from ..types import JobInfo, JobState, Partition, int_or_none
 from ..validation import parse_memory_mb, parse_walltime
 
 # Torque's job exit codes below zero (src/include/job.h, JOB_EXEC_*): the job did not run to
@@ -189,10 +189,14 @@ def job_from_attributes(a: Mapping[str, str], *, epoch_times: bool) -> JobInfo:
     is_array = job_id.endswith("[]")
     state, reason = torque_state(code, exit_status, start is not None, is_array)
     nodes_spec = a.get("Resource_List.nodes", "")
-    node_count = _int(a.get("Resource_List.nodect")) or _int(nodes_spec.split(":", 1)[0])
+    node_count = int_or_none(a.get("Resource_List.nodect")) or int_or_none(
+        nodes_spec.split(":", 1)[0]
+    )
     ppn = re.search(r"ppn=(\d+)", nodes_spec)
     gpus = re.search(r"gpus=(\d+)", nodes_spec)
-    cpus = int(ppn.group(1)) * (node_count or 1) if ppn else _int(a.get("Resource_List.ncpus"))
+    cpus = (
+        int(ppn.group(1)) * (node_count or 1) if ppn else int_or_none(a.get("Resource_List.ncpus"))
+    )
     walltime = a.get("Resource_List.walltime")
     array_task = a.get("job_array_id") or a.get("job_array_request")
     hosts = list(dict.fromkeys(h.split("/")[0] for h in a.get("exec_host", "").split("+") if h))
@@ -279,8 +283,8 @@ def _node(attrs: Mapping[str, str], name: str) -> TorqueNode:
     return TorqueNode(
         name=name,
         state=torque_node_state(attrs.get("state", "")),
-        np=_int(attrs.get("np")) or 0,
-        gpus=_int(attrs.get("gpus")) or 0,
+        np=int_or_none(attrs.get("np")) or 0,
+        gpus=int_or_none(attrs.get("gpus")) or 0,
         properties=tuple(p for p in attrs.get("properties", "").split(",") if p),
         memory_mb=_kb_to_mb(status.get("physmem")),
         jobs=len({j.split("/")[-1].strip() for j in jobs.split(",") if j.strip()}),
@@ -304,10 +308,12 @@ def parse_qstat_queues(text: str, nodes: Sequence[TorqueNode] = ()) -> list[Part
                 available=a.get("enabled") == "True" and a.get("started") == "True",
                 max_time=_walltime(a.get("resources_max.walltime")),
                 default_time=_walltime(a.get("resources_default.walltime")),
-                max_nodes=_int(a.get("resources_max.nodect") or a.get("resources_max.nodes")),
+                max_nodes=int_or_none(
+                    a.get("resources_max.nodect") or a.get("resources_max.nodes")
+                ),
                 nodes=len(up),
                 cpus=sum(n.np for n in up),
-                max_cpus_per_node=_int(a.get("resources_max.ncpus")) or max_np or None,
+                max_cpus_per_node=int_or_none(a.get("resources_max.ncpus")) or max_np or None,
                 max_memory=min(mems) if mems else None,
                 gpus=sum(n.gpus for n in up),
             )
@@ -364,14 +370,5 @@ def _qstat_date(text: str | None) -> float | None:
         return None
     try:
         return datetime.strptime(" ".join(text.split()), _QSTAT_DATE).timestamp()
-    except ValueError:
-        return None
-
-
-def _int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text)
     except ValueError:
         return None
