@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EspriVreError
-from ..jobs.types import ClusterConfig, JobKind, JobSpec, ResourceLimits
+from ..jobs.types import ClusterConfig, JobKind, JobSpec, JobValidationError, ResourceLimits
 from ..jobs.validation import (
     CheckedSpec,
-    JobValidationError,
     check_name,
     check_resources,
     check_word,
