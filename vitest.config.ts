@@ -36,6 +36,9 @@ export default defineConfig({
     // Generous bounds: some suites start Python (xarray, intake-esm, cftime) to compute the
     // expected values, and CI machines are shared; these are not performance assertions.
     testTimeout: 120000,
+    // Vitest's JUnit report does not say that a test passed only on a retry: never retry, so a
+    // flaky test fails where scripts/junit_summary.py sees it.
+    retry: 0,
     hookTimeout: 300000,
     setupFiles: ['extensions/core/test/jsdom-shims.ts'],
     css: false,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every suite after scripts/setup.sh: lint, vitest, pytest (real kernel, real Slurm),
 # Galata in Debian's Chromium. Each suite writes JUnit XML to .test-runtime/results/;
-# the last line is the summary: "N passed, N failed, N skipped".
+# scripts/junit_summary.py lists failures, flaky tests and skips (with their reasons, checked
+# against scripts/expected-skips.json) and each suite's wall time, and its last line is the
+# summary: "N passed, N failed, N skipped".
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -10,37 +12,61 @@ RT="$ROOT/.test-runtime"
 RESULTS="$RT/results"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
+RUN_START=$EPOCHREALTIME
 
 log() { printf '\n\033[1m[test] %s\033[0m\n' "$*"; }
 crashed=()
+times=()
 
-# One JUnit file per lint tool, so lint failures count in the summary.
-lint() {
-  local name=$1; shift
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  printf '%s\n' "$out" | tail -n 40
-  python3 "$ROOT/scripts/junit_summary.py" --write-check "$RESULTS/lint-$name.xml" "$name" "$rc" <<<"$out"
+# The wall time of suite $1 since $2 (an $EPOCHREALTIME), printed beside it in the summary.
+took() {
+  times+=(--time "$1=$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')")
 }
 
-log "lint: eslint, prettier, ruff"
-lint eslint npx eslint .
-lint prettier npx prettier --check .
-lint ruff-check ruff check .
-lint ruff-format ruff format --check .
-lint tsc-tests npm run --silent test:types
+# The tracked files as the run must leave them: their status and the content of the changed
+# ones (a file already modified before the run must not change again either).
+tracked_state() {
+  git --no-optional-locks status --porcelain --untracked-files=no
+  git --no-optional-locks diff --name-only -z HEAD | while IFS= read -r -d '' file; do
+    [ -f "$file" ] && sha256sum "$file"
+  done
+}
+tracked_state >"$RT/tracked-before.txt"
+
+# A check that is a command counts as one JUnit test case, in $RESULTS/<name>.xml.
+check() {
+  local name=$1; shift
+  local out rc start=$EPOCHREALTIME
+  out=$("$@" 2>&1); rc=$?
+  printf '%s\n' "$out" | tail -n 40
+  python3 "$ROOT/scripts/junit_summary.py" --write-check "$RESULTS/$name.xml" "$name" "$rc" <<<"$out"
+  took "$name" "$start"
+}
+
+log "lint: eslint, prettier, ruff, machine paths"
+check lint-eslint npx eslint .
+check lint-prettier npx prettier --check .
+check lint-ruff-check ruff check .
+check lint-ruff-format ruff format --check .
+check lint-tsc-tests npm run --silent test:types
+check lint-machine-paths python3 scripts/check_paths.py
 # The documentation: Sphinx + MyST, warnings as errors (scripts/docs.sh).
-lint docs bash scripts/docs.sh "$RT/docs-html"
+check lint-docs bash scripts/docs.sh "$RT/docs-html"
 
 log "vitest"
+start=$EPOCHREALTIME
 npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" || true
 [ -f "$RESULTS/vitest.xml" ] || crashed+=(vitest)
+took vitest "$start"
 
 log "pytest (real kernels, real Slurm)"
+start=$EPOCHREALTIME
 (cd kernels-bridge && python -m pytest --junitxml="$RESULTS/pytest.xml") || true
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
+took pytest "$start"
 
 log "Galata UI tests in Debian's Chromium"
+start=$EPOCHREALTIME
 # The real Slurm for the job and Dask UI tests (already running after pytest: idempotent).
 bash scripts/slurm/start.sh || crashed+=(slurm)
 export SLURM_CONF="${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf"
@@ -48,6 +74,13 @@ export ESPRI_VRE_DEMO_DIR="$RT/demo"
 python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" || crashed+=(demo-build)
 (cd ui-tests && npx playwright test) || true
 [ -f "$RESULTS/galata.xml" ] || crashed+=(galata)
+took galata "$start"
+
+log "tracked files unchanged by the run"
+# Screenshots go to .test-runtime/screenshots; docs/images changes only by npm run docs:images.
+tracked_state >"$RT/tracked-after.txt"
+check check-tracked-files diff "$RT/tracked-before.txt" "$RT/tracked-after.txt"
 
 log "summary"
-python3 "$ROOT/scripts/junit_summary.py" --crashed "${crashed[*]:-}" "$RESULTS"/*.xml
+took total "$RUN_START"
+python3 "$ROOT/scripts/junit_summary.py" --crashed "${crashed[*]:-}" "${times[@]}" "$RESULTS"/*.xml

@@ -9,7 +9,14 @@ import * as path from 'path';
  * browser's PNG; and nothing is requested off the Jupyter server.
  */
 
-const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+// Tests never write tracked files: `npm run docs:images` copies the ones the docs show.
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '.test-runtime',
+  'screenshots'
+);
 const DEMO =
   process.env.ESPRI_VRE_DEMO_DIR ??
   path.resolve(__dirname, '..', '..', '.test-runtime', 'demo');
@@ -247,6 +254,8 @@ test.describe('Globe widget', () => {
       )
       .toBeGreaterThan(40);
     await row.locator('.jp-EspriVre-globeLayerVisible').check();
-    await globe.screenshot({ path: path.join(IMAGES, 'globe-widget.png') });
+    await globe.screenshot({
+      path: path.join(SCREENSHOTS, 'globe-widget.png')
+    });
   });
 });

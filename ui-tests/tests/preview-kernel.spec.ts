@@ -10,7 +10,14 @@ import * as path from 'path';
  * file is written beside the notebook.
  */
 
-const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+// Tests never write tracked files: `npm run docs:images` copies the ones the docs show.
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '.test-runtime',
+  'screenshots'
+);
 const DEMO =
   process.env.ESPRI_VRE_DEMO_DIR ??
   path.resolve(__dirname, '..', '..', '.test-runtime', 'demo');
@@ -198,7 +205,9 @@ test.describe('Preview from a notebook', () => {
     expect(served).toContain("'tas'");
 
     await output.locator('.jp-EspriVre-previewKernelHeader').hover();
-    await output.screenshot({ path: path.join(IMAGES, 'preview-kernel.png') });
+    await output.screenshot({
+      path: path.join(SCREENSHOTS, 'preview-kernel.png')
+    });
 
     // A DataArray computed in memory: the anomaly to the mean of each point.
     await runNewCell(

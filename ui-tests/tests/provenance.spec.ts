@@ -14,7 +14,14 @@ const CELLS = [
   'import random\nprint(random.random())'
 ];
 
-const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+// Tests never write tracked files: `npm run docs:images` copies the ones the docs show.
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '.test-runtime',
+  'screenshots'
+);
 
 test.describe('Provenance', () => {
   test('record, timeline, graph, export, replay and report', async ({
@@ -75,7 +82,7 @@ test.describe('Provenance', () => {
       /jp-mod-ok/
     );
     await panel.screenshot({
-      path: path.join(IMAGES, 'provenance-timeline.png')
+      path: path.join(SCREENSHOTS, 'provenance-timeline.png')
     });
 
     await panel.getByRole('tab', { name: 'Reads and writes' }).click();
@@ -115,7 +122,7 @@ test.describe('Provenance', () => {
     await page
       .locator('.jp-EspriVre-provReport')
       .first()
-      .screenshot({ path: path.join(IMAGES, 'provenance-report.png') });
+      .screenshot({ path: path.join(SCREENSHOTS, 'provenance-report.png') });
 
     // The report opens again from its folder, as a reviewer would.
     const reportDir =

@@ -21,10 +21,10 @@ import {
 } from '../../src/browser/browser';
 import type { Pin } from '../../src/browser/pins';
 import { decodeSearch, encodeSearch } from '../../src/browser/query';
+import { CATALOGS, PYTHON } from '../intake/python';
 
 const trans = nullTranslator.load('espri_vre');
-const SHARED = '/work/shared/data/intake-esm-catalogs/cmip6-netcdf.json';
-const PYTHON = '/work/main/.venv/bin/python';
+const SHARED = `${CATALOGS}/cmip6-netcdf.json`;
 const available = existsSync(SHARED) && existsSync(PYTHON);
 if (!available) {
   console.warn(
