@@ -34,7 +34,7 @@ def anchor_venv(ctx: Context) -> tuple[Path | None, str]:
     log = ctx.work / "anchors" / "jupyterlab-slurm-install.log"
     venv.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        # A plain venv of the system's Python: the anchor never touches /work/main/.venv.
+        # A plain venv of the system's Python: the anchor never touches the repository's .venv.
         made = subprocess.run(
             ["python3", "-m", "venv", "--clear", str(venv)], stdout=out, stderr=out
         )

@@ -4,7 +4,7 @@ under .test-runtime/bench/anchors/), and replay time against a plain papermill r
 
 Every cell is sent as JupyterLab sends it (an execute_request with the cell id in its
 metadata) and timed from the request to the kernel's idle status. Our runs and their
-no-capture baseline use /work/main/.venv's Python; noWorkflow and its own no-capture baseline
+no-capture baseline use the repository's .venv's Python; noWorkflow and its own no-capture baseline
 use the anchor venv's Python, so each overhead is measured against the same interpreter.
 """
 
@@ -210,7 +210,7 @@ def anchor_venv(ctx: Context) -> tuple[Path | None, str]:
     log = ctx.work / "anchors" / "noworkflow-install.log"
     venv.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        # A plain venv of the system's Python: the anchor never touches /work/main/.venv.
+        # A plain venv of the system's Python: the anchor never touches the repository's .venv.
         made = subprocess.run(
             ["python3", "-m", "venv", "--clear", str(venv)], stdout=out, stderr=out
         )
