@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-try:
-    __version__ = version("espri-vre")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from .version import __version__
+
+__all__ = ["__version__", "load_ipython_extension", "preview", "unload_ipython_extension"]
 
 LABEXTENSIONS = Path(__file__).parent / "labextensions" / "@espri-vre"
 

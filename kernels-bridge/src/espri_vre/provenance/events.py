@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
+from ..version import __version__
 from .hashing import Digest, sha256_text
 from .identifiers import DatasetIdentifiers
 
@@ -309,8 +310,6 @@ def session(
     chunk_size: int,
 ) -> Session:
     """The session record of the running interpreter."""
-    from espri_vre import __version__
-
     return Session(
         notebook=os.fspath(notebook) if notebook is not None else None,
         cwd=os.getcwd(),

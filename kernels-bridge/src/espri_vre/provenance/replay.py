@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..version import __version__
 from .crate import (
     Execution,
     RecordedRun,
@@ -629,8 +630,6 @@ def write_report(report: ReplayReport, out: str | os.PathLike[str]) -> Path:
     (under recorded/), with a CreateAction for the replay. Returns `out`."""
     from rocrate.model.contextentity import ContextEntity
     from rocrate.rocrate import ROCrate
-
-    from espri_vre import __version__
 
     folder = Path(out)
     if folder.exists():

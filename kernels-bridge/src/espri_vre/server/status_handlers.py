@@ -6,7 +6,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .. import __version__
+from ..version import __version__
 from .base import EspriVreHandler
 from .status import collect_status
 
