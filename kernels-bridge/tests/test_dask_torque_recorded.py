@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from espri_vre.dask.clusters import REGISTRY, SELECTION, Selection, start_cluster
-from espri_vre.jobs.scheduler import ClusterConfig, JobState
 from espri_vre.jobs.store import JobStore
 from espri_vre.jobs.torque import TorqueScheduler
+from espri_vre.jobs.types import ClusterConfig, JobState
 
 # Resource names of Torque's qsub(1) -l list (Torque 6 Administrator Guide, "Requesting
 # resources"): what a PBS directive of ours may name.

@@ -20,7 +20,8 @@ import jsonschema
 import yaml
 
 from ..errors import EspriVreError
-from ..jobs.validation import JobValidationError, parse_memory_mb, parse_walltime
+from ..jobs.types import JobValidationError
+from ..jobs.validation import parse_memory_mb, parse_walltime
 
 SCHEMA_PATH = Path(__file__).with_name("course.schema.json")
 MAX_COURSE_BYTES = 256 * 1024

@@ -400,7 +400,7 @@ def job_submitted(
     cell: int | None = None,
     provenance: str | None = None,
 ) -> JobSubmitted:
-    """From a job launcher's spec (espri_vre.jobs.scheduler.JobSpec.to_dict())."""
+    """From a job launcher's spec (espri_vre.jobs.types.JobSpec.to_dict())."""
     kind = str(spec.get("kind", "script"))
     if kind not in ("script", "python", "notebook"):
         raise ValueError(f"unknown job kind {kind!r}")

@@ -16,8 +16,7 @@ from tornado import web
 
 from ..dask.clusters import REGISTRY, SELECTION, Selection, Started, worker_jobs
 from ..dask.presets import DaskConfigError, connect_code, requested_workers
-from ..jobs.scheduler import JobState, SchedulerError
-from ..jobs.validation import JobValidationError
+from ..jobs.types import JobState, JobValidationError, SchedulerError
 from .base import ApiError, EspriVreHandler
 
 MAX_BODY_BYTES = 16 * 1024
