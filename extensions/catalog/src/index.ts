@@ -6,7 +6,8 @@ import {
   followSettings,
   ICatalogRegistry,
   IDatasetPreviewer,
-  IGlobe
+  IGlobe,
+  IProvenanceRecorder
 } from '@espri-vre/core';
 import {
   ILayoutRestorer,
@@ -33,7 +34,7 @@ import {
 import { type Pin, readPins } from './browser/pins';
 import { decodeSearch, encodeSearch, type RemoteQuery } from './browser/query';
 import { dataIcon } from './icons';
-import type { DatasetRecord } from './record';
+import { type DatasetRecord, toDatasetReference } from './record';
 import { DataPanel } from './panel';
 import { CatalogRegistry } from './registry';
 
@@ -71,8 +72,9 @@ function serverRoot(): string | null {
 
 /**
  * Provides the catalogue registry and adds the Data panel to the left sidebar. The
- * Catalogue Browser's "Preview" and "Show on globe" are enabled when the previewer and
- * the globe are installed (their tokens are optional).
+ * Catalogue Browser's "Preview", "Show on globe" and "Add to provenance" are enabled
+ * when the previewer, the globe and the provenance recorder are installed (their
+ * tokens are optional).
  */
 const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
   id: PLUGIN_ID,
@@ -86,7 +88,8 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     ISettingRegistry,
     ITranslator,
     IDatasetPreviewer,
-    IGlobe
+    IGlobe,
+    IProvenanceRecorder
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -95,7 +98,8 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     previewer: IDatasetPreviewer | null,
-    globe: IGlobe | null
+    globe: IGlobe | null,
+    recorder: IProvenanceRecorder | null
   ): ICatalogRegistry => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const registry = new CatalogRegistry({
@@ -117,6 +121,10 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         lastNotebook = args.newValue;
       }
     });
+    const notebookPath = (): string | null =>
+      lastNotebook === null || lastNotebook.isDisposed
+        ? null
+        : (lastNotebook.context?.path ?? null);
     const browsers = new Map<string, MainAreaWidget<CatalogBrowser>>();
     let pins: Pin[] = [];
 
@@ -188,6 +196,32 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
             const footprint = recordFootprint(record);
             if (globe && footprint) {
               await globe.addFootprint(footprint);
+            }
+          },
+          provenanceUnavailable: () =>
+            recorder === null
+              ? trans.__(
+                  'Adding to provenance needs the espri-vre provenance extension, which is not installed or is disabled.'
+                )
+              : notebookPath() === null
+                ? trans.__(
+                    'Open a notebook first: the dataset is added to its provenance.'
+                  )
+                : null,
+          addToProvenance: async (record: DatasetRecord) => {
+            const path = notebookPath();
+            if (recorder === null || path === null) {
+              return;
+            }
+            if (
+              !(await recorder.addDataset(path, toDatasetReference(record)))
+            ) {
+              throw new Error(
+                trans.__(
+                  'the kernel of %1 is not recording (see %provenance).',
+                  path
+                )
+              );
             }
           },
           pins: () => pins,

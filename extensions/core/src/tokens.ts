@@ -270,16 +270,23 @@ export const IJobService = new Token<IJobService>(
  * The front-end side of provenance capture. The kernel records cell executions and
  * file reads itself; this adds what only the user interface knows, such as the
  * dataset a user picked in a catalogue.
+ *
+ * Whether capture is on is the kernel's to say (the notebook's toolbar asks the server
+ * after each cell): `addDataset` answers it for the call that needs it, rather than a
+ * second copy of that state kept here.
  */
 export interface IProvenanceRecorder {
-  /** Whether capture is on for the notebook at this path (relative to the server root). */
-  isCapturing(notebookPath: string): boolean;
-  /** Emitted when capture starts or stops for a notebook. */
-  readonly captureChanged: ISignal<IProvenanceRecorder, string>;
   /**
-   * Record that a dataset is used by the notebook, with its identifiers and version.
+   * Record, in the provenance of the notebook at this path (relative to the server
+   * root), that it uses the dataset: its identifiers (DOI, PID, instance id, version,
+   * tracking id) and its way in. The notebook's kernel appends it as a `dataset` event
+   * of origin `catalogue`.
+   *
+   * @returns Whether the kernel recorded it: false when its capture is off or paused.
+   * @throws Error when no kernel runs for the notebook, or it cannot record (no
+   *   espri_vre in its environment).
    */
-  addDataset(notebookPath: string, dataset: DatasetReference): Promise<void>;
+  addDataset(notebookPath: string, dataset: DatasetReference): Promise<boolean>;
 }
 
 /**

@@ -19,16 +19,23 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { followSettings } from '@espri-vre/core';
+import { followSettings, IProvenanceRecorder } from '@espri-vre/core';
 import { provenanceIcon } from './icons';
 import { METADATA_KEY, RecordingIndicator } from './indicator';
 import { ProvenanceService, type IProvenanceMetadata } from './model';
 import { ProvenancePanel, type ProvenanceView } from './panel';
+import { ProvenanceRecorder } from './recorder';
 
 export * from './model';
 export { ReadWriteGraph } from './graph';
 export { METADATA_KEY, RecordingIndicator } from './indicator';
 export { ProvenancePanel, ReportView } from './panel';
+export {
+  kernelIdentifiers,
+  kernelLocation,
+  ProvenanceRecorder,
+  recordDatasetExpression
+} from './recorder';
 export type { ProvenanceView } from './panel';
 export type * from './events.generated';
 
@@ -229,4 +236,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+/**
+ * Provides IProvenanceRecorder: the Catalogue Browser's "Add to provenance" records a
+ * dataset through the kernel of the notebook it is added to.
+ */
+const recorderPlugin: JupyterFrontEndPlugin<IProvenanceRecorder> = {
+  id: '@espri-vre/provenance:recorder',
+  description:
+    'Adds datasets picked in the user interface to the provenance their notebook records.',
+  autoStart: true,
+  provides: IProvenanceRecorder,
+  requires: [INotebookTracker],
+  optional: [ITranslator],
+  activate: (
+    _app: JupyterFrontEnd,
+    notebooks: INotebookTracker,
+    translator: ITranslator | null
+  ): IProvenanceRecorder =>
+    new ProvenanceRecorder({
+      trans: (translator ?? nullTranslator).load('espri_vre'),
+      kernelOf: path =>
+        notebooks.find(panel => panel.context.path === path)?.sessionContext
+          .session?.kernel ?? null
+    })
+};
+
+export default [plugin, recorderPlugin];

@@ -24,6 +24,13 @@ export interface BrowserActions {
   /** Why footprints cannot be shown (no globe installed), or null when they can. */
   globeUnavailable?(): string | null;
   showOnGlobe?(record: DatasetRecord): Promise<void>;
+  /**
+   * Why datasets cannot be added to provenance (no recorder installed, no notebook
+   * open), or null when they can.
+   */
+  provenanceUnavailable?(): string | null;
+  /** Record the dataset in the provenance of the notebook the code goes to. */
+  addToProvenance?(record: DatasetRecord): Promise<void>;
   /** The pins in the user's settings, and their change. */
   pins?(): readonly Pin[];
   setPins?(pins: Pin[]): Promise<void>;
@@ -95,6 +102,13 @@ export function recordActions(
           : null),
     showOnGlobe: async record => {
       await actions.showOnGlobe?.(record);
+    },
+    provenanceUnavailable: () =>
+      actions.addToProvenance === undefined
+        ? trans.__('The provenance extension is not installed.')
+        : (actions.provenanceUnavailable?.() ?? null),
+    addToProvenance: async record => {
+      await actions.addToProvenance?.(record);
     },
     isPinned: record =>
       isPinned(actions.pins?.() ?? [], record.source.catalog_id, record.id),

@@ -24,6 +24,10 @@ export interface RecordActions {
   showOnGlobe(record: DatasetRecord): Promise<void>;
   isPinned(record: DatasetRecord): boolean;
   togglePin(record: DatasetRecord, code: string | null): Promise<void>;
+  /** Why a record cannot be added to provenance, or null when it can. */
+  provenanceUnavailable(record: DatasetRecord): string | null;
+  /** Record it in the provenance of the notebook the code goes to. */
+  addToProvenance(record: DatasetRecord): Promise<void>;
 }
 
 function formatBytes(bytes: number): string {
@@ -173,6 +177,7 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
   const noCode = 'reason' in code ? code.reason : null;
   const previewWhy = actions.previewUnavailable(record);
   const globeWhy = actions.globeUnavailable(record);
+  const provenanceWhy = actions.provenanceUnavailable(record);
   const pinned = actions.isPinned(record);
   const headingId = `espri-vre-record-${record.source.catalog_id}-detail`;
 
@@ -281,8 +286,28 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
         >
           {trans.__('Show on globe')}
         </button>
+        <button
+          type="button"
+          className="jp-EspriVre-addToProvenance jp-mod-styled"
+          disabled={provenanceWhy !== null}
+          title={
+            provenanceWhy ??
+            trans.__(
+              "Record this dataset, with its identifiers, in the notebook's provenance"
+            )
+          }
+          onClick={() =>
+            run(
+              trans.__('The dataset could not be added to provenance:'),
+              () => actions.addToProvenance(record),
+              trans.__("The dataset is in the notebook's provenance.")
+            )
+          }
+        >
+          {trans.__('Add to provenance')}
+        </button>
       </div>
-      {[noCode, previewWhy, globeWhy]
+      {[noCode, previewWhy, globeWhy, provenanceWhy]
         .filter((why): why is string => why !== null)
         .map(why => (
           <p key={why} className="jp-EspriVre-actionUnavailable">

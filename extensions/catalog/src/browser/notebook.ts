@@ -7,6 +7,8 @@
 export interface NotebookLike {
   id: string;
   isDisposed: boolean;
+  /** The notebook's file, for its provenance. */
+  context?: { path: string };
   content: {
     activeCellIndex: number;
     model: {
