@@ -279,26 +279,27 @@ def run(ctx: Context) -> list[Row]:
             {"side": "h5web", "path": nc, "label": "nc"},
             {"side": "ours", "path": store, "label": "zarr"},
         ]
-        t0, load = time.perf_counter(), os.getloadavg()[0]
+        t0 = time.perf_counter()
         results = drive(ctx, servers, one * (1 + rounds))
         wall = time.perf_counter() - t0
-        load = max(load, os.getloadavg()[0])
     finally:
         for server in started:
             stop(server)
     cold, measured = results[: len(one)], results[len(one) :]
-    return rows(data, cold, measured, rounds, wall, load)
+    return rows(data, cold, measured, rounds, wall)
 
 
-def _median(results: list[dict], side: str, label: str, key: str) -> float:
-    return statistics.median(r[key] for r in results if r["side"] == side and r["label"] == label)
+def _runs(results: list[dict], side: str, label: str, key: str, scale: float = 1) -> list[float]:
+    """One figure per round, in the rounds' order."""
+    return [r[key] / scale for r in results if r["side"] == side and r["label"] == label]
 
 
-def rows(
-    data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: float, load: float
-) -> list[Row]:
+def rows(data: dict, cold: list[dict], measured: list[dict], rounds: int, wall: float) -> list[Row]:
+    def runs(side: str, label: str, key: str, scale: float = 1) -> list[float]:
+        return _runs(measured, side, label, key, scale)
+
     def med(side: str, label: str, key: str) -> float:
-        return _median(measured, side, label, key)
+        return statistics.median(runs(side, label, key))
 
     def first_of(side: str, label: str) -> dict:
         return next(r for r in cold if r["side"] == side and r["label"] == label)
@@ -321,19 +322,20 @@ def rows(
         f"Median of {rounds} interleaved rounds (ours NetCDF4, h5web NetCDF4, ours Zarr), each in "
         "a fresh Chromium context (empty HTTP cache, fresh page, fresh chunk cache) on the two "
         "servers, after a first round on the freshly started servers reported apart; whole run "
-        f"{wall:,.0f} s, load average up to {load:.1f} on {os.cpu_count()} cores (both sides "
-        "compete for the CPU with everything else: read the ratio)."
+        f"{wall:,.0f} s (both sides compete for the CPU with everything else: read the ratio; "
+        "the machine and its load average are in this module's line above)."
     )
     c_ours, c_h5 = first_of("ours", "nc"), first_of("h5web", "nc")
-    ours_first, h5_first = med("ours", "nc", "firstMs"), med("h5web", "nc", "firstMs")
+    h5_first = runs("h5web", "nc", "firstMs")
     return [
-        Row(
+        Row.measured(
             issue="#5",
             task=f"first slice, {what} (open command to the map drawn)",
-            ours=ours_first,
+            ours_runs=runs("ours", "nc", "firstMs"),
             anchor_name=anchor,
-            anchor=h5_first,
+            anchor_runs=h5_first,
             unit="ms",
+            goal=2,
             target="≥ 2x faster",
             note=f"{sizes} Ours: from app.commands.execute('espri-vre:open-preview', {{path}}) "
             "to the canvas's data-rendered-selection (set after the pixels are put, rows the "
@@ -347,13 +349,14 @@ def rows(
             f"First round on the fresh servers: ours {c_ours['firstMs']:,.0f} ms (the server "
             f"computes the references then), h5web {c_h5['firstMs']:,.0f} ms. {method}",
         ),
-        Row(
+        Row.measured(
             issue="#5",
             task=f"next time step, {what}",
-            ours=med("ours", "nc", "nextMs"),
+            ours_runs=runs("ours", "nc", "nextMs"),
             anchor_name=anchor,
-            anchor=med("h5web", "nc", "nextMs"),
+            anchor_runs=runs("h5web", "nc", "nextMs"),
             unit="ms",
+            target="informational",
             note="From the time slider moved by one (ours: the range input's value set and an "
             "input event; h5web: ArrowUp on its dimension slider's thumb) to the next day's map "
             "drawn (ours: data-rendered-selection changes; h5web: the new /h5web/data response "
@@ -361,13 +364,14 @@ def rows(
             f"{med('ours', 'nc', 'nextBytes') / mb:.2f} MB, h5web "
             f"{med('h5web', 'nc', 'nextBytes') / mb:.2f} MB. {method}",
         ),
-        Row(
+        Row.measured(
             issue="#5",
             task=f"bytes to the first slice, {what}",
-            ours=med("ours", "nc", "firstBytes") / mb,
+            ours_runs=runs("ours", "nc", "firstBytes", mb),
             anchor_name=anchor,
-            anchor=med("h5web", "nc", "firstBytes") / mb,
+            anchor_runs=runs("h5web", "nc", "firstBytes", mb),
             unit="MB",
+            goal=2,
             target="≥ 2x fewer bytes",
             note="Data requests only, as Chromium received them (CDP Network.loadingFinished "
             "encodedDataLength, headers included): ours espri-vre/api/data/* "
@@ -378,35 +382,38 @@ def rows(
             "sends the float32 values uncompressed, so the ratio is about the file's "
             f"compression ratio. {method}",
         ),
-        Row(
+        Row.measured(
             issue="#5",
             task="first slice, the Zarr copy (ours; h5web cannot open Zarr)",
-            ours=med("ours", "zarr", "firstMs"),
+            ours_runs=runs("ours", "zarr", "firstMs"),
             anchor_name=f"{anchor} on the NetCDF4 file",
-            anchor=h5_first,
+            anchor_runs=h5_first,
             unit="ms",
+            target="informational (not the same file)",
             note="Informational: jupyterlab-h5web reads HDF5 files only, so the anchor is its "
             "figure on the NetCDF4 file of the same data. Ours: data/info, the consolidated "
             "metadata (.zmetadata), then the day's chunk through espri-vre/api/data/files/. "
             f"First round on the fresh server: {first_of('ours', 'zarr')['firstMs']:,.0f} ms. "
             f"{method}",
         ),
-        Row(
+        Row.measured(
             issue="#5",
             task="next time step, the Zarr copy (ours; h5web cannot open Zarr)",
-            ours=med("ours", "zarr", "nextMs"),
+            ours_runs=runs("ours", "zarr", "nextMs"),
             anchor_name=f"{anchor} on the NetCDF4 file",
-            anchor=med("h5web", "nc", "nextMs"),
+            anchor_runs=runs("h5web", "nc", "nextMs"),
             unit="ms",
+            target="informational (not the same file)",
             note="Informational, measured as for the NetCDF4 file.",
         ),
-        Row(
+        Row.measured(
             issue="#5",
             task="bytes to the first slice, the Zarr copy (ours; h5web cannot open Zarr)",
-            ours=med("ours", "zarr", "firstBytes") / mb,
+            ours_runs=runs("ours", "zarr", "firstBytes", mb),
             anchor_name=f"{anchor} on the NetCDF4 file",
-            anchor=med("h5web", "nc", "firstBytes") / mb,
+            anchor_runs=runs("h5web", "nc", "firstBytes", mb),
             unit="MB",
+            target="informational (not the same file)",
             note=f"Informational: {requests('ours', 'zarr', 'firstRequests')}.",
         ),
     ]

@@ -4,8 +4,10 @@
  * jupyter server, one notebook per tool and round.
  *
  * Reads its settings from the environment variable ESPRI_GLOBE_BENCH (JSON:
- * baseUrl, token, runs: [{tool, notebook, points, threshold, timeoutMs}],
- * fpsSeconds) and prints one line `BENCH_JSON [...]`, one result per run.
+ * baseUrl, token, runs: [{tool, notebook, points, threshold, timeoutMs, fps,
+ * imagery}], fpsSeconds) and prints one line `BENCH_JSON [...]`, one result per run.
+ * `imagery: false` takes our globe's imagery off once the empty globe is drawn (see
+ * removeImagery), so that it is compared with maps drawn without a basemap.
  *
  * Every notebook has three cells: 0 makes the arrays in the kernel (not timed),
  * 1 displays the empty map or globe (not timed: the test waits until it drew a
@@ -255,6 +257,56 @@ async function viewCanvas(page) {
   }
   return best;
 }
+/** Waits until no WebGL draw call for 3 s, or at most two minutes. */
+async function settle(page) {
+  await page.evaluate(() => {
+    const b = window.__bench;
+    b.lastDraw = Math.max(b.lastDraw, performance.now());
+  });
+  await page
+    .waitForFunction(
+      () => performance.now() - window.__bench.lastDraw > 3000,
+      undefined,
+      { timeout: 120000, polling: 500 }
+    )
+    .catch(() => undefined);
+}
+/**
+ * Takes the imagery off the globe of the page, for the rows that compare it with
+ * maps drawn without a basemap: a bench-only switch, the product always shows its
+ * imagery. Cesium's widget calls `Scene.prototype.render` on every animation frame
+ * (its request-render mode decides inside whether to draw), so the next call names
+ * the scene. Returns how many imagery layers were removed, or -1 when no scene
+ * rendered within 10 s.
+ */
+async function removeImagery(page) {
+  return page.evaluate(async () => {
+    const Cs = window.Cesium;
+    if (!Cs) {
+      return -1;
+    }
+    const proto = Cs.Scene.prototype;
+    const render = proto.render;
+    const scene = await Promise.race([
+      new Promise(resolve => {
+        proto.render = function (...args) {
+          proto.render = render;
+          resolve(this);
+          return render.apply(this, args);
+        };
+      }),
+      new Promise(resolve => setTimeout(() => resolve(null), 10000))
+    ]);
+    proto.render = render;
+    if (!scene) {
+      return -1;
+    }
+    const n = scene.imageryLayers.length;
+    scene.imageryLayers.removeAll();
+    scene.requestRender();
+    return n;
+  });
+}
 async function one(settings, browser, run) {
   const result = {
     tool: run.tool,
@@ -267,7 +319,9 @@ async function one(settings, browser, run) {
     fps: null,
     maxPointsInAFrame: 0,
     shaderLinkMs: null,
-    setupMs: 0
+    setupMs: 0,
+    imagery: run.imagery !== false,
+    imageryLayersRemoved: null
   };
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 }
@@ -347,17 +401,12 @@ async function one(settings, browser, run) {
     // ... and has settled: no WebGL draw call for 3 s (Cesium renders on
     // demand once its imagery is loaded and its shaders compiled; deck.gl
     // redraws only when something changed), or at most two minutes.
-    await page.evaluate(() => {
-      const b = window.__bench;
-      b.lastDraw = Math.max(b.lastDraw, performance.now());
-    });
-    await page
-      .waitForFunction(
-        () => performance.now() - window.__bench.lastDraw > 3000,
-        undefined,
-        { timeout: 120000, polling: 500 }
-      )
-      .catch(() => undefined);
+    await settle(page);
+    if (run.imagery === false) {
+      step = 'imagery off';
+      result.imageryLayersRemoved = await removeImagery(page);
+      await settle(page);
+    }
     await page.evaluate(threshold => {
       const b = window.__bench;
       b.threshold = threshold;

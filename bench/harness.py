@@ -4,12 +4,15 @@
 only the modules whose name contains one of the words and keeps the other modules' rows from
 the last run: the rows are kept by module in docs/benchmarks.json (written under a file lock,
 so that two partial runs at once do not lose each other's rows) and docs/benchmarks.md is
-rendered from it.
+rendered from it. `python bench/harness.py --render` runs nothing and renders the page again.
 
 Each benchmark module has `run(ctx) -> list[Row]`. A row compares our figure with an
-anchor (another tool doing the same job) measured in the same run, on the same machine,
-so that only the ratio is read: these machines are shared and noisy. Timing thresholds
-never go into tests; they live here, as targets written next to the measured ratio.
+anchor (another tool doing the same work) measured in the same run, on the same machine, in
+interleaved rounds (ours, anchor, ours, anchor, ...), so that a burst of load on this shared
+machine falls on both sides: each figure is the median of its rounds, shown with their
+min–max, and only the ratio is read. No figure is clamped: an overhead below zero is shown as
+measured, "within noise" when its rounds cross zero. Timing thresholds never go into tests;
+they live here, as targets evaluated against the measured ratio and its spread.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import dataclasses
 import datetime as dt
 import fcntl
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -26,10 +30,17 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+COMPARE = "compare"
+"""Ours and the anchor doing the same work: ratio = how many times better we are."""
+OVERHEAD = "overhead"
+"""Ours and the anchor are overheads (%, lower is better), which can be zero or negative."""
+CACHE_HIT = "cache hit"
+"""Ours answered from a cache the anchor does not have: shown for what it is, never a target."""
 
 
 @dataclass
@@ -43,13 +54,90 @@ class Row:
     target: str = ""
     lower_is_better: bool = True
     note: str = ""
+    goal: float | None = None
+    """The ratio the target asks for (met when the ratio is at least this); None: no target.
+    For an OVERHEAD row, met when ours x goal <= the anchor's overhead."""
+    ours_runs: list[float] = field(default_factory=list)
+    anchor_runs: list[float] = field(default_factory=list)
+    kind: str = COMPARE
+
+    @classmethod
+    def measured(
+        cls, issue: str, task: str, ours_runs: list[float], anchor_name: str,
+        anchor_runs: list[float], unit: str, **kw: object,
+    ) -> Row:  # fmt: skip
+        """A row whose figures are the medians of the rounds it was given."""
+        return cls(
+            issue=issue,
+            task=task,
+            ours=statistics.median(ours_runs),
+            anchor_name=anchor_name,
+            anchor=statistics.median(anchor_runs),
+            unit=unit,
+            ours_runs=list(ours_runs),
+            anchor_runs=list(anchor_runs),
+            **kw,
+        )
+
+    def ratio_of(self, ours: float, anchor: float) -> float:
+        """How many times better `ours` is than `anchor` (>1 means better); nan when the
+        quotient means nothing (an overhead of ours at or below zero, a zero figure)."""
+        if self.kind == OVERHEAD and ours <= 0:
+            return float("nan")
+        num, den = (anchor, ours) if self.lower_is_better else (ours, anchor)
+        return num / den if den else float("nan")
 
     @property
     def ratio(self) -> float:
-        """How many times better we are than the anchor (>1 means better)."""
-        if self.lower_is_better:
-            return self.anchor / self.ours if self.ours else float("inf")
-        return self.ours / self.anchor if self.anchor else float("inf")
+        return self.ratio_of(self.ours, self.anchor)
+
+    def ratio_spread(self) -> tuple[float, float] | None:
+        """The ratio's min and max over the rounds: paired round by round when both sides ran
+        the same rounds, else over the extremes of each side. None without rounds."""
+        if not self.ours_runs or not self.anchor_runs:
+            return None
+        if len(self.ours_runs) == len(self.anchor_runs):
+            pairs = list(zip(self.ours_runs, self.anchor_runs, strict=True))
+        else:
+            ends = [(min(r), max(r)) for r in (self.ours_runs, self.anchor_runs)]
+            pairs = list(itertools.product(*ends))
+        got = [self.ratio_of(o, a) for o, a in pairs]
+        if any(r != r for r in got):  # nan: some round has no ratio
+            return None
+        return min(got), max(got)
+
+    def meets(self, ours: float, anchor: float) -> bool:
+        assert self.goal is not None
+        if self.kind == OVERHEAD:
+            return ours * self.goal <= anchor
+        return self.ratio_of(ours, anchor) >= self.goal
+
+    def verdict(self) -> str:
+        """'met', 'missed', '... (spread crosses the target)', or why there is none."""
+        if self.kind == CACHE_HIT:
+            return "cache hit (no target)"
+        if self.goal is None:
+            if self.target and not self.target.startswith("informational"):
+                return f"{self.target}: not evaluated (a row of an older harness, no rounds)"
+            return self.target or "informational"
+        state = "met" if self.meets(self.ours, self.anchor) else "missed"
+        if not self.ours_runs or not self.anchor_runs:
+            return f"{self.target}: {state} (no rounds recorded)"
+        if len(self.ours_runs) == len(self.anchor_runs):
+            pairs = list(zip(self.ours_runs, self.anchor_runs, strict=True))
+        else:
+            pairs = list(itertools.product(self.ours_runs, self.anchor_runs))
+        if len({self.meets(o, a) for o, a in pairs}) > 1:
+            state += " (spread crosses the target)"
+        return f"{self.target}: {state}"
+
+    def within_noise(self) -> bool:
+        """The rounds do not say which side is better (an overhead whose rounds cross zero,
+        or a ratio whose rounds cross 1)."""
+        if self.kind == OVERHEAD:
+            return bool(self.ours_runs) and min(self.ours_runs) <= 0 <= max(self.ours_runs)
+        spread = self.ratio_spread()
+        return spread is not None and spread[0] < 1 < spread[1]
 
 
 @dataclass
@@ -59,16 +147,61 @@ class Context:
     repeat: int
 
 
+def timed_ms(fn: Callable[[], object]) -> Callable[[], float]:
+    """`fn` as a function returning its wall time in milliseconds."""
+
+    def run() -> float:
+        start = time.perf_counter()
+        fn()
+        return (time.perf_counter() - start) * 1000
+
+    return run
+
+
+def interleave(
+    ours: Callable[[], float], anchor: Callable[[], float], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Rounds of ours then the anchor, each call returning its own figure: both samples."""
+    got: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        got[0].append(ours())
+        got[1].append(anchor())
+    return got
+
+
+def interleaved_times(
+    ours: Callable[[], object], anchor: Callable[[], object], rounds: int, warmup: int = 1
+) -> tuple[list[float], list[float]]:
+    """Wall times (ms) of `rounds` interleaved calls of each, after `warmup` calls of each."""
+    for _ in range(warmup):
+        ours()
+        anchor()
+    return interleave(timed_ms(ours), timed_ms(anchor), rounds)
+
+
 def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float:
     """Median wall time in milliseconds of `repeat` calls after `warmup` calls."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return statistics.median(timed_ms(fn)() for _ in range(repeat))
+
+
+def machine() -> dict:
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        memory = 0
+    return {
+        "node": platform.node() or "this machine",
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def discover(only: list[str]) -> list[Path]:
@@ -84,63 +217,177 @@ def load(path: Path):
     return module
 
 
+def stored(row: dict) -> dict:
+    """A row as JSON holds it: a figure that was not measured (nan) becomes null."""
+    return {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
+
+
+def run_module(path: Path, ctx: Context) -> dict:
+    """One module's stored entry: its rows (or its failure), the machine, the load average
+    before and after, and when it ran."""
+    before = load_average()
+    rows, failure = [], None
+    try:
+        rows = [stored(dataclasses.asdict(r)) for r in load(path).run(ctx)]
+    except Exception as exc:  # one broken benchmark must not hide the others
+        failure = f"{type(exc).__name__}: {exc}"
+    return {
+        "run": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "load": {"before": before, "after": load_average()},
+        "rows": rows,
+        "failure": failure,
+    }
+
+
 def fmt(value: float) -> str:
-    return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
+    if value != value:
+        return "n/a"
+    return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
 
 
-def merge(store: Path, fresh: dict[str, dict], failed: dict[str, str]) -> dict:
-    """Replace the stored rows of the modules that ran; keep the others with their run time."""
+def with_spread(value: float, runs: list[float]) -> str:
+    """'1,464 (1,301–1,702)': the median with the rounds' min–max."""
+    if len(runs) < 2:
+        return fmt(value)
+    return f"{fmt(value)} ({fmt(min(runs))}–{fmt(max(runs))})"
+
+
+def ratio_cell(row: Row) -> str:
+    if row.ratio != row.ratio:
+        text = "n/a (ours ≤ 0)" if row.kind == OVERHEAD else "n/a"
+    else:
+        text = f"{row.ratio:.2f}"
+        spread = row.ratio_spread()
+        if spread is not None and len(row.ours_runs) > 1:
+            text += f" ({spread[0]:.2f}–{spread[1]:.2f})"
+    return text + (", within noise" if row.within_noise() else "")
+
+
+def ours_cell(row: Row) -> str:
+    text = with_spread(row.ours, row.ours_runs)
+    if row.kind == OVERHEAD and row.within_noise():
+        text += ", within noise"
+    return text
+
+
+def merge(store: Path, fresh: dict[str, dict]) -> dict:
+    """Replace the stored entries of the modules that ran; a failed module keeps its last rows
+    beside its failure. The others are kept as they were, with their run time."""
     old = json.loads(store.read_text()) if store.exists() else {"modules": {}}
     modules: dict = old.get("modules", {})
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    host = (
-        f"{platform.node() or 'this machine'}: {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
-    for name, rows in fresh.items():
-        modules[name] = {"run": now, "host": host, "rows": rows, "failure": None}
-    for name, why in failed.items():
-        kept = modules.get(name, {"rows": []})
-        modules[name] = {**kept, "run": now, "host": host, "failure": why}
+    for name, entry in fresh.items():
+        if entry["failure"]:
+            entry = {**entry, "rows": modules.get(name, {}).get("rows", [])}
+        modules[name] = entry
     return {"modules": dict(sorted(modules.items()))}
 
 
-def render(rows: list[Row], failures: list[str], runs: dict[str, str] | None = None) -> str:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def rows_of(entry: dict) -> list[Row]:
+    fields = {f.name for f in dataclasses.fields(Row)}
+    nan = float("nan")
+    return [
+        Row(**{k: nan if k in ("ours", "anchor") and v is None else v for k, v in r.items()
+               if k in fields})
+        for r in entry["rows"]
+    ]  # fmt: skip
+
+
+def row_id(module: str, index: int) -> str:
+    """The id docs use to point at a row: `catalog-2` is bench_catalog's second row."""
+    return f"{module.removeprefix('bench_')}-{index + 1}"
+
+
+def machine_line(entry: dict) -> str:
+    m = entry.get("machine")
+    if m:
+        where = (
+            f"{m['node']}: {m['cores']} cores, {m['memory_gb']:g} GB of memory, "
+            f"{m['platform']}, Python {m['python']}"
+        )
+    else:
+        where = entry.get("host", "machine not recorded")
+    load = entry.get("load")
+    if load:
+        said = (
+            f"load average (1, 5, 15 min) {', '.join(map(str, load['before']))} before the "
+            f"module, {', '.join(map(str, load['after']))} after"
+        )
+    else:
+        said = (
+            "load average not recorded: these rows come from the harness before issue 15 "
+            "(no rounds, not all like for like) and wait for a new run"
+        )
+    return f"Run {entry.get('run', '?')} on {where}; {said}."
+
+
+def render(modules: dict[str, dict]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `npm run bench` (bench/harness.py); do not edit by hand.",
-        f"Last run: {now} on {platform.node() or 'this machine'}: {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}.",
+        "Written by `npm run bench` (bench/harness.py); do not edit by hand. Other pages quote "
+        "no figure: they link to the rows here by their id (`catalog-2` is the second row of "
+        "`bench_catalog`).",
         "",
-        "Each row measures our figure and an anchor (another tool doing the same job) in the "
-        "same run; read the ratio, not the absolute times (the machines are shared). "
-        "Ratio > 1 means we are better than the anchor.",
+        "Each row measures our figure and an anchor (another tool doing the same work) in the "
+        "same run, in interleaved rounds (ours, anchor, ours, anchor, ...); each figure is the "
+        "median of its rounds with their min–max in brackets. Read the ratio, not the absolute "
+        "times (the machines are shared): ratio > 1 means we are better than the anchor; its "
+        "brackets are the ratio's min–max over the rounds, and 'within noise' says that the "
+        "rounds do not tell which side is better. A target is met when the median ratio meets "
+        "it; '(spread crosses the target)' says that some rounds are on the other side. No "
+        "figure is clamped; a 'cache hit' row is ours answered from a cache the anchor does not "
+        "have, and carries no target.",
         "",
     ]
-    if runs:
+    targets = []
+    for name, entry in modules.items():
+        for i, r in enumerate(rows_of(entry)):
+            if r.goal is not None and r.kind != CACHE_HIT:
+                targets.append(
+                    f"| {row_id(name, i)} | {r.task} | {ratio_cell(r)} | {r.verdict()} |"
+                )
+    if targets:
         lines += [
-            "Modules and when each last ran (a partial run keeps the other modules' rows): "
-            + ", ".join(f"`{m}` {when}" for m, when in sorted(runs.items()))
-            + ".",
+            "## Targets",
+            "",
+            "| row | task | ratio | target |",
+            "| --- | --- | --- | --- |",
+            *targets,
             "",
         ]
-    lines += [
-        "| issue | task | ours | anchor | anchor's figure | unit | ratio | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r.issue} | {r.task} | {fmt(r.ours)} | {r.anchor_name} | {fmt(r.anchor)} "
-            f"| {r.unit} | {r.ratio:.2f} | {r.target or '-'} |"
-        )
-    notes = [f"- {r.task}: {r.note}" for r in rows if r.note]
-    if notes:
-        lines += ["", "## Notes", "", *notes]
-    if failures:
-        lines += ["", "## Benchmarks that failed in this run", "", *[f"- {f}" for f in failures]]
-    return "\n".join(lines) + "\n"
+    for name, entry in modules.items():
+        lines += [f"## {name}", "", machine_line(entry), ""]
+        if entry.get("failure"):
+            lines += [f"This module failed in its last run: {entry['failure']}", ""]
+        rows = rows_of(entry)
+        if not rows:
+            continue
+        lines += [
+            "| row | issue | task | ours | anchor | anchor's figure | unit | ratio | target |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, r in enumerate(rows):
+            lines.append(
+                f"| {row_id(name, i)} | {r.issue} | {r.task} | {ours_cell(r)} | {r.anchor_name} "
+                f"| {with_spread(r.anchor, r.anchor_runs)} | {r.unit} | {ratio_cell(r)} "
+                f"| {r.verdict()} |"
+            )
+        notes = [f"- {row_id(name, i)}: {r.note}" for i, r in enumerate(rows) if r.note]
+        lines += ["", *notes, ""] if notes else [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write(out: Path, fresh: dict[str, dict]) -> dict:
+    """Merge `fresh` into the JSON beside `out` and render `out`, under the file lock."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    store = out.with_suffix(".json")
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        merged = merge(store, fresh)
+        store.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n")
+        out.write_text(render(merged["modules"]))
+    return merged
 
 
 def main() -> int:
@@ -148,38 +395,26 @@ def main() -> int:
     parser.add_argument("only", nargs="*", help="run only benchmarks whose name contains this")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--render", action="store_true", help="run nothing; render the page")
     args = parser.parse_args()
     work = ROOT / ".test-runtime" / "bench"
     work.mkdir(parents=True, exist_ok=True)
     ctx = Context(root=ROOT, work=work, repeat=args.repeat)
-    fresh: dict[str, list[dict]] = {}
-    failed: dict[str, str] = {}
-    for path in discover(args.only):
+    fresh: dict[str, dict] = {}
+    for path in [] if args.render else discover(args.only):
         print(f"[bench] {path.stem} ...", flush=True)
-        try:
-            got = load(path).run(ctx)
-        except Exception as exc:  # one broken benchmark must not hide the others
-            failed[path.stem] = f"{type(exc).__name__}: {exc}"
-            print(f"[bench] {path.stem} failed: {exc}", file=sys.stderr)
-            continue
-        fresh[path.stem] = [dataclasses.asdict(r) for r in got]
-        for r in got:
+        entry = fresh[path.stem] = run_module(path, ctx)
+        if entry["failure"]:
+            print(f"[bench] {path.stem} failed: {entry['failure']}", file=sys.stderr)
+        for r in rows_of(entry):
             print(
-                f"[bench]   {r.task}: ours {fmt(r.ours)} {r.unit}, {r.anchor_name} "
-                f"{fmt(r.anchor)} {r.unit}, ratio {r.ratio:.2f}"
+                f"[bench]   {r.task}: ours {ours_cell(r)} {r.unit}, {r.anchor_name} "
+                f"{with_spread(r.anchor, r.anchor_runs)} {r.unit}, ratio {ratio_cell(r)}; "
+                f"{r.verdict()}"
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    store = args.out.with_suffix(".json")
-    with open(args.out.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        merged = merge(store, fresh, failed)
-        store.write_text(json.dumps(merged, indent=1) + "\n")
-        rows = [Row(**r) for m in merged["modules"].values() for r in m["rows"]]
-        failures = [f"{n}: {m['failure']}" for n, m in merged["modules"].items() if m["failure"]]
-        runs = {n: m["run"] for n, m in merged["modules"].items()}
-        args.out.write_text(render(rows, failures, runs))
+    write(args.out, fresh)
     print(f"[bench] wrote {args.out}")
-    return 1 if failed else 0
+    return 1 if any(e["failure"] for e in fresh.values()) else 0
 
 
 if __name__ == "__main__":
