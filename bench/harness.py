@@ -91,17 +91,22 @@ class Row:
     def ratio(self) -> float:
         return self.ratio_of(self.ours, self.anchor)
 
+    def pairs(self, extremes: bool) -> list[tuple[float, float]]:
+        """(ours, anchor) round by round when both sides ran the same rounds (interleaved);
+        else every combination of the two sides' figures (or of their extremes only)."""
+        if len(self.ours_runs) == len(self.anchor_runs):
+            return list(zip(self.ours_runs, self.anchor_runs, strict=True))
+        sides = [self.ours_runs, self.anchor_runs]
+        if extremes:
+            sides = [[min(r), max(r)] for r in sides]
+        return list(itertools.product(*sides))
+
     def ratio_spread(self) -> tuple[float, float] | None:
         """The ratio's min and max over the rounds: paired round by round when both sides ran
         the same rounds, else over the extremes of each side. None without rounds."""
         if not self.ours_runs or not self.anchor_runs:
             return None
-        if len(self.ours_runs) == len(self.anchor_runs):
-            pairs = list(zip(self.ours_runs, self.anchor_runs, strict=True))
-        else:
-            ends = [(min(r), max(r)) for r in (self.ours_runs, self.anchor_runs)]
-            pairs = list(itertools.product(*ends))
-        got = [self.ratio_of(o, a) for o, a in pairs]
+        got = [self.ratio_of(o, a) for o, a in self.pairs(extremes=True)]
         if any(r != r for r in got):  # nan: some round has no ratio
             return None
         return min(got), max(got)
@@ -117,17 +122,15 @@ class Row:
         if self.kind == CACHE_HIT:
             return "cache hit (no target)"
         if self.goal is None:
-            if self.target and not self.target.startswith("informational"):
+            if not self.target or self.target.startswith("informational"):
+                return self.target or "informational"
+            if not self.ours_runs:
                 return f"{self.target}: not evaluated (a row of an older harness, no rounds)"
-            return self.target or "informational"
+            return f"{self.target}: not evaluated (the row gives no goal)"
         state = "met" if self.meets(self.ours, self.anchor) else "missed"
         if not self.ours_runs or not self.anchor_runs:
             return f"{self.target}: {state} (no rounds recorded)"
-        if len(self.ours_runs) == len(self.anchor_runs):
-            pairs = list(zip(self.ours_runs, self.anchor_runs, strict=True))
-        else:
-            pairs = list(itertools.product(self.ours_runs, self.anchor_runs))
-        if len({self.meets(o, a) for o, a in pairs}) > 1:
+        if len({self.meets(o, a) for o, a in self.pairs(extremes=False)}) > 1:
             state += " (spread crosses the target)"
         return f"{self.target}: {state}"
 

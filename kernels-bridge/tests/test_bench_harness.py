@@ -128,6 +128,21 @@ def test_the_targets_table_lists_each_row_with_a_goal():
     assert "p-2" not in targets
 
 
+def test_a_target_without_a_goal_is_not_evaluated_and_says_why():
+    old = Row("#4", "refresh", 333, "jupyterlab-slurm", 171, "ms", target="ours >= 5x faster")
+    assert (
+        old.verdict() == "ours >= 5x faster: not evaluated (a row of an older harness, no rounds)"
+    )
+    new = Row.measured("#4", "refresh", [1, 2], "slurm", [3, 4], "ms", target="ours >= 2x faster")
+    assert new.verdict() == "ours >= 2x faster: not evaluated (the row gives no goal)"
+
+
+def test_rounds_of_different_counts_are_compared_every_way():
+    row = Row.measured("#3", "t", [10, 20], "a", [30, 40, 50], "ms", goal=2, target="≥ 2")
+    assert row.ratio_spread() == pytest.approx((1.5, 5.0))
+    assert row.verdict() == "≥ 2: met (spread crosses the target)"
+
+
 def test_a_row_not_measured_is_stored_as_null_and_shown_as_na():
     row = Row("#7", "vs noWorkflow", -1.0, "noWorkflow (n/a)", float("nan"), "% overhead")
     kept = json.loads(json.dumps(harness.stored(vars(row))))
