@@ -329,3 +329,17 @@ def test_the_docs_link_to_benchmark_sections_that_exist():
     for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for anchor in re.findall(r"benchmarks\.md#([\w-]+)", page.read_text()):
             assert anchor in modules or anchor == "targets", f"{page.name}: #{anchor}"
+
+
+def test_the_provenance_overheads_are_per_round_and_may_be_negative():
+    provenance = harness.load(BENCH / "bench_provenance.py")
+
+    def notebook_run(total: float, cells: list[float]):
+        run = provenance.NotebookRun("x")
+        run.total_ms, run.cell_ms = total, cells
+        return run
+
+    ours = [notebook_run(4760, [17.0, 18.0]), notebook_run(5100, [19.0, 20.0])]
+    none = [notebook_run(4820, [18.0, 19.0]), notebook_run(5000, [18.0, 19.0])]
+    assert provenance.overheads(ours, none) == pytest.approx([-1.2448, 2.0], abs=1e-3)
+    assert len(provenance.analysis_cells(Path("data"))) == provenance.N_CELLS
