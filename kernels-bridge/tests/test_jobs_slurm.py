@@ -20,7 +20,13 @@ import pytest
 
 from espri_vre.jobs import scheduler as scheduler_module
 from espri_vre.jobs.slurm import SlurmScheduler
-from espri_vre.jobs.slurm.commands import SQUEUE_JSON_ARGV, squeue_fields_argv, squeue_lines_argv
+from espri_vre.jobs.slurm.commands import (
+    SQUEUE_CODES,
+    SQUEUE_JSON_ARGV,
+    squeue_fields_argv,
+    squeue_lines_argv,
+    squeue_rows_argv,
+)
 from espri_vre.jobs.slurm.parse import (
     accounting_disabled,
     expand_path,
@@ -96,6 +102,101 @@ def test_squeue_json_of_slurm_21_08_with_both_number_shapes(recorded):
     assert pending.dependency == "afterok:58948419(unfulfilled)"
     assert pending.stdout_path == "/path/to/some/dir/./logs/slurm-58948420.out"
     assert pending.exit_code is None  # not finished: exit codes are not read yet
+
+
+# `squeue -o` with SQUEUE_CODES, as the local Slurm 22.05 printed it (the lines of four jobs
+# kept): a job that failed, a held GPU job with a dependency and the separator in its name, a
+# held array whose tasks are one record, a running job. Only the working directory was changed.
+SQUEUE_O_ROWS_22_05 = (
+    "JOBID\x1fUSER\x1fSTATE\x1fREASON\x1fPARTITION\x1fNODELIST\x1fNODES\x1fCPUS\x1fMIN_MEMORY"
+    "\x1fSUBMIT_TIME\x1fSTART_TIME\x1fEND_TIME\x1fTIME_LIMIT\x1fTRES_PER_NODE\x1fDEPENDENCY"
+    "\x1fWORK_DIR\x1fNAME\n"
+    "10180\x1froot\x1fFAILED\x1fNonZeroExitCode\x1fdebug\x1flocalhost\x1f1\x1f1\x1f0"
+    "\x1f2026-12-07T09:53:08\x1f2026-12-07T09:53:08\x1f2026-12-07T09:53:08\x1f10:00\x1fN/A"
+    "\x1f(null)\x1f/srv/runs\x1fdone\n"
+    "10179\x1froot\x1fPENDING\x1fJobHeldUser\x1fdebug\x1f\x1f1\x1f2\x1f2048M"
+    "\x1f2026-12-07T09:53:08\x1fN/A\x1fN/A\x1f1:30:00\x1fgres:gpu:1"
+    "\x1fafterok:10176_*(unfulfilled)\x1f/srv/runs\x1fa\x1fb name\n"
+    "10176_[0-3]\x1froot\x1fPENDING\x1fJobHeldUser\x1fdebug\x1f\x1f1\x1f1\x1f0"
+    "\x1f2026-12-07T09:53:07\x1fN/A\x1fN/A\x1f10:00\x1fN/A\x1f(null)\x1f/srv/runs\x1farr\n"
+    "10181\x1froot\x1fRUNNING\x1fNone\x1fdebug\x1flocalhost\x1f1\x1f1\x1f0"
+    "\x1f2026-12-07T09:53:08\x1f2026-12-07T09:53:08\x1f2026-12-07T09:58:08\x1f5:00\x1fN/A"
+    "\x1f(null)\x1f/srv/runs\x1frun\n"
+)
+
+
+def test_squeue_o_rows_of_slurm_22_05_with_the_list_codes():
+    assert SQUEUE_O_ROWS_22_05.splitlines()[0].split("\x1f") == [n for n, _ in SQUEUE_CODES]
+    failed, held, array, running = parse_squeue_fields(SQUEUE_O_ROWS_22_05, cluster="slurm")
+    assert (failed.id, failed.name, failed.state, failed.raw_state, failed.reason) == (
+        "10180",
+        "done",
+        JobState.FAILED,
+        "FAILED",
+        "NonZeroExitCode",
+    )
+    assert (failed.cluster, failed.user, failed.partition, failed.nodes, failed.node_count) == (
+        "slurm",
+        "root",
+        "debug",
+        "localhost",
+        1,
+    )
+    assert (failed.cpus, failed.memory, failed.time_limit, failed.gres, failed.gpus) == (
+        1,
+        None,
+        600,
+        None,
+        0,
+    )
+    assert local_iso(failed.end_time) == "2026-12-07T09:53:08"
+    assert (failed.exit_code, failed.stdout_path, failed.working_dir) == (None, None, "/srv/runs")
+    assert (held.id, held.name, held.state, held.reason) == (
+        "10179",
+        "a\x1fb name",
+        JobState.HELD,
+        "JobHeldUser",
+    )
+    assert (held.nodes, held.cpus, held.memory, held.time_limit) == (None, 2, "2048M", 5400)
+    assert (held.gres, held.gpus, held.dependency) == (
+        "gres:gpu:1",
+        1,
+        "afterok:10176_*(unfulfilled)",
+    )
+    assert (held.start_time, held.end_time) == (None, None)
+    assert local_iso(held.submit_time) == "2026-12-07T09:53:08"
+    assert (array.id, array.array_job_id, array.array_task_id, array.state) == (
+        "10176",
+        "10176",
+        "0-3",
+        JobState.HELD,
+    )
+    assert (running.id, running.state, running.array_job_id, running.end_time) == (
+        "10181",
+        JobState.RUNNING,
+        None,
+        None,
+    )
+    assert local_iso(running.start_time) == "2026-12-07T09:53:08"
+    assert running.time_limit == 300
+    task = (
+        "10176_3\x1froot\x1fRUNNING\x1fNone\x1fdebug\x1flocalhost\x1f1\x1f1\x1f0\x1f\x1f\x1f\x1f5"
+    )
+    (one,) = parse_squeue_fields(SQUEUE_O_ROWS_22_05.splitlines()[0] + "\n" + task)
+    assert (one.id, one.array_job_id, one.array_task_id, one.name) == ("10176_3", "10176", "3", "")
+
+
+def test_squeue_o_rows_parsed_once_while_they_do_not_change():
+    cache: dict[str, JobInfo] = {}
+    first = parse_squeue_fields(SQUEUE_O_ROWS_22_05, cache=cache)
+    changed = SQUEUE_O_ROWS_22_05.replace(
+        "\x1f10:00\x1fN/A\x1f(null)\x1f/srv/runs\x1farr",
+        "\x1f20:00\x1fN/A\x1f(null)\x1f/srv/runs\x1farr",
+    )
+    second = parse_squeue_fields(changed, cache=cache)
+    assert [a is b for a, b in zip(first, second, strict=True)] == [True, True, False, True]
+    assert (second[2].id, second[2].time_limit) == ("10176", 1200)
+    assert len(cache) == 4
 
 
 def test_squeue_O_with_unit_separators_and_a_non_utf8_name(recorded):
@@ -500,6 +601,38 @@ async def test_an_array_job_lists_its_tasks_and_ends_as_one(sched, user_root, po
     assert (await sched.logs(f"{job.id}_1")).text == "task 1\n"
 
 
+@pytest.mark.anyio
+async def test_the_squeue_o_rows_of_the_real_slurm_say_what_scontrol_says(sched, user_root):
+    (user_root / "held.sh").write_text("true\n")
+    spec = JobSpec(kind=JobKind.SCRIPT, path="held.sh", hold=True)
+    first = await sched.submit(replace(spec, name="first"))
+    job = await sched.submit(
+        replace(spec, name="gpu-held", gpus=1, cpus=2, walltime="0:45:00", afterok=(first.id,))
+    )
+    ran = subprocess.run(squeue_rows_argv("root"), capture_output=True, text=True, check=True)
+    listed = {j.id: j for j in parse_squeue_fields(ran.stdout, cluster="slurm")}[job.id]
+    shown = await sched.status(job.id)
+    fields = (
+        "name",
+        "state",
+        "raw_state",
+        "reason",
+        "user",
+        "partition",
+        "node_count",
+        "cpus",
+        "submit_time",
+        "time_limit",
+        "gres",
+        "gpus",
+        "working_dir",
+    )
+    assert {f: getattr(listed, f) for f in fields} == {f: getattr(shown, f) for f in fields}
+    assert (listed.state, listed.gpus, listed.time_limit) == (JobState.HELD, 1, 2700)
+    assert listed.dependency == f"afterok:{first.id}(unfulfilled)"
+    assert listed.working_dir == str(user_root)
+
+
 async def _listed(sched, job_id: str) -> JobInfo | None:
     return next((j for j in (await sched.list()).jobs if j.id == job_id), None)
 
@@ -586,11 +719,12 @@ async def test_a_job_slurm_forgot_keeps_its_record_and_sacct_says_accounting_is_
 
 
 @pytest.mark.anyio
-async def test_squeue_forms_fall_back_from_fields_to_json_to_lines(
+async def test_squeue_forms_fall_back_from_rows_to_fields_to_json_to_lines(
     slurm, cluster, job_store, user_root, poll
 ):
-    """`squeue -O` first (filtered by user in slurmctld, no exit code: read once with
-    scontrol), then --json when -O refuses a field, then -o lines."""
+    """`squeue -o` with the list's fields first (filtered by user in slurmctld, no exit code:
+    read once with scontrol), then -O when -o refuses a code, then --json when -O refuses a
+    field, then the plainer -o lines."""
     real = SlurmScheduler(cluster, job_store, [user_root])
     (user_root / "t.sh").write_text("echo text\nexit 4\n")
     job = await real.submit(JobSpec(kind=JobKind.SCRIPT, path="t.sh", name="textform"))
@@ -598,12 +732,20 @@ async def test_squeue_forms_fall_back_from_fields_to_json_to_lines(
     assert (listed.name, listed.state, listed.user) == ("textform", JobState.FAILED, "root")
     assert listed.exit_code == 4  # read with scontrol once, then kept in the record
     assert listed.stdout_path == str(user_root / ".espri-vre-jobs" / f"textform-{job.id}.out")
-    assert real._queue_form == "fields"
+    assert real._queue_form == "rows"
     assert job_store.get("slurm", job.id).info.exit_code == 4
+
+    rows = squeue_rows_argv("root")
+    refuse_code = "squeue: error: Invalid job format specification: b\n"
+    transport = Recording({rows: [failed(rows, refuse_code)]})
+    sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
+    listed = await _listed(sched, job.id)
+    assert (listed.name, listed.state, listed.exit_code) == ("textform", JobState.FAILED, 4)
+    assert squeue_fields_argv("root") in transport.calls and sched._queue_form == "fields"
 
     refuse_o = "squeue: error: Invalid job format specification: NumCPUs\n"
     fields = squeue_fields_argv("root")
-    transport = Recording({fields: [failed(fields, refuse_o)]})
+    transport = Recording({rows: [failed(rows, refuse_code)], fields: [failed(fields, refuse_o)]})
     sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
     listed = await _listed(sched, job.id)
     assert (listed.state, listed.exit_code) == (JobState.FAILED, 4)  # --json's wait status
@@ -611,7 +753,11 @@ async def test_squeue_forms_fall_back_from_fields_to_json_to_lines(
 
     refuse = "squeue: unrecognized option '--json'\n"
     transport = Recording(
-        {fields: [failed(fields, refuse_o)], SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, refuse)]}
+        {
+            rows: [failed(rows, refuse_code)],
+            fields: [failed(fields, refuse_o)],
+            SQUEUE_JSON_ARGV: [failed(SQUEUE_JSON_ARGV, refuse)],
+        }
     )
     sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
     listed = await _listed(sched, job.id)
@@ -635,7 +781,7 @@ async def test_a_controller_that_times_out_makes_jobs_unknown_never_finished(
     transport = Recording(
         {
             ("scontrol", "show", "job"): [failed(["scontrol"], TIMED_OUT)] * 3,
-            squeue_fields_argv("root"): [failed(["squeue"], TIMED_OUT)] * 3,
+            squeue_rows_argv("root"): [failed(["squeue"], TIMED_OUT)] * 3,
         }
     )
     flaky = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
@@ -697,7 +843,7 @@ async def test_refreshes_share_one_squeue_answer_until_an_action_or_the_ttl(
     runs); a submission, cancel, hold or release clears it, so the user sees the action."""
     transport = Recording()
     sched = SlurmScheduler(cluster, job_store, [user_root], transport=transport)
-    fields = squeue_fields_argv("root")
+    fields = squeue_rows_argv("root")
     first, second = await asyncio.gather(sched.list(), sched.list())
     assert transport.calls.count(fields) == 1
     assert {j.id for j in first.jobs} == {j.id for j in second.jobs}

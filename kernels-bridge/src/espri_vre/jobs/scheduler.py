@@ -209,22 +209,31 @@ class Scheduler(ABC):
         states: Collection[JobState] | None,
         *,
         forgotten: Callable[[JobRecord], JobInfo] | None = None,
+        records: Sequence[JobRecord] | None = None,
     ) -> list[JobInfo]:
         """The scheduler's jobs completed with what the store knows (output notebook, paths),
         the store updated with what the scheduler says, and the recorded jobs the scheduler no
-        longer lists added with their last known state."""
-        recorded = {r.job_id: r for r in self.store.list(self.cluster.id)}
-        jobs: list[JobInfo] = []
-        for job_id, info in seen.items():
-            record = recorded.pop(job_id, None)
-            if record is not None:
-                info = complete_from_record(info, record)
-                if info != record.info:  # a refresh writes only what changed
-                    self.store.update_info(self.cluster.id, job_id, info)
-            jobs.append(info)
-        for record in recorded.values():
-            jobs.append(forgotten(record) if forgotten else record.info)
-        return [j for j in jobs if states is None or j.state in states]
+        longer lists added with their last known state. `records`: the cluster's records, when
+        the caller has just read them."""
+        if records is None:
+            records = self.store.list(self.cluster.id)
+        # The records are few and the scheduler's jobs many (10,000 queued tasks): the loop runs
+        # over the records, the jobs are copied whole.
+        merged = dict(seen)
+        gone: list[JobInfo] = []
+        for record in records:
+            info = merged.get(record.job_id)
+            if info is None:
+                gone.append(forgotten(record) if forgotten else record.info)
+                continue
+            info = complete_from_record(info, record)
+            if info != record.info:  # a refresh writes only what changed
+                self.store.update_info(self.cluster.id, record.job_id, info)
+            merged[record.job_id] = info
+        jobs = [*merged.values(), *gone]
+        if states is None:
+            return jobs
+        return [j for j in jobs if j.state in states]
 
 
 class CliScheduler(Scheduler):

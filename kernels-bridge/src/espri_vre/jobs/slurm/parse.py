@@ -1,4 +1,4 @@
-"""Pure parsers of Slurm's job output: `sbatch --parsable`, `squeue --json` / `-O` / `-o`,
+"""Pure parsers of Slurm's job output: `sbatch --parsable`, `squeue -o` / `-O` / `--json`,
 `scontrol show job`, `sacct --json`, and the words of its errors. Text in, `JobInfo` out.
 
 `squeue --json` answers every job whatever filter it is given (22.05): the scheduler filters.
@@ -267,51 +267,79 @@ def parse_squeue_fields(
     cache: dict[str, JobInfo] | None = None,
     cluster: str | None = None,
 ) -> list[JobInfo]:
-    """`squeue -O Field:<sep>,...` with its header line (field names in capitals, as Open
-    OnDemand's adapter runs it). Columns are found by name, so any order or subset works. A row
-    with more fields than the header has the separator in its job name, the one free-text
-    field: the extra fields are joined back into NAME."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
+    """`squeue -o` (SQUEUE_CODES) or `squeue -O Field:<sep>,...`, with its header line (field
+    names in capitals, the same for both; Open OnDemand's adapter runs -O so). Columns are found
+    by name, so any order or subset works. A row with more fields than the header has the
+    separator in its job name, the one free-text field: the extra fields are joined back into
+    NAME."""
+    lines = text.splitlines()
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None:
         return []
-    header = [h.strip() for h in lines[0].split(sep)]
+    header = [h.strip() for h in lines[first].split(sep)]
     if "JOBID" not in header:
-        raise ValueError("squeue -O output has no header line with JOBID")
+        raise ValueError("squeue output has no header line with JOBID")
+    columns: dict[str, int] = {}
+    for i, key in enumerate(header):
+        columns.setdefault(key, i)  # the first of repeated columns (GROUP twice in OOD's)
+    name_at = columns.get("NAME")
+    width = len(header)
     jobs = []
     # The rows of a refresh are mostly those of the one before (a waiting job's row does not
     # change): a row parsed before is taken from `cache`, which is refilled with this refresh's.
     previous = dict(cache) if cache is not None else {}
     if cache is not None:
         cache.clear()
-    for line in lines[1:]:
+    times: dict[str, float | None] = {}
+    """Times parsed in this answer: the tasks of an array share their submit time."""
+    for line in lines[first + 1 :]:
         known = previous.get(line)
-        if known is not None:
-            jobs.append(known)
-            if cache is not None:
-                cache[line] = known
-            continue
-        values = [v.strip() for v in line.split(sep)]
-        extra = len(values) - len(header)
-        if extra > 0 and "NAME" in header:
-            i = header.index("NAME")
-            values[i : i + extra + 1] = [sep.join(values[i : i + extra + 1])]
-        row: dict[str, str] = {}
-        for key, value in zip(header, values, strict=False):
-            row.setdefault(key, value)  # the first of repeated columns (GROUP twice in OOD's)
-        info = _job_from_fields(row, cluster)
-        jobs.append(info)
+        if known is None:
+            if not line.strip():
+                continue
+            values = line.split(sep)
+            extra = len(values) - width
+            if extra > 0 and name_at is not None:
+                values[name_at : name_at + extra + 1] = [
+                    sep.join(values[name_at : name_at + extra + 1])
+                ]
+            known = _job_from_fields(values, columns, cluster, times)
+        jobs.append(known)
         if cache is not None:
-            cache[line] = info
+            cache[line] = known
     return jobs
 
 
-def _job_from_fields(row: Mapping[str, str], cluster: str | None = None) -> JobInfo:
+def _job_from_fields(
+    values: list[str],
+    columns: Mapping[str, int],
+    cluster: str | None,
+    times: dict[str, float | None],
+) -> JobInfo:
+    count = len(values)
+
     def get(key: str) -> str | None:
-        value = row.get(key)
-        return None if value is None or value in NO_VALUE else value
+        i = columns.get(key)
+        if i is None or i >= count:
+            return None
+        value = values[i].strip()
+        return None if value in NO_VALUE else value
+
+    def when(key: str) -> float | None:
+        raw = get(key)
+        if raw is None:
+            return None
+        if raw not in times:
+            times[raw] = _local_time(raw)
+        return times[raw]
 
     raw_id = get("JOBID") or ""
-    array_job, task = get("ARRAY_JOB_ID"), get("ARRAY_TASK_ID")
+    if "ARRAY_JOB_ID" in columns:
+        array_job, task = get("ARRAY_JOB_ID"), get("ARRAY_TASK_ID")
+    else:  # -o's %i: '7_3' for a task, '7_[0-3%2]' for the tasks still pending in one record
+        array_job, _, task = raw_id.partition("_")
+        task = task.strip("[]").split("%", 1)[0] or None
+        array_job = array_job if task else None
     if array_job and task and task.isdigit():
         job_id = f"{array_job}_{task}"
     else:  # a pending array shows as '7_[0-3]' or as '7'
@@ -320,7 +348,8 @@ def _job_from_fields(row: Mapping[str, str], cluster: str | None = None) -> JobI
     raw_state = get("STATE") or _CODES.get(get("ST") or "", get("ST") or "")
     reason = get("REASON")
     state = slurm_state(raw_state, reason)
-    name = row.get("NAME", "")
+    name_at = columns.get("NAME")
+    name = values[name_at].strip() if name_at is not None and name_at < count else ""
     user = get("USER")
     node_count = int_or_none(get("NODES"))
     gres = get("TRES_PER_NODE") or ""
@@ -345,12 +374,12 @@ def _job_from_fields(row: Mapping[str, str], cluster: str | None = None) -> JobI
         node_count=node_count,
         cpus=int_or_none(get("CPUS")),
         memory=parse_memory_text(get("MIN_MEMORY")),
-        submit_time=_local_time(get("SUBMIT_TIME")),
-        start_time=_local_time(get("START_TIME")) if state is not JobState.PENDING else None,
-        end_time=_local_time(get("END_TIME")) if state.finished else None,
+        submit_time=when("SUBMIT_TIME"),
+        start_time=when("START_TIME") if state is not JobState.PENDING else None,
+        end_time=when("END_TIME") if state.finished else None,
         time_limit=parse_time_limit(get("TIME_LIMIT")),
         gres=gres or None,
-        gpus=gpus_in(gres) * (node_count or 1) or gpus_in(get("TRES_ALLOC") or ""),
+        gpus=(gpus_in(gres) * (node_count or 1) if gres else 0) or gpus_in(get("TRES_ALLOC")),
         array_job_id=array_job if task else None,
         array_task_id=task,
         dependency=get("DEPENDENCY"),

@@ -1,7 +1,8 @@
-"""The Slurm back end: `sbatch --parsable` to submit; `squeue` to list (`-O` first, then
-`--json`, then `-o` for clients that refuse the others), through one snapshot of the queue that
-every list refresh of this server shares; `scontrol show job` for one job; `sacct --json` for jobs
-the controller has forgotten, when accounting is on; `sinfo` for partitions and their GPUs;
+"""The Slurm back end: `sbatch --parsable` to submit; `squeue` to list (`-o` with the list's
+fields first, then `-O`, `--json`, and a plainer `-o` for clients that refuse the others),
+through one snapshot of the queue that every list refresh of this server shares; `scontrol show
+job` for one job and the exit codes squeue does not give; `sacct --json` for jobs the controller
+has forgotten, when accounting is on; `sinfo` for partitions and their GPUs;
 `scancel` and `scontrol hold|release`."""
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .commands import (
     SQUEUE_JSON_ARGV,
     squeue_fields_argv,
     squeue_lines_argv,
+    squeue_rows_argv,
 )
 from .parse import (
     accounting_disabled,
@@ -73,7 +75,10 @@ QUEUE_TTL = 2.0
 """Seconds one `squeue` answer serves every list refresh (all panels of all users of this
 server share it, and slurmctld is asked at most once per TTL); an action here clears it."""
 EXIT_CODE_READS = 16
-"""Ended jobs whose exit code one list refresh reads with scontrol (the others on the next)."""
+"""Ended jobs whose exit code one list refresh reads with scontrol (the others on the next):
+only jobs submitted here, once each, as squeue has no exit code."""
+QUEUE_FORMS = ("rows", "fields", "json", "lines")
+"""The forms of squeue tried in turn, from the cheapest: -o, -O, --json, the plainer -o."""
 PARTITIONS_TTL = 30.0
 """Seconds a partition listing is reused for (the submission form asks for it often)."""
 _INVALID_JOB = re.compile(r"Invalid job id", re.IGNORECASE)
@@ -95,12 +100,15 @@ class SlurmScheduler(CliScheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # `squeue -O` first: on 22.05 `squeue --json` ignores every filter and answers about
-        # 6 KB a job (62 MB for 10,000 queued tasks), while -O gives the fields the list needs
-        # in about 300 bytes a job and filters by user in slurmctld. --json stays the fallback.
-        self._queue_form = "fields"
-        self._rows: dict[str, JobInfo] = {}
-        """The last refresh's `squeue -O` rows, parsed (see parse_squeue_fields)."""
+        # `squeue -o` first: on 22.05 `squeue --json` ignores every filter and answers about
+        # 6 KB a job (62 MB for 10,000 queued tasks), while -o gives the fields the list needs
+        # in about 120 bytes a job and filters by user in slurmctld. --json stays a fallback.
+        self._queue_form = QUEUE_FORMS[0]
+        self._rows: dict[str | None, dict[str, JobInfo]] = {}
+        """For each user filter, the last refresh's squeue rows, parsed (parse_squeue_fields)."""
+        self._answers: dict[str | None, tuple[str, bytes, list[JobInfo]]] = {}
+        """For each user filter, the last squeue answer (form, bytes) and the jobs read from it:
+        the same answer gives the same list object, so that the listing built from it is kept."""
         self._snapshot: dict[str | None, tuple[float, list[JobInfo]]] = {}
         self._inflight: dict[str | None, asyncio.Future[list[JobInfo]]] = {}
         self._listings: dict[Any, tuple[list[JobInfo], tuple[int, float, float], JobListing]] = {}
@@ -188,12 +196,13 @@ class SlurmScheduler(CliScheduler):
     async def _queue(self, user: str | None = None) -> list[JobInfo]:
         """Every job the controller knows (of `user` only, when given and the form filters), in
         the first form this squeue accepts. The caller filters again: --json ignores filters."""
-        forms = ("fields", "json", "lines")
-        for form in forms[forms.index(self._queue_form) :]:
-            if form == "json":
-                ran = await self._query(SQUEUE_JSON_ARGV)
+        for form in QUEUE_FORMS[QUEUE_FORMS.index(self._queue_form) :]:
+            if form == "rows":
+                ran = await self._query(squeue_rows_argv(user))
             elif form == "fields":
                 ran = await self._query(squeue_fields_argv(user))
+            elif form == "json":
+                ran = await self._query(SQUEUE_JSON_ARGV)
             else:
                 ran = await self._query(squeue_lines_argv(user))
             if not ran.ok and _UNSUPPORTED.search(ran.stderr_text):
@@ -201,14 +210,19 @@ class SlurmScheduler(CliScheduler):
             if not ran.ok:
                 raise SchedulerError(short_error(ran.stderr_text) or "squeue failed")
             self._queue_form = form
-            if form == "json":
-                return parse_squeue_json(ran.stdout_text)
-            if form == "fields":
-                return parse_squeue_fields(
-                    ran.stdout_text, cache=self._rows, cluster=self.cluster.id
-                )
-            return parse_squeue_lines(ran.stdout_text)[0]
-        raise SchedulerError("this squeue accepts neither --json, -O nor -o")
+            last = self._answers.get(user)
+            if last is not None and last[0] == form and last[1] == ran.stdout:
+                return last[2]
+            if form in ("rows", "fields"):
+                rows = self._rows.setdefault(user, {})
+                queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
+            elif form == "json":
+                queue = parse_squeue_json(ran.stdout_text)
+            else:
+                queue = parse_squeue_lines(ran.stdout_text)[0]
+            self._answers[user] = (form, ran.stdout, queue)
+            return queue
+        raise SchedulerError("this squeue accepts neither -o, -O nor --json")
 
     async def list(
         self, *, mine: bool = True, states: Collection[JobState] | None = None
@@ -219,61 +233,64 @@ class SlurmScheduler(CliScheduler):
             )
         except TransientSchedulerError as e:
             return self._silent_listing(e, states)
+        here = self.cluster.id
         key = (mine, None if states is None else frozenset(states))
         last = self._listings.get(key)
-        if last is not None and last[0] is queue and last[1] == self.store.stamp(self.cluster.id):
+        if last is not None and last[0] is queue and last[1] == self.store.stamp(here):
             return last[2]
         user = self.cluster.user_name
-        here = self.cluster.id
         seen = {
             j.id: j if j.cluster == here else replace(j, cluster=here)
             for j in queue
             if not mine or j.user in (None, user)
         }
-        gone = [
-            r
-            for r in self.store.list(self.cluster.id)
-            if r.job_id not in seen and not r.info.finished
-        ]
-        found = await self._accounted([r.job_id for r in gone]) if gone else {}
+        records = self.store.list(here)
+        gone = [r.job_id for r in records if r.job_id not in seen and not r.info.finished]
+        found = await self._accounted(gone) if gone else {}
         for job_id, info in found.items():
-            seen[job_id] = replace(info, cluster=self.cluster.id)
-        await self._read_exit_codes(seen)
-        tasks_by_array: dict[str, list[JobInfo]] = {}
-        for info in queue:
-            if info.array_job_id and info.array_task_id and info.array_task_id.isdigit():
-                tasks_by_array.setdefault(info.array_job_id, []).append(info)
+            seen[job_id] = replace(info, cluster=here)
+        if await self._read_exit_codes(seen, records):
+            records = self.store.list(here)  # status() recorded what it read
+        tasks_by_array: dict[str, list[JobInfo]] | None = None
 
         def forgotten(record: JobRecord) -> JobInfo:
+            nonlocal tasks_by_array
+            if tasks_by_array is None:  # only when a recorded job is no longer listed
+                tasks_by_array = {}
+                for info in queue:
+                    task = info.array_task_id
+                    if info.array_job_id and task and task.isdigit():
+                        tasks_by_array.setdefault(info.array_job_id, []).append(info)
             tasks = tasks_by_array.get(record.job_id)
             if tasks and not record.info.finished:
                 return array_summary(record.info, tasks)
             return unknown(record.info, FORGOTTEN)
 
-        listing = JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
-        self._listings[key] = (queue, self.store.stamp(self.cluster.id), listing)
+        listing = JobListing(
+            self.merge_recorded(seen, states, forgotten=forgotten, records=records)
+        )
+        self._listings[key] = (queue, self.store.stamp(here), listing)
         return listing
 
-    async def _read_exit_codes(self, seen: dict[str, JobInfo]) -> None:
-        """`squeue -O` has no exit code: the jobs submitted here that ended without one on
-        record are read once with `scontrol show job` (which records it), a few at a time."""
-        recorded = {
-            r.job_id: r for r in self.store.list(self.cluster.id) if r.info.exit_code is None
-        }
+    async def _read_exit_codes(self, seen: dict[str, JobInfo], records: list[JobRecord]) -> bool:
+        """squeue has no exit code: the jobs submitted here that ended without one on record are
+        read once with `scontrol show job` (which records it), a few at a time. Whether any was
+        read."""
         need = [
-            job_id
-            for job_id, info in seen.items()
-            if info.finished and info.exit_code is None and job_id in recorded
-        ]
-        for job_id, got in zip(
-            need[:EXIT_CODE_READS],
-            await asyncio.gather(
-                *(self.status(j) for j in need[:EXIT_CODE_READS]), return_exceptions=True
-            ),
-            strict=True,
-        ):
-            if isinstance(got, JobInfo) and got.finished:
-                seen[job_id] = got
+            r.job_id
+            for r in records
+            if r.info.exit_code is None
+            and (info := seen.get(r.job_id)) is not None
+            and info.finished
+            and info.exit_code is None
+        ][:EXIT_CODE_READS]
+        if not need:
+            return False
+        got = await asyncio.gather(*(self.status(j) for j in need), return_exceptions=True)
+        for job_id, info in zip(need, got, strict=True):
+            if isinstance(info, JobInfo) and info.finished:
+                seen[job_id] = info
+        return True
 
     async def _accounted(self, job_ids: Sequence[str]) -> dict[str, JobInfo]:
         """Jobs the controller has forgotten, from the accounting database when there is one."""
