@@ -3,6 +3,7 @@
  * The Data panel of the espri-vre suite and the catalogue registry behind it.
  */
 import {
+  addSidePanel,
   followSettings,
   ICatalogRegistry,
   IDatasetPreviewer,
@@ -276,23 +277,17 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         void app.commands.execute(CommandIDs.browseCatalog, { id });
       }
     });
-    // After the file browser (100) and the running sessions (200).
-    app.shell.add(panel, 'left', { rank: 250 });
-    restorer?.add(panel, panel.id);
-
-    app.commands.addCommand(CommandIDs.openDataPanel, {
+    addSidePanel(app, panel, {
+      command: CommandIDs.openDataPanel,
       label: trans.__('Open Data Panel'),
       caption: trans.__(
         'Show the catalogues, clusters and data roots of the server, and whether they are reachable'
       ),
-      icon: args => (args['isPalette'] ? undefined : dataIcon),
-      execute: () => {
-        app.shell.activateById(panel.id);
-      }
-    });
-    palette?.addItem({
-      command: CommandIDs.openDataPanel,
-      category: trans.__('ESPRI VRE')
+      category: trans.__('ESPRI VRE'),
+      // After the file browser (100) and the running sessions (200).
+      rank: 250,
+      restorer,
+      palette
     });
 
     app.commands.addCommand(CommandIDs.browseCatalog, {

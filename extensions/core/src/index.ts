@@ -10,3 +10,4 @@ export * from './dataset';
 export * from './poll';
 export * from './tokens';
 export * from './settings';
+export * from './side-panel';

@@ -5,7 +5,11 @@
  * cluster manager), follows its workers and batch jobs, scales and stops it, opens its
  * dashboards in JupyterLab and gives the code that connects a notebook to it.
  */
-import { followSettings, type DaskRunning } from '@espri-vre/core';
+import {
+  addSidePanel,
+  followSettings,
+  type DaskRunning
+} from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -95,21 +99,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       copyCode: code => Clipboard.copyToSystem(code),
       openDashboard
     });
-    // After the Jobs panel (260).
-    app.shell.add(panel, 'left', { rank: 270 });
-    restorer?.add(panel, panel.id);
-
-    app.commands.addCommand(CommandIDs.openDaskPanel, {
+    addSidePanel(app, panel, {
+      command: CommandIDs.openDaskPanel,
       label: trans.__('Open Dask Panel'),
       caption: trans.__('Start Dask clusters on the configured clusters'),
-      icon: args => (args['isPalette'] ? undefined : daskIcon),
-      execute: () => {
-        app.shell.activateById(panel.id);
-      }
-    });
-    palette?.addItem({
-      command: CommandIDs.openDaskPanel,
-      category: trans.__('ESPRI VRE')
+      category: trans.__('ESPRI VRE'),
+      // After the Jobs panel (260).
+      rank: 270,
+      restorer,
+      palette
     });
 
     followSettings(settingRegistry, PLUGIN_ID, settings => {

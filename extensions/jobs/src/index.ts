@@ -3,7 +3,12 @@
  * The Jobs panel of the espri-vre suite, the job service behind it, and "Submit as
  * job" for scripts, Python files and notebooks.
  */
-import { followSettings, IJobService, type JobInfo } from '@espri-vre/core';
+import {
+  addSidePanel,
+  followSettings,
+  IJobService,
+  type JobInfo
+} from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -87,23 +92,17 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
         void app.commands.execute('docmanager:open', { path: inside });
       }
     });
-    // After the Data panel (250).
-    app.shell.add(panel, 'left', { rank: 260 });
-    restorer?.add(panel, panel.id);
-
-    app.commands.addCommand(CommandIDs.openJobsPanel, {
+    addSidePanel(app, panel, {
+      command: CommandIDs.openJobsPanel,
       label: trans.__('Open Jobs Panel'),
       caption: trans.__(
         'Show the jobs on the clusters, their details and their logs'
       ),
-      icon: args => (args['isPalette'] ? undefined : jobsIcon),
-      execute: () => {
-        app.shell.activateById(panel.id);
-      }
-    });
-    palette?.addItem({
-      command: CommandIDs.openJobsPanel,
-      category: trans.__('ESPRI VRE')
+      category: trans.__('ESPRI VRE'),
+      // After the Data panel (250).
+      rank: 260,
+      restorer,
+      palette
     });
 
     let notify = true;
