@@ -13,7 +13,7 @@ status checks) take these entries, and nothing below the server may import it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,20 +116,9 @@ def classify_location(location: str) -> tuple[str, str | None]:
 
 def _validate_catalogs(raw: Sequence[Any], out: Validated) -> list[CatalogEntry]:
     entries: list[CatalogEntry] = []
-    ids: set[str] = set()
-    for i, item in enumerate(raw):
-        label = f"EspriVreApp.catalogs[{i}]"
-        if not isinstance(item, Mapping):
-            out.errors.append(f"{label} is not an object ({type(item).__name__}): ignored")
-            continue
-        entry_id = _entry_id(item, "catalog", i, ids, label, out)
-        label = f"{label} ({entry_id!r})"
+    for item, entry_id, label in _objects(raw, "catalogs", "catalog", out):
         kind = item.get("kind")
-        if kind not in CATALOG_KINDS:
-            out.errors.append(
-                f"{label}: unknown kind {kind!r}, expected one of {', '.join(CATALOG_KINDS)}: "
-                "ignored"
-            )
+        if not _known(kind, CATALOG_KINDS, "kind", label, out):
             continue
         _warn_unknown_keys(item, CATALOG_KEYS, label, out)
         problems = []
@@ -161,26 +150,13 @@ def _validate_catalogs(raw: Sequence[Any], out: Validated) -> list[CatalogEntry]
 
 def _validate_clusters(raw: Sequence[Any], out: Validated) -> list[ClusterEntry]:
     entries: list[ClusterEntry] = []
-    ids: set[str] = set()
-    for i, item in enumerate(raw):
-        label = f"EspriVreApp.clusters[{i}]"
-        if not isinstance(item, Mapping):
-            out.errors.append(f"{label} is not an object ({type(item).__name__}): ignored")
-            continue
-        entry_id = _entry_id(item, "cluster", i, ids, label, out)
-        label = f"{label} ({entry_id!r})"
+    for item, entry_id, label in _objects(raw, "clusters", "cluster", out):
         kind = item.get("kind")
         transport = item.get("transport", "local")
-        if kind not in CLUSTER_KINDS:
-            out.errors.append(
-                f"{label}: unknown kind {kind!r}, expected one of {', '.join(CLUSTER_KINDS)}: "
-                "ignored"
-            )
-            continue
-        if transport not in TRANSPORTS:
-            out.errors.append(
-                f"{label}: unknown transport {transport!r}, expected local or ssh: ignored"
-            )
+        if not (
+            _known(kind, CLUSTER_KINDS, "kind", label, out)
+            and _known(transport, TRANSPORTS, "transport", label, out)
+        ):
             continue
         _warn_unknown_keys(item, CLUSTER_KEYS, label, out)
         problems = []
@@ -212,14 +188,7 @@ def _validate_clusters(raw: Sequence[Any], out: Validated) -> list[ClusterEntry]
 
 def _validate_data_roots(raw: Sequence[Any], out: Validated) -> list[DataRootEntry]:
     entries: list[DataRootEntry] = []
-    ids: set[str] = set()
-    for i, item in enumerate(raw):
-        label = f"EspriVreApp.data_roots[{i}]"
-        if not isinstance(item, Mapping):
-            out.errors.append(f"{label} is not an object ({type(item).__name__}): ignored")
-            continue
-        entry_id = _entry_id(item, "data-root", i, ids, label, out)
-        label = f"{label} ({entry_id!r})"
+    for item, entry_id, label in _objects(raw, "data_roots", "data-root", out):
         _warn_unknown_keys(item, DATA_ROOT_KEYS, label, out)
         problems = []
         path = item.get("path")
@@ -237,6 +206,32 @@ def _validate_data_roots(raw: Sequence[Any], out: Validated) -> list[DataRootEnt
             )
         )
     return entries
+
+
+def _objects(
+    raw: Sequence[Any], trait: str, noun: str, out: Validated
+) -> Iterator[tuple[Mapping[str, Any], str, str]]:
+    """The entries of `EspriVreApp.<trait>` that are objects, each with its id (made up or made
+    unique, see `_entry_id`) and the label that the messages about it start with; an entry that
+    is not an object is reported and left out."""
+    ids: set[str] = set()
+    for i, item in enumerate(raw):
+        label = f"EspriVreApp.{trait}[{i}]"
+        if not isinstance(item, Mapping):
+            out.errors.append(f"{label} is not an object ({type(item).__name__}): ignored")
+            continue
+        entry_id = _entry_id(item, noun, i, ids, label, out)
+        yield item, entry_id, f"{label} ({entry_id!r})"
+
+
+def _known(value: Any, allowed: Sequence[str], key: str, label: str, out: Validated) -> bool:
+    """Whether `value` is in `allowed`, an enum of the REST contract: an entry with another value
+    cannot be described in it, so it is reported and left out."""
+    if value in allowed:
+        return True
+    expected = " or ".join(allowed) if len(allowed) == 2 else f"one of {', '.join(allowed)}"
+    out.errors.append(f"{label}: unknown {key} {value!r}, expected {expected}: ignored")
+    return False
 
 
 def _entry_id(
