@@ -701,6 +701,24 @@ export function emptyRecord(
   };
 }
 
+/**
+ * Set `record[key]` to the fields of `fields` that are defined, and leave it unset when
+ * none is: a record says only what its catalogue says (an extent with neither start nor
+ * end is no extent).
+ */
+export function setDefined<K extends 'spatial' | 'temporal' | 'dates'>(
+  record: DatasetRecord,
+  key: K,
+  fields: NonNullable<DatasetRecord[K]>
+): void {
+  const defined = Object.entries(fields).filter(
+    ([, value]) => value !== undefined
+  );
+  if (defined.length > 0) {
+    record[key] = Object.fromEntries(defined) as DatasetRecord[K];
+  }
+}
+
 /** Checksum with the type in upper case (`sha256` and `SHA256` both occur). */
 export function makeChecksum(
   type: unknown,

@@ -28,6 +28,7 @@ import {
   normalisePid,
   parseJsonObject,
   safeUrl,
+  setDefined,
   stringList
 } from '../record';
 import { attr, describeElement, parseXml, text } from './xml';
@@ -387,17 +388,10 @@ export function esgfDocToRecord(
   if (bbox !== undefined) {
     record.spatial = { bbox };
   }
-  const start = firstString(doc.datetime_start);
-  const end = firstString(doc.datetime_stop);
-  if (start !== undefined || end !== undefined) {
-    record.temporal = {};
-    if (start !== undefined) {
-      record.temporal.start = start;
-    }
-    if (end !== undefined) {
-      record.temporal.end = end;
-    }
-  }
+  setDefined(record, 'temporal', {
+    start: firstString(doc.datetime_start),
+    end: firstString(doc.datetime_stop)
+  });
 
   const size = asNumber(doc.size);
   if (size !== undefined) {

@@ -27,6 +27,7 @@ import {
   normalisePid,
   parseJsonObject,
   safeUrl,
+  setDefined,
   stringList,
   unionBBox
 } from '../record';
@@ -410,17 +411,10 @@ function fillCommon(
   if (licence !== undefined) {
     record.licence = licence;
   }
-  const created = asString(properties.created);
-  const updated = asString(properties.updated);
-  if (created !== undefined || updated !== undefined) {
-    record.dates = {};
-    if (created !== undefined) {
-      record.dates.created = created;
-    }
-    if (updated !== undefined) {
-      record.dates.modified = updated;
-    }
-  }
+  setDefined(record, 'dates', {
+    created: asString(properties.created),
+    modified: asString(properties.updated)
+  });
 }
 
 function fillCitation(
@@ -482,30 +476,14 @@ export function stacItemToRecord(
   addFacet(record.facets, 'collection', item.collection);
   fillCommon(record, properties, item, links);
 
-  const bbox = bboxOf(item.bbox);
-  const geometry = geometryOf(item.geometry);
-  if (bbox !== undefined || geometry !== undefined) {
-    record.spatial = {};
-    if (bbox !== undefined) {
-      record.spatial.bbox = bbox;
-    }
-    if (geometry !== undefined) {
-      record.spatial.geometry = geometry;
-    }
-  }
-  const start =
-    asString(properties.start_datetime) ?? asString(properties.datetime);
-  const end =
-    asString(properties.end_datetime) ?? asString(properties.datetime);
-  if (start !== undefined || end !== undefined) {
-    record.temporal = {};
-    if (start !== undefined) {
-      record.temporal.start = start;
-    }
-    if (end !== undefined) {
-      record.temporal.end = end;
-    }
-  }
+  setDefined(record, 'spatial', {
+    bbox: bboxOf(item.bbox),
+    geometry: geometryOf(item.geometry)
+  });
+  setDefined(record, 'temporal', {
+    start: asString(properties.start_datetime) ?? asString(properties.datetime),
+    end: asString(properties.end_datetime) ?? asString(properties.datetime)
+  });
 
   const dataAssets = record.access.filter(access =>
     access.roles?.includes('data')
@@ -634,17 +612,10 @@ export function stacCollectionToRecord(
     Array.isArray(temporal.interval) && Array.isArray(temporal.interval[0])
       ? temporal.interval[0]
       : [];
-  const start = asString(interval[0]);
-  const end = asString(interval[1]);
-  if (start !== undefined || end !== undefined) {
-    record.temporal = {};
-    if (start !== undefined) {
-      record.temporal.start = start;
-    }
-    if (end !== undefined) {
-      record.temporal.end = end;
-    }
-  }
+  setDefined(record, 'temporal', {
+    start: asString(interval[0]),
+    end: asString(interval[1])
+  });
   fillCitation(record, {}, collection, links);
   return record;
 }

@@ -20,6 +20,7 @@ import {
   normaliseDoi,
   normalisePid,
   safeUrl,
+  setDefined,
   toBytes
 } from '../record';
 import {
@@ -458,17 +459,10 @@ function readDataset(
     record.spatial = { bbox };
   }
   const ownTime = timeCoverage(ownOrMetadata(element, 'timeCoverage'));
-  const start = ownTime.start ?? inherited.start;
-  const end = ownTime.end ?? inherited.end;
-  if (start !== undefined || end !== undefined) {
-    record.temporal = {};
-    if (start !== undefined) {
-      record.temporal.start = start;
-    }
-    if (end !== undefined) {
-      record.temporal.end = end;
-    }
-  }
+  setDefined(record, 'temporal', {
+    start: ownTime.start ?? inherited.start,
+    end: ownTime.end ?? inherited.end
+  });
   record.variables = variablesOf(element);
 
   // ESGF's THREDDS catalogues: the dataset's ID is its instance id, dataset_id the

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CatalogParseError,
   DatasetRecord,
+  emptyRecord,
   findDoi,
   formatCitation,
   guessProtocol,
@@ -10,6 +11,7 @@ import {
   normalisePid,
   parseJsonObject,
   safeUrl,
+  setDefined,
   toBytes,
   toDatasetReference,
   unionBBox
@@ -78,6 +80,22 @@ describe('safeUrl', () => {
     expect(safeUrl('data:text/html,<script>alert(1)</script>')).toBeUndefined();
     expect(safeUrl('https://a.example/\u0000x')).toBeUndefined();
     expect(safeUrl('no scheme')).toBeUndefined();
+  });
+});
+
+describe('setDefined', () => {
+  const record = (): DatasetRecord => emptyRecord('tas', 'tas', 'demo', 'stac');
+
+  it('keeps only the defined fields', () => {
+    const filled = record();
+    setDefined(filled, 'temporal', { start: '2015-01-01', end: undefined });
+    expect(filled.temporal).toStrictEqual({ start: '2015-01-01' });
+  });
+
+  it('leaves the part unset when no field is defined', () => {
+    const empty = record();
+    setDefined(empty, 'dates', { created: undefined, modified: undefined });
+    expect('dates' in empty).toBe(false);
   });
 });
 
