@@ -335,7 +335,7 @@ export interface ClusterProblem {
   detail: string;
 }
 /**
- * GET /espri-vre/api/jobs?cluster=ID|all&mine=true|false&state=RUNNING,PENDING
+ * GET /espri-vre/api/jobs?cluster=ID|all&mine=true|false&state=RUNNING,PENDING&fresh=true|false. A job's fields that are null are left out (10,000 queued jobs make a list of megabytes).
  *
  * This interface was referenced by `EspriVreApi`'s JSON-Schema
  * via the `definition` "JobListResponse".

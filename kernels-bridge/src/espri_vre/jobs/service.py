@@ -55,6 +55,10 @@ LIST_CHECKED = 20
 
 Action = Literal["cancel", "hold", "release"]
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON, with one encoder for every job (json.dumps makes one a call when given
+separators)."""
+
 
 class ClusterEntry(Protocol):
     """A cluster of the server's validated configuration (`espri_vre.config.ClusterEntry`)."""
@@ -261,11 +265,12 @@ class JobService:
             for job in found:
                 hit = last.get(id(job))
                 if hit is None or hit[0] is not job:
-                    data = job.to_dict()
-                    data = {k: v for k, v in data.items() if v is not None}
+                    # The attributes as they are: the state is a StrEnum, which JSON writes as
+                    # its value (what to_dict gives, in one dict less for 10,000 jobs).
+                    data = {k: v for k, v in vars(job).items() if v is not None}
                     if len(written) < LIST_CHECKED:
                         written.append(data)
-                    hit = (job, json.dumps(data, separators=(",", ":")).encode())
+                    hit = (job, _encode(data).encode())
                 now[id(job)] = hit
                 jobs.append(hit[1])
         self.job_json = now

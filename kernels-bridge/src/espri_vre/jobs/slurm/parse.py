@@ -282,16 +282,20 @@ def parse_squeue_fields(
     columns: dict[str, int] = {}
     for i, key in enumerate(header):
         columns.setdefault(key, i)  # the first of repeated columns (GROUP twice in OOD's)
-    name_at = columns.get("NAME")
     width = len(header)
+    # Each field's place in a row; -1, a None put at the end of every row, for a field this
+    # output does not have.
+    at = {key: columns.get(key, -1) for key in _FIELD_COLUMNS}
+    name_at = columns.get("NAME")
+    derived = "ARRAY_JOB_ID" not in columns
     jobs = []
     # The rows of a refresh are mostly those of the one before (a waiting job's row does not
     # change): a row parsed before is taken from `cache`, which is refilled with this refresh's.
     previous = dict(cache) if cache is not None else {}
     if cache is not None:
         cache.clear()
-    times: dict[str, float | None] = {}
-    """Times parsed in this answer: the tasks of an array share their submit time."""
+    seen: dict[str, Any] = {}
+    """Values read in this answer (times, time limits): the tasks of an array share them."""
     for line in lines[first + 1 :]:
         known = previous.get(line)
         if known is None:
@@ -303,64 +307,96 @@ def parse_squeue_fields(
                 values[name_at : name_at + extra + 1] = [
                     sep.join(values[name_at : name_at + extra + 1])
                 ]
-            known = _job_from_fields(values, columns, cluster, times)
+            row: list[str | None] = [None if (v := x.strip()) in NO_VALUE else v for x in values]
+            row += [None] * (width + 1 - len(row))
+            name = values[name_at].strip() if name_at is not None and name_at < len(values) else ""
+            known = _job_from_fields(row, at, name, derived, cluster, seen)
         jobs.append(known)
         if cache is not None:
             cache[line] = known
     return jobs
 
 
-def _job_from_fields(
-    values: list[str],
-    columns: Mapping[str, int],
-    cluster: str | None,
-    times: dict[str, float | None],
-) -> JobInfo:
-    count = len(values)
+_FIELD_COLUMNS = (
+    "JOBID",
+    "ARRAY_JOB_ID",
+    "ARRAY_TASK_ID",
+    "USER",
+    "STATE",
+    "ST",
+    "REASON",
+    "PARTITION",
+    "NODELIST",
+    "NODES",
+    "CPUS",
+    "MIN_MEMORY",
+    "SUBMIT_TIME",
+    "START_TIME",
+    "END_TIME",
+    "TIME_LIMIT",
+    "TRES_PER_NODE",
+    "TRES_ALLOC",
+    "DEPENDENCY",
+    "STDOUT",
+    "STDERR",
+    "COMMENT",
+    "WORK_DIR",
+)
+"""The columns of squeue's header that make a JobInfo."""
 
-    def get(key: str) -> str | None:
-        i = columns.get(key)
-        if i is None or i >= count:
-            return None
-        value = values[i].strip()
-        return None if value in NO_VALUE else value
+
+def _job_from_fields(
+    row: list[str | None],
+    at: Mapping[str, int],
+    name: str,
+    derived: bool,
+    cluster: str | None,
+    seen: dict[str, Any],
+) -> JobInfo:
+    """One row, its empty and N/A fields None, with a None at its end (see `at`)."""
 
     def when(key: str) -> float | None:
-        raw = get(key)
+        raw = row[at[key]]
         if raw is None:
             return None
-        if raw not in times:
-            times[raw] = _local_time(raw)
-        return times[raw]
+        if raw not in seen:
+            seen[raw] = _local_time(raw)
+        return seen[raw]  # type: ignore[no-any-return]
 
-    raw_id = get("JOBID") or ""
-    if "ARRAY_JOB_ID" in columns:
-        array_job, task = get("ARRAY_JOB_ID"), get("ARRAY_TASK_ID")
-    else:  # -o's %i: '7_3' for a task, '7_[0-3%2]' for the tasks still pending in one record
+    raw_id = row[at["JOBID"]] or ""
+    if derived:  # -o's %i: '7_3' for a task, '7_[0-3%2]' for the tasks still pending in one record
         array_job, _, task = raw_id.partition("_")
         task = task.strip("[]").split("%", 1)[0] or None
         array_job = array_job if task else None
+    else:
+        array_job, task = row[at["ARRAY_JOB_ID"]], row[at["ARRAY_TASK_ID"]]
     if array_job and task and task.isdigit():
         job_id = f"{array_job}_{task}"
     else:  # a pending array shows as '7_[0-3]' or as '7'
         job_id = raw_id.split("_", 1)[0]
-    own_id = raw_id if raw_id.isdigit() else (array_job or job_id)
-    raw_state = get("STATE") or _CODES.get(get("ST") or "", get("ST") or "")
-    reason = get("REASON")
+    short = row[at["ST"]] or ""
+    raw_state = row[at["STATE"]] or _CODES.get(short, short)
+    reason = row[at["REASON"]]
     state = slurm_state(raw_state, reason)
-    name_at = columns.get("NAME")
-    name = values[name_at].strip() if name_at is not None and name_at < count else ""
-    user = get("USER")
-    node_count = int_or_none(get("NODES"))
-    gres = get("TRES_PER_NODE") or ""
-    stdout = get("STDOUT") or _comment_path(get("COMMENT"), "stdout")
-    expand = {
-        "job_id": own_id,
-        "array_job_id": array_job,
-        "array_task_id": task,
-        "name": name,
-        "user": user,
-    }
+    user = row[at["USER"]]
+    node_count = int_or_none(row[at["NODES"]])
+    gres = row[at["TRES_PER_NODE"]] or ""
+    limit = row[at["TIME_LIMIT"]]
+    if limit is not None and ("limit", limit) not in seen:
+        seen["limit", limit] = parse_time_limit(limit)
+    stdout = row[at["STDOUT"]] or _comment_path(row[at["COMMENT"]], "stdout")
+    paths: dict[str, str | None] = {"stdout_path": None, "stderr_path": None}
+    if stdout or row[at["STDERR"]]:
+        own_id = raw_id if raw_id.isdigit() else (array_job or job_id)
+        expand = {
+            "job_id": own_id,
+            "array_job_id": array_job,
+            "array_task_id": task,
+            "name": name,
+            "user": user,
+        }
+        paths["stdout_path"] = expand_path(stdout, **expand)
+        paths["stderr_path"] = expand_path(row[at["STDERR"]] or stdout, **expand)
     return JobInfo(
         id=job_id,
         cluster=cluster,
@@ -369,23 +405,22 @@ def _job_from_fields(
         raw_state=raw_state,
         reason=reason,
         user=user,
-        partition=get("PARTITION"),
-        nodes=get("NODELIST"),
+        partition=row[at["PARTITION"]],
+        nodes=row[at["NODELIST"]],
         node_count=node_count,
-        cpus=int_or_none(get("CPUS")),
-        memory=parse_memory_text(get("MIN_MEMORY")),
+        cpus=int_or_none(row[at["CPUS"]]),
+        memory=parse_memory_text(row[at["MIN_MEMORY"]]),
         submit_time=when("SUBMIT_TIME"),
         start_time=when("START_TIME") if state is not JobState.PENDING else None,
         end_time=when("END_TIME") if state.finished else None,
-        time_limit=parse_time_limit(get("TIME_LIMIT")),
+        time_limit=seen["limit", limit] if limit is not None else None,
         gres=gres or None,
-        gpus=(gpus_in(gres) * (node_count or 1) if gres else 0) or gpus_in(get("TRES_ALLOC")),
+        gpus=(gpus_in(gres) * (node_count or 1) if gres else 0) or gpus_in(row[at["TRES_ALLOC"]]),
         array_job_id=array_job if task else None,
         array_task_id=task,
-        dependency=get("DEPENDENCY"),
-        stdout_path=expand_path(stdout, **expand),
-        stderr_path=expand_path(get("STDERR") or stdout, **expand),
-        working_dir=get("WORK_DIR"),
+        dependency=row[at["DEPENDENCY"]],
+        working_dir=row[at["WORK_DIR"]],
+        **paths,
     )
 
 
