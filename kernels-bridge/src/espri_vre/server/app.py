@@ -15,11 +15,11 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Float, List, Unicode, default
 
-from ..version import __version__
 from ..config import DEFAULT_CLUSTER, Validated, validate
 from ..course.link import APPLY_PATH
 from ..dask.clusters import REGISTRY, install_factory
 from ..jobs.service import JobService
+from ..version import __version__
 from . import (
     catalog_handlers,
     course_handlers,
