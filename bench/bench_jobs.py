@@ -104,6 +104,7 @@ def run(ctx: Context) -> list[Row]:
         anchor_n = sum(1 for r in answer["data"]["rows"] if r[0].startswith(f"{array_id}_"))
         if not ours_n == anchor_n == N_TASKS:
             raise RuntimeError(f"ours lists {ours_n} tasks, jupyterlab-slurm {anchor_n}")
+        listed_n, anchor_rows = len(listing["jobs"]), len(answer["data"]["rows"])
         listed_bytes = len(request(f"{list_url}&fresh=true", token))
         anchor_bytes = len(request(squeue_url, atoken))
 
@@ -162,11 +163,43 @@ def run(ctx: Context) -> list[Row]:
         for server in servers:
             stop(server)
         subprocess.run(["scancel", array_id, *submitted], env=env, check=False)
-    return rows(rounds, fresh, one, every, warm, latencies, listed_bytes, anchor_bytes)
+    sizes = (listed_n, listed_bytes, anchor_rows, anchor_bytes)
+    return rows(rounds, fresh, one, every, warm, latencies, sizes)
+
+
+FINISHED = {
+    "COMPLETED",
+    "CANCELLED",
+    "FAILED",
+    "TIMEOUT",
+    "NODE_FAIL",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+    "OUT_OF_MEMORY",
+}
+"""States of the records squeue --states=all shows (ours) and plain squeue leaves out."""
+
+
+def finished_records(env: dict[str, str]) -> int:
+    listed = subprocess.run(
+        ["squeue", "--all", "--states=all", "--noheader", "-o", "%T"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return sum(1 for state in listed.stdout.split() if state in FINISHED)
 
 
 def queue_tasks(env: dict[str, str], work: Path) -> str:
-    """The held array of N_TASKS tasks, each its own record; its id."""
+    """The held array of N_TASKS tasks, each its own record; its id. First waits until the
+    finished records of an earlier run are gone: slurmctld keeps them for MinJobAge (300 s), our
+    list shows them (the panel shows what ended lately) and jupyterlab-slurm's does not, so the
+    two would not list the same jobs."""
+    deadline = time.monotonic() + 420
+    while finished_records(env) > 100 and time.monotonic() < deadline:
+        time.sleep(10)
     # slurmctld keeps finished records for MinJobAge (300 s), and 10,000 split tasks per run
     # count against MaxJobCount: a rerun within minutes may be told to wait, so retry.
     deadline = time.monotonic() + 360
@@ -226,17 +259,19 @@ def rows(
     every: tuple[list[float], list[float]],
     warm: tuple[list[float], list[float]],
     latencies: list[float],
-    listed_bytes: int,
-    anchor_bytes: int,
+    sizes: tuple[int, int, int, int],
 ) -> list[Row]:
+    listed_n, listed_bytes, anchor_rows, anchor_bytes = sizes
     queue = f"{N_TASKS:,} held array tasks in the real Slurm queue"
     both = (
         f"One held array job of {N_TASKS:,} tasks, split into one record per task with "
         "`scontrol update JobId=<id>_<i>,... Comment=` (a pending array is otherwise one "
-        f"collapsed record); both routes list the {N_TASKS:,} tasks (checked). Ours: squeue -o "
-        "with the list's codes, one JobInfo per task, JSON without null fields "
-        f"({listed_bytes / 1e6:.1f} MB); jupyterlab-slurm: `squeue -o '%.18i %.9P %j %.20u "
-        f"%.2t %.15M %.6D %R' -h`, split and HTML-escaped rows ({anchor_bytes / 1e6:.1f} MB). "
+        f"collapsed record); both routes list the {N_TASKS:,} tasks (checked), with the other "
+        "jobs of this shared Slurm (the finished ones of an earlier run waited out). Ours: "
+        f"squeue -o with the list's codes, one JobInfo per job, {listed_n:,} jobs in JSON "
+        f"without null fields ({listed_bytes / 1e6:.1f} MB); jupyterlab-slurm: `squeue -o "
+        "'%.18i %.9P %j %.20u %.2t %.15M %.6D %R' -h`, split and HTML-escaped, "
+        f"{anchor_rows:,} rows ({anchor_bytes / 1e6:.1f} MB). "
         "Both servers run at once; interleaved rounds, HTTP from this process."
     )
     return [

@@ -221,6 +221,27 @@ describe('jobRows', () => {
   });
 });
 
+describe('a job listed without its null fields', () => {
+  it('reads as the same job with them null (the list route leaves them out)', () => {
+    const withNulls: JobInfo = Object.fromEntries(
+      Object.entries(pending).map(([key, value]) => [
+        key,
+        key === 'reason' || key === 'partition' || key === 'submit_time'
+          ? null
+          : value
+      ])
+    ) as JobInfo;
+    const { reason, partition, submit_time, ...compact } = withNulls;
+    expect([reason, partition, submit_time]).toEqual([null, null, null]);
+    const now = Date.now();
+    expect(jobRows([compact as JobInfo], now, trans)).toEqual(
+      jobRows([withNulls], now, trans)
+    );
+    expect(serviceJob(compact as JobInfo)).toEqual(serviceJob(withNulls));
+    expect(sortJobs([compact as JobInfo, hello], 'newest')[1]).toBe(compact);
+  });
+});
+
 describe('daskClusterOf', () => {
   it("tags the worker jobs of the Dask panel's clusters by their name", () => {
     expect(daskClusterOf('dask-local-slurm-small-3')).toBe(
