@@ -30,8 +30,8 @@ import {
   selectionQuery,
   toggleValue
 } from './model';
-import { VirtualList } from './virtual';
-import { Facet, Failure } from './widgets';
+import { DatasetList } from './virtual';
+import { Facet, Failure, Opening } from './widgets';
 
 /** Height of a dataset row of an intake-esm catalogue, in pixels. */
 const INTAKE_ROW_HEIGHT = 32;
@@ -108,17 +108,14 @@ export function IntakeBrowser(props: CatalogBrowserProps): React.ReactElement {
     };
   }, [catalog.id, catalog.title, settings, signal, trans, attempt]);
 
-  if (state.status === 'loading') {
+  if (state.status !== 'ready') {
     return (
-      <div role="status" className="jp-EspriVre-progress" aria-busy="true">
-        {progressText(state.progress, trans)}
-      </div>
-    );
-  }
-  if (state.status === 'error') {
-    return (
-      <Failure
-        failure={state.failure}
+      <Opening
+        progress={progressText(
+          state.status === 'loading' ? state.progress : null,
+          trans
+        )}
+        failure={state.status === 'error' ? state.failure : null}
         trans={trans}
         onRetry={() => setAttempt(attempt + 1)}
       />
@@ -282,17 +279,11 @@ function IntakeSearch(
             )}
           </p>
         )}
-        <VirtualList
+        <DatasetList
           items={outcome.datasets}
           rowHeight={INTAKE_ROW_HEIGHT}
-          height={480}
-          className="jp-EspriVre-datasets"
           ariaLabel={trans.__('Datasets')}
-          itemKey={dataset => dataset.key}
-          rowProps={dataset => ({
-            className: 'jp-EspriVre-dataset',
-            'data-key': dataset.key
-          })}
+          datasetKey={dataset => dataset.key}
           renderRow={dataset => (
             <button
               type="button"

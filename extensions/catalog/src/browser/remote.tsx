@@ -29,8 +29,8 @@ import {
   ESGF_FACETS,
   openSource
 } from './sources';
-import { VirtualList } from './virtual';
-import { Facet, Failure } from './widgets';
+import { DatasetList } from './virtual';
+import { Facet, Failure, Opening } from './widgets';
 
 /** What the remote browser asks of the application besides the record actions. */
 export interface RemoteBrowserActions extends RecordActions {
@@ -143,17 +143,11 @@ export function RemoteBrowser(props: RemoteBrowserProps): React.ReactElement {
     attempt
   ]);
 
-  if (state.status === 'opening') {
+  if (state.status !== 'ready') {
     return (
-      <div role="status" aria-busy="true" className="jp-EspriVre-progress">
-        {trans.__('Opening the catalogue…')}
-      </div>
-    );
-  }
-  if (state.status === 'error') {
-    return (
-      <Failure
-        failure={state.failure}
+      <Opening
+        progress={trans.__('Opening the catalogue…')}
+        failure={state.status === 'error' ? state.failure : null}
         trans={trans}
         onRetry={() => setAttempt(attempt + 1)}
       />
@@ -569,17 +563,11 @@ function RemoteSearch(
             </button>
           </div>
         )}
-        <VirtualList
+        <DatasetList
           items={shown}
           rowHeight={ROW_HEIGHT}
-          height={480}
-          className="jp-EspriVre-datasets"
           ariaLabel={trans.__('Results')}
-          itemKey={record => record.id}
-          rowProps={record => ({
-            className: 'jp-EspriVre-dataset',
-            'data-key': record.id
-          })}
+          datasetKey={record => record.id}
           renderRow={record => (
             <div className="jp-EspriVre-recordRow jp-EspriVre-row jp-mod-nowrap">
               {source.wgetScript !== undefined && (

@@ -39,6 +39,36 @@ function classes(...names: (string | undefined)[]): string {
   return names.filter(name => name).join(' ');
 }
 
+/**
+ * The Catalogue Browser's list of datasets (an intake-esm catalogue's or a remote
+ * catalogue's results): each row an `li.jp-EspriVre-dataset` with the dataset's key in
+ * `data-key`, by which the styles and the UI tests find it.
+ */
+export function DatasetList<T>(props: {
+  items: readonly T[];
+  rowHeight: number;
+  ariaLabel: string;
+  datasetKey: (item: T) => string;
+  renderRow: (item: T) => React.ReactNode;
+}): React.ReactElement {
+  const { datasetKey } = props;
+  return (
+    <VirtualList
+      items={props.items}
+      rowHeight={props.rowHeight}
+      height={480}
+      className="jp-EspriVre-datasets"
+      ariaLabel={props.ariaLabel}
+      itemKey={datasetKey}
+      rowProps={item => ({
+        className: 'jp-EspriVre-dataset',
+        'data-key': datasetKey(item)
+      })}
+      renderRow={props.renderRow}
+    />
+  );
+}
+
 export function VirtualList<T>(props: VirtualListProps<T>): React.ReactElement {
   const { items, rowHeight, height, itemKey, renderRow } = props;
   const [scrollTop, setScrollTop] = React.useState(0);

@@ -1,6 +1,6 @@
 /**
- * Parts the Catalogue Browser's views share: a failure with its Retry button, and a
- * facet's list of values with counts and a filter box.
+ * Parts the Catalogue Browser's views share: a failure with its Retry button, a
+ * catalogue being opened, and a facet's list of values with counts and a filter box.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
@@ -24,6 +24,27 @@ export function Failure(props: {
       >
         {trans.__('Retry')}
       </button>
+    </div>
+  );
+}
+
+/**
+ * A catalogue that is not open yet: what it is doing, or what failed with a Retry
+ * button.
+ */
+export function Opening(props: {
+  progress: string;
+  failure: FailureView | null;
+  trans: TranslationBundle;
+  onRetry: () => void;
+}): React.ReactElement {
+  const { progress, failure, trans, onRetry } = props;
+  if (failure !== null) {
+    return <Failure failure={failure} trans={trans} onRetry={onRetry} />;
+  }
+  return (
+    <div role="status" className="jp-EspriVre-progress" aria-busy="true">
+      {progress}
     </div>
   );
 }
