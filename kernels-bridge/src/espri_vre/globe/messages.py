@@ -63,16 +63,21 @@ def _check_lengths(what: str, columns: Mapping[str, np.ndarray]) -> int:
     return n
 
 
+def _first_false(ok: np.ndarray) -> tuple[tuple[Any, ...], Any]:
+    """Where the first False of `ok` is: its index into the array, and the index as a
+    message says it (a number for a 1-D array, a tuple otherwise)."""
+    index = np.unravel_index(int(np.argmin(ok)), ok.shape)
+    return index, index[0] if len(index) == 1 else tuple(int(i) for i in index)
+
+
 def _check_lat_lon(what: str, lon: np.ndarray, lat: np.ndarray) -> None:
     lat_ok = (lat >= -90) & (lat <= 90)
     if not lat_ok.all():
-        index = np.unravel_index(int(np.argmin(lat_ok)), lat.shape)
-        where = index[0] if len(index) == 1 else tuple(int(i) for i in index)
+        index, where = _first_false(lat_ok)
         raise ValueError(f"{what}: latitude {lat[index]} at index {where} is outside [-90, 90].")
     lon_ok = np.isfinite(lon)
     if not lon_ok.all():
-        index = np.unravel_index(int(np.argmin(lon_ok)), lon.shape)
-        where = index[0] if len(index) == 1 else tuple(int(i) for i in index)
+        index, where = _first_false(lon_ok)
         raise ValueError(f"{what}: longitude {lon[index]} at index {where} is not finite.")
 
 
@@ -87,6 +92,19 @@ def _limits(values: np.ndarray, vmin: float | None, vmax: float | None) -> tuple
     lo = float(finite.min()) if vmin is None and finite.size else vmin
     hi = float(finite.max()) if vmax is None and finite.size else vmax
     return lo, hi
+
+
+def _coloured_layer(
+    kind: str,
+    layer_id: str | None,
+    title: str,
+    colormap: str,
+    limits: tuple[float | None, ...],
+    **fields: Any,
+) -> dict[str, Any]:
+    """The content of a layer coloured by value through `colormap` between `limits`."""
+    lo, hi = limits
+    return _layer_message(kind, layer_id, title, colormap=colormap, min=lo, max=hi, **fields)
 
 
 def _check_colormap(colormap: str) -> None:
@@ -152,25 +170,19 @@ def add_points_messages(
         raise ValueError(f"Points: pixel_size must be positive, got {pixel_size!r}.")
     columns = validate_points(lon, lat, values)
     n = len(columns["lon"])
-    lo, hi = _limits(columns["value"], vmin, vmax)
-    layer = layer_id or new_layer_id()
+    layer = _coloured_layer(
+        "add-points",
+        layer_id,
+        title,
+        colormap,
+        _limits(columns["value"], vmin, vmax),
+        pixel_size=pixel_size,
+    )
     batches = math.ceil(n / batch_rows)
     messages: list[Message] = []
     for b in range(batches):
         part = slice(b * batch_rows, (b + 1) * batch_rows)
-        content = {
-            "protocol": PROTOCOL_VERSION,
-            "type": "add-points",
-            "layer_id": layer,
-            "title": title,
-            "colormap": colormap,
-            "min": lo,
-            "max": hi,
-            "pixel_size": pixel_size,
-            "batch": b,
-            "batches": batches,
-            "count": n,
-        }
+        content = {**layer, "batch": b, "batches": batches, "count": n}
         messages.append((content, [ipc({k: v[part] for k, v in columns.items()})]))
     return messages
 
@@ -248,16 +260,9 @@ def add_field_message(
         lon_n = normalize_longitude(lon_a)
         # A global 0..360 axis stays regular once sorted by normalised longitude.
         if (_regular(lon_a) or _regular(np.sort(lon_n))) and _regular(lat_a):
-            lo, hi = _limits(data, vmin, vmax)
-            content = {
-                "protocol": PROTOCOL_VERSION,
-                "type": "add-field",
-                "layer_id": layer_id or new_layer_id(),
-                "title": title,
-                "colormap": colormap,
-                "min": lo,
-                "max": hi,
-            }
+            content = _coloured_layer(
+                "add-field", layer_id, title, colormap, _limits(data, vmin, vmax)
+            )
             buffers = [
                 ipc({"lon": lon_a}),
                 ipc({"lat": lat_a}),
@@ -284,17 +289,9 @@ def add_field_message(
             f"({MAX_MESH_CELLS:,}); coarsen the grid first (e.g. .coarsen(x=2, y=2).mean())."
         )
     _check_lat_lon(what, lon_a, lat_a)
-    lo, hi = _limits(data, vmin, vmax)
-    content = {
-        "protocol": PROTOCOL_VERSION,
-        "type": "add-mesh",
-        "layer_id": layer_id or new_layer_id(),
-        "title": title,
-        "colormap": colormap,
-        "min": lo,
-        "max": hi,
-        "shape": [ny, nx],
-    }
+    content = _coloured_layer(
+        "add-mesh", layer_id, title, colormap, _limits(data, vmin, vmax), shape=[ny, nx]
+    )
     columns = {
         "lon": lon_a.ravel(),
         "lat": lat_a.ravel(),
@@ -346,14 +343,7 @@ def add_trajectory_message(
         index = int(np.argmin(np.isfinite(columns["height"])))
         raise ValueError(f"{what}: height at index {index} is not finite.")
     columns["time"] = _epoch_ms(what, time_a)
-    content = {
-        "protocol": PROTOCOL_VERSION,
-        "type": "add-trajectory",
-        "layer_id": layer_id or new_layer_id(),
-        "title": title,
-        "color": color,
-    }
-    return content, [ipc(columns)]
+    return _layer_message("add-trajectory", layer_id, title, color=color), [ipc(columns)]
 
 
 def add_footprints_message(
@@ -386,15 +376,14 @@ def add_footprints_message(
             f"{what}: box {row} has south {south[row]} and north {north[row]}; "
             "they must satisfy -90 <= south <= north <= 90."
         )
-    content = {
-        "protocol": PROTOCOL_VERSION,
-        "type": "add-footprints",
-        "layer_id": layer_id or new_layer_id(),
-        "title": title,
-        "color": color,
-    }
+    content = _layer_message("add-footprints", layer_id, title, color=color)
     return content, [ipc({"west": west, "south": south, "east": east, "north": north})]
 
 
 def simple_message(kind: str, **fields: Any) -> dict[str, Any]:
     return {"protocol": PROTOCOL_VERSION, "type": kind, **fields}
+
+
+def _layer_message(kind: str, layer_id: str | None, title: str, **fields: Any) -> dict[str, Any]:
+    """The content of a message that adds a layer; a new layer id when none is given."""
+    return simple_message(kind, layer_id=layer_id or new_layer_id(), title=title, **fields)
