@@ -61,29 +61,31 @@ function panel(): Widget {
   return widget;
 }
 
+/** A panel added to a fake JupyterLab, without a restorer and a palette when `bare`. */
+function added(options: { bare: boolean }): {
+  lab: ReturnType<typeof fakeLab>;
+  widget: Widget;
+} {
+  const lab = fakeLab();
+  const widget = panel();
+  addSidePanel(lab.app, widget, {
+    ...COMMAND,
+    rank: 260,
+    restorer: options.bare ? null : lab.restorer,
+    palette: options.bare ? null : lab.palette
+  });
+  return { lab, widget };
+}
+
 describe('addSidePanel', () => {
   it('adds the panel to the left sidebar at its rank, restored by its id', () => {
-    const lab = fakeLab();
-    const widget = panel();
-    addSidePanel(lab.app, widget, {
-      ...COMMAND,
-      rank: 260,
-      restorer: lab.restorer,
-      palette: lab.palette
-    });
+    const { lab, widget } = added({ bare: false });
     expect(lab.added).toEqual([{ widget, area: 'left', rank: 260 }]);
     expect(lab.restored).toEqual([{ widget, name: 'espri-vre-test-panel' }]);
   });
 
   it('adds the command that shows the panel, in the palette without its icon', async () => {
-    const lab = fakeLab();
-    const widget = panel();
-    addSidePanel(lab.app, widget, {
-      ...COMMAND,
-      rank: 260,
-      restorer: lab.restorer,
-      palette: lab.palette
-    });
+    const { lab, widget } = added({ bare: false });
     const commands = lab.app.commands;
     expect(commands.label('espri-vre:open-test-panel')).toBe('Open Test Panel');
     expect(commands.caption('espri-vre:open-test-panel')).toBe(
@@ -102,15 +104,8 @@ describe('addSidePanel', () => {
   });
 
   it('works without a layout restorer and a palette', async () => {
-    const lab = fakeLab();
-    const widget = panel();
-    addSidePanel(lab.app, widget, {
-      ...COMMAND,
-      rank: 270,
-      restorer: null,
-      palette: null
-    });
-    expect(lab.added).toEqual([{ widget, area: 'left', rank: 270 }]);
+    const { lab, widget } = added({ bare: true });
+    expect(lab.added).toEqual([{ widget, area: 'left', rank: 260 }]);
     await lab.app.commands.execute('espri-vre:open-test-panel');
     expect(lab.activated).toEqual(['espri-vre-test-panel']);
   });
