@@ -31,7 +31,7 @@ import {
   toggleValue
 } from './model';
 import { DatasetList } from './virtual';
-import { Facet, Failure, Opening } from './widgets';
+import { Facet, Failure, Opening, ShareSearchButton } from './widgets';
 
 /** Height of a dataset row of an intake-esm catalogue, in pixels. */
 const INTAKE_ROW_HEIGHT = 32;
@@ -230,30 +230,21 @@ function IntakeSearch(
       <div className="jp-EspriVre-results">
         {props.actions.shareLink !== undefined && (
           <div className="jp-EspriVre-toolbar jp-EspriVre-row">
-            <button
-              type="button"
-              className="jp-EspriVre-shareSearch jp-mod-styled"
-              title={trans.__('Copy a link that opens this search')}
-              onClick={() => {
+            <ShareSearchButton
+              link={() => {
                 const facets: Record<string, string[]> = {};
                 for (const [column, values] of Object.entries(selection)) {
                   facets[column] = values.map(value => String(value));
                 }
-                try {
-                  props.actions.copyCode(
-                    props.actions.shareLink?.(catalog.id, {
-                      text: '',
-                      facets
-                    }) ?? ''
-                  );
-                  setShareNote(trans.__('The link to this search was copied.'));
-                } catch (error) {
-                  setShareNote(failureView('', error, trans).detail);
-                }
+                return (
+                  props.actions.shareLink?.(catalog.id, { text: '', facets }) ??
+                  ''
+                );
               }}
-            >
-              {trans.__('Copy link to this search')}
-            </button>
+              copy={text => props.actions.copyCode(text)}
+              trans={trans}
+              onDone={setShareNote}
+            />
             <span role="status" className="jp-EspriVre-browserMessage">
               {shareNote ?? ''}
             </span>

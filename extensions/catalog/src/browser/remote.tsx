@@ -30,7 +30,7 @@ import {
   openSource
 } from './sources';
 import { DatasetList } from './virtual';
-import { Facet, Failure, Opening } from './widgets';
+import { Facet, Failure, Opening, ShareSearchButton } from './widgets';
 
 /** What the remote browser asks of the application besides the record actions. */
 export interface RemoteBrowserActions extends RecordActions {
@@ -455,21 +455,12 @@ function RemoteSearch(
       </form>
       <div className="jp-EspriVre-results">
         <div className="jp-EspriVre-toolbar jp-EspriVre-row">
-          <button
-            type="button"
-            className="jp-EspriVre-shareSearch jp-mod-styled"
-            title={trans.__('Copy a link that opens this search')}
-            onClick={() => {
-              try {
-                actions.copyCode(actions.shareLink(catalog.id, query));
-                say(trans.__('The link to this search was copied.'));
-              } catch (error) {
-                say(failureView('', error, trans).detail, true);
-              }
-            }}
-          >
-            {trans.__('Copy link to this search')}
-          </button>
+          <ShareSearchButton
+            link={() => actions.shareLink(catalog.id, query)}
+            copy={text => actions.copyCode(text)}
+            trans={trans}
+            onDone={say}
+          />
           {source.wgetScript !== undefined && (
             <button
               type="button"

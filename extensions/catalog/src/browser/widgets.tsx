@@ -1,10 +1,16 @@
 /**
  * Parts the Catalogue Browser's views share: a failure with its Retry button, a
- * catalogue being opened, and a facet's list of values with counts and a filter box.
+ * catalogue being opened, the button that shares a search, and a facet's list of
+ * values with counts and a filter box.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import { facetView, type FacetValueView, type FailureView } from './model';
+import {
+  facetView,
+  failureView,
+  type FacetValueView,
+  type FailureView
+} from './model';
 
 /** What failed, why, and a Retry button. */
 export function Failure(props: {
@@ -46,6 +52,36 @@ export function Opening(props: {
     <div role="status" className="jp-EspriVre-progress" aria-busy="true">
       {progress}
     </div>
+  );
+}
+
+/**
+ * The button that copies a link opening the current search; `onDone` is given what to
+ * say: that the link was copied, or why it was not.
+ */
+export function ShareSearchButton(props: {
+  link: () => string;
+  copy: (text: string) => void;
+  trans: TranslationBundle;
+  onDone: (message: string, error: boolean) => void;
+}): React.ReactElement {
+  const { link, copy, trans, onDone } = props;
+  return (
+    <button
+      type="button"
+      className="jp-EspriVre-shareSearch jp-mod-styled"
+      title={trans.__('Copy a link that opens this search')}
+      onClick={() => {
+        try {
+          copy(link());
+          onDone(trans.__('The link to this search was copied.'), false);
+        } catch (error) {
+          onDone(failureView('', error, trans).detail, true);
+        }
+      }}
+    >
+      {trans.__('Copy link to this search')}
+    </button>
   );
 }
 
