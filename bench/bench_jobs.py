@@ -116,24 +116,9 @@ def run(ctx: Context) -> list[Row]:
 
         fresh = interleaved_times(ours_fresh, anchor, rounds)
         # The queue changes before each call of either side (not timed): the time limit of one
-        # task, then of every task (the whole array in one scontrol call), alternately 9 and
-        # 10 minutes, so that each squeue answer differs from the one before.
-        limits = iter(range(10**6))
-
-        def change(job: str) -> Callable[[], None]:
-            def update() -> None:
-                limit = 9 + next(limits) % 2
-                subprocess.run(
-                    ["scontrol", "update", f"JobId={job}", f"TimeLimit={limit}"],
-                    check=True,
-                    capture_output=True,
-                    env=env,
-                )
-
-            return update
-
-        one = changed_rounds(change(f"{array_id}_0"), ours_fresh, anchor, rounds)
-        every = changed_rounds(change(array_id), ours_fresh, anchor, max(5, rounds // 2))
+        # task, then of every task (the whole array in one scontrol call).
+        one = changed_rounds(env, f"{array_id}_0", ours_fresh, anchor, rounds)
+        every = changed_rounds(env, array_id, ours_fresh, anchor, max(5, rounds // 2))
         # The panel's poll: answered from the shared snapshot (at most QUEUE_TTL old).
         warm = interleaved_times(lambda: request(list_url, token), anchor, rounds)
 
@@ -233,18 +218,28 @@ def queue_tasks(env: dict[str, str], work: Path) -> str:
 
 
 def changed_rounds(
-    change: Callable[[], None],
+    env: dict[str, str],
+    job: str,
     ours: Callable[[], object],
     anchor: Callable[[], object],
     rounds: int,
 ) -> tuple[list[float], list[float]]:
-    """Interleaved rounds where the queue changes (untimed) before every call of either side."""
+    """Interleaved rounds where `job`'s time limit changes (untimed) before every call of
+    either side: each side sets it alternately to 9 and 10 minutes, so that each of its calls
+    finds a queue other than the one its last call saw."""
 
     def after_change(call: Callable[[], object]) -> Callable[[], float]:
         timed = timed_ms(call)
+        calls = iter(range(10**6))
 
         def run() -> float:
-            change()
+            limit = 9 + next(calls) % 2
+            subprocess.run(
+                ["scontrol", "update", f"JobId={job}", f"TimeLimit={limit}"],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
             return timed()
 
         return run

@@ -107,8 +107,9 @@ class SlurmScheduler(CliScheduler):
         self._rows: dict[str | None, dict[str, JobInfo]] = {}
         """For each user filter, the last refresh's squeue rows, parsed (parse_squeue_fields)."""
         self._answers: dict[str | None, tuple[str, bytes, list[JobInfo]]] = {}
-        """For each user filter, the last squeue answer (form, bytes) and the jobs read from it:
-        the same answer gives the same list object, so that the listing built from it is kept."""
+        """For each user filter, the last -o or -O answer (form, bytes) and the jobs read from
+        it: the same answer gives the same list object, so that the listing built from it is
+        kept."""
         self._snapshot: dict[str | None, tuple[float, list[JobInfo]]] = {}
         self._inflight: dict[str | None, asyncio.Future[list[JobInfo]]] = {}
         self._listings: dict[Any, tuple[list[JobInfo], tuple[int, float, float], JobListing]] = {}
@@ -210,16 +211,16 @@ class SlurmScheduler(CliScheduler):
             if not ran.ok:
                 raise SchedulerError(short_error(ran.stderr_text) or "squeue failed")
             self._queue_form = form
+            if form == "json":
+                return parse_squeue_json(ran.stdout_text)
+            if form == "lines":
+                return parse_squeue_lines(ran.stdout_text)[0]
+            # The text forms' answers are kept (about 120 bytes a job; --json's 6 KB are not).
             last = self._answers.get(user)
             if last is not None and last[0] == form and last[1] == ran.stdout:
                 return last[2]
-            if form in ("rows", "fields"):
-                rows = self._rows.setdefault(user, {})
-                queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
-            elif form == "json":
-                queue = parse_squeue_json(ran.stdout_text)
-            else:
-                queue = parse_squeue_lines(ran.stdout_text)[0]
+            rows = self._rows.setdefault(user, {})
+            queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
             self._answers[user] = (form, ran.stdout, queue)
             return queue
         raise SchedulerError("this squeue accepts neither -o, -O nor --json")
