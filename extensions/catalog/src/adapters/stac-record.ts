@@ -452,6 +452,23 @@ function fillCitation(
 }
 
 /**
+ * The record of a STAC Item or Collection, with its id (where it was read when it has
+ * none) and its title (the id when it has none), and the document's links.
+ */
+function stacRecord(
+  doc: JsonObject,
+  title: unknown,
+  documentUrl: string | undefined,
+  catalogId: string
+): { record: DatasetRecord; links: StacLink[] } {
+  const id = asString(doc.id) ?? documentUrl ?? 'untitled';
+  return {
+    record: emptyRecord(id, asString(title) ?? id, catalogId, 'stac'),
+    links: stacLinks(doc, documentUrl)
+  };
+}
+
+/**
  * A record from a STAC Item.
  *
  * @param documentUrl Where the item was read, for relative asset hrefs.
@@ -462,14 +479,12 @@ export function stacItemToRecord(
   catalogId: string
 ): DatasetRecord {
   const properties = isJsonObject(item.properties) ? item.properties : {};
-  const id = asString(item.id) ?? documentUrl ?? 'untitled';
-  const record = emptyRecord(
-    id,
-    asString(properties.title) ?? id,
-    catalogId,
-    'stac'
+  const { record, links } = stacRecord(
+    item,
+    properties.title,
+    documentUrl,
+    catalogId
   );
-  const links = stacLinks(item, documentUrl);
   const base = links.find(link => link.rel === 'self')?.href ?? documentUrl;
   record.access = assetsOf(item, documentUrl ?? base);
 
@@ -526,7 +541,7 @@ export function stacItemToRecord(
   }
   if (Object.keys(properties).some(key => key.startsWith('cmip6:'))) {
     // ESGF's STAC items carry the dataset's instance id (with its version) as item id.
-    record.identifiers.instance_id = id;
+    record.identifiers.instance_id = record.id;
     const masterId = asString(properties.base_id);
     if (masterId !== undefined) {
       record.identifiers.master_id = masterId;
@@ -548,14 +563,12 @@ export function stacCollectionToRecord(
   documentUrl: string | undefined,
   catalogId: string
 ): DatasetRecord {
-  const id = asString(collection.id) ?? documentUrl ?? 'untitled';
-  const record = emptyRecord(
-    id,
-    asString(collection.title) ?? id,
-    catalogId,
-    'stac'
+  const { record, links } = stacRecord(
+    collection,
+    collection.title,
+    documentUrl,
+    catalogId
   );
-  const links = stacLinks(collection, documentUrl);
   record.access = assetsOf(collection, documentUrl);
   const items = links.find(link => link.rel === 'items');
   if (items !== undefined) {
