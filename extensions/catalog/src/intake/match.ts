@@ -2,11 +2,11 @@
  * The rows of an intake-esm table that pass a query, before `require_all_on`: each
  * value is tested once per dictionary entry (`matchDictionary`); rows are then kept by
  * looking their dictionary index up in a byte table, the most selective column first,
- * or, on scalar columns, by ANDing bitsets built from the columns' postings
+ * or, on scalar columns, by ANDing bitsets built from the columns' postings or scans
  * (`passOnce`). This is what makes a million-row search fast.
  */
 import { compilePattern, IntakeQueryError, isPattern } from './pattern';
-import { allRows, postings, tableCounts } from './column-index';
+import { allRows, postingsOnceSearched, tableCounts } from './column-index';
 import type { IntakeColumn, IntakeTable } from './table';
 
 /** A value to search for: text, a number or boolean (Parquet columns), or null. */
@@ -232,35 +232,66 @@ export function chainRows(
   return rows;
 }
 
+/** Whether `passOnce` answers the tests: two or more, all on scalar columns. */
+export function passesOnce(tests: readonly Test[]): boolean {
+  return (
+    tests.length > 1 && tests.every(test => test.column.offsets === undefined)
+  );
+}
+
 export function plainRows(table: IntakeTable, tests: Test[]): Uint32Array {
-  const ordered = bySelectivity(table, tests);
-  if (
-    ordered.length > 1 &&
-    ordered.every(test => test.column.offsets === undefined)
-  ) {
-    return passOnce(table, ordered, false).rows;
+  if (passesOnce(tests)) {
+    return passOnce(table, tests, false).rows;
   }
-  return chainRows(table, ordered) ?? allRows(table);
+  return chainRows(table, bySelectivity(table, tests)) ?? allRows(table);
+}
+
+function bitCount(word: number): number {
+  let x = word - ((word >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /**
  * The rows passing `test` (a scalar column) as a bitset, one bit per row, set from
- * the postings of the entries it matches: only those rows are visited.
+ * the postings of the entries it matches (only those rows are visited), or from a
+ * scan of the column the first time it is searched.
  */
-function passingBits(table: IntakeTable, test: Test): Int32Array {
+function passingBits(
+  table: IntakeTable,
+  test: Test
+): { bits: Int32Array; count: number } {
   const bits = new Int32Array((table.numRows + 31) >>> 5);
-  const { rows, starts } = postings(table, test.column);
   const { match } = test;
+  let count = 0;
+  const found = postingsOnceSearched(table, test.column);
+  if (found === null) {
+    const { indices } = test.column;
+    const numRows = table.numRows;
+    for (let word = 0; word < bits.length; word++) {
+      const base = word << 5;
+      const end = Math.min(32, numRows - base);
+      let set = 0;
+      for (let bit = 0; bit < end; bit++) {
+        set |= match[indices[base + bit]] << bit;
+      }
+      bits[word] = set;
+      count += bitCount(set);
+    }
+    return { bits, count };
+  }
+  const { rows, starts } = found;
   for (let entry = 0; entry + 1 < starts.length; entry++) {
     if (match[entry] === 0) {
       continue;
     }
+    count += starts[entry + 1] - starts[entry];
     for (let at = starts[entry]; at < starts[entry + 1]; at++) {
       const row = rows[at];
       bits[row >>> 5] |= 1 << (row & 31);
     }
   }
-  return bits;
+  return { bits, count };
 }
 
 /**
@@ -281,20 +312,14 @@ export function passOnce(
   countMissed = true
 ): { rows: Uint32Array; missed: Uint32Array[] } {
   const k = tests.length;
-  const bits = tests.map(test => passingBits(table, test));
+  const passing = tests.map(test => passingBits(table, test));
+  const bits = passing.map(pass => pass.bits);
   const codes = tests.map(test => test.column.indices);
   const missed = tests.map(
     test => new Uint32Array(test.column.dictionary.length)
   );
-  // No more rows pass every test than pass the first (the most selective).
-  const counts = tableCounts(table, tests[0].column);
-  let capacity = 0;
-  for (let entry = 0; entry < counts.length; entry++) {
-    if (tests[0].match[entry] === 1) {
-      capacity += counts[entry];
-    }
-  }
-  const rows = new Uint32Array(capacity);
+  // No more rows pass every test than pass the most selective one.
+  const rows = new Uint32Array(Math.min(...passing.map(pass => pass.count)));
   let count = 0;
   const words = bits[0].length;
   for (let word = 0; word < words; word++) {

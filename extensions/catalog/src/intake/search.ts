@@ -26,6 +26,7 @@ import {
   filterRows,
   type IntakeQuery,
   normaliseQuery,
+  passesOnce,
   passOnce,
   plainRows,
   type SearchOptions,
@@ -144,7 +145,9 @@ export function facetedSearch(
 ): FacetedSearch {
   const normalised = normaliseQuery(table, query, options);
   const facets = facetColumns(table, options.facets);
-  const tests = bySelectivity(table, testsOf(normalised));
+  // The order of the tests matters only where they are chained.
+  const given = testsOf(normalised);
+  const tests = passesOnce(given) ? given : bySelectivity(table, given);
   // Each column's counts among the rows passing every test, computed once.
   const inRowsOf = new Map<IntakeColumn, Uint32Array>();
   const inRows = (column: IntakeColumn): Uint32Array => {
@@ -161,10 +164,7 @@ export function facetedSearch(
   // Per queried column, its counts under the other columns' tests.
   const underOthers = new Map<IntakeColumn, () => Uint32Array>();
   let rows: Uint32Array;
-  if (
-    tests.length > 1 &&
-    tests.every(test => test.column.offsets === undefined)
-  ) {
+  if (passesOnce(tests)) {
     const pass = passOnce(table, tests);
     rows = pass.rows;
     tests.forEach((test, at) =>

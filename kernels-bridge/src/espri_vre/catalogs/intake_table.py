@@ -59,6 +59,9 @@ MAX_DESCRIPTOR_BYTES = 64 * 1024 * 1024
 MAX_TABLE_BYTES = 4 * 1024**3
 """Table files larger than this (on disk, compressed or not) are refused."""
 MAX_LITERAL_CHARS = 64 * 1024
+CSV_BLOCK_BYTES = 16 * 1024 * 1024
+"""Bytes of CSV one thread of the reader parses at a time: blocks of 1 MiB (pyarrow's default)
+make a million-row table of some 200 chunks, whose dictionaries then have to be unified."""
 PARTS = ("search", "assets")
 """The parts of the table the browser fetches one after the other (GET table?part=...)."""
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".parquet")
@@ -198,6 +201,7 @@ def read_table(path: Path, plain: Collection[str] = ()) -> pa.Table:
     names = pa_csv.open_csv(path).schema.names
     return pa_csv.read_csv(
         path,
+        read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
         convert_options=pa_csv.ConvertOptions(
             column_types={n: pa.string() if n in plain else TEXT for n in names},
             null_values=[""],
@@ -237,10 +241,15 @@ def deferred_columns(collection: Mapping[str, Any]) -> list[str]:
 
 
 def to_stream(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa_ipc.new_stream(sink, table.schema) as writer:
+    """The table as one Arrow IPC stream, written into a buffer of its exact size: a growing
+    buffer would copy a 150 MB column of paths several times over."""
+    size = pa.MockOutputStream()
+    with pa_ipc.new_stream(size, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue()
+    buffer = pa.allocate_buffer(size.size())
+    with pa_ipc.new_stream(pa.FixedSizeBufferWriter(buffer), table.schema) as writer:
+        writer.write_table(table)
+    return buffer
 
 
 def load_catalog(descriptor: Path) -> IntakeCatalog:
