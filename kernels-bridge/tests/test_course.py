@@ -5,11 +5,15 @@ pinned datasets read from a notebook's kernel helpers."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from html import unescape
+from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import xarray as xr
@@ -226,24 +230,64 @@ def jp_server_config(demo_dir, tmp_path):
     }
 
 
-async def test_the_route_applies_the_course_and_opens_the_first_notebook(
-    jp_fetch, jp_root_dir, example, tmp_path
-) -> None:
-    pulled(example, jp_root_dir)
-    response = await jp_fetch(
+def form_of(page: Any) -> tuple[str, str, str]:
+    """The confirmation page's form: its action, its `_xsrf` value, and the cookies the page
+    set (the login cookie of a token-authenticated request, `_xsrf`), as a browser keeps them."""
+    html = page.body.decode()
+    action = re.search(r'<form method="post" action="([^"]+)"', html)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', html)
+    assert action and xsrf, html
+    jar = SimpleCookie()
+    for header in page.headers.get_list("Set-Cookie"):
+        jar.load(header)
+    cookies = "; ".join(f"{k}={m.value}" for k, m in jar.items())
+    return unescape(action.group(1)), unescape(xsrf.group(1)), cookies
+
+
+async def post_form(jp_fetch: Any, page: Any, **changes: Any) -> Any:
+    """The button's POST as the browser sends it: the login and `_xsrf` cookies, no token."""
+    _, xsrf, cookies = form_of(page)
+    fields = {"_xsrf": xsrf, **changes.pop("fields", {})}
+    headers = {"Authorization": "", "Cookie": cookies, **changes.pop("headers", {})}
+    return await jp_fetch(
         "espri-vre",
         "course",
         "apply",
         params={"path": "climate-101/course.yaml"},
+        method="POST",
+        body=urlencode(fields),
+        headers=headers,
         follow_redirects=False,
         raise_error=False,
     )
-    assert response.code == 302
+
+
+async def test_the_route_shows_the_course_then_its_button_applies_it_and_opens_the_notebook(
+    jp_fetch, jp_root_dir, jp_base_url, example, tmp_path
+) -> None:
+    pulled(example, jp_root_dir)
+    page = await jp_fetch(
+        "espri-vre", "course", "apply", params={"path": "climate-101/course.yaml"}
+    )
+    assert page.code == 200
+    html = page.body.decode()
+    assert "<h1>Climate data 101: a first look at a temperature field</h1>" in html
+    assert "<strong>tas</strong>: <code>tas_demo_monthly.nc</code>" in html
+    assert "Class: 1 core, 1 GB, 10 minutes, Class: 2 cores, 2 GB, 30 minutes" in html
+    assert "open <code>climate-101/notebooks/01_first_look.ipynb</code>" in html
+    action, _, _ = form_of(page)
+    assert action == f"{jp_base_url}espri-vre/course/apply?path=climate-101%2Fcourse.yaml"
+    # Showing the page changed nothing.
+    settings = tmp_path / "lab-settings" / SUBMIT_SETTINGS
+    assert not (jp_root_dir / "climate-101" / RECORD_NAME).exists()
+    assert not settings.exists()
+
+    response = await post_form(jp_fetch, page)
+    assert response.code == 303
     assert response.headers["Location"].endswith(
         "/lab/tree/climate-101/notebooks/01_first_look.ipynb"
     )
     assert (jp_root_dir / "climate-101" / RECORD_NAME).is_file()
-    settings = tmp_path / "lab-settings" / SUBMIT_SETTINGS
     assert len(json.loads(settings.read_text())["presets"]) == 2
 
 
@@ -266,15 +310,13 @@ async def test_the_route_shows_why_a_course_cannot_be_applied(
     assert invalid.code == 422
     assert b"jobs/presets/0/cpus: cpus 9 is above the course&#39;s cap 2" in invalid.body
     (folder / "course.yaml").write_text(course_text(example, datasets__0__sha256="0" * 64))
-    changed = await jp_fetch(
-        "espri-vre",
-        "course",
-        "apply",
-        params={"path": "climate-101/course.yaml"},
-        raise_error=False,
+    page = await jp_fetch(
+        "espri-vre", "course", "apply", params={"path": "climate-101/course.yaml"}
     )
+    changed = await post_form(jp_fetch, page)
     assert changed.code == 409
     assert b"tas:" in changed.body and b"has SHA-256" in changed.body
+    assert str(jp_root_dir).encode() not in changed.body
 
 
 def test_the_course_file_shown_in_the_teacher_guide_is_a_valid_course() -> None:

@@ -7,8 +7,11 @@ pinned data."""
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import nbclient
 import nbformat
 import pytest
@@ -46,8 +49,10 @@ def test_the_class_link_pulls_applies_and_opens_the_first_notebook(
     assert '"phase": "finished"' in events.text, events.text[-2000:]
     folder = local_hub.home("student") / "climate-101"
     assert (folder / FIRST).is_file()
-    opened = student.get(f"/user/student/{pull['urlpath'][0]}")
-    # 3. The suite applied the course and opened the first notebook in JupyterLab.
+    # 3. The suite shows what applying the course will do; its button applies the course and
+    #    opens the first notebook in JupyterLab.
+    assert not (folder / RECORD_NAME).exists()
+    opened = apply_from_the_page(student, pull["urlpath"][0])
     assert opened.status_code == 200
     assert urlsplit(str(opened.url)).path == f"/user/student/lab/tree/climate-101/{FIRST}"
     record = json.loads((folder / RECORD_NAME).read_text())
@@ -86,4 +91,15 @@ def test_opening_the_link_again_keeps_the_student_s_edits(course, hub_login, loc
     )
     assert '"phase": "finished"' in events.text
     assert mine.read_text() == "my work\n"
-    assert student.get(f"/user/student/{pull['urlpath'][0]}").status_code == 200
+    assert apply_from_the_page(student, pull["urlpath"][0]).status_code == 200
+
+
+def apply_from_the_page(student: httpx.Client, urlpath: str) -> httpx.Response:
+    """What the browser does on the page nbgitpuller redirects to: the click on its button, a
+    form POST with the `_xsrf` value (the client keeps the server's `_xsrf` cookie)."""
+    page = student.get(f"/user/student/{urlpath}")
+    assert page.status_code == 200, page.text[-2000:]
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+    assert action and xsrf, page.text[-2000:]
+    return student.post(unescape(action.group(1)), data={"_xsrf": unescape(xsrf.group(1))})

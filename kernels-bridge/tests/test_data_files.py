@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from espri_vre.server.files_handler import is_hidden_outside_zarr
+from espri_vre.data.paths import is_hidden_outside_zarr
 
 STORE = "data/tas_demo_monthly.zarr"
 

@@ -155,7 +155,11 @@ async def test_references_of_a_real_cmip6_file_in_its_data_root(jp_fetch):
     [
         ("../../etc/passwd", 403, "The path '../../etc/passwd' contains '..'"),
         ("/etc/passwd", 403, "/etc/passwd is outside the server root and the configured data"),
-        ("escape/passwd", 403, "escape/passwd leads through a symbolic link to /etc/passwd"),
+        (
+            "escape/passwd",
+            403,
+            "escape/passwd leads through a symbolic link to a place outside the server root",
+        ),
         ("data/tas_demo_monthly.nc\x00.csv", 400, "The path 'data/tas_demo_monthly.nc\\x00.csv'"),
         ("data/nothing.nc", 404, "There is no file data/nothing.nc on the server."),
         ("", 400, "No path was given"),

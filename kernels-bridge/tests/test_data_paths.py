@@ -83,11 +83,12 @@ def test_a_symlink_in_the_root_that_leads_outside_is_refused(tree, given):
     with pytest.raises(PathRefused) as refused:
         resolve_data_path(given, tree["root"], [tree["bdd"]])
     assert refused.value.status == 403
-    target = (tree["secret"] / "passwd").resolve()
+    # The link's target is the server's business: the sentence names the path as given only.
     assert refused.value.detail == (
-        f"{given} leads through a symbolic link to {target}, which is outside the server root "
-        "and the configured data roots."
+        f"{given} leads through a symbolic link to a place outside the server root and the "
+        "configured data roots."
     )
+    assert str(tree["secret"]) not in refused.value.detail
 
 
 def test_a_nul_byte_is_refused_as_a_bad_request(tree):
@@ -123,3 +124,42 @@ def test_a_data_root_inside_the_server_root_is_reported_as_the_root(tree):
     resolved = resolve_data_path("data/tas.nc", tree["root"], [tree["root"] / "data"])
     assert resolved.root == (tree["root"] / "data").resolve()
     assert resolved.files_path == "data/tas.nc"
+
+
+def test_a_visible_link_to_a_hidden_file_is_hidden_too(tree):
+    (tree["root"] / "data" / "key.csv").symlink_to(tree["root"] / ".hidden" / "key.csv")
+    (tree["root"] / "data" / "in-hidden").symlink_to(tree["root"] / ".hidden")
+    for given in ("data/key.csv", "data/in-hidden/key.csv"):
+        assert resolve_data_path(given, tree["root"]).path.name == "key.csv"
+        with pytest.raises(PathRefused) as refused:
+            resolve_data_path(given, tree["root"], allow_hidden=False)
+        assert refused.value.status == 403
+        assert refused.value.detail.startswith(f"{given} is a hidden file")
+        assert ".hidden" not in refused.value.detail
+
+
+def test_hidden_names_inside_a_zarr_store_may_count_as_visible(tree):
+    store = tree["root"] / "data" / "x.zarr"
+    store.mkdir()
+    (store / ".zarray").write_text("{}")
+    (store / "meta").symlink_to(tree["root"] / ".hidden" / "key.csv")
+    found = resolve_data_path(
+        "data/x.zarr/.zarray", tree["root"], allow_hidden=False, hidden_in_zarr=True
+    )
+    assert found.files_path == "data/x.zarr/.zarray"
+    with pytest.raises(PathRefused):
+        resolve_data_path("data/x.zarr/meta", tree["root"], allow_hidden=False, hidden_in_zarr=True)
+
+
+@pytest.mark.parametrize("given", ["data/" + "a" * 300, "é" * 128 + "/tas.nc"])
+def test_a_name_longer_than_the_file_system_allows_is_a_bad_request(tree, given):
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, tree["root"])
+    assert refused.value.status == 400
+    assert "a name longer than 255 bytes" in refused.value.detail
+
+
+def test_sentences_name_the_path_as_shown(tree):
+    with pytest.raises(DataNotFound) as missing:
+        resolve_data_path(str(tree["bdd"] / "x.nc"), tree["root"], [tree["bdd"]], shown="@bdd/x.nc")
+    assert missing.value.detail == "There is no file @bdd/x.nc on the server."

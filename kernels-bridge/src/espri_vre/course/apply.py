@@ -2,6 +2,9 @@
 records the course beside its notebooks (what `espri_vre.course.dataset` reads in the kernel)
 and offers the course's job presets in the Submit-as-job form (the user's JupyterLab settings).
 
+`plan_course` reads and checks the course without writing anything (what the confirmation page
+shows); `apply_course` writes. Sentences name files as the user or the teacher gave them
+(relative to the home, or inside a data root by its id), never by a real path of the server.
 No HTTP here; the route is in espri_vre.server.course_handlers.
 """
 
@@ -42,6 +45,18 @@ class PinCheck:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """A pulled course read and checked, before anything is written."""
+
+    course: Course
+    folder: Path
+    """The course's folder: the pulled repository."""
+    open_path: str
+    """What to open next, relative to the server root (POSIX): the course's first notebook,
+    else its folder."""
+
+
+@dataclass(frozen=True)
 class Applied:
     course: Course
     folder: Path
@@ -77,14 +92,15 @@ def check_pins(course: Course, root_dir: Path, data_roots: Mapping[str, str]) ->
             checks.append(PinCheck(pin.name, "", "refused", detail))
             continue
         target = str(Path(root) / pin.path)
+        shown = f"{pin.path} (data root {pin.root!r})"
         try:
-            real = resolve_data_path(target, root, [root]).path
+            real = resolve_data_path(target, root, [root], shown=shown).path
         except DataError as error:
             state = "missing" if error.status == 404 else "refused"
             checks.append(PinCheck(pin.name, target, state, error.detail))
             continue
         if not real.is_file():
-            checks.append(PinCheck(pin.name, str(real), "missing", f"{target} is not a file"))
+            checks.append(PinCheck(pin.name, str(real), "missing", f"{shown} is not a file"))
         elif pin.sha256 is None:
             checks.append(PinCheck(pin.name, str(real), "present"))
         else:
@@ -92,17 +108,18 @@ def check_pins(course: Course, root_dir: Path, data_roots: Mapping[str, str]) ->
             if digest == pin.sha256:
                 checks.append(PinCheck(pin.name, str(real), "verified"))
             else:
-                detail = f"{target} has SHA-256 {digest}, the course pins {pin.sha256}"
+                detail = f"{shown} has SHA-256 {digest}, the course pins {pin.sha256}"
                 checks.append(PinCheck(pin.name, str(real), "changed", detail))
     return checks
 
 
-def course_folder(course_file: Path, course: Course) -> Path:
+def course_folder(course_file: Path, course: Course, shown: str | None = None) -> Path:
     """The pulled repository: the course file's path less its place in the repository."""
     inside = PurePosixPath(course.notebooks.course_file)
     if tuple(course_file.parts[-len(inside.parts) :]) != inside.parts:
         raise CourseError(
-            f"{course_file} is not the course's file {inside} (notebooks/course_file)", "path"
+            f"{shown or course_file} is not the course's file {inside} (notebooks/course_file)",
+            "path",
         )
     return course_file.parents[len(inside.parts) - 1]
 
@@ -123,21 +140,34 @@ def write_presets(settings_dir: Path, course: Course) -> Path:
     return path
 
 
+def plan_course(course_path: str, root_dir: str | os.PathLike[str]) -> Planned:
+    """Reads and checks the course file at `course_path` (relative to root_dir, as nbgitpuller
+    put it), writing nothing. Raises CourseError (a bad file) or DataError (a path outside
+    root_dir, hidden, or missing)."""
+    root = Path(root_dir)
+    resolved = resolve_data_path(course_path, root, [], allow_hidden=False)
+    if resolved.files_path is None:
+        raise CourseError(f"{course_path} is not inside this server's root", "path")
+    course = read_course(resolved.path, course_path)
+    folder = course_folder(root / resolved.files_path, course, course_path)
+    open_path = folder.relative_to(root).as_posix()
+    if course.notebooks.open:
+        candidate = folder / course.notebooks.open
+        if candidate.is_file():
+            open_path = candidate.relative_to(root).as_posix()
+    return Planned(course, folder, open_path)
+
+
 def apply_course(
     course_path: str,
     root_dir: str | os.PathLike[str],
     data_roots: Mapping[str, str],
     settings_dir: str | os.PathLike[str],
 ) -> Applied:
-    """Applies the course file at `course_path` (relative to root_dir, as nbgitpuller put it).
-    Raises CourseError (a bad file) or DataError (a path outside root_dir, a missing file)."""
-    root = Path(root_dir)
-    resolved = resolve_data_path(course_path, root, [], allow_hidden=False)
-    if resolved.files_path is None:
-        raise CourseError(f"{course_path} is not inside this server's root", "path")
-    course = read_course(resolved.path)
-    folder = course_folder(Path(root) / resolved.files_path, course)
-    pins = tuple(check_pins(course, root, data_roots))
+    """Applies the course file at `course_path` (see `plan_course`)."""
+    planned = plan_course(course_path, root_dir)
+    course, folder = planned.course, planned.folder
+    pins = tuple(check_pins(course, Path(root_dir), data_roots))
     record = folder / RECORD_NAME
     payload = course.as_record()
     payload["datasets"] = [
@@ -146,13 +176,7 @@ def apply_course(
     ]
     _write_atomic(record, json.dumps(payload, indent=2) + "\n")
     settings = write_presets(Path(settings_dir), course)
-    folder_rel = folder.relative_to(root).as_posix()
-    open_path = folder_rel
-    if course.notebooks.open:
-        candidate = folder / course.notebooks.open
-        if candidate.is_file():
-            open_path = candidate.relative_to(root).as_posix()
-    return Applied(course, folder, pins, record, settings, open_path)
+    return Applied(course, folder, pins, record, settings, planned.open_path)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -96,16 +96,18 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def read_course(path: str | Path) -> Course:
-    """The course in a YAML file; CourseError naming each problem."""
+def read_course(path: str | Path, name: str | None = None) -> Course:
+    """The course in a YAML file; CourseError naming each problem and the file as `name`
+    (its path by default)."""
     source = Path(path)
+    name = str(source) if name is None else name
     try:
         size = source.stat().st_size
     except OSError as error:
-        raise CourseError(f"cannot read {source}: {error.strerror or error}") from None
+        raise CourseError(f"cannot read {name}: {error.strerror or error}") from None
     if size > MAX_COURSE_BYTES:
-        raise CourseError(f"{source} is {size} bytes; a course file is at most {MAX_COURSE_BYTES}")
-    return parse_course(source.read_text(encoding="utf-8"), str(source))
+        raise CourseError(f"{name} is {size} bytes; a course file is at most {MAX_COURSE_BYTES}")
+    return parse_course(source.read_text(encoding="utf-8"), name)
 
 
 def parse_course(text: str, name: str = "course.yaml") -> Course:

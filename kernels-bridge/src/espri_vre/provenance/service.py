@@ -187,9 +187,11 @@ def crate_summary(crate_dir: Path) -> dict[str, Any]:
         metadata = json.loads(metadata_file.read_text("utf-8"))
         graph = {e["@id"]: e for e in metadata["@graph"]}
         contents = crate_contents(crate_dir)
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
+        # crate_contents names the folder by its real path: the user knows it by its name.
+        why = str(e).replace(str(crate_dir), crate_dir.name)
         raise ProvenanceError(
-            422, f"{crate_dir.name}/ro-crate-metadata.json cannot be read as a crate: {e}"
+            422, f"{crate_dir.name}/ro-crate-metadata.json cannot be read as a crate: {why}"
         ) from e
     root = graph.get("./", {})
     files = []

@@ -30,6 +30,10 @@ from ..schema import validation_errors
 
 AUTH_RESOURCE = "espri-vre"
 
+MAX_JSON_DEPTH = 64
+"""No request of the API nests deeper than a few levels; a deeper body is refused before it
+reaches json's and jsonschema's recursion (a RecursionError would answer 500)."""
+
 DEFAULT_DETAILS = {
     403: "This request is not authenticated: open JupyterLab with its token, or log in again.",
     404: "There is no such espri-vre API endpoint.",
@@ -69,16 +73,25 @@ class EspriVreHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(payload))
 
-    def check(self, definition: str, payload: Any) -> None:
-        """500 when `payload` breaks the API schema's `definition` (the server log says how)."""
+    def check(self, definition: str, payload: Any, source: str | None = None) -> None:
+        """500 when `payload` breaks the API schema's `definition` (the server log says how).
+        When the payload was read from a user's file, named by `source`, the file is wrong,
+        not the server: 422 naming what is wrong in it."""
         problems = validation_errors(definition, payload)
-        if problems:
-            self.log.error("espri-vre: %s breaks the schema: %s", definition, "; ".join(problems))
-            raise ApiError(500, f"The {definition} response does not match the API schema.")
+        if not problems:
+            return
+        if source is not None:
+            listed = "; ".join(problems[:10]) + ("; ..." if len(problems) > 10 else "")
+            raise ApiError(422, f"{source} is not a valid {definition}: {listed}.")
+        self.log.error("espri-vre: %s breaks the schema: %s", definition, "; ".join(problems))
+        raise ApiError(500, f"The {definition} response does not match the API schema.")
 
-    def respond(self, definition: str, payload: Any, status: int = 200) -> None:
-        """Writes `payload` after checking it against the API schema's `definition`."""
-        self.check(definition, payload)
+    def respond(
+        self, definition: str, payload: Any, status: int = 200, *, source: str | None = None
+    ) -> None:
+        """Writes `payload` after checking it against the API schema's `definition` (see
+        `check` for `source`)."""
+        self.check(definition, payload, source)
         self.write_json(payload, status)
 
     def path_argument(self) -> str:
@@ -95,7 +108,7 @@ class EspriVreHandler(ExtensionHandlerMixin, APIHandler):
         if len(self.request.body) > limit:
             raise ApiError(413, f"The request is larger than {limit} bytes.")
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = loads_bounded(self.request.body or b"{}")
         except ValueError as e:
             raise ApiError(400, f"The body is not JSON: {e}.", "invalid-json") from e
         problems = validation_errors(definition, body)
@@ -147,6 +160,37 @@ class NotFoundHandler(EspriVreHandler):
         raise ApiError(404, f"There is no espri-vre API endpoint at {self.request.path}.")
 
     post = put = patch = delete = head = get
+
+
+def loads_bounded(raw: bytes | str) -> Any:
+    """json.loads, refusing (400) a document nested deeper than MAX_JSON_DEPTH; ValueError
+    for what is not JSON, as json.loads."""
+    too_deep = ApiError(
+        400,
+        f"The body is too deeply nested: more than {MAX_JSON_DEPTH} levels of arrays and objects.",
+        "too-deeply-nested",
+    )
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise too_deep from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise too_deep
+    return value
+
+
+def _depth(value: Any) -> int:
+    """The nesting depth of a parsed JSON value, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in node)
+    return deepest
 
 
 def _phrase(status: int) -> str:

@@ -1,14 +1,18 @@
-"""The route a course link ends on: GET /espri-vre/course/apply?path=<the pulled course file>.
+"""The route a course link ends on: /espri-vre/course/apply?path=<the pulled course file>.
 
 A browser page, not part of the JSON API: nbgitpuller sends the student's browser here once it
-has pulled the notebooks. Like nbgitpuller's own link, opening it changes the user's files: it
-only reads a course file already in the user's home, and the user must be logged in to their
-own server (or be a teacher allowed to reach it).
+has pulled the notebooks. Applying a course changes the user's files (the course record) and
+settings (the Submit-as-job presets), and a link can be opened from any site: so the GET only
+reads the course and shows what applying it will do, with a button, and the button's POST
+applies it, behind jupyter_server's XSRF and origin checks (a form posted from another site has
+neither the `_xsrf` cookie's value nor this server's origin).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
@@ -16,9 +20,47 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import web
 
-from ..course.apply import apply_course
+from ..course.apply import RECORD_NAME, Planned, apply_course, plan_course
+from ..course.link import APPLY_PATH
 from ..errors import EspriVreError
 from .base import AUTH_RESOURCE
+
+CONFIRM_PAGE = """{% extends "page.html" %}
+{% block title %}Apply the course {{ course.title }}{% endblock %}
+{% block stylesheet %}{{ super() }}
+<style>
+  #site { display: block; }
+  .espri-vre-course { max-width: 48em; margin: 2em auto; }
+  .espri-vre-course code { white-space: normal; }
+</style>
+{% endblock %}
+{% block site %}
+<div class="espri-vre-course" data-course-id="{{ course.id }}">
+  <h1>{{ course.title }}</h1>
+  <p>The notebooks are in <code>{{ folder }}</code>. Nothing has changed yet; applying the
+    course will:</p>
+  <ul>
+    <li>check the pinned datasets:
+      {% if course.datasets %}<ul>
+        {% for pin in course.datasets %}
+        <li><strong>{{ pin.name }}</strong>: <code>{{ pin.path }}</code> in the data root
+          <code>{{ pin.root }}</code>{% if pin.sha256 %} (SHA-256 pinned){% endif %}</li>
+        {% endfor %}
+      </ul>{% else %} none{% endif %}
+    </li>
+    <li>record the course in <code>{{ record }}</code>;</li>
+    <li>replace your Submit-as-job presets with the course's{% if presets %}: {{ presets }}{%
+      else %} (none){% endif %};</li>
+    <li>open <code>{{ open_path }}</code>.</li>
+  </ul>
+  <form method="post" action="{{ action }}">
+    {{ xsrf_form_html() | safe }}
+    <button type="submit" class="btn btn-primary" id="espri-vre-apply-course">
+      Apply the course</button>
+  </form>
+</div>
+{% endblock %}
+"""
 
 
 def _user_settings_dir(handler: JupyterHandler) -> str:
@@ -31,22 +73,35 @@ def _user_settings_dir(handler: JupyterHandler) -> str:
     return get_user_settings_dir()
 
 
+def _page_error(error: EspriVreError) -> web.HTTPError:
+    """A page for the student's browser, not the JSON API: Jupyter's HTML error page."""
+    return web.HTTPError(error.status, "The course cannot be applied: %s", error.detail)
+
+
 class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
     auth_resource = AUTH_RESOURCE
 
     @web.authenticated
-    @authorized("write")
+    @authorized("read")
     def get(self) -> None:
+        """What applying the course will do, and the button that applies it."""
+        path = self.get_argument("path", "")
+        try:
+            planned = plan_course(path, self.serverapp.root_dir)
+        except EspriVreError as error:
+            raise _page_error(error) from None
+        self.finish(self.confirm_page(path, planned))
+
+    @web.authenticated
+    @authorized("write")
+    def post(self) -> None:
         path = self.get_argument("path", "")
         app: Any = self.extensionapp
         roots = {r.id: r.path for r in app.validated.data_roots if r.problem is None}
         try:
             applied = apply_course(path, self.serverapp.root_dir, roots, _user_settings_dir(self))
         except EspriVreError as error:
-            # A page for the student's browser, not the JSON API: Jupyter's HTML error page.
-            raise web.HTTPError(
-                error.status, "The course cannot be applied: %s", error.detail
-            ) from None
+            raise _page_error(error) from None
         self.log.info(
             "espri-vre: applied course %s (%d pins, %d presets)",
             applied.course.id,
@@ -62,4 +117,28 @@ class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
                 "; ".join(applied.problems),
                 applied.open_path,
             )
-        self.redirect(url_path_join(self.base_url, "lab", "tree", url_escape(applied.open_path)))
+        # 303: the browser follows with a GET, and a reload does not post again.
+        self.redirect(
+            url_path_join(self.base_url, "lab", "tree", url_escape(applied.open_path)),
+            status=303,
+        )
+
+    def confirm_page(self, path: str, planned: Planned) -> str:
+        folder = planned.folder.relative_to(self.serverapp.root_dir).as_posix()
+        template = self.settings["jinja2_env"].from_string(CONFIRM_PAGE)
+        # The server's own page template, so the server's static files, as
+        # ExtensionHandlerMixin.render_template does for the error pages.
+        namespace = {
+            **self.template_namespace,
+            "static_url": partial(JupyterHandler.static_url, self),
+        }
+        return template.render(
+            **namespace,
+            course=planned.course,
+            folder=folder,
+            record=f"{folder}/{RECORD_NAME}",
+            presets=", ".join(str(p.get("name", "")) for p in planned.course.presets),
+            open_path=planned.open_path,
+            # Not the request's URI: a token in it would make the POST skip the XSRF check.
+            action=url_path_join(self.base_url, APPLY_PATH) + "?" + urlencode({"path": path}),
+        )

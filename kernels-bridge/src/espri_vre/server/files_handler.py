@@ -14,7 +14,8 @@ dot) and serves root_dir only. Confinement is `espri_vre.data.paths.resolve_data
 NUL, absolute paths and symbolic links leading out of the roots are refused). Hidden names: a
 component starting with '.' is allowed when it lies inside a folder whose name ends in `.zarr`
 (`x.zarr/.zmetadata`, `x.zarr/tas/.zarray`); elsewhere it is refused unless the
-ContentsManager allows hidden files, as Jupyter's own handlers do.
+ContentsManager allows hidden files, as Jupyter's own handlers do, in the path as given and in
+the real path a symbolic link leads to.
 
 Why a small reader rather than tornado's StaticFileHandler (the pattern of jupyter_server's
 AuthenticatedFileHandler): StaticFileHandler's ETag hashes the whole file (a 2 GB NetCDF file
@@ -30,7 +31,7 @@ import datetime as dt
 import email.utils
 import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -44,16 +45,6 @@ BLOCK = 1 << 20
 """Bytes read (in a worker thread) and sent at a time."""
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def is_hidden_outside_zarr(parts: tuple[str, ...]) -> bool:
-    """Whether a component starts with '.' without a `*.zarr` folder before it."""
-    in_zarr = False
-    for part in parts:
-        if part.startswith(".") and not in_zarr:
-            return True
-        in_zarr = in_zarr or part.endswith(".zarr")
-    return False
 
 
 def files_route_url(resolved: ResolvedPath, roots: list[tuple[str, str]]) -> str | None:
@@ -81,27 +72,22 @@ class FilesHandler(EspriVreHandler):
                 f"{raw} is an absolute path: data/files takes a path relative to the server "
                 "root, or @<data-root-id>/<path inside that data root>.",
             )
-        user_path, parts = raw, PurePosixPath(raw).parts
+        user_path = raw
         roots = dict(self.data_roots())
         if first.startswith("@") and first[1:] in roots:
             if not rest:
                 raise ApiError(404, f"{raw} is a data root, not a file.", "not-found")
             # Joined without normalising: resolve_data_path still sees (and refuses) any '..'.
             user_path = str(Path(os.path.expanduser(roots[first[1:]])) / rest)
-            parts = PurePosixPath(rest).parts
-        allow_hidden = bool(getattr(self.contents_manager, "allow_hidden", True))
         try:
             resolved = resolve_data_path(
                 user_path,
                 self.serverapp.root_dir,
                 [p for _, p in self.data_roots()],
-                allow_hidden=True,
+                allow_hidden=bool(getattr(self.contents_manager, "allow_hidden", True)),
+                hidden_in_zarr=True,
+                shown=raw,
             )
-            if not allow_hidden and is_hidden_outside_zarr(parts):
-                raise PathRefused(
-                    f"{raw} is a hidden file or lies in a hidden folder outside a Zarr store, "
-                    "and this server does not show hidden files (ContentsManager.allow_hidden)."
-                )
         except PathRefused as e:
             self.log.warning("espri-vre: refused data/files path %r: %s", raw, e.detail)
             raise

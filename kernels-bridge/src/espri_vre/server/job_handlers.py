@@ -6,7 +6,6 @@ and answers, checked against the API schema; the jobs' errors carry their own HT
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -16,7 +15,7 @@ from tornado import web
 
 from ..jobs.service import JobService
 from ..jobs.types import DEFAULT_LOG_LIMIT, JobState, JobValidationError
-from .base import ApiError, EspriVreHandler
+from .base import ApiError, EspriVreHandler, loads_bounded
 
 MAX_BODY_BYTES = 256 * 1024
 """A submission is a spec of a few fields; notebook parameters are bounded to 64 KiB."""
@@ -33,7 +32,7 @@ class JobsBaseHandler(EspriVreHandler):
         if len(self.request.body) > MAX_BODY_BYTES:
             raise ApiError(413, f"The request is larger than {MAX_BODY_BYTES // 1024} KiB.")
         try:
-            body = json.loads(self.request.body or b"null")
+            body = loads_bounded(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as e:
             raise ApiError(400, f"The request body is not JSON: {e}.") from e
         if not isinstance(body, Mapping):

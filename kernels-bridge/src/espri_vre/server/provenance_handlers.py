@@ -9,7 +9,9 @@ GET  /espri-vre/api/provenance/replay/<id>             ReplayJob (progress, then
 GET  /espri-vre/api/provenance/report?path=DIR         a written report.json
 
 Paths are the file browser's (relative to root_dir) and confined to it: a crate is written
-and a replay runs only there, never in a read-only data root.
+and a replay runs only there, never in a read-only data root. Hidden files are refused unless
+the ContentsManager allows them, as on Jupyter's own routes; answers and errors name files
+relative to root_dir, never by their real path on the server.
 """
 
 from __future__ import annotations
@@ -44,22 +46,40 @@ class ProvenanceHandler(EspriVreHandler):
         """The real path of a path of the file browser, confined to root_dir."""
         if shown is None:
             shown = self.path_argument()
-        resolved = resolve_data_path(shown, self.serverapp.root_dir)
+        resolved = resolve_data_path(
+            shown,
+            self.serverapp.root_dir,
+            allow_hidden=bool(getattr(self.contents_manager, "allow_hidden", True)),
+        )
         if what == "notebook" and resolved.path.suffix != ".ipynb":
             raise ApiError(400, f"{shown} is not a notebook (.ipynb).")
         return resolved.path
 
     def shown(self, path: Path) -> str:
-        """A real path as the file browser shows it (relative to root_dir)."""
+        """A real path as the file browser shows it (relative to root_dir); a path elsewhere
+        (a log in the kernels' fallback folder) keeps its full path, which the user's own
+        kernel chose."""
         root = Path(os.path.realpath(self.serverapp.root_dir))
         try:
             return path.relative_to(root).as_posix()
         except ValueError:
             return str(path)
 
+    def named(self, filename: Any) -> str:
+        """A file named in an error: relative to root_dir, else by its name alone."""
+        if not filename:
+            return ""
+        path = Path(os.fsdecode(filename))
+        shown = self.shown(path)
+        return path.name if shown == str(path) else shown
+
     def job_payload(self, job: dict[str, Any]) -> dict[str, Any]:
         job["target"] = self.shown(Path(job["target"]))
         job["report_dir"] = self.shown(Path(job["report_dir"]))
+        if job.get("error"):
+            # A replay's failure quotes its exception, which names files by their real path.
+            root = os.path.realpath(self.serverapp.root_dir)
+            job["error"] = job["error"].replace(root + os.sep, "")
         return job
 
     async def off_loop(self, fn: Any, *args: Any) -> Any:
@@ -68,7 +88,9 @@ class ProvenanceHandler(EspriVreHandler):
         except OSError as e:
             # A file the provenance cannot be read from or written to: a conflict with the
             # state of the user's files, not a failure of the server.
-            raise ApiError(409, f"{e.strerror or e}: {e.filename or ''}".strip(": ")) from e
+            raise ApiError(
+                409, f"{e.strerror or type(e).__name__}: {self.named(e.filename)}".strip(": ")
+            ) from e
 
 
 class RunsHandler(ProvenanceHandler):
@@ -82,7 +104,11 @@ class RunsHandler(ProvenanceHandler):
         runs = await self.off_loop(lambda: list_runs(notebook, kernel_id=kernel_id))
         for run in runs:
             run["log"] = self.shown(Path(run["log"]))
-        self.respond("ProvenanceRunsResponse", {"notebook": self.shown(notebook), "runs": runs})
+        self.respond(
+            "ProvenanceRunsResponse",
+            {"notebook": self.shown(notebook), "runs": runs},
+            source=f"the provenance log of {self.shown(notebook)}",
+        )
 
 
 class EventsHandler(ProvenanceHandler):
@@ -132,7 +158,8 @@ class CrateHandler(ProvenanceHandler):
         summary["path"] = self.shown(folder)
         summary["notebook"] = self.shown(Path(summary["notebook"]))
         summary["log"] = self.shown(Path(summary["log"]))
-        self.respond("CrateSummary", summary)
+        metadata = self.shown(folder / "ro-crate-metadata.json")
+        self.respond("CrateSummary", summary, source=metadata)
 
 
 class ReplayHandler(ProvenanceHandler):
@@ -188,4 +215,6 @@ class ReportHandler(ProvenanceHandler):
             payload = json.loads(await asyncio.to_thread(report.read_text, "utf-8"))
         except ValueError as e:
             raise ApiError(422, f"{self.shown(report)} is not valid JSON: {e}.") from e
-        self.respond("ReplayReport", payload)
+        except RecursionError:
+            raise ApiError(422, f"{self.shown(report)} nests too deeply to be a report.") from None
+        self.respond("ReplayReport", payload, source=self.shown(report))
