@@ -273,7 +273,9 @@ async def test_the_route_shows_the_course_then_its_button_applies_it_and_opens_t
     html = page.body.decode()
     assert "<h1>Climate data 101: a first look at a temperature field</h1>" in html
     assert "<strong>tas</strong>: <code>tas_demo_monthly.nc</code>" in html
-    assert "Class: 1 core, 1 GB, 10 minutes, Class: 2 cores, 2 GB, 30 minutes" in html
+    assert (
+        "<li>Class: 1 core, 1 GB, 10 minutes</li><li>Class: 2 cores, 2 GB, 30 minutes</li>" in html
+    )
     assert "open <code>climate-101/notebooks/01_first_look.ipynb</code>" in html
     action, _, _ = form_of(page)
     assert action == f"{jp_base_url}espri-vre/course/apply?path=climate-101%2Fcourse.yaml"

@@ -118,8 +118,12 @@ test('a student logs in on the hub page, gets the suite, and the class link open
     panel.locator('li.jp-EspriVre-catalogItem[data-catalog-id="demo-esm"]')
   ).toHaveAttribute('data-reachable', 'true');
 
-  // The class link: nbgitpuller's page pulls, then the suite opens the first notebook.
+  // The class link: nbgitpuller's page pulls, then the suite shows what the course will do;
+  // its button applies the course and opens the first notebook.
   await page.goto(classLink);
+  const apply = page.locator('#espri-vre-apply-course');
+  await expect(apply).toBeVisible({ timeout: 180000 });
+  await apply.click();
   await page.waitForURL(
     /\/user\/student\/lab\/tree\/climate-101\/notebooks\/01_first_look\.ipynb/,
     { timeout: 180000 }

@@ -49,8 +49,11 @@ CONFIRM_PAGE = """{% extends "page.html" %}
       </ul>{% else %} none{% endif %}
     </li>
     <li>record the course in <code>{{ record }}</code>;</li>
-    <li>replace your Submit-as-job presets with the course's{% if presets %}: {{ presets }}{%
-      else %} (none){% endif %};</li>
+    <li>replace your Submit-as-job presets with the course's:
+      {% if presets %}<ul>
+        {% for name in presets %}<li>{{ name }}</li>{% endfor %}
+      </ul>{% else %} none{% endif %}
+    </li>
     <li>open <code>{{ open_path }}</code>.</li>
   </ul>
   <form method="post" action="{{ action }}">
@@ -137,7 +140,7 @@ class CourseApplyHandler(ExtensionHandlerMixin, JupyterHandler):
             course=planned.course,
             folder=folder,
             record=f"{folder}/{RECORD_NAME}",
-            presets=", ".join(str(p.get("name", "")) for p in planned.course.presets),
+            presets=[str(p.get("name", "")) for p in planned.course.presets],
             open_path=planned.open_path,
             # Not the request's URI: a token in it would make the POST skip the XSRF check.
             action=url_path_join(self.base_url, APPLY_PATH) + "?" + urlencode({"path": path}),
