@@ -348,3 +348,16 @@ async def test_a_failed_replay_names_its_files_relative_to_the_root(jp_fetch, jp
         await asyncio.sleep(0.1)
     assert job["state"] == "failed"
     assert job["error"] and str(jp_root_dir) not in job["error"]
+
+
+async def test_a_provenance_log_of_the_wrong_shape_is_422_not_500(jp_fetch, jp_root_dir):
+    logs = jp_root_dir / "analysis.provenance"
+    logs.mkdir()
+    session = {"kind": "session", "kernel": {"id": 5}, "notebook": str(jp_root_dir)}
+    (logs / "run-1.jsonl").write_text(json.dumps(session) + "\n")
+    code, body = await fetch(jp_fetch, "provenance", "runs", path="analysis.ipynb")
+    assert code == 422, body
+    assert body["detail"].startswith(
+        "the provenance log of analysis.ipynb is not a valid ProvenanceRunsResponse: "
+        "runs/0/kernel_id: 5 is not of type"
+    )
