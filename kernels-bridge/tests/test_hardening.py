@@ -326,11 +326,6 @@ async def test_applying_a_course_needs_the_page_s_xsrf_value_and_this_server_s_o
     assert not (tmp_path / "lab-settings" / SUBMIT_SETTINGS).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19: ENAMETOOLONG is raised by jobs/validation.py (resolve_user_path), which "
-    "the jobs part of the work owns; the preview answers 500 until it is mapped to a 400",
-)
 @pytest.mark.parametrize("path", [f"{LONG}.sh", f"data/{LONG}/run.sh"])
 async def test_a_name_of_300_characters_in_a_job_preview_is_refused(jp_fetch, path):
     spec = {"kind": "script", "path": path, "name": "long"}

@@ -255,6 +255,10 @@ def default_name(path: str) -> str:
     return name or "job"
 
 
+NAME_MAX = 255
+"""The longest file name (bytes) of the file systems here (Linux's NAME_MAX)."""
+
+
 def resolve_user_path(path: str, roots: Sequence[str | os.PathLike[str]], kind: str) -> Path:
     """The real path of a file ('file') or directory ('dir') given absolute or relative to the
     first root. Refuses control characters, shell metacharacters, '..' and any path whose real
@@ -273,6 +277,11 @@ def resolve_user_path(path: str, roots: Sequence[str | os.PathLike[str]], kind: 
     if ".." in Path(path).parts:
         raise JobValidationError(
             f"the path {path!r} goes up with '..': give it from your root folder", "path"
+        )
+    # A name longer than the file system takes makes stat() raise ENAMETOOLONG, not "no file".
+    if any(len(os.fsencode(part)) > NAME_MAX for part in Path(path).parts):
+        raise JobValidationError(
+            f"a name in the path {path[:80]!r}... is longer than {NAME_MAX} bytes", "path"
         )
     real_roots = [Path(os.path.realpath(r)) for r in roots]
     candidate = Path(path) if os.path.isabs(path) else real_roots[0] / path
