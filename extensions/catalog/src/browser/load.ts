@@ -4,9 +4,9 @@
  * cancellable and with the table's progress in bytes.
  *
  * The table comes in two parts: `?part=search` (every column but the assets', what
- * the facets and the search need; fetched with the collection) and then
- * `?part=assets` (the paths: most of the bytes), so that the browser is ready to
- * search before the paths have arrived.
+ * the facets and the search need; fetched with the collection) and `?part=assets`
+ * (the paths: most of the bytes; asked for once the collection has answered), so
+ * that the browser is ready to search before the paths have arrived.
  */
 import {
   apiUrl,
@@ -110,7 +110,8 @@ export async function loadIntakeCatalog(
       `the ESM collection of catalogue "${catalogId}"`
     );
     const { order, assets } = tableParts(body);
-    const bytes = await search;
+    // The collection answers once the server has read the table: the paths are asked
+    // for then, while the search part arrives.
     const rest =
       assets.length > 0
         ? fetchBytes(
@@ -121,6 +122,7 @@ export async function loadIntakeCatalog(
           )
         : null;
     rest?.catch(() => undefined); // reported by `complete`
+    const bytes = await search;
     progress('decode')(bytes.byteLength, null);
     const table = readIntakeTable(bytes);
     const complete =
