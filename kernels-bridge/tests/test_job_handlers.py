@@ -276,6 +276,8 @@ INJECTIONS = [
     ({"kind": "script", "path": "ok.sh", "working_dir": "/tmp"}, "working_dir"),
     ({"kind": "script", "path": "ok.sh", "gpus": 3}, "gpus"),
     ({"kind": "script", "path": "ok.sh", "shell": "sh -c id"}, "shell"),
+    # papermill would read them as its options (issue 19).
+    ({"kind": "notebook", "path": "ok.ipynb", "arguments": ["--cwd", "/etc"]}, "arguments"),
 ]
 
 
@@ -283,6 +285,7 @@ async def test_injection_attempts_are_refused_with_400_and_the_wrong_fields(
     jp_fetch, root, store_dir
 ):
     (root / "ok.sh").write_text("true\n")
+    (root / "ok.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4}')
     (root / "escape.sh").symlink_to("/etc/hostname")
     for spec, wrong in INJECTIONS:
         for route in ((), ("preview",)):

@@ -224,6 +224,13 @@ def test_arguments_with_control_characters_are_refused(files):
     assert refused(script(arguments=("ok", "a\nb")), files).fields == ["arguments"]
 
 
+def test_notebook_jobs_refuse_arguments_which_papermill_would_take_as_options(files):
+    nb = JobSpec(kind=JobKind.NOTEBOOK, path="analysis.ipynb", arguments=("--cwd", "/etc"))
+    error = refused(nb, files)
+    assert error.fields == ["arguments"]
+    assert "arguments are for scripts and Python files; give parameters" in str(error)
+
+
 def test_all_wrong_fields_are_reported_at_once(files):
     error = refused(script(name="a;b", partition="x y", memory="lots", nodes=0), files)
     assert error.fields == ["name", "partition", "nodes", "memory"]

@@ -148,6 +148,11 @@ def validate_spec(spec: JobSpec, roots: Sequence[str | os.PathLike[str]]) -> Che
     check("parameters", check_parameters, spec.parameters)
     if spec.parameters and spec.kind is not JobKind.NOTEBOOK:
         problems.append(("parameters", "parameters are for notebook jobs; give arguments"))
+    if spec.arguments and spec.kind is JobKind.NOTEBOOK:
+        # papermill would take them as its own options (--cwd, -f): a notebook's inputs are
+        # its parameters.
+        sentence = "arguments are for scripts and Python files; give parameters"
+        problems.append(("arguments", sentence))
     for arg in spec.arguments:
         if _CONTROL.search(arg):
             problems.append(("arguments", f"the argument {arg!r} holds a control character"))
