@@ -373,36 +373,51 @@ function isoTemporal(
   return undefined;
 }
 
+/** The licence a `gmd:MD_LegalConstraints` states in its `otherConstraints`. */
+function otherConstraintsLicence(legal: Element): DatasetRecord['licence'] {
+  const others = children(legal, NS.gmd, 'otherConstraints');
+  const texts = others
+    .map(isoText)
+    .filter((value): value is string => value !== undefined);
+  if (texts.length === 0) {
+    return undefined;
+  }
+  const url = safeUrl(others.map(anchorHref).find(Boolean));
+  const licenceText = texts.join('\n');
+  return url === undefined ? { text: licenceText } : { text: licenceText, url };
+}
+
 function isoLicence(identification: Element): DatasetRecord['licence'] {
-  const constraints = children(
-    identification,
-    NS.gmd,
-    'resourceConstraints'
-  ).flatMap(block => Array.from(block.children));
-  // The licence is what the use constraints say; a plain use limitation is the
-  // fallback. Access constraints are about who may see the data, not its licence.
-  for (const legal of constraints) {
-    if (child(legal, NS.gmd, 'useConstraints') === undefined) {
+  const legals = children(identification, NS.gmd, 'resourceConstraints')
+    .map(block => child(block, NS.gmd, 'MD_LegalConstraints'))
+    .filter((legal): legal is Element => legal !== undefined);
+  // ISO 19115 and INSPIRE state the licence in the legal constraints: the use
+  // constraints first, else access constraints of "otherRestrictions" spelled out in
+  // otherConstraints. A gmd:useLimitation is a free note on fitness for use, not a
+  // licence, so it is never read as one.
+  for (const legal of legals) {
+    const use = child(legal, NS.gmd, 'useConstraints');
+    if (use === undefined) {
       continue;
     }
-    const others = children(legal, NS.gmd, 'otherConstraints');
-    const texts = others
-      .map(isoText)
-      .filter((value): value is string => value !== undefined);
-    const href = others.map(anchorHref).find(Boolean);
-    const code = codeValue(child(legal, NS.gmd, 'useConstraints'));
-    const licenceText = texts.length > 0 ? texts.join('\n') : code;
-    if (licenceText !== undefined) {
-      const url = safeUrl(href);
-      return url === undefined
-        ? { text: licenceText }
-        : { text: licenceText, url };
+    const licence = otherConstraintsLicence(legal);
+    if (licence !== undefined) {
+      return licence;
+    }
+    const code = codeValue(use);
+    if (code !== undefined && code !== 'otherRestrictions') {
+      return { text: code };
     }
   }
-  for (const block of constraints) {
-    const limitation = isoText(child(block, NS.gmd, 'useLimitation'));
-    if (limitation !== undefined) {
-      return { text: limitation };
+  for (const legal of legals) {
+    if (
+      codeValue(child(legal, NS.gmd, 'accessConstraints')) ===
+      'otherRestrictions'
+    ) {
+      const licence = otherConstraintsLicence(legal);
+      if (licence !== undefined) {
+        return licence;
+      }
     }
   }
   return undefined;
@@ -503,8 +518,16 @@ export function isoToRecord(
     );
   }
   if (distribution !== undefined) {
+    // Only transfer options lead to the data; the other online resources under
+    // distributionInfo are contacts' homepages (gmd:distributorContact).
     resources.unshift(
-      ...descendants(distribution, NS.gmd, 'CI_OnlineResource')
+      ...descendants(distribution, NS.gmd, 'MD_DigitalTransferOptions').flatMap(
+        options =>
+          path(options, [
+            [NS.gmd, 'onLine'],
+            [NS.gmd, 'CI_OnlineResource']
+          ])
+      )
     );
   }
   for (const resource of resources) {

@@ -19,6 +19,7 @@ const ISO_RESPONSE =
 
 const ENDPOINT = 'https://geonetwork.example/geonetwork/srv/eng/csw';
 const CSW = 'http://www.opengis.net/cat/csw/2.0.2';
+const GMD = 'http://www.isotc211.org/2005/gmd';
 
 function getRecordsSummary(xml: string): Record<string, string | null> {
   const doc = new DOMParser().parseFromString(xml, 'application/xml');
@@ -264,6 +265,33 @@ describe.skipIf(!HAVE_FIXTURES)(
       });
     });
 
+    it('reads INSPIRE access constraints (otherRestrictions + otherConstraints) as the licence when the use constraints are gone, never the use-limitation note', () => {
+      // The same recorded answer, less its gmd:useConstraints blocks: each record
+      // keeps a gmd:useLimitation note and an accessConstraints=otherRestrictions block.
+      const doc = new DOMParser().parseFromString(
+        readFixture(ISO_RESPONSE),
+        'application/xml'
+      );
+      for (const use of Array.from(
+        doc.getElementsByTagNameNS(GMD, 'useConstraints')
+      )) {
+        const block = use.parentElement!.parentElement!;
+        block.parentElement!.removeChild(block);
+      }
+      const stripped = parseCswGetRecordsResponse(
+        new XMLSerializer().serializeToString(doc),
+        'inspire'
+      );
+      const noLimitations = {
+        text: 'No limitations on public access',
+        url: 'http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/noLimitations'
+      };
+      expect(stripped.records.map(record => record.licence)).toEqual([
+        noLimitations,
+        noLimitations
+      ]);
+    });
+
     it('reads the geographic extent of the second record', () => {
       const record = result!.records[1];
       expect(record.title).toBe('CSW Suchdienst der ZAMG');
@@ -383,6 +411,70 @@ describe('parseCswGetRecordByIdResponse', () => {
       text: 'Doe, J. (2020): <script>alert(1)</script>. https://doi.org/10.5194/essd-12-345-2020',
       url: 'https://doi.org/10.5194/essd-12-345-2020'
     });
+  });
+});
+
+/**
+ * Minimal ISO 19139 (not a recorded answer: no fixture has these cases), written from
+ * the gmd schema: a gmd:useLimitation note beside legal constraints that state no
+ * licence, and an MD_Distributor whose gmd:distributorContact has a homepage
+ * (CI_Contact/onlineResource) beside its gmd:distributorTransferOptions.
+ */
+const ISO_MINIMAL = `<csw:GetRecordByIdResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">
+  <gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">
+    <gmd:fileIdentifier><gco:CharacterString>minimal-1</gco:CharacterString></gmd:fileIdentifier>
+    <gmd:identificationInfo><gmd:MD_DataIdentification>
+      <gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Minimal</gco:CharacterString></gmd:title></gmd:CI_Citation></gmd:citation>
+      <gmd:abstract><gco:CharacterString>x</gco:CharacterString></gmd:abstract>
+      <gmd:resourceConstraints><gmd:MD_LegalConstraints>
+        <gmd:useLimitation><gco:CharacterString>Not for navigation.</gco:CharacterString></gmd:useLimitation>
+        <gmd:accessConstraints><gmd:MD_RestrictionCode codeList="x" codeListValue="copyright"/></gmd:accessConstraints>
+      </gmd:MD_LegalConstraints></gmd:resourceConstraints>
+    </gmd:MD_DataIdentification></gmd:identificationInfo>
+    <gmd:distributionInfo><gmd:MD_Distribution>
+      <gmd:distributor><gmd:MD_Distributor>
+        <gmd:distributorContact><gmd:CI_ResponsibleParty>
+          <gmd:organisationName><gco:CharacterString>Data centre</gco:CharacterString></gmd:organisationName>
+          <gmd:contactInfo><gmd:CI_Contact><gmd:onlineResource><gmd:CI_OnlineResource>
+            <gmd:linkage><gmd:URL>https://datacentre.example/</gmd:URL></gmd:linkage>
+          </gmd:CI_OnlineResource></gmd:onlineResource></gmd:CI_Contact></gmd:contactInfo>
+          <gmd:role><gmd:CI_RoleCode codeList="x" codeListValue="distributor"/></gmd:role>
+        </gmd:CI_ResponsibleParty></gmd:distributorContact>
+        <gmd:distributorTransferOptions><gmd:MD_DigitalTransferOptions><gmd:onLine><gmd:CI_OnlineResource>
+          <gmd:linkage><gmd:URL>https://datacentre.example/data/a.nc</gmd:URL></gmd:linkage>
+          <gmd:protocol><gco:CharacterString>WWW:DOWNLOAD-1.0-http--download</gco:CharacterString></gmd:protocol>
+        </gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:distributorTransferOptions>
+      </gmd:MD_Distributor></gmd:distributor>
+      <gmd:transferOptions><gmd:MD_DigitalTransferOptions><gmd:onLine><gmd:CI_OnlineResource>
+        <gmd:linkage><gmd:URL>https://datacentre.example/thredds/dodsC/a.nc</gmd:URL></gmd:linkage>
+        <gmd:protocol><gco:CharacterString>OPeNDAP:OPeNDAP</gco:CharacterString></gmd:protocol>
+      </gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>
+    </gmd:MD_Distribution></gmd:distributionInfo>
+  </gmd:MD_Metadata>
+</csw:GetRecordByIdResponse>`;
+
+describe('ISO 19139 licence and access links (minimal XML from the gmd schema)', () => {
+  const [record] = parseCswGetRecordByIdResponse(ISO_MINIMAL, 'x');
+
+  it('does not take a use-limitation note, nor an access constraint without otherConstraints, for the licence', () => {
+    expect(record.licence).toBeUndefined();
+  });
+
+  it("takes only transfer options as access links, not the distributor contact's homepage", () => {
+    expect(record.access).toEqual([
+      {
+        url: 'https://datacentre.example/data/a.nc',
+        protocol: 'http',
+        service: 'WWW:DOWNLOAD-1.0-http--download',
+        description: 'WWW:DOWNLOAD-1.0-http--download'
+      },
+      {
+        url: 'https://datacentre.example/thredds/dodsC/a.nc',
+        protocol: 'opendap',
+        service: 'OPeNDAP:OPeNDAP',
+        description: 'OPeNDAP:OPeNDAP'
+      }
+    ]);
   });
 });
 
