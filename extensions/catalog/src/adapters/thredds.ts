@@ -77,7 +77,7 @@ interface Inherited {
   dataFormat?: string;
   bbox?: BBox;
   start?: string;
-  end?: string;
+  end?: string | null;
 }
 
 /** Properties that are identifiers or bookkeeping, not facets. */
@@ -208,21 +208,26 @@ function coverageBBox(element: Element | undefined): BBox | undefined {
   return makeBBox(west, south, west + lonSize, south + latSize);
 }
 
+/**
+ * A time coverage's start and end. An end of `present` (the THREDDS dateType keyword
+ * for a series still growing) is an open end, null here so that it overrides an
+ * inherited end date; the record leaves an open end out.
+ */
 function timeCoverage(element: Element | undefined): {
   start?: string;
-  end?: string;
+  end?: string | null;
 } {
   if (element === undefined) {
     return {};
   }
-  const out: { start?: string; end?: string } = {};
+  const out: { start?: string; end?: string | null } = {};
   const start = childText(element, NS.thredds, 'start');
   const end = childText(element, NS.thredds, 'end');
   if (start !== undefined) {
     out.start = start;
   }
   if (end !== undefined) {
-    out.end = end;
+    out.end = end.toLowerCase() === 'present' ? null : end;
   }
   return out;
 }
@@ -459,9 +464,10 @@ function readDataset(
     record.spatial = { bbox };
   }
   const ownTime = timeCoverage(ownOrMetadata(element, 'timeCoverage'));
+  const end = ownTime.end === undefined ? inherited.end : ownTime.end;
   setDefined(record, 'temporal', {
     start: ownTime.start ?? inherited.start,
-    end: ownTime.end ?? inherited.end
+    end: end ?? undefined
   });
   record.variables = variablesOf(element);
 

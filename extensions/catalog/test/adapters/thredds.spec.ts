@@ -346,6 +346,54 @@ describe('parseThreddsCatalog service resolution', () => {
   });
 });
 
+describe.skipIf(!HAVE_FIXTURES)(
+  withFixtures('THREDDS time coverage ending "present"'),
+  () => {
+    it('reads the ESGF catalogue with its end dates made "present" as open-ended extents', () => {
+      // The recorded catalogue with each <end> replaced by the THREDDS keyword
+      // "present" (dateType), as a TDS writes for a growing series.
+      const xml = readFixture(ESGF).replace(
+        /<end>[^<]*<\/end>/g,
+        '<end>present</end>'
+      );
+      const url = 'https://pcmdi3.llnl.gov/thredds/esgcet/1/catalog.xml';
+      const records = threddsDatasets(parseThreddsCatalog(xml, url, 't')).map(
+        dataset => dataset.record
+      );
+      const extents = records
+        .map(record => record.temporal)
+        .filter(temporal => temporal !== undefined);
+      expect(extents.length).toBeGreaterThan(0);
+      for (const temporal of extents) {
+        expect(temporal).not.toHaveProperty('end');
+        expect(temporal.start).toMatch(/^\d{4}-\d\d-\d\dT/);
+      }
+      expect(records[0].temporal).toEqual({ start: '0001-01-16T12:00:00' });
+    });
+  }
+);
+
+describe('THREDDS time coverage (minimal XML from the InvCatalog 1.0 schema)', () => {
+  it('lets an own end of "present" open an inherited end date', () => {
+    const xml =
+      CATALOG_HEAD +
+      '<dataset name="series" ID="series">' +
+      '<metadata inherited="true"><timeCoverage><start>2000-01-01</start><end>2010-12-31</end></timeCoverage></metadata>' +
+      '<dataset name="closed.nc" ID="closed" urlPath="closed.nc"/>' +
+      '<dataset name="growing.nc" ID="growing" urlPath="growing.nc">' +
+      '<timeCoverage><start>2011-01-01</start><end> present </end></timeCoverage></dataset>' +
+      '</dataset></catalog>';
+    const records = threddsDatasets(
+      parseThreddsCatalog(xml, 'https://tds.example/thredds/catalog.xml', 't')
+    ).map(dataset => [dataset.record.id, dataset.record.temporal]);
+    expect(records).toEqual([
+      ['series', { start: '2000-01-01', end: '2010-12-31' }],
+      ['closed', { start: '2000-01-01', end: '2010-12-31' }],
+      ['growing', { start: '2011-01-01' }]
+    ]);
+  });
+});
+
 describe('THREDDS bad input', () => {
   const url = 'https://tds.example/thredds/catalog.xml';
 
