@@ -440,6 +440,10 @@ describe('search on a synthetic catalogue of 200,000 rows with CMIP6 cardinaliti
         expected = naiveRequireAllOn(records, expected, query, requireAllOn);
       }
       const result = facetedSearch(table, query, { facets, requireAllOn });
+      // A column's first search scans it, the next ones use its postings: same answer.
+      expect(facetedSearch(table, query, { facets, requireAllOn })).toEqual(
+        result
+      );
       expect(Array.from(result.rows)).toEqual(expected);
       expect(Array.from(search(table, query, { requireAllOn }))).toEqual(
         expected
