@@ -10,11 +10,13 @@
  *   catalogs/{id}/esm and GET catalogs/{id}/table?part=search together, the table
  *   read as a stream and decoded), then every facet column's codes taken (the table
  *   is then ready for the facet lists and the search: `readyMs`); then the rest of
- *   the table (GET ...?part=assets, the paths) arrives and is joined (`completeMs`).
+ *   the table (GET ...?part=assets, the paths, asked for once the collection has
+ *   answered) arrives and is joined (`completeMs`).
  *   The first load is the server's first read of the catalogue (a fresh server); the
  *   others are warm (the server has the table in memory, the bytes are sent again);
  * - a query is `facetedSearch` with counts for every facet, the first run
- *   separately (it also computes the whole-table counts the search caches).
+ *   separately (it scans the queried columns; their postings are built on the
+ *   second).
  */
 import { ServerConnection } from '@jupyterlab/services';
 import {
@@ -135,7 +137,7 @@ function summary(load: Load) {
 async function main(config: Settings): Promise<void> {
   const first = await load(config);
   // The first query runs on the first table loaded, which no search has touched: it
-  // also computes the whole-table counts that later searches reuse. The queries run
+  // scans the queried columns, the second builds their postings. The queries run
   // before the warm loads, as a user searches the catalogue just loaded (and not
   // while the collector frees the tables that reloading it three times would leave).
   const { table } = first;
