@@ -15,7 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from ..probe import count_gpus, split_gres
-from ..types import JobInfo, JobState, int_or_none
+from ..types import (
+    JobInfo,
+    JobState,
+    SchedulerError,
+    TransientSchedulerError,
+    int_or_none,
+)
 from .commands import SEP
 
 _STATES = {
@@ -195,9 +201,34 @@ def parse_squeue_json(text: str) -> list[JobInfo]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"squeue --json did not answer JSON: {e}") from e
-    if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), list):
+    if not isinstance(data, Mapping):
+        raise ValueError("squeue --json answered JSON without a jobs list")
+    said = json_errors(data)
+    if said:
+        # An answer with errors has an empty jobs list: a failed login is not an empty queue.
+        if is_transient_error(said):
+            raise TransientSchedulerError(said)
+        raise SchedulerError(said)
+    if not isinstance(data.get("jobs"), list):
         raise ValueError("squeue --json answered JSON without a jobs list")
     return [_job_from_json(job) for job in data["jobs"]]
+
+
+def json_errors(data: Mapping[str, Any]) -> str:
+    """The `errors` of a squeue/slurmrestd JSON answer as one sentence; '' when there are none.
+    Each is {"error", "description", "error_number", "source"} (data_parser) or
+    {"error", "errno"} (v0.0.37/38)."""
+    errors = data.get("errors")
+    if not isinstance(errors, list):
+        return ""
+    words = []
+    for e in errors:
+        if isinstance(e, Mapping):
+            parts = [str(e[k]) for k in ("error", "description") if e.get(k)]
+            words.append(": ".join(dict.fromkeys(parts)) or "an error without words")
+        elif e:
+            words.append(str(e))
+    return "; ".join(words)
 
 
 def _job_from_json(job: Mapping[str, Any]) -> JobInfo:
@@ -215,9 +246,11 @@ def _job_from_json(job: Mapping[str, Any]) -> JobInfo:
     name = job.get("name") or ""
     user = job.get("user_name") or None
     workdir = job.get("current_working_directory") or None
-    default_log = f"{workdir}/slurm-{'%A_%a' if array_job else '%j'}.out" if workdir else None
-    stdout = job.get("standard_output") or default_log
-    stderr = job.get("standard_error") or stdout
+    default_log = f"slurm-{'%A_%a' if array_job else '%j'}.out"
+    stdout = _in_dir(
+        workdir, job.get("stdout_expanded") or job.get("standard_output") or default_log
+    )
+    stderr = _in_dir(workdir, job.get("stderr_expanded") or job.get("standard_error")) or stdout
     expand = {
         "job_id": own_id,
         "array_job_id": str(array_job) if array_job else None,
@@ -259,6 +292,16 @@ def _job_from_json(job: Mapping[str, Any]) -> JobInfo:
         stderr_path=expand_path(stderr, **expand),
         working_dir=workdir,
     )
+
+
+def _in_dir(workdir: str | None, path: str | None) -> str | None:
+    """A log path as slurmd opens it: a relative one is in the job's working directory; without
+    that directory a relative path is unknown (None), never read from the server's."""
+    if not path:
+        return None
+    if path.startswith("/"):
+        return path
+    return f"{workdir.rstrip('/')}/{path}" if workdir else None
 
 
 def parse_squeue_fields(
@@ -487,9 +530,13 @@ def parse_scontrol_show_job(text: str) -> list[JobInfo]:
     answers one record per task)."""
     jobs = []
     for block in re.split(r"\n\s*\n", text.strip()):
+        if not block.strip():
+            continue
         fields = parse_scontrol_record(block)
-        if "JobId" in fields:
-            jobs.append(_job_from_scontrol(fields))
+        # A cut answer loses its last keys: a record without its state is not a job read.
+        if "JobId" not in fields or "JobState" not in fields:
+            raise ValueError(f"scontrol show job answered {block.strip()[:80]!r}, not a job record")
+        jobs.append(_job_from_scontrol(fields))
     return jobs
 
 

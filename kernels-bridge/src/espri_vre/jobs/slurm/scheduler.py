@@ -211,19 +211,25 @@ class SlurmScheduler(CliScheduler):
             if not ran.ok:
                 raise SchedulerError(short_error(ran.stderr_text) or "squeue failed")
             self._queue_form = form
-            if form == "json":
-                return parse_squeue_json(ran.stdout_text)
-            if form == "lines":
-                return parse_squeue_lines(ran.stdout_text)[0]
-            # The text forms' answers are kept (about 120 bytes a job; --json's 6 KB are not).
-            last = self._answers.get(user)
-            if last is not None and last[0] == form and last[1] == ran.stdout:
-                return last[2]
-            rows = self._rows.setdefault(user, {})
-            queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
-            self._answers[user] = (form, ran.stdout, queue)
-            return queue
+            try:
+                return self._parse_queue(form, user, ran)
+            except ValueError as e:
+                raise SchedulerError(f"squeue answered what cannot be read: {e}") from e
         raise SchedulerError("this squeue accepts neither -o, -O nor --json")
+
+    def _parse_queue(self, form: str, user: str | None, ran: CommandResult) -> list[JobInfo]:
+        if form == "json":
+            return parse_squeue_json(ran.stdout_text)
+        if form == "lines":
+            return parse_squeue_lines(ran.stdout_text)[0]
+        # The text forms' answers are kept (about 120 bytes a job; --json's 6 KB are not).
+        last = self._answers.get(user)
+        if last is not None and last[0] == form and last[1] == ran.stdout:
+            return last[2]
+        rows = self._rows.setdefault(user, {})
+        queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
+        self._answers[user] = (form, ran.stdout, queue)
+        return queue
 
     async def list(
         self, *, mine: bool = True, states: Collection[JobState] | None = None
@@ -322,7 +328,10 @@ class SlurmScheduler(CliScheduler):
         except TransientSchedulerError as e:
             return self._silent_status(e, job_id, record)
         if ran.ok:
-            jobs = parse_scontrol_show_job(ran.stdout_text)
+            try:
+                jobs = parse_scontrol_show_job(ran.stdout_text)
+            except ValueError as e:
+                raise SchedulerError(f"scontrol answered what cannot be read: {e}") from e
             info = next((j for j in jobs if j.id == job_id), None)
             if info is None and jobs:
                 info = array_summary(jobs[0], jobs) if len(jobs) > 1 else jobs[0]

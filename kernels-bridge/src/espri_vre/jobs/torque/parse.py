@@ -103,6 +103,7 @@ def parse_qstat_xml(text: str) -> list[JobInfo]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
+        # Cut XML too: the scheduler then reads qstat -f, never the jobs before the cut.
         raise ValueError(f"qstat -x did not answer XML: {e}") from e
     if root.tag != "Data":
         raise ValueError(f"qstat -x answered <{root.tag}>, expected <Data>")
@@ -123,9 +124,24 @@ def parse_qstat_f(text: str) -> list[JobInfo]:
     """`qstat -f [id]`: 'Job Id: ...' blocks of 'key = value' lines, with long values wrapped onto
     lines that start with a TAB."""
     jobs = []
-    for job_id, attrs in parse_qstat_f_blocks(text, "Job Id"):
+    blocks = parse_qstat_f_blocks(text, "Job Id")
+    if text.strip() and not blocks:
+        raise ValueError(f"qstat -f answered {text.strip()[:80]!r}, not a job")
+    for job_id, attrs in blocks:
+        missing = [k for k in _QSTAT_F_KEYS if k not in attrs]
+        if missing:
+            # Every job block has these near its top: a block without them was cut.
+            raise CutAnswer(f"qstat -f: job {job_id} has no {', '.join(missing)}: a cut answer")
         jobs.append(job_from_attributes({"Job_Id": job_id, **attrs}, epoch_times=False))
     return jobs
+
+
+_QSTAT_F_KEYS = ("Job_Name", "Job_Owner", "job_state", "queue")
+
+
+class CutAnswer(ValueError):
+    """An answer of the right kind that ends too soon: reading another form of the command would
+    hide that some jobs are missing."""
 
 
 def parse_qstat_f_blocks(text: str, header: str) -> list[tuple[str, dict[str, str]]]:
@@ -244,11 +260,16 @@ class TorqueNode:
 
 
 def parse_pbsnodes_xml_nodes(text: str) -> list[TorqueNode]:
-    """`pbsnodes -x`, one TorqueNode per <Node>."""
+    """`pbsnodes -x`, one TorqueNode per <Node>; none for an empty answer. Raises ValueError when
+    it is not pbsnodes' XML (its root is <Data>)."""
+    if not text.strip():
+        return []
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         raise ValueError(f"pbsnodes -x did not answer XML: {e}") from e
+    if root.tag != "Data":
+        raise ValueError(f"pbsnodes -x answered <{root.tag}>, expected <Data>")
     nodes = []
     for node in root.iter("Node"):
         nodes.append(

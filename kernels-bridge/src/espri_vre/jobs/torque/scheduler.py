@@ -35,6 +35,7 @@ from ..types import (
 )
 from ..validation import CheckedSpec, check_job_id, format_walltime
 from .parse import (
+    CutAnswer,
     is_transient_error,
     parse_pbsnodes_xml_nodes,
     parse_qstat_f,
@@ -142,6 +143,8 @@ class TorqueScheduler(CliScheduler):
                 raise SchedulerError(short_error(ran.stderr_text) or f"{argv[0]} failed")
             try:
                 return parse(ran.stdout_text)
+            except CutAnswer as e:
+                raise SchedulerError(str(e)) from e
             except ValueError:
                 continue
         raise SchedulerError("qstat answered nothing that could be read")
@@ -229,7 +232,10 @@ class TorqueScheduler(CliScheduler):
         queues, nodes = await retry_transient(query)
         if not queues.ok:
             raise SchedulerError(short_error(queues.stderr_text) or "qstat -Q failed")
-        node_list = parse_pbsnodes_xml_nodes(nodes.stdout_text) if nodes.ok else []
+        try:
+            node_list = parse_pbsnodes_xml_nodes(nodes.stdout_text) if nodes.ok else []
+        except ValueError as e:
+            raise SchedulerError(str(e)) from e
         default = self.cluster.defaults.get("queue", self.cluster.defaults.get("partition"))
         queue_list = parse_qstat_queues(queues.stdout_text, node_list)
         partitions = [replace(p, default=p.name == default) for p in queue_list]
