@@ -418,3 +418,69 @@ async def test_jobs_survive_a_restart_of_the_server(jp_fetch, jp_serverapp, root
     assert code == 200
     assert (await wait_for(jp_fetch, poll, held, finished))["state"] == "CANCELLED"
     assert os.path.isfile(store_dir / "jobs.sqlite")
+
+
+OTHER_USER = "espri-vre-other"
+
+
+@pytest.fixture
+def other_user() -> str:
+    """A throwaway system account, created when missing: the owner of another user's job."""
+    if os.geteuid() != 0:
+        pytest.skip("submitting a job as another user needs root (sbatch --uid)")
+    known = subprocess.run(["id", "-u", OTHER_USER], capture_output=True, check=False)
+    if known.returncode != 0:
+        subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", OTHER_USER], check=True)
+    return OTHER_USER
+
+
+def sbatch(*options: str) -> str:
+    """A held job submitted behind the server's back; its id."""
+    ran = subprocess.run(
+        ["sbatch", "--parsable", "--hold", *options, "--wrap", "sleep 30"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return ran.stdout.strip().split(";")[0]
+
+
+async def test_another_users_job_is_neither_controlled_nor_its_log_read(
+    jp_fetch, other_user, tmp_path
+):
+    job_id = sbatch(f"--uid={other_user}", "--chdir=/tmp", "--output=/tmp/other-%j.out")
+    try:
+        code, info = await call(jp_fetch, "slurm", job_id)
+        assert (code, info["user"], info["state"]) == (200, other_user, "HELD")
+        for action in ("release", "hold", "cancel"):
+            code, body = await call(jp_fetch, "slurm", job_id, action, body={})
+            assert (code, body["error"]) == (403, "forbidden"), (action, body)
+            assert f"belongs to {other_user}, not to root" in body["detail"]
+        code, body = await call(jp_fetch, "slurm", job_id, "logs")
+        assert (code, body["error"]) == (403, "forbidden")
+        code, info = await call(jp_fetch, "slurm", job_id)
+        assert (code, info["state"]) == (200, "HELD")  # nothing was done to it
+    finally:
+        subprocess.run(["scancel", job_id], check=False, capture_output=True, timeout=30)
+
+
+async def test_a_log_outside_the_roots_is_not_read(jp_fetch, root, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "away").symlink_to(outside)
+    ids = [
+        sbatch(f"--chdir={root}", "--output=/etc/espri-vre-never-%j.out"),
+        sbatch(f"--chdir={root}", f"--output={root}/away/log-%j.out"),
+    ]
+    try:
+        for job_id in ids:
+            code, body = await call(jp_fetch, "slurm", job_id, "logs")
+            assert (code, body["error"]) == (403, "forbidden"), body
+            assert "outside the server's folder and the data roots" in body["detail"]
+        inside = sbatch(f"--chdir={root}", f"--output={root}/in-%j.out")
+        ids.append(inside)
+        code, chunk = await call(jp_fetch, "slurm", inside, "logs")
+        assert (code, chunk["path"], chunk["exists"]) == (200, f"{root}/in-{inside}.out", False)
+    finally:
+        subprocess.run(["scancel", *ids], check=False, capture_output=True, timeout=30)

@@ -33,6 +33,8 @@ from .types import (
     JobSpec,
     JobState,
     LogChunk,
+    LogOutsideRoots,
+    NotYourJob,
     Partition,
     SchedulerError,
     Stream,
@@ -200,8 +202,30 @@ class Scheduler(ABC):
         info = record.info if record is not None else None
         if info is None or (info.stdout_path is None and info.stderr_path is None):
             info = await self.status(job_id)
+        self.check_owner(job_id, info)
         path = info.stdout_path if stream == "stdout" else info.stderr_path
+        if path:
+            self.check_log_path(job_id, path)
         return await read_log(self.transport, stream, path, offset, limit)
+
+    def check_owner(self, job_id: str, info: JobInfo) -> None:
+        """NotYourJob when the scheduler names another owner than the account this server's
+        jobs run as: a server running as root must not act for every user."""
+        user = self.cluster.user_name
+        if info.user is not None and info.user != user:
+            raise NotYourJob(self.cluster.id, job_id, info.user, user)
+
+    def check_log_path(self, job_id: str, path: str) -> None:
+        """LogOutsideRoots unless the log is inside the server's root or a data root. On this
+        server the real path is compared (a symlink does not lead out); a login node's files
+        are not ours to resolve, so its path is compared as written, made normal."""
+        local = isinstance(self.transport, LocalTransport)
+        where = os.path.realpath(path) if local else os.path.normpath(path)
+        for root in self.roots:
+            top = os.path.realpath(root) if local else os.path.normpath(root)
+            if os.path.isabs(where) and os.path.commonpath([top, where]) == top:
+                return
+        raise LogOutsideRoots(job_id, path)
 
     def merge_recorded(
         self,

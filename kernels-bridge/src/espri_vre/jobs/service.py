@@ -315,6 +315,7 @@ class JobService:
         scheduler = self.scheduler(cluster)
         with _answering(cluster):
             check_job_id(job_id, "job_id")
+            scheduler.check_owner(job_id, await scheduler.status(job_id))
             if action == "cancel":
                 await scheduler.cancel(job_id)
             elif action == "hold":

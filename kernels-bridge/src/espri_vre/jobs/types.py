@@ -10,6 +10,8 @@ of an error is the scheduler's or the check's own words, `detail` the sentence f
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -301,7 +303,14 @@ class ClusterConfig:
 
     @property
     def user_name(self) -> str:
-        return self.user or getpass.getuser()
+        """The account jobs run as: the SSH user, or this process's own (its uid, not $USER,
+        which the environment may set to anyone)."""
+        if self.user:
+            return self.user
+        try:
+            return pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:  # a uid without a passwd entry (some containers)
+            return getpass.getuser()
 
 
 class SchedulerError(EspriVreError):
@@ -407,6 +416,35 @@ class NotRecorded(EspriVreError):
         super().__init__(
             f"Job {job_id} on {cluster!r} was not submitted from here: only those can be "
             "resubmitted (their parameters are recorded)."
+        )
+        self.job_id = job_id
+
+
+class NotYourJob(EspriVreError):
+    """A job of another user: this server neither controls it nor reads its logs, whatever
+    account it runs as (root included)."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, cluster: str, job_id: str, owner: str, user: str) -> None:
+        super().__init__(
+            f"Job {job_id} on {cluster!r} belongs to {owner}, not to {user}: only your own "
+            "jobs can be held, released, cancelled or have their logs read."
+        )
+        self.job_id = job_id
+
+
+class LogOutsideRoots(EspriVreError):
+    """A log path, as the scheduler reports it, outside the folders this server may read."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, job_id: str, path: str) -> None:
+        super().__init__(
+            f"The log of job {job_id} is at {path}, outside the server's folder and the data "
+            "roots: it is not read from here."
         )
         self.job_id = job_id
 
