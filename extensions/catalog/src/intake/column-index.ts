@@ -53,8 +53,9 @@ export function tableCounts(
   if (counts === undefined) {
     counts = new Uint32Array(column.dictionary.length);
     const { indices, offsets } = column;
+    const start = offsets === undefined ? 0 : offsets[0];
     const end = offsets === undefined ? table.numRows : offsets[table.numRows];
-    for (let item = 0; item < end; item++) {
+    for (let item = start; item < end; item++) {
       counts[indices[item]]++;
     }
     wholeTableCounts.set(column, counts);
