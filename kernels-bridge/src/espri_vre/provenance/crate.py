@@ -13,17 +13,25 @@ The mapping (the shape of the profile's example 3):
   PropertyValue identifiers. Small files (the `copy_limit`) whose content is still the
   recorded one are copied into `data/`; others are referenced by a file:// URI;
 - the environment: Python and every package of the session's lock are SoftwareApplications,
-  the engine's softwareRequirements;
-- the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run."""
+  the engine's softwareRequirements, named by absolute URLs (python.org, PyPI);
+- the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run;
+- the person who ran it (JupyterHub's user, else the account of the process) is the agent of
+  every action and the crate's author; every action is in the root's `mentions`.
+
+The crate declares RO-Crate 1.1, whose context lacks `sha256` (a term of 1.2 and later): the
+crate's own @context defines it with the IRI the 1.2 context gives it, as the Workflow Run
+Crate examples do, so that it expands the same under any context version."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import mimetypes
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +49,11 @@ DEFAULT_COPY_LIMIT = 64 * 2**20
 LOG_DIR = "provenance"
 UNSPECIFIED_LICENSE = "unspecified: no licence was given when this crate was exported"
 NOTEBOOK_TYPES = ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"]
+SHA256_TERM = {"sha256": "http://schema.org/sha256"}
+"""The IRI RO-Crate 1.2's context gives `sha256`, defined in the crate's own @context."""
+BIOSCHEMAS_WORKFLOW = "https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE"
+COMPLETED = "http://schema.org/CompletedActionStatus"
+FAILED = "http://schema.org/FailedActionStatus"
 
 
 @dataclass
@@ -193,6 +206,26 @@ def _refs(values: list[str]) -> dict[str, str] | list[dict[str, str]]:
     return refs[0] if len(refs) == 1 else refs
 
 
+def _crate_time(value: str) -> str:
+    """An ISO 8601 time as the Process Run Crate profile checks it: milliseconds and an explicit
+    offset (the log writes microseconds and `Z`)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _status(ok: bool) -> str:
+    """A string, not a reference: the form of the profile's examples and of its check."""
+    return COMPLETED if ok else FAILED
+
+
+def current_user() -> str:
+    """The user the server runs for: JupyterHub's name when it spawned the server, else the
+    account of this process."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
 def _media_type(name: str) -> str | None:
     if name.endswith((".nc", ".nc4")):
         return "application/x-netcdf"
@@ -258,7 +291,7 @@ class _CrateBuilder:
             if (value := ids.get(name))
         ]
         if identifiers:
-            props["identifier"] = _ids(identifiers)
+            props["identifier"] = _refs(identifiers)
         if ids.get("further_info_url"):
             props["url"] = ids["further_info_url"]
         if ids.get("citation"):
@@ -310,22 +343,26 @@ class _CrateBuilder:
         )
         packages = [
             self.add(
-                f"#package/{p['name']}",
+                f"https://pypi.org/project/{p['name']}/{p['version']}/",
                 {
                     "@type": "SoftwareApplication",
                     "name": p["name"],
                     "softwareVersion": p["version"],
-                    "url": f"https://pypi.org/project/{p['name']}/{p['version']}/",
+                    "url": f"https://pypi.org/project/{p['name']}/",
                 },
             )
             for p in session.get("packages") or []
         ]
+        release = "".join(c for c in py_version if c.isdigit())
         interpreter = self.add(
-            "#environment/python",
+            f"https://www.python.org/downloads/release/python-{release}/"
+            if release
+            else "https://www.python.org/",
             {
                 "@type": "SoftwareApplication",
                 "name": f"Python {py_version}",
                 "softwareVersion": py_version,
+                "url": "https://www.python.org/",
                 "operatingSystem": (session.get("platform") or {}).get("platform"),
             },
         )
@@ -337,14 +374,45 @@ class _CrateBuilder:
                 "name": f"ipykernel {kernel.get('ipykernel') or ''} with espri-vre "
                 f"{session.get('espri_vre') or ''} provenance capture".strip(),
                 "softwareVersion": kernel.get("ipykernel"),
+                "url": "https://pypi.org/project/ipykernel/",
                 "softwareRequirements": _ids([interpreter, *packages]),
             },
         )
         return language, engine
 
+    def people(self) -> tuple[dict[str, str], dict[str, str] | None]:
+        """The agent (a Person: the server's user) and the publisher (an Organization: the
+        JupyterHub that spawned the server), when there is one."""
+        user = current_user()
+        person = self.add(
+            f"#person/{user}",
+            {
+                "@type": "Person",
+                "name": user,
+                "description": "the user the notebook server ran for"
+                + (" (JupyterHub)" if os.environ.get("JUPYTERHUB_USER") else ""),
+            },
+        )
+        hub = os.environ.get("JUPYTERHUB_API_URL") or ""
+        publisher = None
+        if hub.startswith(("http://", "https://")):
+            origin = "/".join(hub.split("/")[:3]) + "/"
+            publisher = {
+                "@id": self.add(origin, {"@type": "Organization", "name": f"JupyterHub {origin}"})
+            }
+        return {"@id": person}, publisher
+
+    def license_entity(self) -> dict[str, str]:
+        """The licence as a contextual entity: its URL as the id, or a local one for a text.
+        Its name is the licence as given, which the crate summary shows."""
+        url = self.license.startswith(("http://", "https://"))
+        entity_id = self.license if url else "#license"
+        return {"@id": self.add(entity_id, {"@type": "CreativeWork", "name": self.license})}
+
     def build(self) -> Path:
         run, crate = self.run, self.crate
         language, engine = self.environment()
+        agent, publisher = self.people()
         cells = notebook_cells(self.notebook)
         positions = {cell_id: i for i, cell_id in enumerate(cells)}
         workflow_id = self.notebook.name
@@ -381,22 +449,25 @@ class _CrateBuilder:
         for execution in run.executions:
             reads = [self.file_entity(e) for e in execution.files if e["op"] == "read"]
             writes = [self.file_entity(e) for e in execution.files if e["op"] != "read"]
+            reads, writes = list(dict.fromkeys(reads)), list(dict.fromkeys(writes))
             props: dict[str, Any] = {
                 "@type": "CreateAction",
                 "name": f"execution {execution.order} of cell "
                 f"{execution.cell_id or execution.source_sha256[:12]}",
+                "description": f"the kernel ran cell {execution.cell_id or '(no id)'} "
+                f"({execution.status or 'unfinished'}): {len(reads)} file(s) read, "
+                f"{len(writes)} written",
                 "instrument": {"@id": tools[(execution.cell_id, execution.source_sha256)]},
-                "startTime": execution.start,
-                "actionStatus": {
-                    "@id": "http://schema.org/CompletedActionStatus"
-                    if execution.status == "ok"
-                    else "http://schema.org/FailedActionStatus"
-                },
-                "object": _refs(list(dict.fromkeys(reads))),
-                "result": _refs(list(dict.fromkeys(writes))),
+                "agent": agent,
+                "startTime": _crate_time(execution.start),
+                "actionStatus": _status(execution.status == "ok"),
             }
+            if reads:
+                props["object"] = _refs(reads)
+            if writes:
+                props["result"] = _refs(writes)
             if execution.end:
-                props["endTime"] = execution.end
+                props["endTime"] = _crate_time(execution.end)
             if execution.execution_count is not None:
                 props["identifier"] = f"execution_count:{execution.execution_count}"
             if execution.error:
@@ -437,25 +508,25 @@ class _CrateBuilder:
                 "hasPart": _ids(list(dict.fromkeys(tools.values()))),
                 "step": _ids(list(steps.values())),
                 "sha256": _sha256_of(self.notebook),
+                "conformsTo": {"@id": BIOSCHEMAS_WORKFLOW},
             },
         )
-        starts = [e.start for e in run.executions]
-        ends = [e.end for e in run.executions if e.end]
+        starts = [_crate_time(e.start) for e in run.executions]
+        ends = [_crate_time(e.end) for e in run.executions if e.end]
         run_action = self.add(
             f"#run/{run.run_id}",
             {
                 "@type": "CreateAction",
                 "name": f"run {run.run_id} of {self.notebook.name}",
+                "description": f"{len(run.executions)} cell execution(s) recorded by espri-vre: "
+                f"{len(inputs)} input file(s), {len(outputs)} output file(s)",
                 "instrument": {"@id": workflow_id},
-                "object": _refs(inputs),
-                "result": _refs(outputs),
+                "agent": agent,
+                **({"object": _refs(inputs)} if inputs else {}),
+                **({"result": _refs(outputs)} if outputs else {}),
                 **({"startTime": min(starts)} if starts else {}),
                 **({"endTime": max(ends)} if ends else {}),
-                "actionStatus": {
-                    "@id": "http://schema.org/CompletedActionStatus"
-                    if all(e.status == "ok" for e in run.executions)
-                    else "http://schema.org/FailedActionStatus"
-                },
+                "actionStatus": _status(all(e.status == "ok" for e in run.executions)),
             },
         )
         self.add(
@@ -463,7 +534,9 @@ class _CrateBuilder:
             {
                 "@type": "OrganizeAction",
                 "name": f"run of {self.notebook.name} by its kernel",
+                "description": "the kernel's orchestration of the cell executions",
                 "instrument": {"@id": engine},
+                "agent": agent,
                 "object": _ids(controls),
                 "result": {"@id": run_action},
                 **({"startTime": min(starts)} if starts else {}),
@@ -492,13 +565,13 @@ class _CrateBuilder:
             f"Workflow Run RO-Crate of notebook {self.notebook.name}, recorded by espri-vre"
         )
         root["conformsTo"] = _ids(list(PROFILES))
-        root["license"] = (
-            {"@id": self.license}
-            if self.license.startswith(("http://", "https://"))
-            else self.license
-        )
-        root["mentions"] = {"@id": run_action}
+        root["license"] = self.license_entity()
+        root["author"] = agent
+        if publisher is not None:
+            root["publisher"] = publisher
+        root["mentions"] = _ids([run_action, *actions])
         crate.mainEntity = crate.get(workflow_id)
+        crate.metadata.extra_terms.update(SHA256_TERM)
         crate.metadata["conformsTo"] = _ids([RO_CRATE_1_1, WORKFLOW_RO_CRATE])
         if self.out.exists():
             shutil.rmtree(self.out)
