@@ -28,6 +28,8 @@ from espri_vre.provenance.store import (
     EventLog,
     LogBusyError,
     RecordingStoppedWarning,
+    kept_hash,
+    kept_hash_path,
     new_run_id,
     read_log,
     recover_directory,
@@ -210,12 +212,42 @@ def test_a_changed_last_line_is_caught_by_the_last_hash_kept_elsewhere(tmp_path:
     path = tmp_path / "run-1.jsonl"
     lines = write_log(path, 5)
     kept = sha256(lines[-1])
+    kept_hash_path(path).unlink()  # as if the hash kept at close were lost with the end
     path.write_bytes(b"\n".join([*lines[:-1], lines[-1].replace(b"cell 3", b"cell 9")]) + b"\n")
     assert verify(path).ok  # the chain alone cannot see it
     problems = verify(path, last_hash=kept).problems
     assert len(problems) == 1 and "the end of the log was changed or cut" in problems[0]
     path.write_bytes(b"\n".join(lines[:-1]) + b"\n")
     assert not verify(path, last_hash=kept).ok
+
+
+def test_the_hash_kept_at_close_covers_the_final_event(tmp_path: Path):
+    path = tmp_path / f"{new_run_id()}.jsonl"
+    with EventLog.open(path, fsync="event") as log:
+        assert log.append(session_event())
+        assert log.append(events.source("print(1)"))
+        saved = log.last_hash  # what the notebook keeps when it is saved mid-run
+        assert log.append(events.Control("end", "kernel shutdown"))
+    lines = path.read_bytes().splitlines()
+    assert kept_hash(path) == sha256(lines[-1])
+    assert json.loads(kept_hash_path(path).read_text())["events"] == 3
+    intact = verify(path, last_hash=saved)
+    assert intact.ok and intact.ended, intact.problems
+
+    path.write_bytes(b"\n".join(lines[:-1]) + b"\n")  # the final event cut off
+    cut = verify(path)
+    assert not cut.ok and not cut.ended
+    assert len(cut.problems) == 1 and "the end of the log was changed or cut" in cut.problems[0]
+    assert not verify(path, last_hash=saved).ok
+
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    # a log continued by another kernel drops the hash of its last close until it closes again
+    with EventLog.open(path) as log:
+        assert kept_hash(path) is None
+        assert log.append(events.Control("resume", "continued"))
+        assert verify(path).ok
+    assert kept_hash(path) == sha256(path.read_bytes().splitlines()[-1])
+    assert verify(path, last_hash=saved).ok
 
 
 WRITER = textwrap.dedent(
@@ -367,7 +399,8 @@ def test_the_cell_policy_shares_one_fsync_between_the_cells_that_end_together(
     assert len(synced) == 1  # one fsync for the 20 cells
     log.append(events.source("late"))
     log.close()  # close syncs what came after, without waiting for the delay
-    assert len(synced) == 2
+    # two fsyncs of the log, then one of the hash kept beside it (written after the last event)
+    assert len(synced) == 3 and synced[0] == synced[1] != synced[2]
     assert verify(tmp_path / "run-1.jsonl").events == 21
 
 

@@ -10,8 +10,10 @@ Why this shape:
   and truncates after the last newline: every complete event before it stays.
 - The chain: `prev` is the sha256 of the previous line's bytes (without the newline), so
   editing or removing a line breaks the chain at the next one (`verify`). Changing the last
-  line, or cutting the end, is caught by comparing with the last hash kept elsewhere (the
-  notebook's metadata keeps it).
+  line, or cutting the end, is caught by the kept hash: `close` writes the hash of the last
+  line, the run's final event included, to `<run_id>.last-hash` beside the log. The notebook's
+  metadata keeps the hash it saw when it was saved, before the events that followed (the
+  kernel's end among them): a log must reach that line, not end on it.
 - fsync policy: "event" (after every line, before `append` returns), "cell" (the kernel calls
   `checkpoint_soon` after each cell: a background thread fsyncs within SYNC_DELAY, one fsync for
   the cells that end meanwhile, so the cell's reply does not wait for a disk that may take
@@ -41,6 +43,7 @@ from typing import Any
 from .events import Event, FsyncPolicy, utc_now, validation_errors
 
 LOG_SUFFIX = ".jsonl"
+KEPT_SUFFIX = ".last-hash"
 TORN_SUFFIX = ".torn-"
 _BLOCK = 64 * 1024
 
@@ -74,6 +77,22 @@ def new_run_id(now: datetime | None = None) -> str:
     """Sortable by start time, unique across kernels: '20250301T101500Z-3f2a9c1e'."""
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def kept_hash_path(log: str | os.PathLike[str]) -> Path:
+    path = Path(log)
+    return path.with_name(path.name.removesuffix(LOG_SUFFIX) + KEPT_SUFFIX)
+
+
+def kept_hash(log: str | os.PathLike[str]) -> str | None:
+    """The hash `close` kept of the log's last line; None when the log was not closed (a
+    killed kernel) or is being continued."""
+    try:
+        kept = json.loads(kept_hash_path(log).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = kept.get("sha256") if isinstance(kept, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def line_hash(line: bytes) -> str:
@@ -181,6 +200,9 @@ class EventLog:
                 except (ValueError, KeyError, TypeError):
                     raise CorruptLogError(f"the last line of {log} is not an event") from None
                 last_hash = line_hash(last)
+            if not created:
+                # Continued: the hash kept at the last close no longer names the end.
+                kept_hash_path(log).unlink(missing_ok=True)
             if created and fsync != "none":
                 _fsync_directory(log.parent)
         except BaseException:
@@ -328,8 +350,27 @@ class EventLog:
         self.checkpoint()
         with self._lock:
             if self._fd is not None:
+                if self.stopped is None and self._last_hash is not None:
+                    self._keep_hash()
                 os.close(self._fd)
                 self._fd = None
+
+    def _keep_hash(self) -> None:
+        """Writes the last line's hash beside the log, after its final event: what `verify`
+        compares the end with. Replaced atomically, so a reader sees the old or the new one."""
+        kept = kept_hash_path(self.path)
+        temporary = kept.with_name(f".{kept.name}.{secrets.token_hex(4)}")
+        data = json.dumps({"run": self.run_id, "events": self._seq, "sha256": self._last_hash})
+        try:
+            with open(temporary, "w", encoding="utf-8") as f:
+                f.write(data + "\n")
+                if self.fsync != "none":
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.replace(temporary, kept)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            self._stop(error)
 
     def __enter__(self) -> EventLog:
         return self
@@ -414,16 +455,18 @@ class Verification:
 def verify(
     path: str | os.PathLike[str], *, last_hash: str | None = None, schema: bool = False
 ) -> Verification:
-    """Checks the hash chain, the sequence and the run id of every line; with `last_hash` (the
-    one kept in the notebook) also that the last line is the one written; with `schema` that
-    every event validates against events.schema.json. A torn last line is reported, not a
-    problem: it is what a killed kernel leaves."""
+    """Checks the hash chain, the sequence and the run id of every line; that the last line is
+    the one whose hash `close` kept beside the log (when it was closed); with `last_hash` (the
+    one kept in the notebook, maybe before later events) that the log reaches that line; with
+    `schema` that every event validates against events.schema.json. A torn last line is
+    reported, not a problem: it is what a killed kernel leaves."""
     log = Path(path)
     contents = read_log(log)
     problems: list[str] = []
     prev: str | None = None
     run: str | None = None
     last: dict[str, Any] | None = None
+    hashes: set[str] = set()
     for number, line in enumerate(contents.lines, start=1):
         try:
             event = json.loads(line)
@@ -439,10 +482,16 @@ def verify(
                 problems.extend(f"line {number}: {e}" for e in validation_errors(event))
         last = event if isinstance(event, dict) else None
         prev = line_hash(line)
-    if last_hash is not None and prev != last_hash:
+        hashes.add(prev)
+    closing = kept_hash(log)
+    if closing is not None and prev != closing:
         problems.append(
-            f"the last line's hash {prev} is not the recorded {last_hash}: "
+            f"the last line's hash {prev} is not the {closing} kept when the log was closed: "
             "the end of the log was changed or cut"
+        )
+    if last_hash is not None and last_hash not in hashes:
+        problems.append(
+            f"no line has the recorded hash {last_hash}: the end of the log was changed or cut"
         )
     ended = last is not None and last.get("kind") == "control" and last.get("action") == "end"
     return Verification(
