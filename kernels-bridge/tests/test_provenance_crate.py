@@ -22,6 +22,7 @@ import pytest
 from conftest import SHARED
 
 from espri_vre.provenance.replay import fresh_kernel
+from espri_vre.provenance.store import kept_hash, verify
 
 CMIP6_FILE = (
     SHARED
@@ -63,8 +64,12 @@ class Recorded:
     cell_ids: list[str]
 
 
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256(path.read_bytes())
 
 
 def record_notebook(work: Path, cells: list[tuple[str, dict[str, Any]]]) -> Recorded:
@@ -220,6 +225,11 @@ def test_the_environment_and_the_log_are_in_the_crate(crate_dir: Path, recorded:
     log_id = f"provenance/{recorded.log.name}"
     assert entities[log_id]["sha256"] == sha256_file(recorded.log)
     assert (crate_dir / log_id).read_bytes() == recorded.log.read_bytes()
+    # the hash kept when the log was closed travels with it: a cut end is caught in the crate
+    kept = crate_dir / f"provenance/{recorded.log.stem}.last-hash"
+    assert kept_hash(crate_dir / log_id) == sha256(recorded.log.read_bytes().splitlines()[-1])
+    assert entities[f"provenance/{kept.name}"]["about"] == {"@id": log_id}
+    assert verify(crate_dir / log_id).ok
 
 
 def test_the_recommended_fields_are_there(crate_dir: Path):

@@ -14,7 +14,8 @@ The mapping (the shape of the profile's example 3):
   recorded one are copied into `data/`; others are referenced by a file:// URI;
 - the environment: Python and every package of the session's lock are SoftwareApplications,
   the engine's softwareRequirements, named by absolute URLs (python.org, PyPI);
-- the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run;
+- the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run, with the hash
+  of its last line kept when it was closed (`provenance/<run>.last-hash`);
 - the person who ran it (JupyterHub's user, else the account of the process) is the agent of
   every action and the crate's author; every action is in the root's `mentions`.
 
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .store import read_log, verify
+from .store import kept_hash_path, read_log, verify
 
 PROFILES = {
     "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
@@ -554,6 +555,19 @@ class _CrateBuilder:
                 "description": "espri-vre provenance events (JSON Lines, hash-chained)",
             },
         )
+        kept = kept_hash_path(run.log)
+        if kept.is_file():
+            # beside the log's copy, where `verify` looks: a cut end is caught in the crate too
+            self.add_data(
+                kept,
+                f"{LOG_DIR}/{kept.name}",
+                {
+                    "name": f"hash of the last line of the log of run {run.run_id}",
+                    "encodingFormat": "application/json",
+                    "about": {"@id": f"{LOG_DIR}/{run.log.name}"},
+                    "description": "written when the log was closed, after its final event",
+                },
+            )
 
         for profile, name in PROFILES.items():
             self.add(
