@@ -21,6 +21,8 @@ PLACEHOLDER_USERS = {
     "ana": "a made-up user in the job view's path tests",
     "anabel": "the job view's test that /home/ana does not contain /home/anabel",
     "dacre": "the owner of the recorded Torque outputs in ../shared/fixtures/jobs/torque",
+    "vhartman": "a user in the recorded Slurm 24.05/25.11 JSON answers in ../shared/fixtures",
+    "tpearson": "a user in the recorded Slurm 24.05/25.11 JSON answers in ../shared/fixtures",
 }
 """`/home/<name>` of users that are values under test or inside images, never this machine's."""
 
