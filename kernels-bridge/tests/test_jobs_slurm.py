@@ -182,8 +182,18 @@ def test_squeue_o_rows_of_slurm_22_05_with_the_list_codes():
     task = (
         "10176_3\x1froot\x1fRUNNING\x1fNone\x1fdebug\x1flocalhost\x1f1\x1f1\x1f0\x1f\x1f\x1f\x1f5"
     )
+    # Empty trailing fields: DEPENDENCY, WORK_DIR, NAME and the two before them.
+    task += "\x1f" * 4 + "\n"
     (one,) = parse_squeue_fields(SQUEUE_O_ROWS_22_05.splitlines()[0] + "\n" + task)
     assert (one.id, one.array_job_id, one.array_task_id, one.name) == ("10176_3", "10176", "3", "")
+
+
+@pytest.mark.parametrize("cut", [-1, -20, -60])
+def test_squeue_o_rows_cut_short_raise_instead_of_listing_a_partial_row(cut):
+    """An answer cut mid-row (a dropped SSH session, a killed squeue) must not list a job with
+    the fields it lost as empty, or a job name cut short: it raises, and the refresh says so."""
+    with pytest.raises(ValueError, match="squeue output was cut"):
+        parse_squeue_fields(SQUEUE_O_ROWS_22_05[:cut])
 
 
 def test_squeue_o_rows_parsed_once_while_they_do_not_change():

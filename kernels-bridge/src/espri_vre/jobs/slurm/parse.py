@@ -319,6 +319,10 @@ def parse_squeue_fields(
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         return []
+    if not text.endswith("\n"):
+        # squeue ends every row with a newline: an answer without one was cut (a dropped SSH
+        # session, a killed command), and its last row may have lost its end unnoticed.
+        raise ValueError("squeue output was cut: its last line has no end")
     header = [h.strip() for h in lines[first].split(sep)]
     if "JOBID" not in header:
         raise ValueError("squeue output has no header line with JOBID")
@@ -350,6 +354,11 @@ def parse_squeue_fields(
                 values[name_at : name_at + extra + 1] = [
                     sep.join(values[name_at : name_at + extra + 1])
                 ]
+            if len(values) < width:
+                raise ValueError(
+                    f"squeue output was cut: a row has {len(values)} of the {width} fields"
+                    " of its header"
+                )
             row: list[str | None] = [None if (v := x.strip()) in NO_VALUE else v for x in values]
             row += [None] * (width + 1 - len(row))
             name = values[name_at].strip() if name_at is not None and name_at < len(values) else ""
