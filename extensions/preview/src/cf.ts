@@ -89,6 +89,28 @@ function validLimits(attrs: Attributes): { min: number; max: number } {
   return { min, max };
 }
 
+/**
+ * The `_FillValue` attribute of a Zarr v3 array as xarray reads it: xarray writes a
+ * float array's fill value as the base64 text of a little-endian float64 (its
+ * `FillValueCoder`, since JSON has no NaN), other types as they are.
+ */
+export function decodeZarrV3FillValue(value: unknown, dtype: string): unknown {
+  if (!/^float/.test(dtype) || typeof value !== 'string') {
+    return value;
+  }
+  let text: string;
+  try {
+    text = atob(value);
+  } catch {
+    return value;
+  }
+  if (text.length !== 8) {
+    return value;
+  }
+  const bytes = Uint8Array.from(text, c => c.charCodeAt(0));
+  return new DataView(bytes.buffer).getFloat64(0, true);
+}
+
 /** A number from an attribute value (Zarr JSON writes NaN and Infinity as strings). */
 export function numberAttr(value: unknown): number | undefined {
   if (typeof value === 'number') {

@@ -5,7 +5,7 @@
 import ReferenceStore from '@zarrita/storage/ref';
 import * as zarr from 'zarrita';
 import { type VariableInfo, variablesFromReferences } from './axes';
-import { decodeValues } from './cf';
+import { decodeValues, decodeZarrV3FillValue } from './cf';
 import { ChunkCache, type IChunkCacheOptions } from './chunk-cache';
 
 /** Sends one HTTP request: adds the Jupyter credentials in the widget. */
@@ -146,6 +146,11 @@ export async function openZarrStore(
   const onChange = (): void => dataset.onChange?.();
   const cache = new ChunkCache(makeStore(transfer, onChange), options.cache);
   const base = cache;
+  // Read once by the consolidated metadata or the lone array below (the cache keeps it).
+  const format = async (): Promise<ZarrFormat> =>
+    (await base.get('/zarr.json').catch(() => undefined)) === undefined
+      ? 'v2'
+      : 'v3';
   let store: Awaited<
     ReturnType<typeof zarr.withConsolidatedMetadata<typeof base>>
   >;
@@ -160,7 +165,7 @@ export async function openZarrStore(
       const name =
         decodeURIComponent(url.replace(/\/+$/, '').split('/').pop() ?? '') ||
         'array';
-      const info = { ...arrayInfo(name, lone), path: '' };
+      const info = { ...arrayInfo(name, lone, await format()), path: '' };
       return Object.assign(dataset, {
         store: base,
         cache,
@@ -177,6 +182,7 @@ export async function openZarrStore(
     );
   }
   const variables: VariableInfo[] = [];
+  const storeFormat = await format();
   for (const item of store.contents()) {
     if (item.kind !== 'array') {
       continue;
@@ -184,19 +190,36 @@ export async function openZarrStore(
     const arr = await zarr.open(zarr.root(store).resolve(item.path), {
       kind: 'array'
     });
-    variables.push(arrayInfo(item.path.replace(/^\//, ''), arr));
+    variables.push(arrayInfo(item.path.replace(/^\//, ''), arr, storeFormat));
   }
   variables.sort((a, b) => a.name.localeCompare(b.name));
   return Object.assign(dataset, { store, cache, variables }) as Dataset;
 }
 
+type ZarrFormat = 'v2' | 'v3';
+
+/**
+ * A variable's metadata, with the fill value that masks as xarray's: for Zarr v2 the
+ * array's `fill_value` (xarray takes it as `_FillValue`); for Zarr v3 only the
+ * `_FillValue` attribute, decoded as xarray wrote it, never the `fill_value` (the
+ * value of chunks never written: an integer array's 0 is data).
+ */
 function arrayInfo(
   name: string,
-  arr: zarr.Array<zarr.DataType, zarr.Readable>
+  arr: zarr.Array<zarr.DataType, zarr.Readable>,
+  format: ZarrFormat
 ): VariableInfo {
   const attrs = { ...arr.attrs } as Record<string, unknown>;
   const v2dims = attrs._ARRAY_DIMENSIONS;
   delete attrs._ARRAY_DIMENSIONS;
+  if (format === 'v3' && attrs._FillValue !== undefined) {
+    attrs._FillValue = decodeZarrV3FillValue(
+      attrs._FillValue,
+      String(arr.dtype)
+    );
+  }
+  const storeFill =
+    typeof arr.fillValue === 'bigint' ? Number(arr.fillValue) : arr.fillValue;
   const dims =
     arr.dimensionNames ??
     (Array.isArray(v2dims)
@@ -209,8 +232,7 @@ function arrayInfo(
     chunks: arr.chunks,
     dtype: String(arr.dtype),
     attrs,
-    fillValue:
-      typeof arr.fillValue === 'bigint' ? Number(arr.fillValue) : arr.fillValue
+    fillValue: format === 'v3' ? null : storeFill
   };
 }
 

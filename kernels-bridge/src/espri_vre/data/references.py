@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .kinds import REFERENCE_KINDS, CorruptFile, DataError, FileKind, require_kind
+from .netcdf3 import netcdf3_spec
 
 INLINE_THRESHOLD = 500
 """Chunks up to this many bytes travel inside the references rather than as a Range request:
@@ -40,7 +41,7 @@ browser would spend longer parsing its references than reading the slice it want
 CACHE_BYTES = 128 * 1024 * 1024
 """Memory the reference cache may hold, all files together."""
 
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 """Part of every ETag: change it when the references produced for the same file change."""
 
 
@@ -282,12 +283,8 @@ def _inline_scalar_strings(refs: dict[str, Any], h5: Any) -> None:
 
 
 def _netcdf3_spec(path: Path, shown: str, kind: FileKind) -> dict[str, Any]:
-    from kerchunk.netCDF3 import NetCDF3ToZarr
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return NetCDF3ToZarr(str(path), inline_threshold=INLINE_THRESHOLD).translate()
+        return netcdf3_spec(str(path), INLINE_THRESHOLD)
     except (OSError, ValueError, TypeError, KeyError, IndexError, EOFError) as e:
         raise CorruptFile(
             f"{shown} starts like {kind.description} but could not be read ({_reason(e)}): "
