@@ -188,6 +188,43 @@ def short_error(stderr: str, limit: int = MAX_DETAIL) -> str:
     return _clip("; ".join(seen), limit)
 
 
+# The words of a scheduler client whose credential could not be made or was refused: Slurm's
+# munge plugin, Torque's trqauthd.
+_AUTH_FAILED = re.compile(
+    r"Munge (?:encode|decode) failed|Protocol authentication error|"
+    r"Invalid authentication credential|auth_g_(?:create|verify)|authentication error|"
+    r"trqauthd",
+    re.IGNORECASE,
+)
+# The words of a client whose server (slurmctld, pbs_server) is not there or not answering.
+_NO_CONTROLLER = re.compile(
+    r"Unable to contact slurm controller|Slurm controller not responding|connect failure|"
+    r"Connection refused|Socket timed out|Connection timed out|"
+    r"Cannot connect to (?:specified )?server|cannot connect to server|pbs_connect",
+    re.IGNORECASE,
+)
+AUTH_ADVICE = (
+    "Authentication with the scheduler failed (munge): munged must run on the machine that runs "
+    "the commands (this server or the login node) with the cluster's key; ask the "
+    "administrators if it does. Jobs show as unknown meanwhile; they keep running."
+)
+NO_CONTROLLER_ADVICE = (
+    "The scheduler's controller cannot be reached: it may be restarting or down. Jobs show as "
+    "unknown until it answers again; they keep running and nothing is lost."
+)
+
+
+def scheduler_advice(said: str) -> str | None:
+    """What the user can make of a scheduler's failure, in a sentence, from the scheduler's
+    words: authentication (munge) or an unreachable controller. None for other words, which
+    then speak for themselves."""
+    if _AUTH_FAILED.search(said):
+        return AUTH_ADVICE
+    if _NO_CONTROLLER.search(said):
+        return NO_CONTROLLER_ADVICE
+    return None
+
+
 def result(reachable: bool, detail: str, latency_ms: float | None) -> dict[str, Any]:
     return {"reachable": reachable, "detail": _clip(detail), "latency_ms": latency_ms}
 

@@ -13,13 +13,15 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from .local import LocalScheduler
-from .scheduler import Scheduler
+from .probe import scheduler_advice
+from .scheduler import Scheduler, unknown
 from .slurm import SlurmScheduler
 from .ssh import transport_for
 from .store import JobStore
@@ -28,6 +30,7 @@ from .types import (
     ClusterConfig,
     ClusterUnavailable,
     JobInfo,
+    JobListing,
     JobNotFound,
     JobSpec,
     JobState,
@@ -53,7 +56,18 @@ LIST_CHECKED = 20
 (rows made by one code path stand for the others; jsonschema takes 0.15 ms a job, 1.5 s for a
 10,000-job list, and the tests check whole answers)."""
 
+ANSWER_WAIT = 4.0
+"""Seconds a job list, a job's state or the partitions wait for a scheduler; past them the answer
+says the scheduler is silent (its unfinished jobs UNKNOWN). A Slurm client retries a controller
+that does not answer for MessageTimeout (9 s measured with the default 10) and a read is tried
+three times: a refresh would hang half a minute while slurmctld is down. The call goes on behind
+the answer, and the next request takes its result instead of starting another."""
+KEPT_ANSWER = 30.0
+"""Seconds a result that came in after its request gave up is still given to the next one."""
+
 Action = Literal["cancel", "hold", "release"]
+DONE: dict[str, str] = {"cancel": "cancelled", "hold": "held", "release": "released"}
+T = TypeVar("T")
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 """Compact JSON, with one encoder for every job (json.dumps makes one a call when given
@@ -133,6 +147,15 @@ class JobService:
     """Each job of the last list answer as JSON, by the identity of its JobInfo (kept with it,
     so that the identity stays its own): a scheduler gives the same object for a job that did
     not change, which is then not encoded again."""
+    answer_wait: float = ANSWER_WAIT
+    pending: dict[tuple[Any, ...], tuple[asyncio.Future[Any], list[float]]] = field(
+        default_factory=dict
+    )
+    """Scheduler calls that outlived their request's wait, by what they ask, with the time each
+    ended (empty while it runs)."""
+    last_seen: dict[tuple[Any, ...], list[JobInfo]] = field(default_factory=dict)
+    """The jobs of each list (cluster, mine, states) the scheduler last answered: what a silent
+    scheduler's list shows, UNKNOWN, so that no job leaves the panel while it is silent."""
 
     @classmethod
     def create(
@@ -203,10 +226,13 @@ class JobService:
     async def _partitions(self, cluster: str) -> tuple[list[Partition], str | None]:
         if cluster not in self.schedulers:
             return [], self.problems.get(cluster)
+        scheduler = self.schedulers[cluster]
         try:
-            return await self.schedulers[cluster].partitions(), None
+            return await self._bounded(("partitions", cluster), scheduler.partitions), None
+        except TimeoutError:
+            return [], self._silence(cluster)
         except SchedulerError as e:
-            return [], str(e)
+            return [], explained(str(e))
         except Exception:
             self.log.exception("espri-vre: the partitions of %s could not be read", cluster)
             return [], "the partitions could not be read: the server log says why"
@@ -235,6 +261,7 @@ class JobService:
             for c in ids:
                 if c in self.schedulers:
                     self.schedulers[c].invalidate()
+                    self._forget_ended(("list", c))
         listings = await asyncio.gather(*(self._list(c, mine, states) for c in ids))
         key = tuple((c, id(found), why) for c, (found, why) in zip(ids, listings, strict=True))
         cached = self.last_list
@@ -281,14 +308,94 @@ class JobService:
     ) -> tuple[list[JobInfo], str | None]:
         if cluster not in self.schedulers:
             return [], self.problems.get(cluster)
+        scheduler = self.schedulers[cluster]
+        key = ("list", cluster, mine, None if states is None else frozenset(states))
         try:
-            listing = await self.schedulers[cluster].list(mine=mine, states=states)
+            listing = await self._bounded(key, lambda: scheduler.list(mine=mine, states=states))
+        except TimeoutError:
+            listing = self._silent(cluster, key, states, self._silence(cluster), None)
         except SchedulerError as e:
-            return [], str(e)
+            return [], explained(str(e))
         except Exception:
             self.log.exception("espri-vre: the jobs of %s could not be listed", cluster)
             return [], "the jobs could not be listed: the server log says why"
+        else:
+            if listing.problem is None:
+                self.last_seen[key] = listing.jobs
+            else:
+                listing = self._silent(cluster, key, states, explained(listing.problem), listing)
         return listing.jobs, listing.problem
+
+    def _silent(
+        self,
+        cluster: str,
+        key: tuple[Any, ...],
+        states: Collection[JobState] | None,
+        why: str,
+        listing: JobListing | None,
+    ) -> JobListing:
+        """The list of a cluster whose scheduler is silent: the recorded jobs the scheduler's
+        own silent listing gave, and the other jobs of its last answer (before any, the recorded
+        ones), each as last seen but UNKNOWN unless that was final."""
+        jobs = list(listing.jobs) if listing is not None else []
+        shown = {j.id for j in jobs}
+        before = self.last_seen.get(key)
+        if before is None:
+            before = [r.info for r in self.store.list(cluster)] if self.store is not None else []
+        for info in before:
+            if info.id not in shown:
+                seen = unknown(info, why)
+                if states is None or seen.state in states:
+                    jobs.append(seen)
+        return JobListing(jobs, problem=why)
+
+    def _silence(self, cluster: str) -> str:
+        """The problem of a scheduler that has not answered within answer_wait seconds."""
+        title = getattr(self.schedulers[cluster], "title", "The scheduler")
+        return (
+            f"{title} has not answered within {self.answer_wait:g} s: it may be busy, "
+            "restarting or down. Jobs show as unknown until it answers; they keep running."
+        )
+
+    async def _bounded(self, key: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
+        """call()'s result, or TimeoutError after answer_wait seconds. The call then goes on: a
+        later request with the same key takes its result (or waits for it again) rather than
+        start another, unless that result is older than KEPT_ANSWER seconds."""
+        running = self.pending.get(key)
+        if running is not None and running[1] and time.monotonic() - running[1][0] > KEPT_ANSWER:
+            running = None
+        if running is None:
+            future: asyncio.Future[T] = asyncio.ensure_future(call())
+            ended: list[float] = []
+            future.add_done_callback(lambda f: _ended(f, ended))
+            running = self.pending[key] = (future, ended)
+        future = running[0]
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.answer_wait)
+        finally:
+            if future.done() and self.pending.get(key, (None,))[0] is future:
+                del self.pending[key]
+
+    def _forget_ended(self, prefix: tuple[Any, ...]) -> None:
+        """Drops the results of calls that ended after their request gave up (the Refresh
+        button asks afresh); calls still running stay shared."""
+        for key, (future, _) in list(self.pending.items()):
+            if key[: len(prefix)] == prefix and future.done():
+                del self.pending[key]
+
+    async def _status(self, cluster: str, scheduler: Scheduler, job_id: str) -> JobInfo:
+        """The job's state, or, when the scheduler has not answered within answer_wait seconds,
+        the job as recorded, UNKNOWN unless that was final."""
+        try:
+            return await self._bounded(
+                ("status", cluster, job_id), lambda: scheduler.status(job_id)
+            )
+        except TimeoutError:
+            why = self._silence(cluster)
+        record = scheduler.store.get(cluster, job_id)
+        if record is not None:
+            return unknown(record.info, why)
+        return JobInfo(job_id, "", JobState.UNKNOWN, "", reason=why, cluster=cluster)
 
     async def submit(self, cluster: str, spec: Mapping[str, Any]) -> JobInfo:
         """Submits the job described by `spec` (the submission form's JSON) to `cluster`."""
@@ -308,21 +415,28 @@ class JobService:
         scheduler = self.scheduler(cluster)
         with _answering(cluster):
             check_job_id(job_id, "job_id")
-            return await scheduler.status(job_id)
+            return await self._status(cluster, scheduler, job_id)
 
     async def control(self, cluster: str, job_id: str, action: Action) -> JobInfo:
         """Cancels, holds or releases a job; its state afterwards."""
         scheduler = self.scheduler(cluster)
         with _answering(cluster):
             check_job_id(job_id, "job_id")
-            scheduler.check_owner(job_id, await scheduler.status(job_id))
+            info = await self._status(cluster, scheduler, job_id)
+            if info.state is JobState.UNKNOWN and info.user is None:
+                # Whose job it is decides whether this server may act on it (root serves all).
+                raise TransientSchedulerError(
+                    f"whose job {job_id} is cannot be read, so it is not {DONE[action]}: "
+                    f"{info.reason}"
+                )
+            scheduler.check_owner(job_id, info)
             if action == "cancel":
                 await scheduler.cancel(job_id)
             elif action == "hold":
                 await scheduler.hold(job_id)
             else:
                 await scheduler.release(job_id)
-            return await scheduler.status(job_id)
+            return await self._status(cluster, scheduler, job_id)
 
     async def resubmit(self, cluster: str, job_id: str) -> JobInfo:
         """Submits the recorded spec of a job submitted here again: the new job."""
@@ -363,7 +477,27 @@ def _answering(cluster: str) -> Iterator[None]:
     except JobNotFound as e:
         raise JobNotFound(e.job_id, cluster) from e
     except TransientSchedulerError as e:
-        detail = f"The scheduler of {cluster} did not answer: {e}. Try again."
-        raise TransientSchedulerError(detail) from e
+        detail = _sentence(f"The scheduler of {cluster} did not answer: {e}")
+        raise TransientSchedulerError(f"{detail} {scheduler_advice(str(e)) or 'Try again.'}") from e
     except SchedulerError as e:
         raise SchedulerError(f"The scheduler of {cluster} refused: {e}.") from e
+
+
+def explained(problem: str) -> str:
+    """A scheduler's failure with what the user can make of it, when its words say (munge,
+    an unreachable controller)."""
+    advice = scheduler_advice(problem)
+    return f"{_sentence(problem)} {advice}" if advice else problem
+
+
+def _sentence(text: str) -> str:
+    """The text ended as a sentence (a clipped one ends with its ellipsis)."""
+    return text if text.endswith((".", "…")) else f"{text}."
+
+
+def _ended(future: asyncio.Future[Any], ended: list[float]) -> None:
+    """Notes when a shared scheduler call ended, and reads its error so that asyncio does not
+    log one that no request was left to read."""
+    ended.append(time.monotonic())
+    if not future.cancelled():
+        future.exception()

@@ -4,6 +4,12 @@ The command is still an argv list: it is quoted word by word with `shlex.join` f
 login shell, so that no job name, path or parameter is ever read as shell syntax there. One
 connection per cluster is kept open and reused (a refresh of the job list must not pay an SSH
 handshake), and opened again when the login node dropped it.
+
+A command is sent again on a new connection only when the old one failed before the command
+started (the session could not be opened). A connection that breaks while the command runs is a
+TransportError saying so, never a result: the command may have done its work (an `sbatch` may
+have submitted its job), so it is not run twice, and an exit status that never came is not read
+as a failure of the command itself.
 """
 
 from __future__ import annotations
@@ -108,30 +114,41 @@ class SSHTransport:
         words = [*(["env", *(f"{k}={v}" for k, v in self.env.items())] if self.env else []), *args]
         command = shlex.join(words)
         started = time.monotonic()
+        stdin: dict[str, Any] = (
+            {"input": input} if input is not None else {"stdin": asyncssh.DEVNULL}
+        )
         for attempt in (1, 2):
             conn = await self._connection()
             try:
-                async with asyncio.timeout(timeout):
-                    stdin: dict[str, Any] = (
-                        {"input": input} if input is not None else {"stdin": asyncssh.DEVNULL}
-                    )
-                    done = await conn.run(command, encoding=None, check=False, **stdin)
+                process = await conn.create_process(command, encoding=None, **stdin)
                 break
-            except TimeoutError:
-                raise CommandTimeout(args, timeout, b"", b"") from None
-            except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError) as e:
-                self._conn = None  # the login node dropped the connection: open it again once
+            except (asyncssh.Error, OSError) as e:
+                # The command did not start: open the connection again and send it once more.
+                self._drop(conn)
                 if attempt == 2:
-                    raise TransportError(
-                        f"the connection to {self.settings.where} broke: {e}"
-                    ) from e
-            except asyncssh.ChannelOpenError as e:
-                self._conn = None
-                if attempt == 2:
-                    raise TransportError(f"{self.settings.where}: {e.reason}") from e
+                    why = getattr(e, "reason", None) or str(e) or type(e).__name__
+                    raise TransportError(f"{self.settings.where}: {why}") from e
+        try:
+            async with asyncio.timeout(timeout):
+                done = await process.wait(check=False)
+        except TimeoutError:
+            process.close()
+            raise CommandTimeout(args, timeout, b"", b"") from None
+        except (asyncssh.Error, OSError) as e:
+            self._drop(conn)
+            raise self._broken(args[0], e) from e
+        if done.exit_status is None and done.exit_signal is None:
+            # The channel closed without an exit status: the connection broke mid-command.
+            self._drop(conn)
+            raise self._broken(args[0], None)
         stdout = done.stdout or b""
         stderr = done.stderr or b""
-        returncode = done.exit_status if done.exit_status is not None else 255
+        returncode = done.exit_status
+        if returncode is None:
+            # Killed by a signal on the login node (asyncssh's returncode is minus its number):
+            # the exit code a shell reports for it, 128 + n.
+            killed = done.returncode
+            returncode = 128 - killed if killed is not None and killed < 0 else 255
         if returncode == 127 and b"not found" in stderr:
             raise CommandNotFound(args[0])
         return CommandResult(
@@ -142,6 +159,19 @@ class SSHTransport:
             duration=time.monotonic() - started,
             stdout_truncated=len(stdout) > self.max_output,
             stderr_truncated=len(stderr) > self.max_output,
+        )
+
+    def _drop(self, conn: Any) -> None:
+        """Forgets a connection that failed, so that the next command opens a new one."""
+        if self._conn is conn:
+            self._conn = None
+        conn.abort()
+
+    def _broken(self, command: str, error: BaseException | None) -> TransportError:
+        why = f" ({error})" if error is not None and str(error) else ""
+        return TransportError(
+            f"the connection to {self.settings.where} broke while {command} ran{why}: whether it "
+            "did its work is not known"
         )
 
     async def close(self) -> None:

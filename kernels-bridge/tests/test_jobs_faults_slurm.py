@@ -1,0 +1,189 @@
+"""Faults of the real Slurm 22.05 (slurm_fixture) while the Jobs panel's route polls, through a
+real Jupyter server (pytest-jupyter): slurmctld stopped, and munged out of reach of this server's
+Slurm commands. Jobs that were running show as UNKNOWN (never finished), the list says why and
+what to do in its `problems` (what the panel shows), and everything comes back with Slurm.
+
+slurmctld is really stopped (SIGTERM, as an administrator's restart does) and always started again
+by scripts/slurm/start.sh before the test ends, which waits until the node is usable: the cluster
+is shared by the whole session. munged itself is not stopped (slurmctld and slurmd need it, and
+other tests use them): this server's commands are pointed at a munge socket path that is then
+removed, which is what a Slurm client sees when munged is down on its machine ("Failed to access
+...: No such file or directory (Did you start munged?)"), and put back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slurm_fixture import START_SCRIPT, START_TIMEOUT
+from test_job_handlers import FINISHED, call, finished, job, submit
+
+from espri_vre.jobs.probe import AUTH_ADVICE
+from espri_vre.jobs.store import JobStore
+
+CLUSTERS = [
+    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
+    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
+]
+PANEL_QUERY = {"cluster": "all", "mine": "true"}
+"""What the Jobs panel asks for on each poll."""
+MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
+"""Debian's munged socket, where scripts/slurm/start.sh runs munged."""
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path / "job-store"
+
+
+@pytest.fixture
+def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
+        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(store_dir)},
+    }
+
+
+@pytest.fixture
+def root(jp_root_dir: Path) -> Path:
+    return Path(jp_root_dir)
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_behind(store_dir: Path, slurm: Any) -> Iterator[None]:
+    """Cancels this test's unfinished Slurm jobs, once Slurm is back."""
+    yield
+    if (store_dir / "jobs.sqlite").exists():
+        live = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
+        if live:
+            subprocess.run(
+                ["scancel", *live],
+                check=False,
+                capture_output=True,
+                timeout=30,
+                env=slurm.env,
+            )
+
+
+def stop_slurmctld(slurm: Any) -> None:
+    """Stops the session's slurmctld as `kill` by an administrator does, and waits until it has
+    exited (it saves its state first)."""
+    pid = int((slurm.state_dir / "slurmctld.pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+def restore_slurm(slurm: Any) -> None:
+    """scripts/slurm/start.sh, which starts what is not running and returns once the node is
+    usable: the later tests of the session find a healthy Slurm."""
+    done = subprocess.run(
+        ["bash", str(START_SCRIPT)],
+        env={**os.environ, "ESPRI_SLURM_DIR": str(slurm.state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def panel_poll(jp_fetch: Any) -> dict[str, Any]:
+    code, listed = await call(jp_fetch, params=PANEL_QUERY)
+    assert code == 200, listed
+    return listed
+
+
+def state_of(listed: dict[str, Any], job_id: str) -> str:
+    return next(j["state"] for j in listed["jobs"] if j["cluster"] == "slurm" and j["id"] == job_id)
+
+
+async def running_and_completed(jp_fetch: Any, root: Path, poll: Any) -> tuple[str, str]:
+    """A Slurm job that runs until cancelled and one that has completed: their ids."""
+    (root / "long.sh").write_text("sleep 300\n")
+    (root / "quick.sh").write_text("echo quick\n")
+    long = await submit(jp_fetch, "slurm", kind="script", path="long.sh")
+    quick = await submit(jp_fetch, "slurm", kind="script", path="quick.sh")
+    await poll(lambda: job(jp_fetch, "slurm", long["id"]), lambda i: i["state"] == "RUNNING")
+    await poll(lambda: job(jp_fetch, "slurm", quick["id"]), finished)
+    return long["id"], quick["id"]
+
+
+async def test_slurmctld_stopped_while_the_panel_polls_jobs_are_unknown_then_come_back(
+    jp_fetch, root, slurm, poll
+):
+    long, quick = await running_and_completed(jp_fetch, root, poll)
+    seen: list[dict[str, Any]] = []
+    try:
+        stop_slurmctld(slurm)
+        # The panel's poll and the job's details at once, as the panel asks them.
+        listed, (code, info) = await asyncio.gather(
+            panel_poll(jp_fetch), call(jp_fetch, "slurm", long)
+        )
+        seen.append(listed)
+        assert state_of(listed, long) == "UNKNOWN"
+        assert state_of(listed, quick) == "COMPLETED"  # a job seen ending stays ended
+        [problem] = listed["problems"]
+        assert problem["cluster"] == "slurm"
+        assert problem["detail"].startswith("Slurm has not answered within 4 s: it may be busy")
+        assert "Jobs show as unknown until it answers; they keep running." in problem["detail"]
+        assert (code, info["state"], info["reason"]) == (200, "UNKNOWN", problem["detail"])
+    finally:
+        restore_slurm(slurm)
+    back = await poll(
+        lambda: panel_poll(jp_fetch), lambda a: state_of(a, long) == "RUNNING", seen=seen
+    )
+    assert back["problems"] == []
+    assert state_of(back, quick) == "COMPLETED"
+    assert not [a for a in seen if state_of(a, long) in FINISHED]
+
+
+async def test_munge_out_of_reach_says_authentication_failed_and_what_to_do_then_recovers(
+    jp_fetch, root, slurm, poll, tmp_path, monkeypatch
+):
+    socket = tmp_path / "munge.socket"
+    socket.symlink_to(MUNGE_SOCKET)
+    conf = tmp_path / "slurm.conf"
+    lines = [ln for ln in slurm.conf.read_text().splitlines() if not ln.startswith("AuthInfo=")]
+    conf.write_text("\n".join([*lines, f"AuthInfo=socket={socket}"]) + "\n")
+    monkeypatch.setenv("SLURM_CONF", str(conf))  # what this server's Slurm commands read
+    long, quick = await running_and_completed(jp_fetch, root, poll)
+    seen: list[dict[str, Any]] = []
+    try:
+        socket.unlink()
+
+        def said_why(listed: dict[str, Any]) -> bool:
+            return any(AUTH_ADVICE in p["detail"] for p in listed["problems"])
+
+        # The panel polls while the job is cancelled: neither is answered as if all were well.
+        listed, (code, refused) = await asyncio.gather(
+            poll(lambda: panel_poll(jp_fetch), said_why, seen=seen),
+            call(jp_fetch, "slurm", long, "cancel", body={}),
+        )
+        [problem] = listed["problems"]
+        assert problem["detail"].startswith("Slurm did not answer: Munge encode failed")
+        assert "Authentication with the scheduler failed (munge): munged must run" in AUTH_ADVICE
+        assert state_of(listed, long) == "UNKNOWN"
+        assert state_of(listed, quick) == "COMPLETED"
+        assert (code, refused["error"]) == (503, "scheduler-unavailable")
+        assert refused["detail"].startswith("The scheduler of slurm did not answer: ")
+        assert "Munge encode failed" in refused["detail"]
+        assert refused["detail"].endswith(AUTH_ADVICE)
+    finally:
+        if not socket.is_symlink():
+            socket.symlink_to(MUNGE_SOCKET)
+    back = await poll(
+        lambda: panel_poll(jp_fetch), lambda a: state_of(a, long) == "RUNNING", seen=seen
+    )
+    assert (back["problems"], state_of(back, quick)) == ([], "COMPLETED")
+    assert not [a for a in seen if state_of(a, long) in FINISHED]  # the cancel never happened
