@@ -7,7 +7,7 @@
  * wires them together.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useMemo, useRef, useState } from 'react';
+import React, { useEffect, useMemo, useRef, useState } from 'react';
 import {
   coordinateOf,
   dataVariables,
@@ -73,6 +73,13 @@ export interface IMapViewProps {
   trans: TranslationBundle;
   /** The variable to show first. */
   initialVariable?: string;
+  /** The slice to show first (an index per dimension), as a reload restores it. */
+  initialIndices?: Readonly<Record<string, number>>;
+  /** Told of the variable and the slice shown, each time they change. */
+  onSelectionChange?: (
+    variable: string,
+    indices: Record<string, number>
+  ) => void;
   initialColormap?: string;
   /** Where the dataset is, for the xarray code. */
   origin?: IDatasetOrigin;
@@ -115,7 +122,14 @@ export function MapView(props: IMapViewProps): JSX.Element {
     [variable, axes, dataset]
   );
   const dims = variable ? mapDims(variable, axes, curvilinear) : null;
-  const [indices, setIndices] = useState<Record<string, number>>({});
+  const [indices, setIndices] = useState<Record<string, number>>({
+    ...props.initialIndices
+  });
+  const { onSelectionChange } = props;
+  useEffect(
+    () => onSelectionChange?.(name, indices),
+    [name, indices, onSelectionChange]
+  );
   const [projection, setProjection] = useState<'latlon' | 'grid'>('latlon');
   const [cmap, setCmap] = useState(props.initialColormap ?? 'viridis');
   const [scale, setScale] = useState<Scale>('linear');
