@@ -11,7 +11,7 @@ from the demo (ESPRI_VRE_DEMO_DIR) when it is set.
 
 Environment: ESPRI_VRE_HUB_DIR (state: database, cookie secret, homes; default
 /tmp/espri-vre-hub), ESPRI_VRE_HUB_PORT (public port, default 8000; the hub API and the
-proxy's API take the next two ports).
+proxy's API take the next two ports), ESPRI_VRE_HUB_EXTRA_USERS (more students, by name).
 """
 
 import json
@@ -40,11 +40,13 @@ c.ConfigurableHTTPProxy.command = [str(chp) if chp.exists() else "configurable-h
 
 c.JupyterHub.authenticator_class = "dummy"
 c.DummyAuthenticator.password = os.environ.get("ESPRI_VRE_HUB_PASSWORD", "espri-vre")
-c.Authenticator.allowed_users = {"teacher", "student"}
+# More students (space-separated names) for the many-users benchmark (bench/bench_hub.py).
+extra = os.environ.get("ESPRI_VRE_HUB_EXTRA_USERS", "").split()
+c.Authenticator.allowed_users = {"teacher", "student", *extra}
 c.Authenticator.admin_users = set()
 c.JupyterHub.load_groups = {
     "teachers": {"users": ["teacher"]},
-    "students": {"users": ["student"]},
+    "students": {"users": ["student", *extra]},
 }
 # The scopes of the `teacher` role of environments/hub/values.yaml.
 c.JupyterHub.load_roles = [
