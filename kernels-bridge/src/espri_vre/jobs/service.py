@@ -401,7 +401,7 @@ class JobService:
         """Submits the job described by `spec` (the submission form's JSON) to `cluster`."""
         scheduler = self.scheduler(cluster)
         job = self._spec(cluster, spec)
-        with _answering(cluster):
+        with _answering(cluster, again=False):
             return await scheduler.submit(job)
 
     async def preview(self, cluster: str, spec: Mapping[str, Any]) -> tuple[str, list[str]]:
@@ -446,7 +446,7 @@ class JobService:
         record = scheduler.store.get(cluster, job_id)
         if record is None:
             raise NotRecorded(cluster, job_id)
-        with _answering(cluster):
+        with _answering(cluster, again=False):
             return await scheduler.submit(record.spec)
 
     async def logs(
@@ -467,9 +467,11 @@ class JobService:
 
 
 @contextmanager
-def _answering(cluster: str) -> Iterator[None]:
+def _answering(cluster: str, *, again: bool = True) -> Iterator[None]:
     """The schedulers' errors as the API says them, naming the cluster: the scheduler's own
-    words stay inside the sentence. A refused job already says what is wrong."""
+    words stay inside the sentence. A refused job already says what is wrong. `again`: a
+    silent scheduler's error ends with "Try again." (not after a submission, which may have
+    gone through)."""
     try:
         yield
     except JobValidationError:
@@ -478,7 +480,8 @@ def _answering(cluster: str) -> Iterator[None]:
         raise JobNotFound(e.job_id, cluster) from e
     except TransientSchedulerError as e:
         detail = _sentence(f"The scheduler of {cluster} did not answer: {e}")
-        raise TransientSchedulerError(f"{detail} {scheduler_advice(str(e)) or 'Try again.'}") from e
+        advice = scheduler_advice(str(e)) or ("Try again." if again else "")
+        raise TransientSchedulerError(f"{detail} {advice}".rstrip()) from e
     except SchedulerError as e:
         raise SchedulerError(f"The scheduler of {cluster} refused: {e}.") from e
 

@@ -144,9 +144,9 @@ class SSHTransport:
         stdout = done.stdout or b""
         stderr = done.stderr or b""
         returncode = done.exit_status
-        if returncode is None:
-            # Killed by a signal on the login node (asyncssh's returncode is minus its number):
-            # the exit code a shell reports for it, 128 + n.
+        if done.exit_signal is not None:
+            # Killed by a signal on the login node (asyncssh's exit status is then -1 and its
+            # returncode minus the signal's number): the exit code a shell reports, 128 + n.
             killed = done.returncode
             returncode = 128 - killed if killed is not None and killed < 0 else 255
         if returncode == 127 and b"not found" in stderr:
