@@ -61,6 +61,23 @@ if [ ! -x .venv/bin/python ]; then
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
 
+# 3b. helm, for the chart test (kernels-bridge/tests/test_hub_chart.py) -------
+# Built from its Go module once per machine: the binary stays in Go's own bin folder (outside
+# the clone, like npm's cache) and is linked into .venv/bin, which the tests have on PATH.
+HELM_VERSION=v4.3.2
+if command -v go >/dev/null; then
+  gobin=$(go env GOBIN)
+  helm_bin="${gobin:-$(go env GOPATH)/bin}/helm"
+  # The module version recorded in the binary (`helm version` shows only v4.3 when built so).
+  if ! go version -m "$helm_bin" 2>/dev/null | grep -Eq "^\s+mod\s+helm.sh/helm/v4\s+$HELM_VERSION\s"; then
+    log "building helm $HELM_VERSION from its Go module (once per machine: about 8 minutes on 2 cores)"
+    nice -n 10 go install "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  fi
+  ln -sfn "$helm_bin" .venv/bin/helm
+else
+  log "warning: Go is missing, so helm cannot be built: the chart test will fail"
+fi
+
 # 4. TypeScript build and labextensions --------------------------------------
 # jupyter labextension build needs jupyterlab in .venv: install it first when the venv is new.
 if ! .venv/bin/python -c 'import jupyterlab' 2>/dev/null; then
