@@ -9,6 +9,11 @@ state machine for the jobs the tests submit. No Torque server can be installed h
   server's ('4499335.pbsserver'). Each `qstat` that shows it moves it on: Q -> R -> C. Its exit
   status is 0, or the one `outcomes.json` gives its name. `-h` submits it held (H); `afterok`
   keeps it queued until the jobs it names completed with 0.
+- `-a [[[[CC]YY]MM]DD]hhmm[.SS]` defers a job: it waits in state W (with its Execution_Time) until
+  then, as Torque's qsub(1B) says. A deferred job's script is run for real when it starts (bash,
+  PBS_JOBID set, its -o/-e files written, its exit status kept): a schedule's job submits its next
+  run with qsub from its script. The fake's clock can be moved ahead with a clock_offset file
+  (seconds), so that a test sees a deferred job start without waiting for the minute.
 - `qdel` ends a queued or held job as C with no exit status and a running one with 271 (256 +
   SIGTERM), as Torque does; `qhold`/`qrls` move Q <-> H and refuse other states.
 - `qstat -Q -f` has no recorded sample: it is written in the format of Torque's qstat(1B), with
@@ -16,7 +21,8 @@ state machine for the jobs the tests submit. No Torque server can be installed h
 
 State lives in $FAKE_TORQUE_DIR (state.json, under a lock). Tests steer it with files there:
 outcomes.json ({"job name": exit status}), fail_next (first line a count, then the stderr that
-many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle)."""
+many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle), clock_offset
+(seconds added to the fake's clock)."""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import getpass
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -99,6 +106,34 @@ def short(job_id: str) -> str:
     return job_id.split(".", 1)[0]
 
 
+def fake_clock() -> int:
+    """The fake server's clock: this machine's, moved by clock_offset when the test asks."""
+    path = state_dir() / "clock_offset"
+    offset = float(path.read_text()) if path.exists() else 0.0
+    return int(time.time() + offset)
+
+
+def execution_time(text: str) -> int:
+    """qsub -a's [[[[CC]YY]MM]DD]hhmm[.SS], in local time, the fields left out from today."""
+    m = re.fullmatch(r"(\d{2,12})(?:\.(\d{2}))?", text)
+    if not m or len(m.group(1)) % 2:
+        raise ValueError(text)
+    digits, today = m.group(1), time.localtime()
+    fields = {"Y": today.tm_year, "m": today.tm_mon, "d": today.tm_mday}
+    if len(digits) >= 12:
+        fields["Y"], digits = int(digits[:4]), digits[4:]
+    elif len(digits) == 10:
+        fields["Y"], digits = 2000 + int(digits[:2]), digits[2:]
+    if len(digits) >= 8:
+        fields["m"], digits = int(digits[:2]), digits[2:]
+    if len(digits) >= 6:
+        fields["d"], digits = int(digits[:2]), digits[2:]
+    hour, minute = int(digits[:2]), int(digits[2:4])
+    second = int(m.group(2) or 0)
+    parts = (fields["Y"], fields["m"], fields["d"], hour, minute, second, 0, 0, -1)
+    return int(time.mktime(parts))
+
+
 def outcomes() -> dict:
     path = state_dir() / "outcomes.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -134,7 +169,7 @@ def qsub(args: list[str]) -> int:
         arg = args[i]
         if arg == "-h":
             flags.add("h")
-        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e"):
+        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-a"):
             options.setdefault(arg[1], []).append(args[i + 1])
             i += 1
         else:
@@ -165,6 +200,12 @@ def qsub(args: list[str]) -> int:
             key, _, value = item.partition("=")
             resources[key] = value
     depend = options.get("W", [""])[-1].removeprefix("depend=")
+    deferred = None
+    if "a" in options:
+        try:
+            deferred = execution_time(options["a"][-1])
+        except ValueError:
+            return fail(f"qsub: illegal -a value {options['a'][-1]}", 2)
     with locked_state() as state:
         number = state["next"]
         state["next"] = number + 1
@@ -174,7 +215,8 @@ def qsub(args: list[str]) -> int:
         state["jobs"][short(job_id)] = {
             "id": job_id,
             "name": options.get("N", ["STDIN"])[-1],
-            "state": "H" if "h" in flags else "Q",
+            "state": "H" if "h" in flags else "W" if deferred else "Q",
+            "execution_time": deferred,
             "queue": queue,
             "resources": resources,
             "account": options.get("A", [None])[-1],
@@ -196,14 +238,44 @@ def qsub(args: list[str]) -> int:
 # State machine
 
 
-def advance(state: dict, job: dict) -> None:
-    """One observation moves a job on: Q -> R -> C."""
-    now = int(time.time())
+def advance(state: dict, job: dict) -> bool:
+    """One observation moves a job on: W -> Q once its execution time has come, Q -> R -> C.
+    Whether the job just started and its script is to be run (a deferred job)."""
+    clock = fake_clock()
+    if job["state"] == "W" and clock >= (job.get("execution_time") or 0):
+        job["state"] = "Q"
     if job["state"] == "Q" and dependencies_met(state, job):
-        job["state"], job["start"] = "R", now
-    elif job["state"] == "R":
-        job["state"], job["end"] = "C", now
-        job["exit"] = int(outcomes().get(job["name"], 0))
+        job["state"], job["start"] = "R", clock
+        return bool(job.get("execution_time"))
+    if job["state"] == "R" and not job.get("running"):
+        job["state"], job["end"] = "C", clock
+        if job["exit"] is None:
+            job["exit"] = int(outcomes().get(job["name"], 0))
+    return False
+
+
+def run_scripts(started: list[dict]) -> None:
+    """Runs the scripts of the deferred jobs that just started, outside the state's lock (a
+    script may call qsub), and keeps their exit status."""
+    for job in started:
+        env = {**os.environ, "PBS_JOBID": job["id"], "PBS_JOBNAME": job["name"]}
+        paths = [
+            (job[k] or os.devnull).replace("$PBS_JOBID", job["id"]) for k in ("output", "error")
+        ]
+        with open(paths[0], "ab") as out, open(paths[1], "ab") as err:
+            ran = subprocess.run(
+                ["/bin/bash", "-s"],
+                input=job["script"].encode(),
+                stdout=out,
+                stderr=err,
+                cwd=job["workdir"],
+                env=env,
+                timeout=120,
+                check=False,
+            )
+        with locked_state() as state:
+            kept = state["jobs"][short(job["id"])]
+            kept["exit"], kept["running"] = ran.returncode, False
 
 
 def dependencies_met(state: dict, job: dict) -> bool:
@@ -240,6 +312,8 @@ def job_attributes(job: dict) -> list[tuple[str, str | dict]]:
     if job["start"]:
         attrs.append(("exec_host", "node1/0"))
     attrs += [("Hold_Types", "u" if job["state"] == "H" else "n")]
+    if job.get("execution_time"):
+        attrs.append(("Execution_Time", str(job["execution_time"])))
     if job["output"]:
         attrs.append(("Output_Path", f"fakehost:{job['output']}"))
     attrs += [("qtime", str(job["ctime"])), ("Resource_List", res)]
@@ -317,6 +391,7 @@ def qstat(args: list[str]) -> int:
         return 0
     form = "x" if "-x" in args else "f" if "-f" in args else "table"
     wanted = [a for a in args if not a.startswith("-")]
+    started: list[dict] = []
     with locked_state() as state:
         if wanted:
             jobs = []
@@ -327,13 +402,14 @@ def qstat(args: list[str]) -> int:
                     if not recorded:
                         return fail(f"qstat: Unknown Job Id Error {job_id}", 153)
                     continue
-                advance(state, job)
+                observe(state, job, started)
                 jobs.append(copy.deepcopy(job))
         else:
             jobs = []
             for job in state["jobs"].values():
-                advance(state, job)
+                observe(state, job, started)
                 jobs.append(copy.deepcopy(job))
+    run_scripts(started)
     if form == "x":
         others = [] if wanted else recorded_xml_jobs()
         text = "<Data>" + "".join(others + [job_xml(j) for j in jobs]) + "</Data>"
@@ -346,6 +422,12 @@ def qstat(args: list[str]) -> int:
     else:
         sys.stdout.write(table(jobs, others=not wanted))
     return 0
+
+
+def observe(state: dict, job: dict, started: list[dict]) -> None:
+    if advance(state, job):
+        job["running"] = True
+        started.append(copy.deepcopy(job))
 
 
 def recorded_ids(form: str) -> list[str]:
@@ -389,13 +471,13 @@ def control(command: str, args: list[str]) -> int:
                     job["exit"] = 271
                 job["state"], job["end"] = "C", now
             elif command == "qhold":
-                if job["state"] not in ("Q", "H"):
+                if job["state"] not in ("Q", "H", "W"):
                     return fail(f"qhold: Request invalid for state of job {job['id']}", 170)
                 job["state"] = "H"
             elif command == "qrls":
                 if job["state"] != "H":
                     return fail(f"qrls: Request invalid for state of job {job['id']}", 170)
-                job["state"] = "Q"
+                job["state"] = "W" if (job.get("execution_time") or 0) > fake_clock() else "Q"
     return 0
 
 

@@ -18,6 +18,8 @@ from traitlets import Float, List, Unicode, default
 from ..config import DEFAULT_CLUSTER, Validated, validate
 from ..course.link import APPLY_PATH
 from ..dask.clusters import REGISTRY, install_factory
+from ..jobs.notifications import Notifications
+from ..jobs.schedules import ScheduleService
 from ..jobs.service import JobService
 from ..version import __version__
 from . import (
@@ -29,6 +31,7 @@ from . import (
     files_handler,
     job_handlers,
     provenance_handlers,
+    schedule_handlers,
     status_handlers,
 )
 from .base import NotFoundHandler
@@ -44,11 +47,17 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("data/info", data_handlers.InfoHandler),
     ("data/references", data_handlers.ReferencesHandler),
     ("data/table", data_handlers.TableHandler),
+    ("data/remote/references", data_handlers.RemoteReferencesHandler),
+    ("data/remote/bytes", data_handlers.RemoteBytesHandler),
     ("data/files/(.*)", files_handler.FilesHandler),
     (r"data/roots/([^/]+)/list", drive_handlers.RootListHandler),
     ("jobs", job_handlers.JobsHandler),
     ("jobs/clusters", job_handlers.ClustersHandler),
     ("jobs/preview", job_handlers.PreviewHandler),
+    ("jobs/notifications", schedule_handlers.NotificationsHandler),
+    ("schedules", schedule_handlers.SchedulesHandler),
+    (r"schedules/(\d+)", schedule_handlers.ScheduleHandler),
+    (r"schedules/(\d+)/(pause|resume|run)", schedule_handlers.ScheduleActionHandler),
     (f"jobs/{_ID}/{_ID}", job_handlers.JobHandler),
     (f"jobs/{_ID}/{_ID}/logs", job_handlers.JobLogsHandler),
     (f"jobs/{_ID}/{_ID}/(cancel|hold|release|resubmit)", job_handlers.JobActionHandler),
@@ -129,6 +138,8 @@ class EspriVreApp(ExtensionApp):
 
     validated: Validated
     jobs: JobService
+    schedules: ScheduleService | None = None
+    notifications: Notifications | None = None
 
     def initialize_settings(self) -> None:
         self.validated = validate(self.catalogs, self.clusters, self.data_roots)
@@ -146,6 +157,13 @@ class EspriVreApp(ExtensionApp):
         self.jobs = JobService.create(
             self.validated, self.serverapp.root_dir, self.job_store_dir or None, self.log
         )
+        self.schedules = ScheduleService.open(self.jobs, self.log)
+        if self.jobs.store is not None:
+            self.notifications = Notifications(
+                self.jobs,
+                self.jobs.store.data_dir,
+                before=self.schedules.adopt_runs if self.schedules else None,
+            )
         self._configure_dask()
         self.log.info(
             "espri-vre %s: %d catalogues, %d clusters, %d data roots",
@@ -154,6 +172,15 @@ class EspriVreApp(ExtensionApp):
             len(self.validated.clusters),
             len(self.validated.data_roots),
         )
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        # The local back end's schedules fire from this task, once the event loop runs.
+        if self.schedules is not None:
+            self.schedules.start()
+
+    async def stop_extension(self) -> None:
+        if self.schedules is not None:
+            await self.schedules.stop()
 
     def _configure_dask(self) -> None:
         """Dask on the clusters: the same cluster list as the jobs, with each one's scheduler

@@ -1,0 +1,105 @@
+"""HTTP layer of /espri-vre/api/schedules (schedules of jobs: definition, runs, pause, resume, run
+now, edit, delete) and of /espri-vre/api/jobs/notifications (the job ends not told yet). Each
+handler parses, calls `espri_vre.jobs.schedules.ScheduleService` or
+`espri_vre.jobs.notifications.Notifications`, and answers, checked against the API schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..jobs.notifications import Notifications
+from ..jobs.schedules import ScheduleService
+from .base import ApiError, EspriVreHandler
+
+
+class ScheduleBaseHandler(EspriVreHandler):
+    @property
+    def schedules(self) -> ScheduleService:
+        service = getattr(self.espri_app, "schedules", None)
+        if service is None:
+            raise ApiError(
+                409, "Schedules cannot be used: the job record could not be opened.", "conflict"
+            )
+        service.start()
+        return service  # type: ignore[no-any-return]
+
+
+class SchedulesHandler(ScheduleBaseHandler):
+    """GET: ScheduleListResponse; POST ScheduleRequest: a new schedule, 201 ScheduleInfo."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.respond("ScheduleListResponse", {"schedules": await self.schedules.list()})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("ScheduleRequest", 256 * 1024)
+        self.respond("ScheduleInfo", await self.schedules.create(body), 201)
+
+
+class ScheduleHandler(ScheduleBaseHandler):
+    """GET: one schedule with its runs; PUT ScheduleRequest: its new definition; DELETE."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, schedule_id: str) -> None:
+        self.respond("ScheduleInfo", await self.schedules.get(schedule_id))
+
+    @web.authenticated
+    @authorized
+    async def put(self, schedule_id: str) -> None:
+        body = self.json_body("ScheduleRequest", 256 * 1024)
+        self.respond("ScheduleInfo", await self.schedules.update(schedule_id, body))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, schedule_id: str) -> None:
+        await self.schedules.delete(schedule_id)
+        self.set_status(204)
+        self.finish()
+
+
+class ScheduleActionHandler(ScheduleBaseHandler):
+    """POST pause|resume: the schedule afterwards; POST run: 201 with the new job's JobInfo."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, schedule_id: str, action: str) -> None:
+        service = self.schedules
+        if action == "run":
+            info = await service.run_now(schedule_id)
+            self.respond("JobInfo", info.to_dict(), 201)
+        elif action == "pause":
+            self.respond("ScheduleInfo", await service.pause(schedule_id))
+        else:  # the route admits only run, pause and resume
+            self.respond("ScheduleInfo", await service.resume(schedule_id))
+
+
+class NotificationsHandler(EspriVreHandler):
+    """GET: the ends not told yet (JobNotificationsResponse); POST JobNotificationsSeen: these
+    were told, JobNotificationsSeenResponse."""
+
+    @property
+    def notifications(self) -> Notifications:
+        found: Any = getattr(self.espri_app, "notifications", None)
+        if found is None:
+            raise ApiError(409, "The job record could not be opened: nothing can be notified.")
+        return found  # type: ignore[no-any-return]
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        jobs = await self.notifications.untold()
+        self.respond("JobNotificationsResponse", {"jobs": [j.to_dict() for j in jobs]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("JobNotificationsSeen", 128 * 1024)
+        told = self.notifications.tell((j["cluster"], j["id"]) for j in body["jobs"])
+        self.respond("JobNotificationsSeenResponse", {"told": told})
