@@ -19,8 +19,11 @@ import {
   Clipboard,
   ICommandPalette,
   MainAreaWidget,
-  showErrorMessage
+  showErrorMessage,
+  WidgetTracker
 } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { PartialJSONValue } from '@lumino/coreutils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -34,6 +37,7 @@ import {
 } from './browser/notebook';
 import { type Pin, readPins } from './browser/pins';
 import { decodeSearch, encodeSearch, type RemoteQuery } from './browser/query';
+import { setupDataRoots, DataRootCommandIDs } from './data-roots';
 import { dataIcon } from './icons';
 import { type DatasetRecord, toDatasetReference } from './record';
 import { DataPanel } from './panel';
@@ -43,6 +47,8 @@ export { CatalogRegistry } from './registry';
 export { DataPanel, DATA_PANEL_ID } from './panel';
 export { CatalogBrowser } from './browser/browser';
 export { previewReference, recordFootprint } from './browser/dataset-actions';
+export { DataRootDrive, driveName } from './drive';
+export { DataRootCommandIDs } from './data-roots';
 
 /**
  * The command ids of this package.
@@ -90,7 +96,9 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     ITranslator,
     IDatasetPreviewer,
     IGlobe,
-    IProvenanceRecorder
+    IProvenanceRecorder,
+    IDefaultFileBrowser,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -100,7 +108,9 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     translator: ITranslator | null,
     previewer: IDatasetPreviewer | null,
     globe: IGlobe | null,
-    recorder: IProvenanceRecorder | null
+    recorder: IProvenanceRecorder | null,
+    fileBrowser: IDefaultFileBrowser | null,
+    launcher: ILauncher | null
   ): ICatalogRegistry => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const registry = new CatalogRegistry({
@@ -127,7 +137,32 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         ? null
         : (lastNotebook.context?.path ?? null);
     const browsers = new Map<string, MainAreaWidget<CatalogBrowser>>();
+    const tracker = new WidgetTracker<MainAreaWidget<CatalogBrowser>>({
+      namespace: 'espri-vre-catalog'
+    });
     let pins: Pin[] = [];
+
+    // The code goes below the active cell of the notebook used last, or into a new
+    // notebook (in the server root: the file browser may be in a read-only data root).
+    const insertCode = async (code: string): Promise<void> => {
+      let notebook = lastNotebook;
+      if (notebook === null || notebook.isDisposed) {
+        const created: unknown = await app.commands.execute(
+          'notebook:create-new',
+          { cwd: '' }
+        );
+        if (!isNotebookLike(created)) {
+          throw new Error(
+            trans.__('No notebook is open and a new one could not be created.')
+          );
+        }
+        await created.context?.ready;
+        notebook = created;
+        lastNotebook = created;
+      }
+      insertCodeCell(notebook, code);
+      app.shell.activateById(notebook.id);
+    };
 
     const browseCatalog = async (
       id: string,
@@ -165,18 +200,7 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
           return route === null ? null : new URL(route, settings.baseUrl).href;
         },
         actions: {
-          insertCode: async code => {
-            const notebook = lastNotebook;
-            if (notebook === null || notebook.isDisposed) {
-              throw new Error(
-                trans.__(
-                  'Open a notebook first: the code goes below its active cell.'
-                )
-              );
-            }
-            insertCodeCell(notebook, code);
-            app.shell.activateById(notebook.id);
-          },
+          insertCode,
           copyCode: code => Clipboard.copyToSystem(code),
           previewUnavailable: () =>
             previewer
@@ -266,7 +290,10 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       widget.title.closable = true;
       browsers.set(id, widget);
       widget.disposed.connect(() => browsers.delete(id));
+      // Each new search is kept in the workspace, for a reload to restore.
+      content.queryChanged.connect(() => void tracker.save(widget));
       app.shell.add(widget, 'main');
+      void tracker.add(widget);
       app.shell.activateById(widget.id);
     };
 
@@ -275,7 +302,19 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       trans,
       onOpenCatalog: id => {
         void app.commands.execute(CommandIDs.browseCatalog, { id });
+      },
+      onOpenRoot: id => {
+        void app.commands.execute(DataRootCommandIDs.openDataRoot, { id });
       }
+    });
+    setupDataRoots({
+      app,
+      registry,
+      trans,
+      browser: fileBrowser,
+      previewer,
+      globe,
+      insertCode
     });
     addSidePanel(app, panel, {
       command: CommandIDs.openDataPanel,
@@ -292,9 +331,12 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
 
     app.commands.addCommand(CommandIDs.browseCatalog, {
       label: args =>
-        typeof args['id'] === 'string'
-          ? trans.__('Browse Catalogue %1', args['id'])
-          : trans.__('Browse Catalogue'),
+        args['isLauncher']
+          ? trans.__('Catalogue')
+          : typeof args['id'] === 'string'
+            ? trans.__('Browse Catalogue %1', args['id'])
+            : trans.__('Browse Catalogue'),
+      icon: args => (args['isLauncher'] ? dataIcon : undefined),
       caption: trans.__(
         'Open the Catalogue Browser of a configured catalogue: facets, datasets and the code to open them'
       ),
@@ -302,19 +344,36 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         args: {
           type: 'object',
           properties: {
-            id: { type: 'string', description: trans.__('The catalogue id') }
-          },
-          required: ['id']
+            id: { type: 'string', description: trans.__('The catalogue id') },
+            search: {
+              type: 'string',
+              description: trans.__(
+                'The search to show, as the parameters of a shared search link'
+              )
+            }
+          }
         }
       },
       execute: async args => {
-        const id = args['id'];
+        let id = args['id'];
+        if ((typeof id !== 'string' || id === '') && args['isLauncher']) {
+          // The launcher's card: the first catalogue, or the panel that says why
+          // there is none.
+          if (registry.state === 'idle') {
+            await registry.refresh().catch(() => undefined);
+          }
+          id = registry.catalogs[0]?.id;
+        }
         if (typeof id !== 'string' || id === '') {
           app.shell.activateById(panel.id);
           return;
         }
+        const search =
+          typeof args['search'] === 'string'
+            ? decodeSearch(new URLSearchParams(args['search']))
+            : null;
         try {
-          await browseCatalog(id);
+          await browseCatalog(id, search?.query);
         } catch (reason) {
           await showErrorMessage(
             trans.__('The Catalogue Browser could not be opened'),
@@ -322,6 +381,25 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
           );
         }
       }
+    });
+
+    // A reload reopens each Catalogue Browser with its search.
+    void restorer?.restore(tracker, {
+      command: CommandIDs.browseCatalog,
+      name: widget => widget.content.catalogId,
+      args: widget => {
+        const query = widget.content.query;
+        const id = widget.content.catalogId;
+        return query === undefined
+          ? { id }
+          : { id, search: encodeSearch(id, query).toString() };
+      }
+    });
+    launcher?.add({
+      command: CommandIDs.browseCatalog,
+      args: { isLauncher: true },
+      category: trans.__('ESPRI VRE'),
+      rank: 10
     });
 
     followSettings(settingRegistry, PLUGIN_ID, settings => {

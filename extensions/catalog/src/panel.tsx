@@ -26,6 +26,7 @@ export class DataPanel extends ReactWidget {
     this._registry = options.registry;
     this._trans = options.trans;
     this._onOpenCatalog = options.onOpenCatalog;
+    this._onOpenRoot = options.onOpenRoot;
     this.id = DATA_PANEL_ID;
     this.addClass('jp-EspriVre-dataPanel');
     this.title.icon = dataIcon;
@@ -59,6 +60,7 @@ export class DataPanel extends ReactWidget {
         trans={this._trans}
         onRefresh={this._refresh}
         onOpenCatalog={this._onOpenCatalog}
+        onOpenRoot={this._onOpenRoot}
       />
     );
   }
@@ -73,6 +75,7 @@ export class DataPanel extends ReactWidget {
   private _registry: ICatalogRegistry;
   private _trans: TranslationBundle;
   private _onOpenCatalog: ((id: string) => void) | undefined;
+  private _onOpenRoot: ((id: string) => void) | undefined;
   // The status request makes the server check every host: only when someone looks,
   // and the first look loads it.
   private _poll = new VisiblePoll({
@@ -91,6 +94,8 @@ export namespace DataPanel {
     trans: TranslationBundle;
     /** Opens the Catalogue Browser of a catalogue; its rows are inert without it. */
     onOpenCatalog?: (id: string) => void;
+    /** Opens a data root in the file browser; its rows are inert without it. */
+    onOpenRoot?: (id: string) => void;
   }
 }
 
@@ -102,8 +107,9 @@ export function DataPanelComponent(props: {
   trans: TranslationBundle;
   onRefresh: () => void;
   onOpenCatalog?: (id: string) => void;
+  onOpenRoot?: (id: string) => void;
 }): React.ReactElement {
-  const { registry, trans, onRefresh, onOpenCatalog } = props;
+  const { registry, trans, onRefresh, onOpenCatalog, onOpenRoot } = props;
   return (
     <UseSignal signal={registry.changed}>
       {() => (
@@ -112,6 +118,7 @@ export function DataPanelComponent(props: {
           trans={trans}
           onRefresh={onRefresh}
           onOpenCatalog={onOpenCatalog}
+          onOpenRoot={onOpenRoot}
         />
       )}
     </UseSignal>
@@ -126,8 +133,9 @@ export function DataPanelView(props: {
   trans: TranslationBundle;
   onRefresh: () => void;
   onOpenCatalog?: (id: string) => void;
+  onOpenRoot?: (id: string) => void;
 }): React.ReactElement {
-  const { view, trans, onRefresh, onOpenCatalog } = props;
+  const { view, trans, onRefresh, onOpenCatalog, onOpenRoot } = props;
   const busy = view.loading || view.refreshing;
   return (
     <div className="jp-EspriVre-dataPanelContent" aria-busy={busy}>
@@ -172,8 +180,18 @@ export function DataPanelView(props: {
         <StatusSection
           key={section.key}
           section={section}
-          onOpen={section.key === 'catalogs' ? onOpenCatalog : undefined}
-          openLabel={title => trans.__('Browse the catalogue %1', title)}
+          onOpen={
+            section.key === 'catalogs'
+              ? onOpenCatalog
+              : section.key === 'data-roots'
+                ? onOpenRoot
+                : undefined
+          }
+          openLabel={title =>
+            section.key === 'data-roots'
+              ? trans.__('Browse the data root %1 in the file browser', title)
+              : trans.__('Browse the catalogue %1', title)
+          }
         />
       ))}
       {view.version && (

@@ -21,6 +21,7 @@ import {
   IFrame,
   MainAreaWidget
 } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -50,7 +51,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ILayoutRestorer,
     INotebookTracker,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -58,7 +60,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     notebooks: INotebookTracker | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher: ILauncher | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const service = new DaskService(app.serviceManager.serverSettings);
@@ -108,6 +111,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rank: 270,
       restorer,
       palette
+    });
+    launcher?.add({
+      command: CommandIDs.openDaskPanel,
+      category: trans.__('ESPRI VRE'),
+      rank: 40
     });
 
     followSettings(settingRegistry, PLUGIN_ID, settings => {

@@ -5,20 +5,23 @@
  */
 import { followSettings, IDatasetPreviewer, IGlobe } from '@espri-vre/core';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
   Clipboard,
   ICommandPalette,
   InputDialog,
-  MainAreaWidget
+  MainAreaWidget,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
 import { xarrayCode } from './code';
 import {
@@ -30,7 +33,11 @@ import {
 } from './kernel-widget';
 import { hasPreviewExtension, previewSource } from './sources';
 import type { IMapActions } from './map-view';
-import { type PreviewSource, PreviewWidget } from './widget';
+import {
+  type IPreviewState,
+  type PreviewSource,
+  PreviewWidget
+} from './widget';
 
 export { PreviewWidget } from './widget';
 export {
@@ -62,7 +69,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     ITranslator,
     INotebookTracker,
     IJupyterWidgetRegistry,
-    IGlobe
+    IGlobe,
+    ILayoutRestorer
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -72,7 +80,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     translator: ITranslator | null,
     notebooks: INotebookTracker | null,
     widgets: IJupyterWidgetRegistry | null,
-    globe: IGlobe | null
+    globe: IGlobe | null,
+    restorer: ILayoutRestorer | null
   ): IDatasetPreviewer => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const settings = app.serviceManager.serverSettings;
@@ -114,14 +123,25 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
       }
     };
 
-    const show = (source: PreviewSource, variable?: string): Widget => {
+    // Previews of files and stores are reopened by a reload with their variable and
+    // slice; those of a kernel's objects (below) are not: the object is gone.
+    const tracker = new WidgetTracker<MainAreaWidget<PreviewWidget>>({
+      namespace: 'espri-vre-preview'
+    });
+    const show = (
+      source: PreviewSource,
+      variable?: string,
+      indices?: Readonly<Record<string, number>>
+    ): Widget => {
       const content = new PreviewWidget({
         source,
         settings,
         trans,
         variable,
+        indices,
         colormap,
-        actions
+        actions,
+        onStateChange: () => void tracker.save(widget)
       });
       const widget = new MainAreaWidget({ content });
       widget.id = `espri-vre-preview-${Date.now()}`;
@@ -129,9 +149,15 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
       widget.title.caption = content.title.caption;
       widget.title.closable = true;
       app.shell.add(widget, 'main');
+      void tracker.add(widget);
       app.shell.activateById(widget.id);
       return widget;
     };
+    void restorer?.restore(tracker, {
+      command: CommandIDs.openPreview,
+      name: widget => sourceName(widget.content.state.source),
+      args: widget => restoreArgs(widget.content.state)
+    });
 
     const selectedPath = (): string | null => {
       const item = browser?.selectedItems().next();
@@ -151,9 +177,24 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
           return true;
         }
         const path = selectedPath();
-        return path !== null && hasPreviewExtension(path);
+        // Files of other drives (the data roots') are previewed by their own entry.
+        return (
+          path !== null &&
+          hasPreviewExtension(path) &&
+          app.serviceManager.contents.driveName(path) === ''
+        );
       },
       execute: async args => {
+        const variable =
+          typeof args['variable'] === 'string' ? args['variable'] : undefined;
+        const indices = indicesArgument(args['indices']);
+        if (typeof args['url'] === 'string' && args['url'] !== '') {
+          return show(
+            { kind: 'zarr-url', url: args['url'] },
+            variable,
+            indices
+          );
+        }
         let path = typeof args['path'] === 'string' ? args['path'] : null;
         if (path === null && args['isContextMenu']) {
           path = selectedPath();
@@ -169,10 +210,7 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
         if (!path) {
           return null;
         }
-        return show(
-          { kind: 'path', path },
-          typeof args['variable'] === 'string' ? args['variable'] : undefined
-        );
+        return show({ kind: 'path', path }, variable, indices);
       }
     });
     palette?.addItem({
@@ -229,5 +267,34 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     };
   }
 };
+
+/** A preview's name in the restored layout: its file or store. */
+function sourceName(source: PreviewSource): string {
+  return source.kind === 'path' ? source.path : source.url;
+}
+
+/** The arguments of the command that reopens a preview as it was. */
+function restoreArgs(state: IPreviewState): ReadonlyPartialJSONObject {
+  return {
+    ...(state.source.kind === 'path'
+      ? { path: state.source.path }
+      : { url: state.source.url }),
+    ...(state.variable === undefined ? {} : { variable: state.variable }),
+    ...(state.indices === undefined ? {} : { indices: { ...state.indices } })
+  };
+}
+
+/** The `indices` argument (dimension -> index), keeping only non-negative integers. */
+function indicesArgument(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return undefined;
+  }
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, number] =>
+        Number.isInteger(entry[1]) && (entry[1] as number) >= 0
+    )
+  );
+}
 
 export default [plugin];

@@ -29,16 +29,32 @@ export interface IPreviewOptions {
   settings: ServerConnection.ISettings;
   trans: TranslationBundle;
   variable?: string;
+  /** The slice to show first: an index per dimension (what a reload restores). */
+  indices?: Readonly<Record<string, number>>;
   /** The colour map the view starts with. */
   colormap?: string;
   /** "Open in notebook", "Show on globe": what the application provides. */
   actions?: IMapActions;
+  /** Told when the variable or the slice shown changes (to keep it for a reload). */
+  onStateChange?: (state: IPreviewState) => void;
+}
+
+/** What a reload reopens a preview with. */
+export interface IPreviewState {
+  source: PreviewSource;
+  variable?: string;
+  indices?: Readonly<Record<string, number>>;
 }
 
 export class PreviewWidget extends ReactWidget {
   constructor(private readonly options: IPreviewOptions) {
     super();
     const { source, trans } = options;
+    this._state = {
+      source,
+      variable: options.variable,
+      indices: options.indices
+    };
     const name = source.kind === 'path' ? source.path : source.url;
     this.addClass('jp-EspriVre-preview');
     this.title.label = trans.__(
@@ -49,9 +65,26 @@ export class PreviewWidget extends ReactWidget {
     this.title.closable = true;
   }
 
-  protected render(): JSX.Element {
-    return <Preview {...this.options} />;
+  /** The file and the variable and slice shown, as a reload restores them. */
+  get state(): IPreviewState {
+    return this._state;
   }
+
+  protected render(): JSX.Element {
+    return (
+      <Preview {...this.options} onSelectionChange={this._onSelectionChange} />
+    );
+  }
+
+  private _onSelectionChange = (
+    variable: string,
+    indices: Record<string, number>
+  ): void => {
+    this._state = { ...this._state, variable, indices: { ...indices } };
+    this.options.onStateChange?.(this._state);
+  };
+
+  private _state: IPreviewState;
 }
 
 type State =
@@ -60,7 +93,14 @@ type State =
   | { step: 'map'; dataset: Dataset; origin?: IDatasetOrigin }
   | { step: 'table'; path: string };
 
-function Preview(props: IPreviewOptions): JSX.Element {
+function Preview(
+  props: IPreviewOptions & {
+    onSelectionChange: (
+      variable: string,
+      indices: Record<string, number>
+    ) => void;
+  }
+): JSX.Element {
   const { source, settings, trans } = props;
   const [state, setState] = useState<State>({
     step: 'loading',
@@ -94,6 +134,8 @@ function Preview(props: IPreviewOptions): JSX.Element {
           dataset={state.dataset}
           trans={trans}
           initialVariable={props.variable}
+          initialIndices={props.indices}
+          onSelectionChange={props.onSelectionChange}
           initialColormap={props.colormap}
           origin={state.origin}
           actions={props.actions}

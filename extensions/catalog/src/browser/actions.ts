@@ -52,8 +52,10 @@ export interface CatalogBrowserProps {
    * serves it nowhere (see `filesRoute`).
    */
   serverFileUrl?: (path: string) => string | null;
-  /** A search to start with (from a shared link). */
+  /** A search to start with (from a shared link, or the restored workspace). */
   initialQuery?: RemoteQuery;
+  /** Told of each new search (the state a reload restores). */
+  onQueryChange?: (query: RemoteQuery) => void;
   /** The configured catalogues, for the picker. */
   catalogs?: () => readonly Pick<CatalogStatus, 'id' | 'title' | 'kind'>[];
   /** Open another catalogue's browser. */

@@ -4,12 +4,14 @@
  * picker, and the widget that holds it.
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { type ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 import type { DatasetRecord } from '../record';
 import { type CatalogBrowserProps, recordActions } from './actions';
 import { proxyFetcher, serverFetcher } from './fetcher';
 import { IntakeBrowser } from './intake';
 import { isServerPath } from './model';
+import type { RemoteQuery } from './query';
 import { RemoteBrowser } from './remote';
 
 export type { BrowserActions, CatalogBrowserProps } from './actions';
@@ -116,6 +118,7 @@ function OtherBrowser(props: CatalogBrowserProps): React.ReactElement {
       actions={actions}
       signal={props.signal}
       initialQuery={props.initialQuery}
+      onQueryChange={props.onQueryChange}
     />
   );
 }
@@ -197,11 +200,27 @@ export class CatalogBrowser extends ReactWidget {
   constructor(options: Omit<CatalogBrowserProps, 'signal'>) {
     super();
     this._options = options;
+    this._query = options.initialQuery;
     this.id = `espri-vre-catalog-browser-${options.catalog.id}`;
     this.addClass('jp-EspriVre-catalogBrowserWidget');
     this.title.label = options.trans.__('Catalogue: %1', options.catalog.title);
     this.title.caption = options.catalog.url;
     this.title.closable = true;
+  }
+
+  /** The id of the catalogue browsed. */
+  get catalogId(): string {
+    return this._options.catalog.id;
+  }
+
+  /** The search shown, once the view has one (what a reload restores). */
+  get query(): RemoteQuery | undefined {
+    return this._query;
+  }
+
+  /** Emitted when the search changes. */
+  get queryChanged(): ISignal<this, RemoteQuery> {
+    return this._queryChanged;
   }
 
   dispose(): void {
@@ -211,10 +230,22 @@ export class CatalogBrowser extends ReactWidget {
 
   protected render(): React.ReactElement {
     return (
-      <CatalogBrowserView {...this._options} signal={this._controller.signal} />
+      <CatalogBrowserView
+        {...this._options}
+        signal={this._controller.signal}
+        onQueryChange={this._onQueryChange}
+      />
     );
   }
 
+  private _onQueryChange = (query: RemoteQuery): void => {
+    this._query = query;
+    this._queryChanged.emit(query);
+    this._options.onQueryChange?.(query);
+  };
+
   private _options: Omit<CatalogBrowserProps, 'signal'>;
   private _controller = new AbortController();
+  private _query: RemoteQuery | undefined;
+  private _queryChanged = new Signal<this, RemoteQuery>(this);
 }

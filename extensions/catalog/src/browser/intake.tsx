@@ -140,6 +140,20 @@ function IntakeSearch(
   const [selection, setSelection] = React.useState<FacetSelection>(
     () => props.initialQuery?.facets ?? {}
   );
+  const { onQueryChange } = props;
+  React.useEffect(
+    () =>
+      onQueryChange?.({
+        text: '',
+        facets: Object.fromEntries(
+          Object.entries(selection).map(([name, values]) => [
+            name,
+            values.map(String)
+          ])
+        )
+      }),
+    [selection, onQueryChange]
+  );
   const [shareNote, setShareNote] = React.useState<string | null>(null);
   const [openKey, setOpenKey] = React.useState<string | null>(null);
   const columns = React.useMemo(

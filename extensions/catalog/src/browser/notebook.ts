@@ -7,8 +7,8 @@
 export interface NotebookLike {
   id: string;
   isDisposed: boolean;
-  /** The notebook's file, for its provenance. */
-  context?: { path: string };
+  /** The notebook's file, for its provenance; ready once its model is loaded. */
+  context?: { path: string; ready?: Promise<void> };
   content: {
     activeCellIndex: number;
     model: {
@@ -17,6 +17,8 @@ export interface NotebookLike {
           index: number,
           cell: { cell_type: 'code'; source: string }
         ): unknown;
+        readonly cells?: readonly { readonly source: string }[];
+        deleteCell?(index: number): void;
       };
     } | null;
   };
@@ -45,11 +47,17 @@ export function insertCodeCell(notebook: NotebookLike, code: string): number {
   if (notebook.isDisposed || content.model === null) {
     throw new Error('The notebook is closed or still loading.');
   }
-  const index = Math.max(0, content.activeCellIndex + 1);
-  content.model.sharedModel.insertCell(index, {
-    cell_type: 'code',
-    source: code
-  });
+  const shared = content.model.sharedModel;
+  // A new notebook's one empty cell gives way to the code rather than stay above it.
+  const blank =
+    shared.cells?.length === 1 &&
+    shared.cells[0].source.trim() === '' &&
+    shared.deleteCell !== undefined;
+  const index = blank ? 0 : Math.max(0, content.activeCellIndex + 1);
+  shared.insertCell(index, { cell_type: 'code', source: code });
+  if (blank) {
+    shared.deleteCell?.(1);
+  }
   content.activeCellIndex = index;
   return index;
 }

@@ -52,6 +52,8 @@ export interface RemoteBrowserProps {
   actions: RemoteBrowserActions;
   signal: AbortSignal;
   initialQuery?: RemoteQuery;
+  /** Told of each new query (the state a reload restores). */
+  onQueryChange?: (query: RemoteQuery) => void;
 }
 
 /** Height of a result row in pixels. */
@@ -184,6 +186,8 @@ function RemoteSearch(
     error: boolean;
   } | null>(null);
   const key = serverKey(query, source.server);
+  const { onQueryChange } = props;
+  React.useEffect(() => onQueryChange?.(query), [query, onQueryChange]);
   const searchController = React.useRef<AbortController | null>(null);
 
   const abortable = (): AbortController => {

@@ -1,0 +1,238 @@
+/**
+ * The data roots in JupyterLab's file browser: one read-only drive per reachable data
+ * root (added as the status reports them), the command the Data panel's rows run to
+ * open one, and the file browser's context-menu entries on their files ("Preview",
+ * "Open in Notebook", "Show on Globe"), each shown only where it applies.
+ */
+import type {
+  ICatalogRegistry,
+  IDatasetPreviewer,
+  IGlobe
+} from '@espri-vre/core';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification, showErrorMessage } from '@jupyterlab/apputils';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import type { Contents } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { DataRootDrive } from './drive';
+import {
+  fileKind,
+  fileReference,
+  type FileKind,
+  isGridded,
+  openingCode
+} from './drive-code';
+
+/**
+ * The command ids of the data roots.
+ */
+export namespace DataRootCommandIDs {
+  export const openDataRoot = 'espri-vre:open-data-root';
+  export const preview = 'espri-vre:preview-data-file';
+  export const openInNotebook = 'espri-vre:open-data-file-in-notebook';
+  export const showOnGlobe = 'espri-vre:show-data-file-on-globe';
+}
+
+/** The file browser's items (files and folders alike). */
+const ITEM_SELECTOR = '.jp-DirListing-item[data-isdir]';
+
+export interface IDataRootsOptions {
+  app: JupyterFrontEnd;
+  registry: ICatalogRegistry;
+  trans: TranslationBundle;
+  browser: IDefaultFileBrowser | null;
+  previewer: IDatasetPreviewer | null;
+  globe: IGlobe | null;
+  /** Insert code in the notebook the suite writes to (opening one if none is). */
+  insertCode: (code: string) => Promise<void>;
+}
+
+/** A selected file of a data root's drive, as the commands see it. */
+interface Selected {
+  drive: DataRootDrive;
+  model: Contents.IModel;
+  /** Its path on the server (inside the data root). */
+  serverPath: string;
+  kind: FileKind;
+}
+
+/**
+ * Add the drives as data roots appear, and their commands.
+ */
+export function setupDataRoots(options: IDataRootsOptions): void {
+  const { app, registry, trans, browser, previewer, globe } = options;
+  const contents = app.serviceManager.contents;
+  const drives = new Map<string, DataRootDrive>();
+  const addDrives = (): void => {
+    for (const root of registry.dataRoots) {
+      // JupyterLab cannot remove a drive: one that stops answering stays, and says
+      // why when it is listed.
+      if (!root.reachable || drives.has(root.id)) {
+        continue;
+      }
+      const drive = new DataRootDrive({
+        root,
+        serverSettings: app.serviceManager.serverSettings,
+        trans,
+        onCut: (path, shown, total) =>
+          Notification.warning(
+            total === null
+              ? trans.__(
+                  '%1 holds more entries than the server counts: the file browser shows the first %2. Open the folder in a notebook to see them all.',
+                  `${root.title}/${path}`,
+                  String(shown)
+                )
+              : trans.__(
+                  '%1 holds %2 entries: the file browser shows the first %3. Open the folder in a notebook to see them all.',
+                  `${root.title}/${path}`,
+                  String(total),
+                  String(shown)
+                ),
+            { autoClose: 10000 }
+          )
+      });
+      contents.addDrive(drive);
+      drives.set(root.id, drive);
+    }
+  };
+  registry.changed.connect(addDrives);
+  addDrives();
+
+  const selected = (): Selected | null => {
+    const item = browser?.selectedItems().next();
+    if (!item || item.done) {
+      return null;
+    }
+    const model = item.value;
+    const name = contents.driveName(model.path);
+    const drive = [...drives.values()].find(d => d.name === name);
+    if (drive === undefined) {
+      return null;
+    }
+    const local = contents.localPath(model.path);
+    return {
+      drive,
+      model,
+      serverPath: drive.serverPath(local),
+      kind: fileKind(
+        model.name,
+        model.type === 'directory',
+        drive.isZarrStore(local)
+      )
+    };
+  };
+  const failed = (title: string) => (reason: unknown) =>
+    showErrorMessage(
+      title,
+      reason instanceof Error ? reason.message : String(reason)
+    );
+
+  app.commands.addCommand(DataRootCommandIDs.openDataRoot, {
+    label: args =>
+      typeof args['id'] === 'string'
+        ? trans.__('Open Data Root %1', args['id'])
+        : trans.__('Open Data Root'),
+    caption: trans.__('Browse a data root in the file browser (read-only)'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', description: trans.__('The data root id') }
+        },
+        required: ['id']
+      }
+    },
+    execute: async args => {
+      const id = String(args['id'] ?? '');
+      if (!drives.has(id) && registry.state !== 'loading') {
+        await registry.refresh().catch(() => undefined);
+      }
+      const drive = drives.get(id);
+      if (drive === undefined || browser === null) {
+        await showErrorMessage(
+          trans.__('The data root could not be opened'),
+          browser === null
+            ? trans.__('The file browser is not available.')
+            : trans.__(
+                'There is no reachable data root "%1": the Data panel says why.',
+                id
+              )
+        );
+        return;
+      }
+      await app.commands.execute('filebrowser:activate');
+      await browser.model.cd(`${drive.name}:`);
+    }
+  });
+
+  app.commands.addCommand(DataRootCommandIDs.preview, {
+    label: trans.__('Preview'),
+    caption: trans.__('Preview the file, reading only the chunks in view'),
+    isVisible: () => {
+      const file = selected();
+      return (
+        file !== null &&
+        previewer !== null &&
+        file.kind !== null &&
+        previewer.canPreview(
+          fileReference(file.drive.root.id, file.serverPath, file.kind)
+        )
+      );
+    },
+    execute: async () => {
+      const file = selected();
+      if (file === null || previewer === null) {
+        return;
+      }
+      await previewer
+        .open(fileReference(file.drive.root.id, file.serverPath, file.kind))
+        .catch(failed(trans.__('The preview could not be opened')));
+    }
+  });
+
+  app.commands.addCommand(DataRootCommandIDs.openInNotebook, {
+    label: trans.__('Open in Notebook'),
+    caption: trans.__(
+      'Insert the code that opens this file in the active notebook (a new one when none is open)'
+    ),
+    isVisible: () => {
+      const file = selected();
+      return file !== null && openingCode(file.serverPath, file.kind) !== null;
+    },
+    execute: async () => {
+      const file = selected();
+      const code = file && openingCode(file.serverPath, file.kind);
+      if (code) {
+        await options
+          .insertCode(code)
+          .catch(failed(trans.__('The code could not be inserted')));
+      }
+    }
+  });
+
+  app.commands.addCommand(DataRootCommandIDs.showOnGlobe, {
+    label: trans.__('Show on Globe'),
+    caption: trans.__('Draw the gridded dataset on the 3D globe'),
+    isVisible: () => {
+      const file = selected();
+      return globe !== null && file !== null && isGridded(file.kind);
+    },
+    execute: async () => {
+      const file = selected();
+      if (file === null || globe === null) {
+        return;
+      }
+      await globe
+        .show(fileReference(file.drive.root.id, file.serverPath, file.kind))
+        .catch(failed(trans.__('The dataset could not be shown on the globe')));
+    }
+  });
+
+  [
+    DataRootCommandIDs.preview,
+    DataRootCommandIDs.openInNotebook,
+    DataRootCommandIDs.showOnGlobe
+  ].forEach((command, i) =>
+    app.contextMenu.addItem({ command, selector: ITEM_SELECTOR, rank: 3 + i })
+  );
+}
