@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .kinds import REFERENCE_KINDS, CorruptFile, DataError, FileKind, require_kind
 from .netcdf3 import netcdf3_spec
@@ -69,7 +69,9 @@ class References:
     """HDF5 datasets kerchunk could not reference (compound types, object references...)."""
 
 
-CacheKey = tuple[str, int, int, int]
+CacheKey = tuple[Any, ...]
+"""(real path, mtime, size, inode) of a local file; (URL, ETag, Last-Modified, size) of a
+remote one."""
 
 
 def cache_key(path: Path) -> CacheKey:
@@ -151,11 +153,31 @@ def references_for(
 
 
 def _build(path: Path, shown: str, kind: FileKind, key: CacheKey) -> References:
+    return build_references(
+        Source(str(path), lambda: path.open("rb"), None), shown, kind.kind, kind.description, key
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where kerchunk reads a file: its location (a path or URL), how to open it as a binary
+    file object, and the fsspec storage options for the location (None for a local path)."""
+
+    location: str
+    open: Callable[[], BinaryIO]
+    storage_options: dict[str, Any] | None
+
+
+def build_references(
+    source: Source, shown: str, kind: str, description: str, key: CacheKey
+) -> References:
+    """The references of a NetCDF-3 or NetCDF-4/HDF5 file (`kind` from its first bytes), with
+    every chunk's URL left null for the reader to supply."""
     skipped: tuple[str, ...] = ()
-    if kind.kind == "netcdf3":
-        spec = _netcdf3_spec(path, shown, kind)
+    if kind == "netcdf3":
+        spec = _netcdf3_spec(source, shown, description)
     else:
-        spec, skipped = _hdf5_spec(path, shown, kind)
+        spec, skipped = _hdf5_spec(source, shown, description)
     refs = spec["refs"]
     for name, value in refs.items():
         if isinstance(value, list) and value:
@@ -170,7 +192,7 @@ def _build(path: Path, shown: str, kind: FileKind, key: CacheKey) -> References:
     return References(
         body=body,
         etag=etag_for(key),
-        kind=kind.kind,
+        kind=kind,
         codecs=codecs_of(spec),
         skipped=skipped,
     )
@@ -189,16 +211,18 @@ def codecs_of(spec: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
-def _hdf5_spec(path: Path, shown: str, kind: FileKind) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _hdf5_spec(
+    source: Source, shown: str, description: str
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     import h5py
     from kerchunk.hdf import SingleHdf5ToZarr
 
-    with path.open("rb") as f:
+    with source.open() as f:
         try:
-            translator = SingleHdf5ToZarr(f, str(path), inline_threshold=INLINE_THRESHOLD)
+            translator = SingleHdf5ToZarr(f, source.location, inline_threshold=INLINE_THRESHOLD)
         except OSError as e:
             raise CorruptFile(
-                f"{shown} starts like {kind.description} but HDF5 cannot read it ({_reason(e)}): "
+                f"{shown} starts like {description} but HDF5 cannot read it ({_reason(e)}): "
                 "the file is probably truncated or damaged."
             ) from e
         try:
@@ -213,13 +237,11 @@ def _hdf5_spec(path: Path, shown: str, kind: FileKind) -> tuple[dict[str, Any], 
                 "through numcodecs: gzip, shuffle, blosc, zstd, lz4 and bzip2 are supported)."
             ) from e
         except (OSError, ValueError, TypeError, KeyError) as e:
-            raise CorruptFile(
-                f"{shown} could not be read as {kind.description}: {_reason(e)}."
-            ) from e
-    with h5py.File(path, "r") as h5:
-        _inline_scalar_strings(spec["refs"], h5)
-        _fill_values_from_attributes(spec["refs"], h5)
-        skipped = tuple(name for name in _datasets(h5) if f"{name}/.zarray" not in spec["refs"])
+            raise CorruptFile(f"{shown} could not be read as {description}: {_reason(e)}.") from e
+        with h5py.File(f, "r") as h5:
+            _inline_scalar_strings(spec["refs"], h5)
+            _fill_values_from_attributes(spec["refs"], h5)
+            skipped = tuple(name for name in _datasets(h5) if f"{name}/.zarray" not in spec["refs"])
     return spec, skipped
 
 
@@ -282,12 +304,12 @@ def _inline_scalar_strings(refs: dict[str, Any], h5: Any) -> None:
         refs[f"{array}/0"] = "base64:" + base64.b64encode(encoded).decode()
 
 
-def _netcdf3_spec(path: Path, shown: str, kind: FileKind) -> dict[str, Any]:
+def _netcdf3_spec(source: Source, shown: str, description: str) -> dict[str, Any]:
     try:
-        return netcdf3_spec(str(path), INLINE_THRESHOLD)
+        return netcdf3_spec(source.location, INLINE_THRESHOLD, source.storage_options)
     except (OSError, ValueError, TypeError, KeyError, IndexError, EOFError) as e:
         raise CorruptFile(
-            f"{shown} starts like {kind.description} but could not be read ({_reason(e)}): "
+            f"{shown} starts like {description} but could not be read ({_reason(e)}): "
             "the file is probably truncated or damaged."
         ) from e
 

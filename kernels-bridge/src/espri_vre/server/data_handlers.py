@@ -1,6 +1,7 @@
-"""HTTP layer of the data endpoints (`data/info`, `data/references`, `data/table`): parse the
-query, confine the path, run the reading in a worker thread (kerchunk and pyarrow block) and
-answer; a DataError becomes the API's {"error", "detail"} answer in the base handler. The logic
+"""HTTP layer of the data endpoints (`data/info`, `data/references`, `data/table`, and
+`data/remote/references`, `data/remote/bytes` for files on data servers): parse the query,
+confine the path, run the reading in a worker thread (kerchunk and pyarrow block) and answer;
+a DataError becomes the API's {"error", "detail"} answer in the base handler. The logic
 is in espri_vre.data.
 """
 
@@ -13,14 +14,19 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..catalogs.proxy import AllowList, ProxyLimits
 from ..data.kinds import REFERENCE_KINDS, TABLE_KINDS, FileKind, detect_kind
 from ..data.paths import PathRefused, ResolvedPath, resolve_data_path
 from ..data.references import cache_key, etag_for, references_for
+from ..data.remote import RemoteData
 from ..data.tables import DEFAULT_LIMIT, MAX_ROWS, read_slice, to_ipc_stream
 from .base import ApiError, EspriVreHandler
+from .catalog_handlers import CatalogProxy
 from .files_handler import files_route_url
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
+REMOTE_BYTES = "espri-vre/api/data/remote/bytes"
+_REMOTE_KEY = "espri_vre_remote_data"
 
 
 class DataHandler(EspriVreHandler):
@@ -136,6 +142,78 @@ class TableHandler(DataHandler):
         self.set_header("X-Max-Rows", str(MAX_ROWS))
         # APIHandler.finish sets the Content-Type, JSON unless told otherwise.
         self.finish(body, set_content_type=ARROW_STREAM)
+
+
+class RemoteHandler(EspriVreHandler):
+    """Common to the remote-file endpoints: the `url` argument, and one RemoteData per server
+    (the catalogue proxy's allow-list and limits)."""
+
+    def remote(self) -> RemoteData:
+        remote = self.settings.get(_REMOTE_KEY)
+        if remote is None:
+            app = self.espri_app
+            proxy = CatalogProxy(parent=app)
+            allow, _ = AllowList.from_config(
+                [c.url for c in app.validated.catalogs], app.allowed_hosts
+            )
+            limits = ProxyLimits(timeout=proxy.timeout, max_redirects=proxy.max_redirects)
+            remote = self.settings.setdefault(_REMOTE_KEY, RemoteData(allow, limits))
+        return remote
+
+    def url_argument(self) -> str:
+        raw = self.request.query_arguments.get("url") or [b""]
+        try:
+            return raw[-1].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ApiError(400, "The url is not valid UTF-8.") from e
+
+
+class RemoteReferencesHandler(RemoteHandler):
+    """GET ?url=: kerchunk references of a NetCDF/HDF5 file on an allowed data server, with an
+    ETag from its URL and validators; X-Files-Url names the data/remote/bytes route its chunks
+    are read through."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        remote = self.remote()
+        found = await remote.probe(self.url_argument())
+        key = (found.url, found.etag, found.last_modified, found.size)
+        if found.etag or found.last_modified:
+            self.set_header("ETag", etag_for(key))
+            if self.check_etag_header():
+                self.set_status(304)
+                self.finish()
+                return
+        refs = await asyncio.to_thread(remote.references, found)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Codecs", ",".join(refs.codecs))
+        self.set_header("X-Files-Url", remote_bytes_url(found.url))
+        self.set_header("X-Remote-Size", str(found.size))
+        if refs.skipped:
+            self.set_header("X-Skipped-Variables", ",".join(quote(s) for s in refs.skipped))
+        self.finish(refs.body, set_content_type="application/json; charset=UTF-8")
+
+
+class RemoteBytesHandler(RemoteHandler):
+    """GET ?url= with a `Range: bytes=a-b` header: those bytes of the remote file (206)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        answer = await self.remote().read_range(
+            self.url_argument(), self.request.headers.get("Range")
+        )
+        self.set_status(206)
+        self.set_header("Content-Range", answer.content_range)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.finish(answer.body, set_content_type="application/octet-stream")
+
+
+def remote_bytes_url(url: str) -> str:
+    """The route the browser reads a remote file's byte ranges through, relative to the
+    server's base URL."""
+    return f"{REMOTE_BYTES}?url={quote(url, safe='')}"
 
 
 def files_url(files_path: str) -> str:
