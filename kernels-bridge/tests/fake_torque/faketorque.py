@@ -11,9 +11,10 @@ state machine for the jobs the tests submit. No Torque server can be installed h
   keeps it queued until the jobs it names completed with 0.
 - `-a [[[[CC]YY]MM]DD]hhmm[.SS]` defers a job: it waits in state W (with its Execution_Time) until
   then, as Torque's qsub(1B) says. A deferred job's script is run for real when it starts (bash,
-  PBS_JOBID set, its -o/-e files written, its exit status kept): a schedule's job submits its next
-  run with qsub from its script. The fake's clock can be moved ahead with a clock_offset file
-  (seconds), so that a test sees a deferred job start without waiting for the minute.
+  PBS_JOBID and its -v variables set, its -o/-e files written, its exit status kept): a
+  schedule's job submits its next run with qsub from its script. The fake's clock can be moved
+  ahead with a clock_offset file (seconds), so that a test sees a deferred job start without
+  waiting for the minute.
 - `qdel` ends a queued or held job as C with no exit status and a running one with 271 (256 +
   SIGTERM), as Torque does; `qhold`/`qrls` move Q <-> H and refuse other states.
 - `qstat -Q -f` has no recorded sample: it is written in the format of Torque's qstat(1B), with
@@ -169,7 +170,7 @@ def qsub(args: list[str]) -> int:
         arg = args[i]
         if arg == "-h":
             flags.add("h")
-        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-a"):
+        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-a", "-v"):
             options.setdefault(arg[1], []).append(args[i + 1])
             i += 1
         else:
@@ -217,6 +218,9 @@ def qsub(args: list[str]) -> int:
             "name": options.get("N", ["STDIN"])[-1],
             "state": "H" if "h" in flags else "W" if deferred else "Q",
             "execution_time": deferred,
+            "variables": dict(
+                v.partition("=")[::2] for o in options.get("v", []) for v in o.split(",")
+            ),
             "queue": queue,
             "resources": resources,
             "account": options.get("A", [None])[-1],
@@ -258,7 +262,7 @@ def run_scripts(started: list[dict]) -> None:
     """Runs the scripts of the deferred jobs that just started, outside the state's lock (a
     script may call qsub), and keeps their exit status."""
     for job in started:
-        env = {**os.environ, "PBS_JOBID": job["id"], "PBS_JOBNAME": job["name"]}
+        env = {**os.environ, **job.get("variables", {}), "PBS_JOBID": job["id"]}
         paths = [
             (job[k] or os.devnull).replace("$PBS_JOBID", job["id"]) for k in ("output", "error")
         ]

@@ -42,8 +42,9 @@ class Deferral:
     """How `cron.scheduler_time` writes the start time for it ('slurm', 'torque')."""
     command: tuple[str, ...]
     """The submission command, reading the script on its stdin."""
-    at: Callable[[str], list[str]]
-    """The options that defer the start to a time."""
+    at: Callable[[str, str], list[str]]
+    """The options that defer the start to a time (as the scheduler reads it) and give the job
+    that firing's time in seconds (ESPRI_VRE_DUE), from which it counts the next one."""
     held: str
     """The option that submits held."""
     read_id: Callable[[str], str]
@@ -51,8 +52,8 @@ class Deferral:
     directive: str
     """The script's directive prefix ('#SBATCH', '#PBS')."""
 
-    def argv(self, when: str, hold: bool) -> list[str]:
-        return [*self.command, *self.at(when), *([self.held] if hold else [])]
+    def argv(self, when: str, due: float, hold: bool) -> list[str]:
+        return [*self.command, *self.at(when, str(int(due))), *([self.held] if hold else [])]
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,17 @@ def chain_script(
     command = lines[-1].removeprefix("exec ")
     q = shlex.quote
     resubmit = " ".join(q(w) for w in deferral.command)
-    at = " ".join(q(w) for w in deferral.at("WHEN")).replace("WHEN", '"$espri_next"')
+    at = " ".join(q(w) for w in deferral.at("@WHEN@", "@DUE@"))
+    at = at.replace("@WHEN@", '"$espri_next"').replace("@DUE@", '"$espri_due"')
     step = [
         f"# espri-vre schedule: {q(cron)} in {zone}; each run first submits the next one.",
         f"espri_runs={q(runs_path)}",
         f"espri_run={job_id_variable}",
         'echo "start $espri_run $(date +%s)" >> "$espri_runs"',
         'trap \'echo "end $espri_run $? $(date +%s)" >> "$espri_runs"\' EXIT',
-        f"if espri_next=$({q(python)} -m espri_vre.jobs.cron next {q(cron)} {q(zone)}"
-        f" {deferral.time_form}) &&",
+        f"if espri_when=$({q(python)} -m espri_vre.jobs.cron next {q(cron)} {q(zone)}"
+        f' {deferral.time_form} "${{ESPRI_VRE_DUE:-0}}") &&',
+        "  espri_next=${espri_when% *} && espri_due=${espri_when#* } &&",
         f"  espri_new=$({resubmit} {at} < {q(script_path)}); then",
         '  echo "next $espri_new $espri_next" >> "$espri_runs"',
         "else",
@@ -162,7 +165,7 @@ class ChainDriver:
 
     async def submit(self, path: str, script: str, cron: str, zone: str, paused: bool) -> str:
         due = Cron.parse(cron).next_after(time.time(), zone)
-        argv = self.deferral.argv(scheduler_time(due, self.deferral.time_form), paused)
+        argv = self.deferral.argv(scheduler_time(due, self.deferral.time_form), due, paused)
         ran = await self._command(argv, script.encode())
         try:
             return self.deferral.read_id(ran.stdout_text)

@@ -169,17 +169,21 @@ def scheduler_time(epoch: float, form: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m espri_vre.jobs.cron next EXPR ZONE [slurm|torque|epoch]`: the next firing after
-    now, as the scheduler reads it. What a schedule's job runs to submit its next run."""
-    if len(argv) not in (3, 4) or argv[0] != "next":
-        sys.stderr.write("usage: python -m espri_vre.jobs.cron next EXPR ZONE [slurm|torque]\n")
+    """`python -m espri_vre.jobs.cron next EXPR ZONE slurm|torque [AFTER]`: the next firing after
+    now, or after AFTER (the firing of the run that asks) when that is later, printed as the
+    scheduler reads it and as seconds since the epoch. What a schedule's job runs to submit its
+    next run: counting from its own firing, a run that a skewed clock starts a little early does
+    not submit a second run for the same minute."""
+    if len(argv) not in (4, 5) or argv[0] != "next":
+        sys.stderr.write("usage: python -m espri_vre.jobs.cron next EXPR ZONE FORM [AFTER]\n")
         return 2
     try:
-        due = Cron.parse(argv[1]).next_after(time.time(), argv[2])
-    except CronError as e:
+        after = max(time.time(), float(argv[4]) if len(argv) == 5 else 0.0)
+        due = Cron.parse(argv[1]).next_after(after, argv[2])
+    except ValueError as e:  # CronError, or an AFTER that is not a number
         sys.stderr.write(f"cron: {e}\n")
         return 1
-    print(scheduler_time(due, argv[3] if len(argv) == 4 else "epoch"))
+    print(scheduler_time(due, argv[3]), int(due))
     return 0
 
 
