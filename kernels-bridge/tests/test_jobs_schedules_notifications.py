@@ -1,0 +1,78 @@
+"""Job-end notifications (espri_vre.jobs.notifications) through /espri-vre/api/jobs/notifications
+of a real Jupyter server and real local jobs: an end is told until a page says it was shown, also
+after a restart of the server (the page was closed when the job ended); ends told are not told
+again; a wrong acknowledgement is refused and loses nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from espri_vre.schema import validation_errors
+from espri_vre.server.app import EspriVreApp
+
+CLUSTERS = [{"id": "local", "title": "This server", "kind": "local", "max_running": 2}]
+
+
+@pytest.fixture
+def jp_server_config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
+        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(tmp_path / "job-store")},
+    }
+
+
+async def api(jp_fetch: Any, *parts: str, body: Any = None) -> tuple[int, Any]:
+    kwargs: dict[str, Any] = {}
+    if body is not None:
+        kwargs = {"method": "POST", "body": body if isinstance(body, str) else json.dumps(body)}
+    try:
+        response = await jp_fetch("espri-vre", "api", *parts, **kwargs)
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, json.loads(e.response.body)
+    return response.code, json.loads(response.body)
+
+
+async def untold(jp_fetch: Any) -> list[tuple[str, str]]:
+    code, body = await api(jp_fetch, "jobs", "notifications")
+    assert code == 200 and validation_errors("JobNotificationsResponse", body) == []
+    return [(j["name"], j["state"]) for j in body["jobs"]]
+
+
+async def test_an_ended_job_is_told_until_seen_also_after_a_restart_and_never_twice(
+    jp_fetch, jp_serverapp, jp_root_dir, poll
+):
+    root = Path(jp_root_dir)
+    (root / "fine.sh").write_text("echo fine\n")
+    (root / "broken.sh").write_text("exit 3\n")
+    for path in ("fine.sh", "broken.sh"):
+        code, _ = await api(
+            jp_fetch, "jobs", body={"cluster": "local", "spec": {"kind": "script", "path": path}}
+        )
+        assert code == 201
+    ended = await poll(lambda: untold(jp_fetch), lambda jobs: len(jobs) == 2, timeout=60)
+    assert sorted(ended) == [("broken", "FAILED"), ("fine", "COMPLETED")]
+
+    # The page was closed before it showed them: a restarted server still tells both.
+    second = EspriVreApp()
+    second._link_jupyter_server_extension(jp_serverapp)
+    second._prepare_config()
+    second._prepare_settings()
+    assert sorted(await untold(jp_fetch)) == sorted(ended)
+
+    # A wrong acknowledgement is refused and marks nothing.
+    for wrong in ('{"jobs": [{"id": "1"}]}', "[]", "not json"):
+        code, error = await api(jp_fetch, "jobs", "notifications", body=wrong)
+        assert code == 400, error
+    assert len(await untold(jp_fetch)) == 2
+
+    code, body = await api(jp_fetch, "jobs", "notifications")
+    seen = {"jobs": [{"cluster": j["cluster"], "id": j["id"]} for j in body["jobs"]]}
+    assert await api(jp_fetch, "jobs", "notifications", body=seen) == (200, {"told": 2})
+    assert await api(jp_fetch, "jobs", "notifications", body=seen) == (200, {"told": 0})
+    assert await untold(jp_fetch) == []
