@@ -35,6 +35,13 @@ export type JobState =
  */
 export type JobKind = 'script' | 'python' | 'notebook';
 /**
+ * active: fires at its times; paused: held; gone: the scheduler no longer holds it (cancelled outside JupyterLab); unknown: the scheduler did not answer.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ScheduleState".
+ */
+export type ScheduleState = 'active' | 'paused' | 'gone' | 'unknown';
+/**
  * From the log: ended after a control end, paused after a pause not followed by a resume, else recording (also the log of a killed kernel: match kernel_id with a live kernel).
  *
  * This interface was referenced by `EspriVreApi`'s JSON-Schema
@@ -377,6 +384,124 @@ export interface LogChunk {
    * False while the job has not written it.
    */
   exists: boolean;
+}
+/**
+ * POST /espri-vre/api/schedules (a new schedule) and PUT /espri-vre/api/schedules/ID (its new definition).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ScheduleRequest".
+ */
+export interface ScheduleRequest {
+  /**
+   * The schedule's name; the job's name or its file's by default.
+   */
+  name?: string;
+  /**
+   * A configured cluster's id.
+   */
+  cluster: string;
+  spec: JobSpec;
+  /**
+   * Five cron fields (minute hour day month weekday) or @hourly, @daily, @weekly, @monthly, @yearly.
+   */
+  cron: string;
+  /**
+   * The IANA time zone the cron fields are read in ('Europe/Paris'); UTC by default.
+   */
+  timezone?: string;
+}
+/**
+ * One run of a schedule: a job of the job list.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ScheduleRun".
+ */
+export interface ScheduleRun {
+  job_id: string;
+  /**
+   * When it fired or started (seconds since the epoch).
+   */
+  fired_at: number;
+  /**
+   * cron: at one of the schedule's times; now: Run now.
+   */
+  how: 'cron' | 'now';
+  state: JobState;
+  exit_code?: number | null;
+  end_time?: number | null;
+  output_notebook?: string | null;
+}
+/**
+ * GET /espri-vre/api/schedules/ID (with its runs); an item of the list (without).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ScheduleInfo".
+ */
+export interface ScheduleInfo {
+  id: string;
+  name: string;
+  cluster: string;
+  spec: JobSpec;
+  cron: string;
+  timezone: string;
+  state: ScheduleState;
+  /**
+   * The next firing (seconds since the epoch); null when paused, gone or unknown.
+   */
+  next_run: number | null;
+  /**
+   * On a cluster, the job waiting for the next firing (or held, or running).
+   */
+  job_id: string | null;
+  problem: string | null;
+  created_at: number;
+  updated_at: number;
+  /**
+   * Newest first, the last 20.
+   */
+  runs?: ScheduleRun[];
+}
+/**
+ * GET /espri-vre/api/schedules
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ScheduleListResponse".
+ */
+export interface ScheduleListResponse {
+  schedules: ScheduleInfo[];
+}
+/**
+ * GET /espri-vre/api/jobs/notifications: the jobs submitted here (and the runs of schedules) that ended and were not told yet, newest end first.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobNotificationsResponse".
+ */
+export interface JobNotificationsResponse {
+  jobs: JobInfo[];
+}
+/**
+ * POST /espri-vre/api/jobs/notifications: these ends were told; they are not told again.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobNotificationsSeen".
+ */
+export interface JobNotificationsSeen {
+  /**
+   * @maxItems 1000
+   */
+  jobs: {
+    cluster: string;
+    id: string;
+  }[];
+}
+/**
+ * How many of the ends were not marked as told before.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobNotificationsSeenResponse".
+ */
+export interface JobNotificationsSeenResponse {
+  told: number;
 }
 /**
  * A Dask preset of a cluster: one worker job's resources and the workers to start.
