@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ import pytest
 from slurm_fixture import START_SCRIPT, START_TIMEOUT
 from test_job_handlers import FINISHED, call, finished, job, submit
 
-from espri_vre.jobs.probe import AUTH_ADVICE
+from espri_vre.jobs.probe import AUTH_ADVICE, NO_CONTROLLER_ADVICE
 from espri_vre.jobs.store import JobStore
 
 CLUSTERS = [
@@ -98,8 +99,25 @@ def restore_slurm(slurm: Any) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-async def panel_poll(jp_fetch: Any) -> dict[str, Any]:
-    code, listed = await call(jp_fetch, params=PANEL_QUERY)
+def conf_variant(slurm: Any, tmp_path: Path, **settings: str) -> Path:
+    """A copy of the session's slurm.conf with some keys replaced, for this server's commands
+    only (the daemons keep theirs)."""
+    lines = [ln for ln in slurm.conf.read_text().splitlines() if ln.split("=")[0] not in settings]
+    path = tmp_path / "slurm.conf"
+    path.write_text("\n".join([*lines, *(f"{k}={v}" for k, v in settings.items())]) + "\n")
+    return path
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def panel_poll(jp_fetch: Any, *, fresh: bool = False) -> dict[str, Any]:
+    """The panel's poll; `fresh`: its Refresh button, past the shared 2-second snapshot."""
+    code, listed = await call(jp_fetch, params={**PANEL_QUERY, "fresh": str(fresh).lower()})
     assert code == 200, listed
     return listed
 
@@ -151,16 +169,16 @@ async def test_slurmctld_stopped_while_the_panel_polls_jobs_are_unknown_then_com
 async def test_munge_out_of_reach_says_authentication_failed_and_what_to_do_then_recovers(
     jp_fetch, root, slurm, poll, tmp_path, monkeypatch
 ):
-    socket = tmp_path / "munge.socket"
-    socket.symlink_to(MUNGE_SOCKET)
-    conf = tmp_path / "slurm.conf"
-    lines = [ln for ln in slurm.conf.read_text().splitlines() if not ln.startswith("AuthInfo=")]
-    conf.write_text("\n".join([*lines, f"AuthInfo=socket={socket}"]) + "\n")
-    monkeypatch.setenv("SLURM_CONF", str(conf))  # what this server's Slurm commands read
+    munge_socket = tmp_path / "munge.socket"
+    munge_socket.symlink_to(MUNGE_SOCKET)
+    # What this server's Slurm commands read.
+    monkeypatch.setenv(
+        "SLURM_CONF", str(conf_variant(slurm, tmp_path, AuthInfo=f"socket={munge_socket}"))
+    )
     long, quick = await running_and_completed(jp_fetch, root, poll)
     seen: list[dict[str, Any]] = []
     try:
-        socket.unlink()
+        munge_socket.unlink()
 
         def said_why(listed: dict[str, Any]) -> bool:
             return any(AUTH_ADVICE in p["detail"] for p in listed["problems"])
@@ -180,10 +198,36 @@ async def test_munge_out_of_reach_says_authentication_failed_and_what_to_do_then
         assert "Munge encode failed" in refused["detail"]
         assert refused["detail"].endswith(AUTH_ADVICE)
     finally:
-        if not socket.is_symlink():
-            socket.symlink_to(MUNGE_SOCKET)
+        if not munge_socket.is_symlink():
+            munge_socket.symlink_to(MUNGE_SOCKET)
     back = await poll(
         lambda: panel_poll(jp_fetch), lambda a: state_of(a, long) == "RUNNING", seen=seen
     )
     assert (back["problems"], state_of(back, quick)) == ([], "COMPLETED")
     assert not [a for a in seen if state_of(a, long) in FINISHED]  # the cancel never happened
+
+
+async def test_a_controller_this_server_cannot_reach_is_named_with_what_to_do(
+    jp_fetch, root, slurm, poll, tmp_path, monkeypatch
+):
+    """slurmctld runs, but this server's commands knock on a closed port (a firewall, a wrong
+    SlurmctldPort); MessageTimeout=1 makes the real client give up at once rather than retry for
+    9 s, so the scheduler's own words reach the list within its wait."""
+    (root / "held.sh").write_text("echo held\n")
+    held = (await submit(jp_fetch, "slurm", kind="script", path="held.sh", hold=True))["id"]
+    assert state_of(await panel_poll(jp_fetch), held) == "HELD"
+    away = conf_variant(slurm, tmp_path, SlurmctldPort=str(closed_port()), MessageTimeout="1")
+    monkeypatch.setenv("SLURM_CONF", str(away))
+    listed = await panel_poll(jp_fetch, fresh=True)
+    [problem] = listed["problems"]
+    assert problem["detail"] == (
+        "Slurm did not answer: slurm_load_jobs error: Unable to contact slurm controller "
+        "(connect failure). " + NO_CONTROLLER_ADVICE
+    )
+    assert state_of(listed, held) == "UNKNOWN"
+    code, info = await call(jp_fetch, "slurm", held)
+    assert (code, info["state"]) == (200, "UNKNOWN")
+    monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
+    back = await panel_poll(jp_fetch, fresh=True)
+    assert state_of(back, held) == "HELD"
+    assert back["problems"] == []

@@ -156,6 +156,9 @@ class JobService:
     last_seen: dict[tuple[Any, ...], list[JobInfo]] = field(default_factory=dict)
     """The jobs of each list (cluster, mine, states) the scheduler last answered: what a silent
     scheduler's list shows, UNKNOWN, so that no job leaves the panel while it is silent."""
+    last_problem: dict[str, str] = field(default_factory=dict)
+    """What each cluster's silent scheduler last said, until it answers a list again: said again
+    while it stays silent, rather than only that it has not answered in time."""
 
     @classmethod
     def create(
@@ -322,8 +325,10 @@ class JobService:
         else:
             if listing.problem is None:
                 self.last_seen[key] = listing.jobs
+                self.last_problem.pop(cluster, None)
             else:
-                listing = self._silent(cluster, key, states, explained(listing.problem), listing)
+                why = self.last_problem[cluster] = explained(listing.problem)
+                listing = self._silent(cluster, key, states, why, listing)
         return listing.jobs, listing.problem
 
     def _silent(
@@ -350,7 +355,10 @@ class JobService:
         return JobListing(jobs, problem=why)
 
     def _silence(self, cluster: str) -> str:
-        """The problem of a scheduler that has not answered within answer_wait seconds."""
+        """The problem of a scheduler that has not answered within answer_wait seconds: what it
+        said last time it failed, if it has not answered since."""
+        if cluster in self.last_problem:
+            return self.last_problem[cluster]
         title = getattr(self.schedulers[cluster], "title", "The scheduler")
         return (
             f"{title} has not answered within {self.answer_wait:g} s: it may be busy, "
