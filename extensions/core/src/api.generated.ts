@@ -700,6 +700,10 @@ export interface ReplayJob {
  * via the `definition` "ReplayReport".
  */
 export interface ReplayReport {
+  /**
+   * The replay's working folder: every file the replay wrote is inside it.
+   */
+  workdir?: string | null;
   run_id: string;
   notebook: string;
   log: string;
@@ -744,6 +748,22 @@ export interface PackageChange {
  * via the `definition` "ReplayInput".
  */
 export interface ReplayInput {
+  /**
+   * Where the copy the replay read was found.
+   */
+  source?: 'crate' | 'folder' | 'original' | null;
+  /**
+   * The file the replayed kernel read for this input.
+   */
+  used?: string | null;
+  /**
+   * The cell executions that read it, directly or through a file written from it (through).
+   */
+  cells?: {
+    order: number;
+    cell_id: string | null;
+    through: string | null;
+  }[];
   location: string;
   status:
     'ok' | 'missing' | 'changed' | 'unchecked' | 'retracted' | 'superseded';
@@ -759,6 +779,19 @@ export interface ReplayInput {
  * via the `definition` "ReplayCell".
  */
 export interface ReplayCell {
+  outputs?: ReplayOutput[];
+  /**
+   * What the replay's confinement did in this cell: writes redirected, changes refused, shell commands.
+   */
+  notes?: string[];
+  /**
+   * What the cell or notebook declared of its replay: "varies: <reason>" or tolerances.
+   */
+  declared?: string | null;
+  /**
+   * The changed or missing inputs this cell read, directly or through a file written from one.
+   */
+  depends_on?: string[];
   order: number;
   cell_id: string | null;
   source_sha256: string;
@@ -770,4 +803,24 @@ export interface ReplayCell {
   tolerance: {
     [k: string]: number;
   } | null;
+}
+/**
+ * A file a recorded cell execution or its replay wrote.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "ReplayOutput".
+ */
+export interface ReplayOutput {
+  /**
+   * The path the run wrote.
+   */
+  original: string;
+  /**
+   * Where the replay wrote it, inside its working folder; null when it did not.
+   */
+  path: string | null;
+  verdict: 'identical' | 'equivalent' | 'differs' | 'not-written' | 'new';
+  recorded_sha256: string | null;
+  sha256: string | null;
+  reason: string | null;
 }
