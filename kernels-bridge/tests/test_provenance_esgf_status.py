@@ -20,7 +20,7 @@ from test_provenance_crate import CMIP6_FILE, run_and_save
 
 from espri_vre.provenance.crate import load_run
 from espri_vre.provenance.esgf_status import dataset_status, status_from_docs
-from espri_vre.provenance.replay import check_inputs
+from espri_vre.provenance.replay_inputs import resolve_inputs
 
 RECORDED = (
     SHARED
@@ -120,7 +120,7 @@ def run_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @needs_shared
 def test_a_superseded_input_is_flagged_by_the_index(run_log, index):
     _Index.docs = [version_doc("20190125", latest=False), version_doc("20210301", latest=True)]
-    (check,) = check_inputs(load_run(run_log), esgf_index=index)
+    (check,) = resolve_inputs(load_run(run_log), esgf_index=index)
     assert check.identifiers["instance_id"] == INSTANCE
     assert check.status == "superseded"
     assert check.identifiers["esgf_status"] == "superseded"
@@ -132,17 +132,17 @@ def test_a_superseded_input_is_flagged_by_the_index(run_log, index):
 @needs_shared
 def test_a_retracted_input_is_flagged(run_log, index):
     _Index.docs = [version_doc("20190125", latest=True, retracted=True)]
-    (check,) = check_inputs(load_run(run_log), esgf_index=index)
+    (check,) = resolve_inputs(load_run(run_log), esgf_index=index)
     assert check.status == "retracted"
     assert "should not be used" in check.detail
 
 
 @needs_shared
 def test_without_an_index_or_with_a_current_version_the_input_is_ok(run_log, index):
-    (check,) = check_inputs(load_run(run_log))
+    (check,) = resolve_inputs(load_run(run_log))
     assert check.status == "ok" and "esgf_status" not in check.identifiers
     _Index.docs = [version_doc("20190125", latest=True)]
-    (check,) = check_inputs(load_run(run_log), esgf_index=index)
+    (check,) = resolve_inputs(load_run(run_log), esgf_index=index)
     assert check.status == "ok" and check.identifiers["esgf_status"] == "current"
 
 

@@ -23,13 +23,9 @@ from test_provenance_crate import (
     record_notebook,
 )
 
-from espri_vre.provenance.replay import (
-    Tolerance,
-    compare_outputs,
-    numbers_close,
-    replay,
-    report_html,
-)
+from espri_vre.provenance.replay import replay
+from espri_vre.provenance.replay_compare import Tolerance, compare_outputs, numbers_close
+from espri_vre.provenance.replay_report import CellVerdict, ReplayReport, report_html
 
 MEAN_CELL = 2  # index in ANALYSIS_CELLS
 ARRAY_CELL = 4
@@ -144,7 +140,7 @@ def test_cells_without_saved_outputs_are_unverifiable(recorded: Recorded, tmp_pa
     nb.cells[ARRAY_CELL].source += "  # edited after the run"
     nbformat.write(nb, notebook)
     (log,) = (work / "analysis.provenance").glob("*.jsonl")
-    report = replay(notebook, log=log, cwd=recorded.work).to_dict()
+    report = replay(notebook, log=log).to_dict()
     by_id = {c["cell_id"]: c for c in report["cells"]}
     mean, array = by_id[recorded.cell_ids[MEAN_CELL]], by_id[recorded.cell_ids[ARRAY_CELL]]
     assert mean["verdict"] == "unverifiable"
@@ -188,8 +184,6 @@ def test_images_compare_by_perceptual_hash():
 
 
 def test_the_html_report_escapes_everything():
-    from espri_vre.provenance.replay import CellVerdict, ReplayReport
-
     report = ReplayReport(
         run_id="<b>run</b>", notebook="a.ipynb", log="a.jsonl", started="now", warnings=["<i>"]
     )

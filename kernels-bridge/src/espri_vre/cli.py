@@ -1,22 +1,25 @@
 """The `espri-vre` command: export a recorded notebook run as an RO-Crate, replay a crate or a
-notebook and write the per-cell report.
+notebook and write the per-cell report, check a log's hash chain.
 
     espri-vre export NOTEBOOK --out DIR [--log LOG]
-    espri-vre replay CRATE_OR_NOTEBOOK --report OUT [--log LOG] [--atol A] [--rtol R]
+    espri-vre replay CRATE_OR_NOTEBOOK --report OUT [--inputs DIR] [--log LOG] [--atol A] ...
+    espri-vre verify LOG_OR_CRATE
     espri-vre course link|check|example ...   (practical classes: espri_vre.course.cli)
 
-`replay` exits 0 when every cell is identical or equivalent, 1 when one differs or is
-unverifiable, 2 on a usage or input error."""
+`replay` exits 0 when every cell is identical or equivalent (or differs as it declared it
+may), 1 when one differs or is unverifiable, 2 on a usage or input error. `verify` exits 0 for
+an intact log, 1 for a broken or cut one, 2 when it cannot be read."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _parser() -> argparse.ArgumentParser:
-    from espri_vre.provenance.replay import DEFAULT_ATOL, DEFAULT_IMAGE_BITS, DEFAULT_RTOL
+    from espri_vre.provenance.replay_compare import DEFAULT_ATOL, DEFAULT_IMAGE_BITS, DEFAULT_RTOL
 
     parser = argparse.ArgumentParser(prog="espri-vre", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,11 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--atol", type=float, default=DEFAULT_ATOL)
     replay.add_argument("--rtol", type=float, default=DEFAULT_RTOL)
     replay.add_argument("--image-bits", type=int, default=DEFAULT_IMAGE_BITS)
-    replay.add_argument("--cwd", help="the kernel's working directory (default: the recorded one)")
+    replay.add_argument(
+        "--inputs",
+        help="a folder where inputs missing from the crate may be (found by size and sha256)",
+    )
     replay.add_argument(
         "--esgf-index",
         help="an ESGF esg-search URL: flag inputs whose version was retracted or superseded",
     )
+    verify = commands.add_parser("verify", help="check a log's hash chain and its end")
+    verify.add_argument("target", help="a provenance log (.jsonl) or a crate directory")
     from espri_vre.course.cli import add_parser as add_course_parser
 
     add_course_parser(commands)
@@ -53,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from espri_vre.course.cli import run
 
         return run(args)
+    from espri_vre.errors import EspriVreError
+
     try:
         if args.command == "export":
             from espri_vre.provenance.crate import export_crate
@@ -60,27 +70,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = export_crate(args.notebook, args.out, log=args.log, license=args.license)
             print(f"crate written to {out}")
             return 0
-        from espri_vre.provenance.replay import Tolerance, replay, write_report
+        if args.command == "verify":
+            from espri_vre.provenance.verification import check_target
 
-        report = replay(
+            checked = check_target(args.target)
+            return _print_verification(checked)
+        from espri_vre.provenance.replay import Tolerance, accepted, replay_to
+
+        report, out = replay_to(
             args.target,
+            args.report,
             log=args.log,
             tolerance=Tolerance(args.atol, args.rtol, args.image_bits),
-            cwd=args.cwd,
+            inputs_dir=args.inputs,
             esgf_index=args.esgf_index,
         )
-        out = write_report(report, args.report)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EspriVreError) as error:
         print(f"espri-vre {args.command}: {error}", file=sys.stderr)
         return 2
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for cell in report.cells:
         print(f"{cell.order:4} {cell.cell_id or '-':40} {cell.verdict}  {cell.reason or ''}")
+        for written in cell.outputs:
+            print(f"{'':45} wrote {written.original} -> {written.path}: {written.verdict}")
     print(", ".join(f"{k}: {v}" for k, v in report.summary.items()))
+    print(f"files written by the replay are in {report.workdir}")
     print(f"report written to {out / 'report.html'} and {out / 'report.json'}")
-    good = all(c.verdict in ("identical", "equivalent") for c in report.cells)
-    return 0 if good else 1
+    return 0 if accepted(report) else 1
+
+
+def _print_verification(checked: Any) -> int:
+    result = checked.verification
+    print(f"{checked.log}: {result.events} events, last line sha256 {result.last_hash}")
+    for problem in [*result.problems, *checked.crate_problems]:
+        print(f"problem: {problem}")
+    if result.torn_bytes:
+        print(f"a torn last line of {result.torn_bytes} bytes (a kernel killed mid-write)")
+    for cell in checked.unfinished:
+        print(f"cell {cell} and did not finish: the kernel stopped during it")
+    if not result.ended:
+        print("the log has no end event: the kernel did not close it (killed, or still running)")
+    print("intact" if checked.ok else "NOT intact: the log or the crate was changed or cut")
+    return 0 if checked.ok else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 `sys.addaudithook` sees every `open` made through Python (builtins.open, io, os.open), by the
 user's code or by a library. Audit hooks cannot be removed, so this one is added once per
-process, checks `state.active` first and costs one comparison when recording is off."""
+process, checks `state.active` first and costs one comparison when recording is off.
+
+In a replayed kernel it is also the last guard of the confinement (confine.py): what reaches
+the system outside the replay's working folder is refused there, whether recording is on or
+not, and its error reaches the cell."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import sys
 from typing import Any
 
 from ..provenance.events import FileOp
-from . import state
+from . import confine, state
 from .files import op_for_mode
 
 _added = False
@@ -27,6 +31,8 @@ def add_audit_hook() -> None:
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if confine.folder is not None:
+        confine.audit(event, args)
     if event == "open" and state.active:
         sink = state.sink
         if sink is None or state.is_busy():

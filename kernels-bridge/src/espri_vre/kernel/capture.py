@@ -7,7 +7,8 @@
 - patches.py (with the import hook of imports.py): wrappers for the library openers that do
   not go through Python's open;
 - state.py: the one switch the hooks read, and the recorder as they see it;
-- magic.py: `%provenance`.
+- magic.py: `%provenance`;
+- confine.py: in a replayed kernel, the confinement to the replay's working folder.
 
 Nothing here may break a user's cell: a failing write stops recording with a message in the
 cell's output, and any error of ours does the same."""
@@ -21,7 +22,7 @@ from contextlib import suppress
 from typing import Any
 
 from ..provenance.identifiers import DatasetIdentifiers
-from . import state
+from . import confine, state
 from .audit import add_audit_hook
 from .magic import provenance_magic
 from .patches import Patches
@@ -48,6 +49,13 @@ def load_ipython_extension(ip: Any) -> None:
     global _recorder, _atexit_registered
     if _recorder is not None:
         return
+    # First, and whatever happens to recording: a replay's cells must never write elsewhere.
+    refused = confine.install_from_env()
+    if refused is not None:
+        raise RuntimeError(refused)
+    if confine.folder is not None:
+        add_audit_hook()
+        _patches.install()
     try:
         settings = CaptureSettings.from_env()
     except ValueError as error:
@@ -83,7 +91,8 @@ def unload_ipython_extension(ip: Any) -> None:
         with suppress(ValueError):
             ip.events.unregister(name, callback)
     ip.magics_manager.magics["line"].pop("provenance", None)
-    _patches.remove()
+    if confine.folder is None:  # a replay's library wrappers redirect its writes: they stay
+        _patches.remove()
 
 
 def status() -> dict[str, Any]:

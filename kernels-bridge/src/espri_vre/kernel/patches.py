@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 
 from ..provenance.events import FileOp
 from ..provenance.identifiers import global_attributes
-from . import state
+from . import confine, state
 from .files import NOT_STATTED, op_for_mode, stat_key
 from .imports import PatchOnImport
 
@@ -62,6 +62,9 @@ OPENERS = (
     Opener("pandas", "read_csv", (0, "filepath_or_buffer")),
     Opener("pandas", "read_parquet", (0, "path")),
     Opener("pandas", "DataFrame.to_parquet", (1, "path"), op="write"),
+    # to_csv opens through Python's open, but checks first that the folder exists: a replay
+    # redirects its path before that check (confine.py)
+    Opener("pandas", "DataFrame.to_csv", (1, "path_or_buf"), op="write"),
 )
 WATCHED_MODULES = frozenset(o.module for o in OPENERS)
 
@@ -97,9 +100,26 @@ def targets_of(value: Any) -> list[tuple[str, bool]]:
     return []
 
 
+def _redirected(
+    spec: Opener, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments with the path redirected into a replay's working folder (confine.py)."""
+    index, name = spec.target
+    op = spec.op or op_for_mode(str(_argument(args, kwargs, *spec.mode[:2]) or spec.mode[2]))
+    if index is not None and len(args) > index:
+        changed = list(args)
+        changed[index] = confine.remap(args[index], op)
+        return tuple(changed), kwargs
+    if name in kwargs:
+        return args, {**kwargs, name: confine.remap(kwargs[name], op)}
+    return args, kwargs
+
+
 def _call(
     spec: Opener, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
+    if confine.folder is not None and not state.is_busy():
+        args, kwargs = _redirected(spec, args, kwargs)
     sink = state.sink
     if not state.active or sink is None or state.is_busy():
         return call(*args, **kwargs)
@@ -192,6 +212,8 @@ class Patches:
         self._finder: PatchOnImport | None = None
 
     def install(self) -> None:
+        if self._finder is not None:
+            return  # a replayed kernel keeps them across an unload (capture.py)
         waiting = set()
         for name in WATCHED_MODULES:
             module = sys.modules.get(name)

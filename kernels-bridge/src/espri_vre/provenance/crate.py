@@ -25,17 +25,21 @@ Crate examples do, so that it expands the same under any context version."""
 
 from __future__ import annotations
 
+import errno
 import getpass
 import hashlib
 import json
 import mimetypes
 import os
+import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import EspriVreError
 from .store import kept_hash_path, read_log, verify
 
 PROFILES = {
@@ -300,25 +304,36 @@ class _CrateBuilder:
         if ids.get("version"):
             props["version"] = ids["version"]
         local = Path(event["path"]) if event.get("path") else None
+        if local is not None:
+            # the recorded path, where a replay elsewhere finds this file's copy by
+            props["contentUrl"] = local.as_uri()
+        copy = self._copy(local, event, props)
         if ids.get("doi"):
             entity_id = f"https://doi.org/{ids['doi']}"
-            if local is not None:
-                props["contentUrl"] = local.resolve().as_uri()
+            if copy is not None:
+                self.crate.get(copy)["sameAs"] = {"@id": entity_id}
             entity_id = self.add_remote(self._unique(entity_id, digest), props)
-        elif (
-            local is not None
-            and local.is_file()
-            and local.stat().st_size <= self.copy_limit
-            and event.get("sha256")
-            and _sha256_of(local) == event["sha256"]
-        ):
-            dest = f"data/{event['sha256'][:8]}-{local.name}"
-            entity_id = dest if dest in self.used_ids else self.add_data(local, dest, props)
+        elif copy is not None:
+            entity_id = copy
         else:
             base = local.resolve().as_uri() if local is not None else where
             entity_id = self.add_remote(self._unique(base, digest), props)
         self.file_ids[key] = entity_id
         return entity_id
+
+    def _copy(self, local: Path | None, event: dict[str, Any], props: dict[str, Any]) -> str | None:
+        """The file copied into `data/` when it is small and still holds the recorded content
+        (a file named by a DOI too: the crate then replays without it)."""
+        if (
+            local is None
+            or not local.is_file()
+            or local.stat().st_size > self.copy_limit
+            or not event.get("sha256")
+            or _sha256_of(local) != event["sha256"]
+        ):
+            return None
+        dest = f"data/{event['sha256'][:8]}-{local.name}"
+        return dest if dest in self.used_ids else self.add_data(local, dest, dict(props))
 
     def _unique(self, entity_id: str, digest: str | None) -> str:
         """A second version of one file gets its hash as a fragment."""
@@ -587,10 +602,49 @@ class _CrateBuilder:
         crate.mainEntity = crate.get(workflow_id)
         crate.metadata.extra_terms.update(SHA256_TERM)
         crate.metadata["conformsTo"] = _ids([RO_CRATE_1_1, WORKFLOW_RO_CRATE])
-        if self.out.exists():
-            shutil.rmtree(self.out)
-        crate.write(self.out)
+        write_whole(self.out, crate.write)
         return self.out
+
+
+class CrateWriteError(EspriVreError):
+    """The crate could not be written (a full disk, a quota, a folder that is not a crate)."""
+
+    status = 500
+    code = "internal-error"
+
+
+def write_whole(out: Path, write: Callable[[Path], Any]) -> None:
+    """Calls `write(folder)` on a hidden folder beside `out`, then renames it to `out`: a write
+    cut short (a full disk) leaves no crate, or the earlier one, never a half crate that
+    looks complete. An existing `out` must be a crate (it is replaced) or empty."""
+    crate = (out / "ro-crate-metadata.json").is_file()
+    if out.exists() and not crate and (not out.is_dir() or any(out.iterdir())):
+        raise CrateWriteError(
+            f"{out} exists and is not an RO-Crate: choose a new folder for the crate",
+            status=409,
+            code="conflict",
+        )
+    token = secrets.token_hex(4)
+    partial = out.with_name(f".{out.name}.partial-{token}")
+    try:
+        write(partial)
+        if out.exists():
+            earlier = out.with_name(f".{out.name}.earlier-{token}")
+            os.rename(out, earlier)
+            os.rename(partial, out)
+            shutil.rmtree(earlier, ignore_errors=True)
+        else:
+            os.rename(partial, out)
+    except OSError as error:
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise CrateWriteError(
+            f"The crate could not be written to {out}: {error.strerror or error}. "
+            + ("Nothing was left there." if not out.exists() else "The earlier crate is kept."),
+            status=507 if full else 500,
+            code="insufficient-storage" if full else "internal-error",
+        ) from error
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def export_crate(

@@ -1,44 +1,40 @@
-"""Replay of a recorded run in a fresh kernel, with a per-cell verdict.
+"""Replay of a recorded run in a fresh kernel, confined to a working folder of its own, with a
+per-cell verdict.
+
+The replayed kernel runs in a new working folder (`workdir.WorkFolder`): the recorded inputs
+are linked into it (the copy in the crate, in a folder the reviewer gave, or the original: see
+replay_inputs.py), and every file it writes lands inside it, whatever path the cell names
+(espri_vre.kernel.confine redirects the writes, and refuses the changes it cannot redirect).
+The author's and the user's files are never written.
 
 The log holds no copies of outputs (the capture never stores them), so the reference outputs
 are the ones saved in the recorded run's notebook file, keyed by cell id. A cell execution is
 compared only when it is the last execution of its cell in the log, its notebook cell has the
 recorded source and (when saved) the recorded execution_count: otherwise the saved outputs
-belong to another execution, and the verdict is "unverifiable".
-
-Verdicts:
-- identical: the same outputs (text, images, errors) byte for byte;
-- equivalent: text equal once numbers are compared within atol/rtol (numpy's isclose rule,
-  so a printed array compares like `allclose`) and whitespace runs collapsed; images whose
-  average hash (8x8 grayscale) differ in at most `image_bits` bits;
-- differs: with a unified diff of the outputs as text;
-- unverifiable: with the reason (no saved output, cell not in the notebook, edited since...).
+belong to another execution, and the verdict is "unverifiable". The files a cell wrote are
+compared with the ones its replay wrote (replay_compare.py); a cell may declare that it varies
+(`"espri-vre": {"replay": "varies"}` in its metadata, or the notebook's), which the report
+says with its reason.
 
 A broken hash chain (an edited log) is a warning: the replay goes on with what the log says."""
 
 from __future__ import annotations
 
-import base64
-import difflib
-import html
-import io
 import json
-import math
 import os
 import queue
 import re
-import shutil
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..version import __version__
+from ..errors import EspriVreError
 from .crate import (
     Execution,
     RecordedRun,
@@ -50,74 +46,27 @@ from .crate import (
     notebook_cells,
 )
 from .hashing import FileHasher, sha256_text
-from .identifiers import identifiers_from_file
+from .replay_compare import Tolerance, compare_files, compare_outputs
+from .replay_inputs import InputCheck, crate_copies, resolve_inputs
+from .replay_report import (
+    WORK,
+    CellVerdict,
+    OutputCheck,
+    ReplayReport,
+    prepare_folder,
+    write_report,
+)
+from .workdir import ENV, WorkFolder
 
-DEFAULT_ATOL = 1e-12
-DEFAULT_RTOL = 1e-9
-DEFAULT_IMAGE_BITS = 5
 CELL_TIMEOUT = 600.0
-_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+GOOD = ("identical", "equivalent")
 
 
-@dataclass
-class Tolerance:
-    atol: float = DEFAULT_ATOL
-    rtol: float = DEFAULT_RTOL
-    image_bits: int = DEFAULT_IMAGE_BITS
+class ReplayError(EspriVreError):
+    """A replay that cannot start: a working folder in use, a kernel that cannot be confined."""
 
-
-@dataclass
-class CellVerdict:
-    order: int
-    cell_id: str | None
-    source_sha256: str
-    verdict: str
-    """identical, equivalent, differs or unverifiable."""
-    reason: str | None = None
-    diff: str | None = None
-    status: str | None = None
-    recorded_status: str | None = None
-    tolerance: dict[str, float] | None = None
-
-
-@dataclass
-class InputCheck:
-    location: str
-    status: str
-    """ok, missing, changed, or unchecked (a URL)."""
-    recorded_sha256: str | None
-    sha256: str | None = None
-    identifiers: dict[str, Any] = field(default_factory=dict)
-    detail: str | None = None
-
-
-@dataclass
-class ReplayReport:
-    run_id: str
-    notebook: str
-    log: str
-    started: str
-    finished: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    environment: dict[str, Any] = field(default_factory=dict)
-    inputs: list[InputCheck] = field(default_factory=list)
-    cells: list[CellVerdict] = field(default_factory=list)
-
-    @property
-    def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(("identical", "equivalent", "differs", "unverifiable"), 0)
-        for cell in self.cells:
-            counts[cell.verdict] += 1
-        return counts
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["summary"] = self.summary
-        return data
-
-
-# --- a fresh kernel ------------------------------------------------------------------------
+    status = 409
+    code = "conflict"
 
 
 @dataclass
@@ -225,115 +174,6 @@ def fresh_kernel(cwd: Path, **env: str) -> Iterator[Kernel]:
         kernel.stop()
 
 
-# --- comparing outputs ---------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def output_blocks(outputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Outputs as (kind, content) pairs: text, image (base64 PNG/JPEG), error."""
-    blocks: list[tuple[str, str]] = []
-    for out in outputs:
-        kind = out.get("output_type")
-        if kind == "stream":
-            blocks.append((f"stream:{out.get('name')}", _text(out.get("text", ""))))
-        elif kind in ("execute_result", "display_data"):
-            data = out.get("data", {})
-            for mime in ("image/png", "image/jpeg"):
-                if mime in data:
-                    blocks.append(("image", _text(data[mime]).replace("\n", "")))
-                    break
-            else:
-                if "text/plain" in data:
-                    blocks.append(("text", _text(data["text/plain"])))
-        elif kind == "error":
-            blocks.append(("error", f"{out.get('ename')}: {_ANSI.sub('', str(out.get('evalue')))}"))
-    return blocks
-
-
-def numbers_close(a: str, b: str, atol: float, rtol: float) -> bool:
-    """Same text once numbers are taken out and whitespace removed (numpy pads columns to the
-    widest number), and every pair of numbers close (isclose rule, nan equal to nan)."""
-    numbers_a, numbers_b = _NUMBER.findall(a), _NUMBER.findall(b)
-    skeleton_a = "".join(_NUMBER.sub("\x00", a).split())
-    skeleton_b = "".join(_NUMBER.sub("\x00", b).split())
-    if skeleton_a != skeleton_b or len(numbers_a) != len(numbers_b):
-        return False
-    for x_text, y_text in zip(numbers_a, numbers_b, strict=True):
-        x, y = float(x_text), float(y_text)
-        if math.isnan(x) and math.isnan(y):
-            continue
-        if not (x == y or abs(x - y) <= atol + rtol * abs(y)):
-            return False
-    return True
-
-
-def average_hash(b64: str, size: int = 8) -> int | None:
-    """The average hash of an image: downscaled to size x size grayscale, one bit per pixel
-    brighter than the mean. None without Pillow or for an unreadable image."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return None
-    try:
-        with Image.open(io.BytesIO(base64.b64decode(b64))) as image:
-            pixels = list(image.convert("L").resize((size, size)).tobytes())
-    except (OSError, ValueError):
-        return None
-    mean = sum(pixels) / len(pixels)
-    return sum(1 << i for i, p in enumerate(pixels) if p > mean)
-
-
-def compare_outputs(
-    recorded: list[dict[str, Any]], replayed: list[dict[str, Any]], tolerance: Tolerance
-) -> tuple[str, str | None, str | None]:
-    """(verdict, reason, diff) for two output lists."""
-    a, b = output_blocks(recorded), output_blocks(replayed)
-    if a == b:
-        return "identical", None, None
-    reasons = []
-    same = len(a) == len(b)
-    if same:
-        for (kind_a, x), (kind_b, y) in zip(a, b, strict=True):
-            if kind_a != kind_b:
-                same = False
-            elif x == y:
-                continue
-            elif kind_a == "image":
-                hash_a, hash_b = average_hash(x), average_hash(y)
-                if hash_a is None or hash_b is None:
-                    same = False
-                    reasons.append("images differ and cannot be hashed (no Pillow?)")
-                else:
-                    bits = bin(hash_a ^ hash_b).count("1")
-                    reasons.append(f"images' average hashes differ by {bits} bits")
-                    same = same and bits <= tolerance.image_bits
-            elif numbers_close(x, y, tolerance.atol, tolerance.rtol):
-                reasons.append(f"numbers within atol={tolerance.atol:g}, rtol={tolerance.rtol:g}")
-            else:
-                same = False
-    if same:
-        return "equivalent", "; ".join(dict.fromkeys(reasons)), None
-    return "differs", None, _diff(a, b)
-
-
-def _diff(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> str:
-    def lines(blocks: list[tuple[str, str]]) -> list[str]:
-        text = []
-        for kind, content in blocks:
-            if kind == "image":
-                text.append(f"[image sha-prefix {content[:16]}... {len(content)} base64 chars]")
-            else:
-                text.extend(f"[{kind}] {line}" for line in content.splitlines() or [""])
-        return text
-
-    return "\n".join(difflib.unified_diff(lines(a), lines(b), "recorded", "replayed", lineterm=""))
-
-
-# --- the environment and the inputs --------------------------------------------------------
-
 _LOCK_CODE = (
     "import json as _j, platform as _p\n"
     "from espri_vre.provenance.events import package_lock as _pl\n"
@@ -363,89 +203,134 @@ def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -
     }
 
 
-def check_inputs(run: RecordedRun, esgf_index: str | None = None) -> list[InputCheck]:
-    """Each input the run read before writing it: present, with the recorded content hash and
-    identifiers (tracking_id...). URLs are listed, not fetched. With `esgf_index` (an
-    esg-search URL), an input with an ESGF instance_id is also looked up there: a retracted or
-    superseded dataset version is its status (a missing or changed file stays that, with the
-    index's word in the detail)."""
-    hasher = FileHasher()
-    checks = []
-    for event in run.inputs():
-        where, recorded = file_location(event), content_hash(event)
-        ids = run.identifiers_for(event) or {}
-        kept = {k: ids[k] for k in ("tracking_id", "instance_id", "doi", "pid") if ids.get(k)}
-        if not event.get("path"):
-            checks.append(InputCheck(where, "unchecked", recorded, None, kept, "a URL"))
-            continue
-        path = Path(event["path"])
-        if not path.exists():
-            checks.append(InputCheck(where, "missing", recorded, None, kept, "not found"))
-            continue
-        try:
-            now = hasher.digest(path).content_hash
-        except OSError as error:
-            checks.append(InputCheck(where, "missing", recorded, None, kept, str(error)))
-            continue
-        detail = None
-        status = "ok" if now == recorded else "changed"
-        if kept.get("tracking_id"):
-            try:
-                current_id = identifiers_from_file(path).tracking_id
-            except (OSError, ImportError):
-                current_id = None
-            if current_id != kept["tracking_id"]:
-                status = "changed"
-                detail = f"tracking_id is now {current_id!r}"
-            elif status == "changed":
-                detail = "same tracking_id, different content"
-        checks.append(InputCheck(where, status, recorded, now, kept, detail))
-    if esgf_index:
-        _check_in_index(checks, esgf_index)
-    return checks
+# --- declared variability and tolerance ----------------------------------------------------
 
 
-def _check_in_index(checks: list[InputCheck], index: str) -> None:
-    from .esgf_status import dataset_status
+@dataclass(frozen=True)
+class Declared:
+    """What a cell (or its notebook) declares of its replay: `varies`, or tolerances."""
 
-    asked: dict[str, Any] = {}
-    for check in checks:
-        instance_id = check.identifiers.get("instance_id")
-        if not instance_id:
-            continue
-        if instance_id not in asked:
-            asked[instance_id] = dataset_status(index, instance_id)
-        found = asked[instance_id]
-        check.identifiers["esgf_status"] = found.status
-        if found.status in ("retracted", "superseded"):
-            if check.status in ("ok", "unchecked"):
-                check.status = found.status
-            check.detail = "; ".join(filter(None, [check.detail, found.detail]))
-        elif found.status == "unknown":
-            check.detail = "; ".join(filter(None, [check.detail, found.detail]))
+    varies: bool = False
+    tolerance: dict[str, float] | None = None
+    reason: str | None = None
+
+
+_SETTING = re.compile(r"^\s*(atol|rtol|image_bits)\s*=\s*([-+0-9.eE]+)\s*$")
+
+
+def declared(cell: dict[str, Any] | None, notebook_meta: dict[str, Any]) -> Declared:
+    """`"espri-vre": {"replay": "varies" | "rtol=1e-3, atol=0", "reason": "..."}` in the
+    cell's metadata, else the notebook's. Raises ValueError for a value it cannot read."""
+    meta = ((cell or {}).get("metadata") or {}).get("espri-vre") or {}
+    if "replay" not in meta:
+        meta = notebook_meta.get("espri-vre") or {}
+    value = meta.get("replay") if isinstance(meta, dict) else None
+    if value is None:
+        return Declared()
+    reason = meta.get("reason") if isinstance(meta.get("reason"), str) else None
+    if value == "varies":
+        return Declared(varies=True, reason=reason)
+    settings: dict[str, float] = {}
+    for part in str(value).split(","):
+        match = _SETTING.match(part)
+        if match is None:
+            raise ValueError(
+                f'"espri-vre": {{"replay": {value!r}}} is neither "varies" nor tolerances '
+                'such as "rtol=1e-3, atol=0"'
+            )
+        settings[match.group(1)] = float(match.group(2))
+    return Declared(tolerance=settings, reason=reason)
+
+
+def _tolerance(cell: dict[str, Any] | None, default: Tolerance, declaration: Declared) -> Tolerance:
+    meta = ((cell or {}).get("metadata") or {}).get("espri_vre") or {}
+    settings = {**meta, **(declaration.tolerance or {})}
+    return Tolerance(
+        atol=float(settings.get("atol", default.atol)),
+        rtol=float(settings.get("rtol", default.rtol)),
+        image_bits=int(settings.get("image_bits", default.image_bits)),
+    )
 
 
 # --- the replay ----------------------------------------------------------------------------
 
 
-def _tolerance(cell: dict[str, Any] | None, default: Tolerance) -> Tolerance:
-    meta = ((cell or {}).get("metadata") or {}).get("espri_vre") or {}
-    return Tolerance(
-        atol=float(meta.get("atol", default.atol)),
-        rtol=float(meta.get("rtol", default.rtol)),
-        image_bits=int(meta.get("image_bits", default.image_bits)),
-    )
-
-
-def resolve(target: str | os.PathLike[str], log: str | os.PathLike[str] | None = None):
-    """(notebook, log) from a crate directory, its metadata file, or a notebook."""
+def resolve(
+    target: str | os.PathLike[str], log: str | os.PathLike[str] | None = None
+) -> tuple[Path, Path, Path | None]:
+    """(notebook, log, crate folder or None) from a crate directory, its metadata file, or a
+    notebook."""
     path = Path(target)
     if path.name == "ro-crate-metadata.json":
         path = path.parent
     if path.is_dir():
         contents = crate_contents(path)
-        return contents.notebook, Path(log) if log else contents.log
-    return path, Path(log) if log else latest_log(path)
+        return contents.notebook, Path(log) if log else contents.log, path
+    return path, Path(log) if log else latest_log(path), None
+
+
+class _Tail:
+    """The lines appended to a file since the last read (the ledger, the replay's own log)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path, self._offset = path, 0
+
+    def read(self) -> list[dict[str, Any]]:
+        if self.path is None or not self.path.is_file():
+            return []
+        with self.path.open("rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        found = []
+        for line in complete.splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found
+
+
+def _exempt(private: Path) -> list[str]:
+    """Where a replayed kernel writes freely: its own folder, and the caches of the
+    interpreter and of Jupyter (a font cache is not the analysis's output)."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    home = Path.home()
+    places = [private, Path(jupyter_runtime_dir()), home / ".cache", home / ".config/matplotlib"]
+    places.append(Path(os.environ.get("IPYTHONDIR") or home / ".ipython"))
+    places.append(Path(os.environ.get("DASK_CONFIG") or home / ".config/dask"))
+    return [str(p) for p in places]
+
+
+def working_folder(
+    root: Path, run: RecordedRun, inputs: list[InputCheck], private: Path
+) -> WorkFolder:
+    """Makes the working folder (new or empty) with the inputs linked in at their place."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise ReplayError(f"The replay's working folder {root} must be new or empty.")
+    root.mkdir(parents=True, exist_ok=True)
+    folder = WorkFolder(
+        root=str(root),
+        recorded_cwd=run.session.get("cwd"),
+        inputs={i.location: i.used for i in inputs if i.used and i.used != i.location},
+        exempt=tuple(_exempt(private)),
+        ledger=str(private / "ledger.jsonl"),
+    )
+    for check in inputs:
+        if check.used is None:
+            continue
+        place = Path(folder.place(os.path.abspath(check.location)))
+        if (
+            place.parent.name
+            and folder.recorded_cwd
+            and check.location.startswith(folder.recorded_cwd.rstrip(os.sep) + os.sep)
+        ):
+            place.parent.mkdir(parents=True, exist_ok=True)
+            if not place.exists():
+                place.symlink_to(check.used)
+    return folder
 
 
 def replay(
@@ -453,12 +338,14 @@ def replay(
     *,
     log: str | os.PathLike[str] | None = None,
     tolerance: Tolerance | None = None,
-    cwd: str | os.PathLike[str] | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    inputs_dir: str | os.PathLike[str] | None = None,
     timeout: float = CELL_TIMEOUT,
     progress: Callable[[int, int, str | None], None] | None = None,
     esgf_index: str | None = None,
 ) -> ReplayReport:
-    """Replays a crate or a notebook (with its newest log, or `log`) in a fresh kernel.
+    """Replays a crate or a notebook (with its newest log, or `log`) in a fresh kernel confined
+    to `workdir` (new or empty; by default a new temporary folder, which is kept).
 
     `progress(done, total, what)` is called as the replay goes: before the kernel starts
     (`what` "starting a kernel"), then before each cell (`what` its cell id)."""
@@ -468,7 +355,7 @@ def replay(
             progress(done, len(run.executions), what)
 
     default = tolerance or Tolerance()
-    notebook, log_path = resolve(target, log)
+    notebook, log_path, crate_dir = resolve(target, log)
     run = load_run(log_path)
     report = ReplayReport(
         run_id=run.run_id, notebook=str(notebook), log=str(log_path), started=_now()
@@ -479,34 +366,114 @@ def replay(
             "the log's hash chain is broken (edited or damaged): the replay uses it as it is"
         )
     cells = notebook_cells(notebook)
-    report.inputs = check_inputs(run, esgf_index)
+    notebook_meta = _notebook_metadata(notebook)
+    report.inputs = resolve_inputs(
+        run,
+        crate_dir=crate_dir,
+        inputs_dir=Path(inputs_dir) if inputs_dir else None,
+        esgf_index=esgf_index,
+    )
     for check in report.inputs:
         if check.status in ("missing", "changed", "retracted", "superseded"):
             report.warnings.append(f"input {check.status}: {check.location}")
 
+    recorded_copy = _recorded_copies(crate_dir)
     last_of_cell: dict[str | None, int] = {}
     for execution in run.executions:
         last_of_cell[execution.cell_id] = execution.order
-    recorded_cwd = run.session.get("cwd")
-    if cwd is None:
-        cwd = recorded_cwd if recorded_cwd and Path(recorded_cwd).is_dir() else notebook.parent
-    # The replay records too (into a folder of its own, not next to the notebook), so that
-    # cells that talk to the recorder (%provenance, record_dataset) behave as they did.
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="espri-vre-replay-work-"))
     tell(0, "starting a kernel")
-    with (
-        tempfile.TemporaryDirectory(prefix="espri-vre-replay-") as record_dir,
-        fresh_kernel(Path(cwd), ESPRI_VRE_PROVENANCE_DIR=record_dir) as kernel,
-    ):
-        kernel.run("%load_ext espri_vre")
-        current = kernel.evaluate(_LOCK_CODE) or {}
-        report.environment = environment_differences(run.session, current)
-        for done, execution in enumerate(run.executions):
-            tell(done, execution.cell_id or f"cell {execution.order}")
-            report.cells.append(
-                _replay_cell(kernel, run, execution, cells, last_of_cell, default, timeout)
-            )
+    with tempfile.TemporaryDirectory(prefix="espri-vre-replay-") as private_dir:
+        private = Path(private_dir)
+        (private / "tmp").mkdir()
+        folder = working_folder(root, run, report.inputs, private)
+        report.workdir = folder.root
+        folder.write(private / "workdir.json")
+        # The replay records too (into its own folder), so that cells that talk to the recorder
+        # behave as they did, and so that the files each cell wrote are hashed as they were.
+        env = {
+            "ESPRI_VRE_PROVENANCE_DIR": str(private / "record"),
+            ENV: str(private / "workdir.json"),
+            "ESPRI_VRE_PROVENANCE_IGNORE": str(private),
+            "TMPDIR": str(private / "tmp"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        with fresh_kernel(Path(folder.root), **env) as kernel:
+            loaded = kernel.run("%load_ext espri_vre")
+            if loaded.status != "ok":
+                raise ReplayError(
+                    "The replayed kernel could not be confined to its working folder: "
+                    + " ".join(str(o.get("evalue", "")) for o in loaded.outputs)
+                )
+            current = kernel.evaluate(_LOCK_CODE) or {}
+            report.environment = environment_differences(run.session, current)
+            ledger = _Tail(Path(folder.ledger or ""))
+            logs = sorted((private / "record").glob("*.provenance/*.jsonl"))
+            replayed_log = _Tail(logs[0] if logs else None)
+            ledger.read(), replayed_log.read()
+            for done, execution in enumerate(run.executions):
+                tell(done, execution.cell_id or f"cell {execution.order}")
+                verdict = _replay_cell(
+                    kernel, run, execution, cells, last_of_cell, default, timeout, notebook_meta
+                )
+                verdict.notes = [_note_text(n) for n in ledger.read()]
+                _compare_files(verdict, execution, replayed_log.read(), folder, recorded_copy)
+                if verdict.verdict == "differs" and (verdict.declared or "").startswith("varies"):
+                    verdict.reason = f"declared to vary ({verdict.declared}); " + (
+                        verdict.reason or "its outputs differ"
+                    )
+                verdict.depends_on = [
+                    i.location
+                    for i in report.inputs
+                    if i.status != "ok" and any(c["order"] == execution.order for c in i.cells)
+                ]
+                report.cells.append(verdict)
     report.finished = _now()
     return report
+
+
+def _recorded_copies(crate_dir: Path | None) -> Callable[[str, str | None], Path | None]:
+    """Where the file a run wrote can still be read as it was: its copy in the crate, or the
+    original when it still holds the recorded content."""
+    _, by_hash = crate_copies(crate_dir)
+    hasher = FileHasher()
+
+    def find(original: str, sha256: str | None) -> Path | None:
+        if sha256 is None:
+            return None
+        if sha256 in by_hash:
+            return by_hash[sha256]
+        try:
+            if hasher.digest(original).content_hash == sha256:
+                return Path(original)
+        except OSError:
+            return None
+        return None
+
+    return find
+
+
+def _notebook_metadata(notebook: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(notebook.read_text("utf-8")).get("metadata")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _note_text(note: dict[str, Any]) -> str:
+    kind, path = note.get("kind"), note.get("path")
+    if kind == "redirected":
+        return f"wrote {path} into the working folder: {note.get('to')}"
+    if kind == "refused":
+        return f"refused to {note.get('verb')} {path}: {note.get('why')}"
+    if kind == "unlinked":
+        return f"replaced the link {path} to the input {note.get('input')} before writing"
+    if kind == "input":
+        return f"read {path} from {note.get('to')}"
+    if kind == "command":
+        return f"ran a command that espri-vre cannot confine: {path}"
+    return json.dumps(note)
 
 
 def _replay_cell(
@@ -517,10 +484,16 @@ def _replay_cell(
     last_of_cell: dict[str | None, int],
     default: Tolerance,
     timeout: float,
+    notebook_meta: dict[str, Any],
 ) -> CellVerdict:
     source = run.sources.get(execution.source_sha256)
     cell = cells.get(execution.cell_id) if execution.cell_id else None
-    tol = _tolerance(cell, default)
+    problem = None
+    try:
+        declaration = declared(cell, notebook_meta)
+    except ValueError as error:
+        declaration, problem = Declared(), str(error)
+    tol = _tolerance(cell, default, declaration)
     verdict = CellVerdict(
         order=execution.order,
         cell_id=execution.cell_id,
@@ -529,12 +502,20 @@ def _replay_cell(
         recorded_status=execution.status,
         tolerance={"atol": tol.atol, "rtol": tol.rtol, "image_bits": tol.image_bits},
     )
+    if declaration.varies:
+        verdict.declared = "varies" + (f": {declaration.reason}" if declaration.reason else "")
+    elif declaration.tolerance:
+        verdict.declared = ", ".join(f"{k}={v:g}" for k, v in declaration.tolerance.items()) + (
+            f": {declaration.reason}" if declaration.reason else ""
+        )
     if source is None:
         verdict.reason = "the log holds no source for this cell"
         return verdict
     result = kernel.run(source, execution.cell_id, timeout)
     verdict.status = result.status
-    if cell is None:
+    if problem is not None:
+        verdict.reason = problem
+    elif cell is None:
         verdict.reason = "the cell is not in the notebook (no saved output to compare)"
     elif last_of_cell.get(execution.cell_id) != execution.order:
         verdict.reason = "the notebook keeps only the output of this cell's last execution"
@@ -544,6 +525,11 @@ def _replay_cell(
         verdict.reason = (
             f"the notebook's output is from execution {cell.get('execution_count')}, "
             f"not {execution.execution_count}"
+        )
+    elif result.status != "ok" and execution.status == "ok":
+        verdict.verdict = "differs"
+        verdict.reason = "the replay failed where the run did not: " + "; ".join(
+            f"{o.get('ename')}: {o.get('evalue')}" for o in result.outputs if o.get("ename")
         )
     elif not cell.get("outputs") and result.outputs:
         verdict.reason = "output not recorded (the notebook saved none for this cell)"
@@ -555,133 +541,79 @@ def _replay_cell(
     return verdict
 
 
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _compare_files(
+    verdict: CellVerdict,
+    execution: Execution,
+    replayed_events: list[dict[str, Any]],
+    folder: WorkFolder,
+    recorded_copy: Callable[[str, str | None], Path | None],
+) -> None:
+    """The files the execution wrote against those its replay wrote; a differing or missing
+    one makes an identical or equivalent cell differ."""
+    tol = Tolerance(**(verdict.tolerance or {}))
+    tol.image_bits = int(tol.image_bits)
+    recorded = {
+        file_location(e): e
+        for e in execution.files
+        if e["op"] in ("write", "update") and e.get("path")
+    }
+    replayed = {
+        folder.original_of(e["path"]): e
+        for e in replayed_events
+        if e.get("kind") == "file" and e.get("op") in ("write", "update") and e.get("path")
+    }
+    for original in dict.fromkeys([*recorded, *replayed]):
+        before, after = recorded.get(original), replayed.get(original)
+        check = OutputCheck(
+            original=original,
+            path=after["path"] if after else None,
+            verdict="identical",
+            recorded_sha256=content_hash(before) if before else None,
+            sha256=content_hash(after) if after else None,
+        )
+        if after is None:
+            check.verdict, check.reason = "not-written", "the replay did not write it"
+        elif before is None:
+            check.verdict, check.reason = "new", "only the replay wrote it"
+        elif check.sha256 != check.recorded_sha256:
+            check.verdict, check.reason = compare_files(
+                recorded_copy(original, check.recorded_sha256), Path(after["path"]), tol
+            )
+        verdict.outputs.append(check)
+    bad = [o for o in verdict.outputs if o.verdict in ("differs", "not-written")]
+    if bad and verdict.verdict in GOOD:
+        verdict.verdict = "differs"
+        verdict.reason = "; ".join(f"{o.original}: {o.reason}" for o in bad)
+    elif verdict.verdict == "equivalent" or any(o.verdict == "equivalent" for o in verdict.outputs):
+        if verdict.verdict == "identical":
+            verdict.verdict = "equivalent"
+        reasons = [verdict.reason] + [
+            f"{o.original}: {o.reason}" for o in verdict.outputs if o.verdict == "equivalent"
+        ]
+        verdict.reason = "; ".join(r for r in reasons if r) or None
+
+
+def replay_to(
+    target: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any
+) -> tuple[ReplayReport, Path]:
+    """Replays into the report folder `out` (new, empty or an earlier report): the working
+    folder is `out/work`, the report is written beside it. Returns the report and `out`."""
+    folder = prepare_folder(out)
+    report = replay(target, workdir=folder / WORK, **options)
+    return report, write_report(report, folder)
+
+
+def accepted(report: ReplayReport) -> bool:
+    """Every cell identical or equivalent, or differing as it declared it may (`varies`)."""
+    return all(
+        c.verdict in GOOD or (c.verdict == "differs" and (c.declared or "").startswith("varies"))
+        for c in report.cells
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-# --- the report ----------------------------------------------------------------------------
-
-_STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}
-table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em;text-align:left}
-.identical{background:#d8f5d8}.equivalent{background:#e8f0c8}.differs{background:#f8d0d0}
-.unverifiable{background:#e4e4e4}pre{background:#f4f4f4;padding:.5em;overflow:auto}
-.del{color:#a00}.add{color:#070}"""
-
-
-def report_html(report: ReplayReport) -> str:
-    """A self-contained page (no script, no external resource); every value is escaped."""
-    e = html.escape
-    summary = ", ".join(f"{k}: {v}" for k, v in report.summary.items())
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Replay of {e(report.run_id)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>Replay of run {e(report.run_id)}</h1>",
-        f"<p>Notebook {e(report.notebook)}; log {e(report.log)}; "
-        f"replayed {e(report.started)} to {e(str(report.finished))}.</p>",
-        f"<p><strong>{e(summary)}</strong></p>",
-    ]
-    if report.warnings:
-        parts.append("<h2>Warnings</h2><ul>")
-        parts.extend(f"<li>{e(w)}</li>" for w in report.warnings)
-        parts.append("</ul>")
-    env = report.environment
-    parts.append("<h2>Environment</h2>")
-    python = env.get("python") or {}
-    parts.append(
-        f"<p>Python recorded {e(str(python.get('recorded')))}, "
-        f"now {e(str(python.get('current')))}.</p>"
-    )
-    if env.get("changed"):
-        parts.append("<table><tr><th>package</th><th>recorded</th><th>now</th></tr>")
-        parts.extend(
-            f"<tr><td>{e(c['name'])}</td><td>{e(c['recorded'])}</td><td>{e(c['current'])}</td></tr>"
-            for c in env["changed"]
-        )
-        parts.append("</table>")
-    for label in ("missing", "added"):
-        if env.get(label):
-            parts.append(f"<p>{label.capitalize()}: {e(', '.join(env[label]))}</p>")
-    parts.append("<h2>Inputs</h2><table><tr><th>file</th><th>status</th><th>detail</th></tr>")
-    parts.extend(
-        f"<tr class='{'identical' if i.status == 'ok' else 'differs'}'><td>{e(i.location)}</td>"
-        f"<td>{e(i.status)}</td><td>{e(i.detail or '')} {e(json.dumps(i.identifiers))}</td></tr>"
-        for i in report.inputs
-    )
-    parts.append("</table><h2>Cells</h2>")
-    parts.append("<table><tr><th>order</th><th>cell</th><th>verdict</th><th>why</th></tr>")
-    for cell in report.cells:
-        parts.append(
-            f"<tr class='{e(cell.verdict)}'><td>{cell.order}</td><td>{e(str(cell.cell_id))}</td>"
-            f"<td>{e(cell.verdict)}</td><td>{e(cell.reason or '')}"
-        )
-        if cell.diff:
-            lines = []
-            for line in cell.diff.splitlines():
-                css = "add" if line.startswith("+") else "del" if line.startswith("-") else ""
-                lines.append(f"<span class='{css}'>{e(line)}</span>")
-            parts.append(f"<pre>{chr(10).join(lines)}</pre>")
-        parts.append("</td></tr>")
-    parts.append("</table></body></html>")
-    return "\n".join(parts)
-
-
-def write_report(report: ReplayReport, out: str | os.PathLike[str]) -> Path:
-    """Writes `out/` as a crate: report.json, report.html, and the replayed notebook and log
-    (under recorded/), with a CreateAction for the replay. Returns `out`."""
-    from rocrate.model.contextentity import ContextEntity
-    from rocrate.rocrate import ROCrate
-
-    folder = Path(out)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / "report.json").write_text(json.dumps(report.to_dict(), indent=1), "utf-8")
-    (folder / "report.html").write_text(report_html(report), "utf-8")
-    crate = ROCrate(version="1.1")
-    crate.add_file(
-        folder / "report.json",
-        "report.json",
-        properties={"name": "replay report", "encodingFormat": "application/json"},
-    )
-    crate.add_file(
-        folder / "report.html",
-        "report.html",
-        properties={"name": "replay report (page)", "encodingFormat": "text/html"},
-    )
-    recorded = []
-    for source in (Path(report.notebook), Path(report.log)):
-        dest = f"recorded/{source.name}"
-        crate.add_file(source, dest, properties={"name": f"recorded {source.name}"})
-        recorded.append({"@id": dest})
-    crate.add(
-        ContextEntity(
-            crate,
-            "#espri-vre",
-            properties={
-                "@type": "SoftwareApplication",
-                "name": "espri-vre replay",
-                "softwareVersion": __version__,
-            },
-        )
-    )
-    crate.add(
-        ContextEntity(
-            crate,
-            "#replay",
-            properties={
-                "@type": "CreateAction",
-                "name": f"replay of run {report.run_id}",
-                "instrument": {"@id": "#espri-vre"},
-                "object": recorded,
-                "result": [{"@id": "report.json"}, {"@id": "report.html"}],
-                "startTime": report.started,
-                "endTime": report.finished,
-                "description": ", ".join(f"{k}: {v}" for k, v in report.summary.items()),
-            },
-        )
-    )
-    crate.root_dataset["name"] = f"Replay report of run {report.run_id}"
-    crate.root_dataset["description"] = "Per-cell reproducibility report made by espri-vre"
-    crate.root_dataset["mentions"] = [{"@id": "#replay"}]
-    crate.write(folder)
-    return folder

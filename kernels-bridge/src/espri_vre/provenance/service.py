@@ -14,7 +14,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,7 +280,6 @@ class ReplayJobs:
         report_dir: Path,
         *,
         log: Path | None = None,
-        runner: Callable[..., Any] | None = None,
         esgf_index: str | None = None,
     ) -> ReplayJob:
         if not self._slots.acquire(blocking=False):
@@ -293,7 +291,7 @@ class ReplayJobs:
             self._jobs[job.id] = job
         thread = threading.Thread(
             target=self._run,
-            args=(job, target, report_dir, log, runner, esgf_index),
+            args=(job, target, report_dir, log, esgf_index),
             daemon=True,
         )
         thread.start()
@@ -305,17 +303,18 @@ class ReplayJobs:
         target: Path,
         report_dir: Path,
         log: Path | None,
-        runner: Callable[..., Any] | None,
         esgf_index: str | None,
     ) -> None:
-        from .replay import replay, write_report
+        from .replay import replay_to
 
         def progress(done: int, total: int, current: str | None) -> None:
             job.state, job.done, job.total, job.current = "running", done, total, current
 
         try:
-            report = (runner or replay)(target, log=log, progress=progress, esgf_index=esgf_index)
-            write_report(report, report_dir)
+            # the kernel runs in report_dir/work: nothing is written beside the notebook
+            report, _ = replay_to(
+                target, report_dir, log=log, progress=progress, esgf_index=esgf_index
+            )
             job.report = report.to_dict()
             job.done = job.total
             job.state = "done"
