@@ -62,8 +62,9 @@ says the scheduler is silent (its unfinished jobs UNKNOWN). A Slurm client retri
 that does not answer for MessageTimeout (9 s measured with the default 10) and a read is tried
 three times: a refresh would hang half a minute while slurmctld is down. The call goes on behind
 the answer, and the next request takes its result instead of starting another."""
-KEPT_ANSWER = 30.0
-"""Seconds a result that came in after its request gave up is still given to the next one."""
+KEPT_ANSWER = 10.0
+"""Seconds a result that came in after its request gave up is still given to the next request
+(the panel polls every 5 s); an action on the cluster drops it at once."""
 
 Action = Literal["cancel", "hold", "release"]
 DONE: dict[str, str] = {"cancel": "cancelled", "hold": "held", "release": "released"}
@@ -384,12 +385,17 @@ class JobService:
             if future.done() and self.pending.get(key, (None,))[0] is future:
                 del self.pending[key]
 
-    def _forget_ended(self, prefix: tuple[Any, ...]) -> None:
+    def _forget_ended(self, *prefixes: tuple[Any, ...]) -> None:
         """Drops the results of calls that ended after their request gave up (the Refresh
-        button asks afresh); calls still running stay shared."""
+        button asks afresh, an action changes what they said); calls still running stay
+        shared."""
         for key, (future, _) in list(self.pending.items()):
-            if key[: len(prefix)] == prefix and future.done():
+            if future.done() and any(key[: len(p)] == p for p in prefixes):
                 del self.pending[key]
+
+    def _acted(self, cluster: str) -> None:
+        """After a submission or an action: no list or state read before it is given out."""
+        self._forget_ended(("list", cluster), ("status", cluster))
 
     async def _status(self, cluster: str, scheduler: Scheduler, job_id: str) -> JobInfo:
         """The job's state, or, when the scheduler has not answered within answer_wait seconds,
@@ -409,6 +415,7 @@ class JobService:
         """Submits the job described by `spec` (the submission form's JSON) to `cluster`."""
         scheduler = self.scheduler(cluster)
         job = self._spec(cluster, spec)
+        self._acted(cluster)
         with _answering(cluster, again=False):
             return await scheduler.submit(job)
 
@@ -430,6 +437,7 @@ class JobService:
         scheduler = self.scheduler(cluster)
         with _answering(cluster):
             check_job_id(job_id, "job_id")
+            self._acted(cluster)
             info = await self._status(cluster, scheduler, job_id)
             if info.state is JobState.UNKNOWN and info.user is None:
                 # Whose job it is decides whether this server may act on it (root serves all).
@@ -444,6 +452,7 @@ class JobService:
                 await scheduler.hold(job_id)
             else:
                 await scheduler.release(job_id)
+            self._acted(cluster)
             return await self._status(cluster, scheduler, job_id)
 
     async def resubmit(self, cluster: str, job_id: str) -> JobInfo:
@@ -454,6 +463,7 @@ class JobService:
         record = scheduler.store.get(cluster, job_id)
         if record is None:
             raise NotRecorded(cluster, job_id)
+        self._acted(cluster)
         with _answering(cluster, again=False):
             return await scheduler.submit(record.spec)
 
