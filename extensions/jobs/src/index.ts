@@ -3,12 +3,7 @@
  * The Jobs panel of the espri-vre suite, the job service behind it, and "Submit as
  * job" for scripts, Python files and notebooks.
  */
-import {
-  addSidePanel,
-  followSettings,
-  IJobService,
-  type JobInfo
-} from '@espri-vre/core';
+import { addSidePanel, followSettings, IJobService } from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -19,13 +14,10 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import {
-  ITranslator,
-  nullTranslator,
-  type TranslationBundle
-} from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { jobsIcon } from './icons';
-import { contentsPath, isFinished } from './job-view';
+import { contentsPath } from './job-view';
+import { JobNotifier } from './notifier';
 import { JobsPanel } from './panel';
 import { JobService } from './service';
 import { jobKind, type IJobPreset } from './spec-form';
@@ -46,8 +38,11 @@ export namespace CommandIDs {
 const PANEL_PLUGIN_ID = '@espri-vre/jobs:panel';
 const SUBMIT_PLUGIN_ID = '@espri-vre/jobs:submit';
 
-/** While the panel is hidden, how often jobs submitted here are checked (ms). */
-const WATCH_INTERVAL = 15000;
+/**
+ * Seconds between two asks for the ends not told yet (the server asks the clusters,
+ * through the snapshot of the queue that the panels share).
+ */
+const NOTIFY_SECONDS = 10;
 
 /**
  * Provides the job service and adds the Jobs panel to the left sidebar.
@@ -70,6 +65,19 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
     const service = new JobService({
       serverSettings: app.serviceManager.serverSettings
     });
+    const open = (path: string): void => {
+      const inside = contentsPath(path, PageConfig.getOption('serverRoot'));
+      if (inside === null) {
+        Notification.warning(
+          trans.__(
+            '%1 is outside the folder JupyterLab serves: open it from a terminal.',
+            path
+          )
+        );
+        return;
+      }
+      void app.commands.execute('docmanager:open', { path: inside });
+    };
     const panel = new JobsPanel({
       service,
       trans,
@@ -78,19 +86,7 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
           void app.commands.execute(CommandIDs.submitJob);
         }
       },
-      onOpen: path => {
-        const inside = contentsPath(path, PageConfig.getOption('serverRoot'));
-        if (inside === null) {
-          Notification.warning(
-            trans.__(
-              '%1 is outside the folder JupyterLab serves: open it from a terminal.',
-              path
-            )
-          );
-          return;
-        }
-        void app.commands.execute('docmanager:open', { path: inside });
-      }
+      onOpen: path => open(path)
     });
     addSidePanel(app, panel, {
       command: CommandIDs.openJobsPanel,
@@ -105,65 +101,29 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       palette
     });
 
-    let notify = true;
-    service.jobEnded.connect((_, job) => {
-      if (notify) {
-        notifyEnded(job, trans, () => app.shell.activateById(panel.id));
-      }
+    const notifier = new JobNotifier({
+      service,
+      trans,
+      onShowLog: job => {
+        app.shell.activateById(panel.id);
+        panel.showJob(job);
+      },
+      onOpen: open
     });
-    // The panel polls while it is visible; otherwise only the jobs submitted here are
-    // checked, so that their end is still told.
-    window.setInterval(() => {
-      if (!panel.isVisible && service.watching && !service.loading) {
-        service.refreshWatched().catch(reason => {
-          console.warn(
-            `${PANEL_PLUGIN_ID}: a job could not be checked`,
-            reason
-          );
-        });
-      }
-    }, WATCH_INTERVAL);
+    // An end seen by the panel's own refresh is told at once, not at the next tick.
+    service.jobEnded.connect(() => {
+      notifier.check().catch(() => undefined);
+    });
+    void app.restored.then(() => notifier.start(NOTIFY_SECONDS));
 
     followSettings(settingRegistry, PANEL_PLUGIN_ID, settings => {
       panel.refreshSeconds = settings.get('refreshSeconds').composite as number;
-      notify = settings.get('notifyWhenJobsEnd').composite as boolean;
+      notifier.enabled = settings.get('notifyWhenJobsEnd').composite as boolean;
     });
 
     return service;
   }
 };
-
-function notifyEnded(
-  job: JobInfo,
-  trans: TranslationBundle,
-  show: () => void
-): void {
-  const actions = [{ label: trans.__('Show jobs'), callback: show }];
-  const where = job.cluster ? ` (${job.cluster})` : '';
-  if (job.state === 'COMPLETED') {
-    Notification.success(trans.__('Job %1%2 completed.', job.name, where), {
-      autoClose: 10000,
-      actions
-    });
-  } else if (job.state === 'CANCELLED') {
-    Notification.info(trans.__('Job %1%2 was cancelled.', job.name, where), {
-      autoClose: 10000,
-      actions
-    });
-  } else if (isFinished(job.state)) {
-    Notification.error(
-      job.exit_code !== null && job.exit_code !== undefined
-        ? trans.__(
-            'Job %1%2 failed with exit code %3.',
-            job.name,
-            where,
-            job.exit_code
-          )
-        : trans.__('Job %1%2 ended: %3.', job.name, where, job.state),
-      { autoClose: false, actions }
-    );
-  }
-}
 
 /**
  * "Submit as job": the command, in the palette, the file browser's context menu and
@@ -240,6 +200,12 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
           onSubmitted: () => {
             widget.close();
             void service.refresh().catch(() => undefined);
+            if (app.commands.hasCommand(CommandIDs.openJobsPanel)) {
+              void app.commands.execute(CommandIDs.openJobsPanel);
+            }
+          },
+          onScheduled: () => {
+            widget.close();
             if (app.commands.hasCommand(CommandIDs.openJobsPanel)) {
               void app.commands.execute(CommandIDs.openJobsPanel);
             }

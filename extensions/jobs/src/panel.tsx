@@ -23,6 +23,7 @@ import {
   stateBadge,
   windowRange
 } from './job-view';
+import { SchedulesSection } from './schedules-view';
 import type { JobService } from './service';
 
 /**
@@ -58,6 +59,13 @@ export class JobsPanel extends ReactWidget {
     this._poll.seconds = seconds;
   }
 
+  /** Shows a job's details and log, asking for the list again first. */
+  showJob(job: JobInfo): void {
+    this._focus = { key: jobKey(job) };
+    this.update();
+    this._service.refresh(true).catch(() => undefined);
+  }
+
   dispose(): void {
     this._poll.dispose();
     super.dispose();
@@ -75,6 +83,7 @@ export class JobsPanel extends ReactWidget {
         trans={this._trans}
         onSubmit={this._onSubmit}
         onOpen={this._onOpen}
+        focus={this._focus}
       />
     );
   }
@@ -83,6 +92,7 @@ export class JobsPanel extends ReactWidget {
   private _trans: TranslationBundle;
   private _onSubmit: (() => void) | undefined;
   private _onOpen: ((path: string) => void) | undefined;
+  private _focus: IFocus | null = null;
   private _poll = new VisiblePoll({
     widget: this,
     seconds: 5,
@@ -109,6 +119,14 @@ export namespace JobsPanel {
 type Action = 'cancel' | 'hold' | 'release';
 
 /**
+ * A job whose details were asked for from outside (a notification's button); each
+ * request is a new object, so that the same job asked for again opens again.
+ */
+interface IFocus {
+  key: string;
+}
+
+/**
  * The height of one job row in pixels (the stylesheet holds rows to it): the table renders
  * only the rows in view, so that a queue of ten thousand jobs scrolls as one of ten.
  */
@@ -122,6 +140,7 @@ export function JobsPanelComponent(props: {
   trans: TranslationBundle;
   onSubmit?: () => void;
   onOpen?: (path: string) => void;
+  focus?: IFocus | null;
 }): React.ReactElement {
   const { service } = props;
   return (
@@ -136,6 +155,7 @@ function JobsView(props: {
   trans: TranslationBundle;
   onSubmit?: () => void;
   onOpen?: (path: string) => void;
+  focus?: IFocus | null;
 }): React.ReactElement {
   const { service, trans, onSubmit } = props;
   const [order, setOrder] = React.useState<SortOrder>('newest');
@@ -145,6 +165,12 @@ function JobsView(props: {
   );
   const [detailsKey, setDetailsKey] = React.useState<string | null>(null);
   const [message, setMessage] = React.useState('');
+  const focus = props.focus;
+  React.useEffect(() => {
+    if (focus) {
+      setDetailsKey(focus.key);
+    }
+  }, [focus]);
 
   /** The Refresh button, actions and filters: past the server's shared snapshot. */
   const refresh = (): void => {
@@ -440,6 +466,11 @@ function JobsView(props: {
             : trans.__('No jobs to show.')}
         </p>
       )}
+      <SchedulesSection
+        service={service}
+        trans={trans}
+        onShowJob={setDetailsKey}
+      />
       {details && (
         <JobDetails
           key={jobKey(details)}

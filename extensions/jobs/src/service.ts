@@ -7,10 +7,15 @@ import {
   type JobClustersResponse,
   type JobInfo,
   type JobListResponse,
+  type JobNotificationsResponse,
+  type JobNotificationsSeenResponse,
   type JobPreviewResponse,
   type JobSpec,
   type LogChunk,
-  requestAPI
+  requestAPI,
+  type ScheduleInfo,
+  type ScheduleListResponse,
+  type ScheduleRequest
 } from '@espri-vre/core';
 import { ServerConnection } from '@jupyterlab/services';
 import { type ISignal, Signal } from '@lumino/signaling';
@@ -121,24 +126,6 @@ export class JobService implements IJobService {
         this._changed.emit();
       }
     }
-  }
-
-  /**
-   * Ask for the state of each job submitted here that has not been seen ending: what
-   * keeps end-of-job notifications coming while the Jobs panel is hidden.
-   */
-  async refreshWatched(): Promise<void> {
-    const keys = [...this._watched];
-    const current = new Map(this._infos.map(job => [jobKey(job), job]));
-    for (const key of keys) {
-      const job = current.get(key);
-      if (!job?.cluster) {
-        continue;
-      }
-      const fresh = await this.status(job.cluster, job.id);
-      current.set(key, fresh);
-    }
-    this._update([...current.values()], this._problems);
   }
 
   /** Cancel any list request under way. */
@@ -258,6 +245,111 @@ export class JobService implements IJobService {
     return requestAPI<JobInfo>(
       `jobs/${encodeURIComponent(clusterId)}/${encodeURIComponent(jobId)}`,
       { signal },
+      this._serverSettings
+    );
+  }
+
+  /**
+   * The ends of jobs submitted here (and of schedules' runs) not told yet, also those
+   * that ended while no page was open; the server asks the clusters first.
+   */
+  async untoldEnds(): Promise<JobInfo[]> {
+    const answer = await requestAPI<JobNotificationsResponse>(
+      'jobs/notifications',
+      {},
+      this._serverSettings
+    );
+    return answer.jobs;
+  }
+
+  /** These ends were told: the server does not give them again. */
+  async told(jobs: readonly JobInfo[]): Promise<number> {
+    const answer = await requestAPI<JobNotificationsSeenResponse>(
+      'jobs/notifications',
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          jobs: jobs.map(job => ({ cluster: job.cluster ?? '', id: job.id }))
+        })
+      },
+      this._serverSettings
+    );
+    return answer.told;
+  }
+
+  /** The schedules, each with its state as its scheduler holds it now. */
+  async schedules(signal?: AbortSignal): Promise<ScheduleInfo[]> {
+    const answer = await requestAPI<ScheduleListResponse>(
+      'schedules',
+      { signal },
+      this._serverSettings
+    );
+    return answer.schedules;
+  }
+
+  /** One schedule with its runs. */
+  schedule(id: string, signal?: AbortSignal): Promise<ScheduleInfo> {
+    return requestAPI<ScheduleInfo>(
+      `schedules/${encodeURIComponent(id)}`,
+      { signal },
+      this._serverSettings
+    );
+  }
+
+  /**
+   * A new schedule, or (with `id`) a schedule's new definition.
+   *
+   * @throws {@link JobRefusedError} when the server refuses it, with its problems.
+   */
+  async saveSchedule(
+    request: ScheduleRequest,
+    id?: string
+  ): Promise<ScheduleInfo> {
+    if (id === undefined) {
+      return this._post<ScheduleInfo>('schedules', request);
+    }
+    try {
+      return await requestAPI<ScheduleInfo>(
+        `schedules/${encodeURIComponent(id)}`,
+        { method: 'PUT', body: JSON.stringify(request) },
+        this._serverSettings
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 400) {
+        throw new JobRefusedError(error);
+      }
+      throw error;
+    }
+  }
+
+  /** Pause or resume a schedule; the schedule afterwards. */
+  scheduleAction(
+    id: string,
+    action: 'pause' | 'resume'
+  ): Promise<ScheduleInfo> {
+    return requestAPI<ScheduleInfo>(
+      `schedules/${encodeURIComponent(id)}/${action}`,
+      { method: 'POST' },
+      this._serverSettings
+    );
+  }
+
+  /** Run a schedule's job at once; the new job, watched like a job submitted here. */
+  async runScheduleNow(id: string): Promise<JobInfo> {
+    const info = await requestAPI<JobInfo>(
+      `schedules/${encodeURIComponent(id)}/run`,
+      { method: 'POST' },
+      this._serverSettings
+    );
+    this._watched.add(jobKey(info));
+    return info;
+  }
+
+  /** Delete a schedule: its waiting job is cancelled; its runs stay in the job list. */
+  async deleteSchedule(id: string): Promise<void> {
+    await requestAPI<unknown>(
+      `schedules/${encodeURIComponent(id)}`,
+      { method: 'DELETE' },
       this._serverSettings
     );
   }

@@ -3,7 +3,8 @@ import {
   isAbortError,
   type JobCluster,
   type JobInfo,
-  type JobPreviewResponse
+  type JobPreviewResponse,
+  type ScheduleInfo
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -58,6 +59,8 @@ export namespace SubmitJobWidget {
     presets: readonly IJobPreset[];
     /** Called with the job once the server has accepted it. */
     onSubmitted: (job: JobInfo) => void;
+    /** Called with the schedule made instead, when "Repeat on a schedule" is on. */
+    onScheduled?: (schedule: ScheduleInfo) => void;
   }
 }
 
@@ -81,8 +84,15 @@ const FIELDS = [
   'array',
   'afterok',
   'conda_env',
-  'kernel'
+  'kernel',
+  'cron',
+  'timezone'
 ] as const;
+
+/** The browser's time zone, the schedules' default: the user's wall clock. */
+function localZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
 
 /**
  * The submission form: cluster, preset, resources, parameters, the batch script it
@@ -91,7 +101,7 @@ const FIELDS = [
 export function SubmitJobForm(
   props: SubmitJobWidget.IOptions
 ): React.ReactElement {
-  const { service, trans, path, presets, onSubmitted } = props;
+  const { service, trans, path, presets, onSubmitted, onScheduled } = props;
   const [clusters, setClusters] = React.useState<JobCluster[] | null>(null);
   const [form, setForm] = React.useState<IJobForm>(() => emptyForm(path, ''));
   const [problems, setProblems] = React.useState<FieldProblem[]>([]);
@@ -99,6 +109,11 @@ export function SubmitJobForm(
   const [error, setError] = React.useState('');
   const [busy, setBusy] = React.useState(false);
   const [preset, setPreset] = React.useState('');
+  const [repeat, setRepeat] = React.useState(false);
+  const [when, setWhen] = React.useState({
+    cron: '0 6 * * *',
+    timezone: localZone()
+  });
   const idPrefix = React.useId();
 
   React.useEffect(() => {
@@ -168,8 +183,18 @@ export function SubmitJobForm(
     setBusy(true);
     setError('');
     try {
-      const job = await service.submitSpec(form.cluster, spec);
-      onSubmitted(job);
+      if (repeat) {
+        const schedule = await service.saveSchedule({
+          cluster: form.cluster,
+          spec,
+          cron: when.cron,
+          timezone: when.timezone
+        });
+        onScheduled?.(schedule);
+      } else {
+        const job = await service.submitSpec(form.cluster, spec);
+        onSubmitted(job);
+      }
     } catch (reason) {
       if (reason instanceof JobRefusedError && reason.problems.length) {
         setProblems(reason.problems);
@@ -225,7 +250,7 @@ export function SubmitJobForm(
       </div>
     );
   };
-  const inputProps = (name: (typeof FIELDS)[number]) => ({
+  const inputProps = (name: keyof IJobForm) => ({
     id: `${idPrefix}-${name}`,
     name,
     value: form[name],
@@ -405,6 +430,52 @@ export function SubmitJobForm(
             'One name=value per line; values are read as JSON when they are.'
           )
         )}
+      {onScheduled && (
+        <div className="jp-EspriVre-formField" data-field="repeat">
+          <label>
+            <input
+              type="checkbox"
+              name="repeat"
+              checked={repeat}
+              onChange={event => setRepeat(event.target.checked)}
+            />{' '}
+            {trans.__('Repeat on a schedule')}
+          </label>
+        </div>
+      )}
+      {repeat && (
+        <div className="jp-EspriVre-formRow">
+          {field(
+            'cron',
+            trans.__('Cron'),
+            <input
+              type="text"
+              id={`${idPrefix}-cron`}
+              name="cron"
+              value={when.cron}
+              onChange={event => setWhen({ ...when, cron: event.target.value })}
+              aria-invalid={byField.has('cron')}
+            />,
+            trans.__(
+              'minute hour day month weekday: “0 6 * * *” is every day at 06:00.'
+            )
+          )}
+          {field(
+            'timezone',
+            trans.__('Time zone'),
+            <input
+              type="text"
+              id={`${idPrefix}-timezone`}
+              name="timezone"
+              value={when.timezone}
+              onChange={event =>
+                setWhen({ ...when, timezone: event.target.value })
+              }
+              aria-invalid={byField.has('timezone')}
+            />
+          )}
+        </div>
+      )}
       {general.length > 0 && (
         <div role="alert" className="jp-EspriVre-error">
           {general.map(p => (
@@ -437,7 +508,11 @@ export function SubmitJobForm(
           className="jp-EspriVre-submitButton jp-mod-styled jp-mod-accept"
           disabled={busy || !form.cluster}
         >
-          {busy ? trans.__('Submitting…') : trans.__('Submit')}
+          {busy
+            ? trans.__('Submitting…')
+            : repeat
+              ? trans.__('Save schedule')
+              : trans.__('Submit')}
         </button>
       </div>
     </form>

@@ -121,6 +121,8 @@ function answer(
     send(job ? 200 : 404, job ?? { error: 'not-found', detail: 'no job' });
   } else if (method === 'GET' && path === 'jobs/clusters') {
     send(200, CLUSTERS);
+  } else if (method === 'GET' && path === 'schedules') {
+    send(200, { schedules: [] });
   } else if (method === 'POST' && path === 'jobs/preview') {
     if ((body.spec.gpus ?? 0) > 0 && body.cluster === 'local') {
       send(400, {
@@ -524,25 +526,6 @@ describe('JobService', () => {
         parameters: { alpha: 0.5 }
       }
     });
-  });
-
-  it('checks only the watched jobs, one by one, while the panel is hidden', async () => {
-    const service = serviceFor();
-    await service.refresh();
-    const ended: string[] = [];
-    service.jobEnded.connect((_, job) => ended.push(`${job.id} ${job.state}`));
-    await service.submitSpec('local', { kind: 'script', path: 'hello.sh' });
-    jobs[0] = { ...jobs[0], state: 'FAILED', exit_code: 1 };
-    requests = [];
-
-    await service.refreshWatched();
-
-    expect(requests.map(r => `${r.method} ${r.path}`)).toEqual([
-      'GET jobs/local/3'
-    ]);
-    expect(ended).toEqual(['3 FAILED']);
-    expect(service.infos).toHaveLength(5);
-    expect(service.watching).toBe(false);
   });
 
   it('keeps the server’s field problems when it refuses a job', async () => {
