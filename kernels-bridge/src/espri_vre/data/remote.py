@@ -148,7 +148,7 @@ class RemoteData:
         """kerchunk references of a probed file (blocking: run it in a worker thread). Cached
         when the server gives a validator (ETag or Last-Modified), computed anew otherwise."""
         key = (remote.url, remote.etag, remote.last_modified, remote.size)
-        source = Source(remote.url, lambda: self._open(remote), self._storage_options())
+        source = Source(remote.url, lambda: self._open(remote), self.storage_options())
 
         def build() -> References:
             return build_references(
@@ -257,7 +257,7 @@ class RemoteData:
         except (ProxyError, httpx.InvalidURL) as e:
             raise Unreachable(f"{_shown(current)} redirected to a refused URL: {e}.") from None
 
-    def _storage_options(self) -> dict[str, Any]:
+    def storage_options(self) -> dict[str, Any]:
         """fsspec's HTTP file system as kerchunk uses it: the probe's final URL, so no
         redirect is followed (an unchecked host is never reached); the proxy's timeout."""
         import aiohttp
@@ -269,13 +269,12 @@ class RemoteData:
                 "timeout": aiohttp.ClientTimeout(total=self.limits.timeout),
                 "trust_env": True,
             },
-            "skip_instance_cache": True,
         }
 
     def _open(self, remote: RemoteFile) -> Any:
         import fsspec
 
-        fs = fsspec.filesystem("http", **self._storage_options())
+        fs = fsspec.filesystem("http", **self.storage_options())
         return fs.open(remote.url, "rb", block_size=BLOCK_BYTES, size=remote.size)
 
 

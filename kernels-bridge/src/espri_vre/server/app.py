@@ -33,6 +33,7 @@ from . import (
     provenance_handlers,
     schedule_handlers,
     status_handlers,
+    virtual_handlers,
 )
 from .base import NotFoundHandler
 
@@ -49,7 +50,9 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("data/table", data_handlers.TableHandler),
     ("data/remote/references", data_handlers.RemoteReferencesHandler),
     ("data/remote/bytes", data_handlers.RemoteBytesHandler),
+    ("data/combined/references", data_handlers.CombinedReferencesHandler),
     ("data/files/(.*)", files_handler.FilesHandler),
+    ("data/opendap/(.*)", virtual_handlers.OpendapStoreHandler),
     (r"data/roots/([^/]+)/list", drive_handlers.RootListHandler),
     ("jobs", job_handlers.JobsHandler),
     ("jobs/clusters", job_handlers.ClustersHandler),

@@ -16,17 +16,19 @@ from tornado import web
 
 from ..catalogs.proxy import AllowList, ProxyLimits
 from ..data.kinds import REFERENCE_KINDS, TABLE_KINDS, FileKind, detect_kind
+from ..data.multifile import Part, combine
 from ..data.paths import PathRefused, ResolvedPath, resolve_data_path
 from ..data.references import cache_key, etag_for, references_for
 from ..data.remote import RemoteData
 from ..data.tables import DEFAULT_LIMIT, MAX_ROWS, read_slice, to_ipc_stream
-from .base import ApiError, EspriVreHandler
+from .base import ApiError, EspriVreHandler, loads_bounded
 from .catalog_handlers import CatalogProxy
 from .files_handler import files_route_url
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 REMOTE_BYTES = "espri-vre/api/data/remote/bytes"
 _REMOTE_KEY = "espri_vre_remote_data"
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class DataHandler(EspriVreHandler):
@@ -144,7 +146,7 @@ class TableHandler(DataHandler):
         self.finish(body, set_content_type=ARROW_STREAM)
 
 
-class RemoteHandler(EspriVreHandler):
+class RemoteHandler(DataHandler):
     """Common to the remote-file endpoints: the `url` argument, and one RemoteData per server
     (the catalogue proxy's allow-list and limits)."""
 
@@ -208,6 +210,70 @@ class RemoteBytesHandler(RemoteHandler):
         self.set_header("Content-Range", answer.content_range)
         self.set_header("Cache-Control", "private, no-cache")
         self.finish(answer.body, set_content_type="application/octet-stream")
+
+
+class CombinedReferencesHandler(RemoteHandler):
+    """POST {"locations": [...]}: the references of several files (paths the server may read,
+    or URLs on allowed data servers) combined along time as one dataset; each file's chunks are
+    read where the `templates` of the answer say."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        locations = self.locations()
+        remote = [loc.startswith(("http://", "https://")) for loc in locations]
+        if any(remote) and not all(remote):
+            raise ApiError(
+                400, "The files of one dataset are either all on this server or all remote."
+            )
+        limit = asyncio.Semaphore(4)
+
+        async def part(location: str) -> Part:
+            async with limit:
+                if remote[0]:
+                    return await self.remote_part(location)
+                return await self.local_part(location)
+
+        parts = await asyncio.gather(*(part(loc) for loc in locations))
+        options = self.remote().storage_options() if remote[0] else None
+        refs = await asyncio.to_thread(combine, list(parts), options)
+        self.set_header("ETag", refs.etag)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Codecs", ",".join(refs.codecs))
+        self.finish(refs.body, set_content_type="application/json; charset=UTF-8")
+
+    def locations(self) -> list[str]:
+        if len(self.request.body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request is larger than {MAX_BODY_BYTES} bytes.")
+        try:
+            body = loads_bounded(self.request.body or b"{}")
+        except ValueError as e:
+            raise ApiError(400, f"The body is not JSON: {e}.", "invalid-json") from e
+        locations = body.get("locations") if isinstance(body, dict) else None
+        if not isinstance(locations, list) or not all(isinstance(x, str) and x for x in locations):
+            raise ApiError(400, 'The body must be {"locations": [...]}, a list of paths or URLs.')
+        return locations
+
+    async def local_part(self, shown: str) -> Part:
+        resolved = self.resolve(shown)
+        refs = await asyncio.to_thread(references_for, resolved.path, shown)
+        if resolved.files_path is not None:
+            target = data_files_route(files_url(resolved.files_path))
+        else:
+            roots = [(e.id, e.path) for e in self.espri_app.validated.data_roots if not e.problem]
+            target = files_route_url(resolved, roots) or ""
+        return Part(str(resolved.path), shown, refs, target)
+
+    async def remote_part(self, url: str) -> Part:
+        remote = self.remote()
+        found = await remote.probe(url)
+        refs = await asyncio.to_thread(remote.references, found)
+        return Part(found.url, url, refs, remote_bytes_url(found.url))
+
+
+def data_files_route(files: str) -> str:
+    """The suite's range-capable route for a file `/files/` serves (Zarr's hidden keys too)."""
+    return "espri-vre/api/data/" + files
 
 
 def remote_bytes_url(url: str) -> str:
