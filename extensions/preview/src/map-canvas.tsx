@@ -1,13 +1,15 @@
 /**
- * The painting of the map: the canvas coloured from the slice (on the model grid or
- * regridded to latitude/longitude), the chunk-grid overlay, the colour controls, and
- * the statistics line that says which colours mean which values.
+ * The painting of the map: the canvas coloured from the slice (through the projection's
+ * pixel -> cell table, or on the grid's own rows and columns), the overlay of coastlines,
+ * graticule and clicked point, the axes' labels, the colour bar, the chunk-grid overlay,
+ * and the statistics line that says which colours mean which values.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useEffect } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import type { IChunkRect } from './chunk-grid';
+import { drawOverlay, type IBasemap, OVERLAY_STYLE } from './coastlines';
+import { colourBarTicks } from './colorbar';
 import {
-  COLORMAPS,
   colormapTable,
   renderIndexed,
   renderRGBA,
@@ -15,56 +17,104 @@ import {
   type Stats
 } from './colormap';
 import { formatBytes, formatNumber } from './format';
-import type { ICell } from './map-data';
+import type { ICell, IGeoView } from './map-data';
+import { axisLabels, pixelToLonLat } from './projection';
 import type { Slice2D } from './reader';
-import type { IRegridded } from './regrid';
 
 export interface IMapCanvasProps {
   canvas: React.RefObject<HTMLCanvasElement>;
+  /** The whole figure (title, map, axes, colour bar): what Export PNG saves. */
+  figure: React.RefObject<HTMLElement>;
   slice: Slice2D | null;
   limits: [number, number] | null;
   cmap: string;
   scale: Scale;
-  /** Draw the first row at the bottom (the row coordinate increases). */
+  /** On the grid's own pixels: draw the first row at the bottom (the row coordinate increases). */
   flip: boolean;
-  /** A curvilinear grid's picture on latitude/longitude; null draws the grid itself. */
-  regridded: IRegridded | null;
+  /** The map's projection and the cell of each of its pixels; null draws the grid itself. */
+  geo: IGeoView | null;
   /** Whether the rows' orientation is known, so that the picture is final. */
   orientationKnown: boolean;
   /** The selection (JSON) whose values `slice` holds. */
   sliceKey: React.MutableRefObject<string | null>;
   chunks: IChunkRect[] | null;
+  basemap: IBasemap | null;
+  /** The clicked cell, marked on the map. */
+  point: ICell | null;
+  /** The title line: the variable and its long name; the time (slider positions). */
+  heading: string;
+  timeLabel: string;
+  units: string;
   title: string;
+  trans: TranslationBundle;
   /** The cell under the pointer; null outside the map or where no cell is drawn. */
   onHover: (cell: ICell | null) => void;
   onPick: (cell: ICell) => void;
 }
 
-/** The slice's cell under the pointer; null outside the map or where no cell is drawn. */
-export function cellAt(
+/**
+ * The slice's cell at a point of the map given as fractions of its width and height
+ * (0..1 from the top left); null off the map or where no cell is drawn.
+ */
+export function cellAtFraction(
+  fx: number,
+  fy: number,
+  slice: Pick<Slice2D, 'rows' | 'cols'>,
+  geo: IGeoView | null,
+  flip: boolean
+): ICell | null {
+  if (!(fx >= 0 && fx < 1 && fy >= 0 && fy < 1)) {
+    return null;
+  }
+  if (geo) {
+    const [width, height] = geo.frame.pixels;
+    const ll = pixelToLonLat(geo.frame, fx * width, fy * height);
+    const k = ll ? geo.locator.locate(ll[0], ll[1]) : -1;
+    return k < 0
+      ? null
+      : { row: Math.floor(k / slice.cols), col: k % slice.cols };
+  }
+  const y = Math.floor(fy * slice.rows);
+  return {
+    row: flip ? slice.rows - 1 - y : y,
+    col: Math.floor(fx * slice.cols)
+  };
+}
+
+function cellAt(
   event: React.MouseEvent<HTMLElement | SVGElement>,
   slice: Slice2D | null,
-  regridded: IRegridded | null,
+  geo: IGeoView | null,
   flip: boolean
 ): ICell | null {
   if (!slice) {
     return null;
   }
   const rect = event.currentTarget.getBoundingClientRect();
-  const width = regridded ? regridded.width : slice.cols;
-  const height = regridded ? regridded.height : slice.rows;
-  const x = Math.floor(((event.clientX - rect.left) / rect.width) * width);
-  const y = Math.floor(((event.clientY - rect.top) / rect.height) * height);
-  if (x < 0 || x >= width || y < 0 || y >= height) {
-    return null;
-  }
-  if (regridded) {
-    const k = regridded.index[y * width + x];
-    return k < 0
-      ? null
-      : { row: Math.floor(k / slice.cols), col: k % slice.cols };
-  }
-  return { row: flip ? slice.rows - 1 - y : y, col: x };
+  return cellAtFraction(
+    (event.clientX - rect.left) / rect.width,
+    (event.clientY - rect.top) / rect.height,
+    slice,
+    geo,
+    flip
+  );
+}
+
+/** The CSS size of an element, kept up to date. */
+function useSize(ref: React.RefObject<HTMLElement>): [number, number] {
+  const [size, setSize] = useState<[number, number]>([0, 0]);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) {
+      return;
+    }
+    const observer = new ResizeObserver(() =>
+      setSize([el.clientWidth, el.clientHeight])
+    );
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return size;
 }
 
 export function MapCanvas(props: IMapCanvasProps): JSX.Element {
@@ -75,12 +125,18 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     cmap,
     scale,
     flip,
-    regridded,
+    geo,
     orientationKnown,
     sliceKey,
-    chunks
+    chunks,
+    basemap,
+    point,
+    trans
   } = props;
   const [lo, hi] = [limits?.[0], limits?.[1]];
+  const frameBox = useRef<HTMLDivElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  const size = useSize(frameBox);
 
   useEffect(() => {
     const el = canvas.current;
@@ -88,16 +144,15 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
       return;
     }
     const table = colormapTable(cmap);
-    const width = regridded ? regridded.width : slice.cols;
-    const height = regridded ? regridded.height : slice.rows;
+    const [width, height] = geo ? geo.frame.pixels : [slice.cols, slice.rows];
     el.width = width;
     el.height = height;
     const ctx = el.getContext('2d');
     if (!ctx) {
       return;
     }
-    const pixels = regridded
-      ? renderIndexed(slice.values, regridded.index, limits, table, scale)
+    const pixels = geo
+      ? renderIndexed(slice.values, geo.cells, limits, table, scale)
       : renderRGBA(
           slice.values,
           slice.rows,
@@ -113,53 +168,205 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
       el.dataset.renderedSelection = sliceKey.current ?? '';
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [slice, lo, hi, cmap, flip, scale, regridded, orientationKnown]);
+  }, [slice, lo, hi, cmap, flip, scale, geo, orientationKnown]);
+
+  const marker =
+    point && geo
+      ? geo.locator.centre(point.row * geo.locator.cols + point.col)
+      : null;
+  useEffect(() => {
+    const el = overlay.current;
+    if (!el || !size[0]) {
+      return;
+    }
+    const ratio = window.devicePixelRatio || 1;
+    el.width = Math.round(size[0] * ratio);
+    el.height = Math.round(size[1] * ratio);
+    const ctx = el.getContext('2d');
+    if (!ctx) {
+      return;
+    }
+    ctx.clearRect(0, 0, el.width, el.height);
+    if (geo) {
+      drawOverlay(ctx, geo.frame, el.width, el.height, ratio, basemap, marker);
+    } else if (point && slice) {
+      // On the grid's own pixels: the clicked cell's centre.
+      const y = flip ? slice.rows - 1 - point.row : point.row;
+      ctx.beginPath();
+      ctx.arc(
+        ((point.col + 0.5) / slice.cols) * el.width,
+        ((y + 0.5) / slice.rows) * el.height,
+        OVERLAY_STYLE.markerRadius * ratio,
+        0,
+        2 * Math.PI
+      );
+      ctx.lineWidth = 1.5 * ratio;
+      ctx.strokeStyle = 'black';
+      ctx.stroke();
+    }
+    el.dataset.coastlines = geo && basemap ? 'drawn' : 'none';
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [geo, basemap, size, marker?.[0], marker?.[1], point, slice, flip]);
 
   const onMove = (event: React.MouseEvent<HTMLElement | SVGElement>): void =>
-    props.onHover(cellAt(event, slice, regridded, flip));
+    props.onHover(cellAt(event, slice, geo, flip));
   const onClick = (event: React.MouseEvent<HTMLElement | SVGElement>): void => {
-    const cell = cellAt(event, slice, regridded, flip);
+    const cell = cellAt(event, slice, geo, flip);
     if (cell) {
       props.onPick(cell);
     }
   };
 
+  // The frame keeps the projection's true proportions (degrees on plate carrée).
+  const ratio = geo
+    ? geo.frame.box[2] / geo.frame.box[3]
+    : slice
+      ? slice.cols / slice.rows
+      : 2;
+  const polar = !!geo && geo.frame.rim !== null;
+  const labels = geo ? axisLabels(geo.frame) : [];
   return (
-    <div className="jp-EspriVre-previewMapBox">
-      <div className="jp-EspriVre-previewMapFrame">
-        <canvas
-          ref={canvas}
-          className="jp-EspriVre-previewMap"
-          data-projection={regridded ? 'latlon' : 'grid'}
-          onMouseMove={onMove}
-          onMouseLeave={() => props.onHover(null)}
-          onClick={onClick}
-          title={props.title}
-        />
-        {chunks && slice && (
-          <svg
-            className="jp-EspriVre-chunkGrid"
-            viewBox={`0 0 ${slice.cols} ${slice.rows}`}
-            preserveAspectRatio="none"
-            data-chunks={chunks.length}
-            data-read={chunks.filter(c => c.read).length}
-            onMouseMove={onMove}
-            onMouseLeave={() => props.onHover(null)}
-            onClick={onClick}
+    <figure
+      className="jp-EspriVre-mapFigure"
+      ref={props.figure as React.RefObject<HTMLElement>}
+    >
+      <figcaption className="jp-EspriVre-mapTitle">
+        <span data-export-text="">{props.heading}</span>
+        <span className="jp-EspriVre-mapTime" data-export-text="">
+          {props.timeLabel}
+        </span>
+      </figcaption>
+      <div className="jp-EspriVre-mapPlot">
+        <div
+          className={`jp-EspriVre-mapAxes${polar ? ' jp-mod-polar' : ''}${geo ? '' : ' jp-mod-grid'}`}
+        >
+          <div
+            ref={frameBox}
+            className="jp-EspriVre-previewMapFrame"
+            style={{
+              aspectRatio: String(ratio),
+              width: `min(900px, ${Math.round(480 * ratio)}px)`
+            }}
           >
-            {chunks.map(c => (
-              <rect
-                key={c.key}
-                x={c.x}
-                y={c.y}
-                width={c.width}
-                height={c.height}
-                data-chunk={c.key}
-                className={c.read ? 'jp-mod-read' : undefined}
-              />
+            <canvas
+              ref={canvas}
+              className="jp-EspriVre-previewMap"
+              data-projection={geo ? geo.frame.kind : 'grid'}
+              onMouseMove={onMove}
+              onMouseLeave={() => props.onHover(null)}
+              onClick={onClick}
+              title={props.title}
+            />
+            {chunks && slice && (
+              <svg
+                className="jp-EspriVre-chunkGrid"
+                viewBox={`0 0 ${slice.cols} ${slice.rows}`}
+                preserveAspectRatio="none"
+                data-chunks={chunks.length}
+                data-read={chunks.filter(c => c.read).length}
+                onMouseMove={onMove}
+                onMouseLeave={() => props.onHover(null)}
+                onClick={onClick}
+              >
+                {chunks.map(c => (
+                  <rect
+                    key={c.key}
+                    x={c.x}
+                    y={c.y}
+                    width={c.width}
+                    height={c.height}
+                    data-chunk={c.key}
+                    className={c.read ? 'jp-mod-read' : undefined}
+                  />
+                ))}
+              </svg>
+            )}
+            <canvas
+              ref={overlay}
+              className="jp-EspriVre-mapOverlay"
+              aria-hidden="true"
+            />
+            {labels.map(l => (
+              <span
+                key={`${l.axis}${l.value}`}
+                className={`jp-EspriVre-mapAxisLabel jp-mod-${l.anchor}`}
+                data-axis={l.axis}
+                data-value={l.value}
+                data-export-text=""
+                style={{ left: `${l.fx * 100}%`, top: `${l.fy * 100}%` }}
+              >
+                {l.text}
+              </span>
             ))}
-          </svg>
+          </div>
+        </div>
+        {limits && (
+          <ColourBar
+            limits={limits}
+            scale={scale}
+            cmap={cmap}
+            units={props.units}
+            trans={trans}
+          />
         )}
+      </div>
+    </figure>
+  );
+}
+
+/** The colours' scale beside the map: the limits at its ends, the variable's units. */
+export function ColourBar(props: {
+  limits: [number, number];
+  scale: Scale;
+  cmap: string;
+  units: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { limits, scale, cmap } = props;
+  const ramp = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const ctx = ramp.current?.getContext('2d');
+    if (!ctx) {
+      return;
+    }
+    const table = colormapTable(cmap);
+    const image = ctx.createImageData(1, 256);
+    for (let i = 0; i < 256; i++) {
+      // The upper limit's colour at the top.
+      const t = (255 - i) * 3;
+      image.data.set([table[t], table[t + 1], table[t + 2], 255], i * 4);
+    }
+    ctx.putImageData(image, 0, 0);
+  }, [cmap]);
+  return (
+    <div
+      className="jp-EspriVre-colourBar"
+      data-lo={limits[0]}
+      data-hi={limits[1]}
+      data-scale={scale}
+    >
+      <span className="jp-EspriVre-colourBarUnits" data-export-text="">
+        {props.units || props.trans.__('(no units)')}
+      </span>
+      <div className="jp-EspriVre-colourBarScale">
+        <canvas
+          ref={ramp}
+          className="jp-EspriVre-colourBarRamp"
+          width={1}
+          height={256}
+          aria-hidden="true"
+        />
+        {colourBarTicks(limits, scale).map(t => (
+          <span
+            key={t.position}
+            className="jp-EspriVre-colourBarLabel"
+            data-value={t.value}
+            data-export-text=""
+            style={{ bottom: `${t.position * 100}%` }}
+          >
+            {t.label}
+          </span>
+        ))}
       </div>
     </div>
   );
@@ -181,126 +388,6 @@ export function ChunkSummary(props: {
         formatBytes(cache.bytes),
         cache.entries
       )}
-    </div>
-  );
-}
-
-export interface IColourControlsProps {
-  trans: TranslationBundle;
-  cmap: string;
-  onCmap: (cmap: string) => void;
-  scale: Scale;
-  onScale: (scale: Scale) => void;
-  autoLimits: [number, number] | null;
-  /** The limits as typed (min, max); blank for automatic. */
-  userLimits: [string, string];
-  onUserLimits: (limits: [string, string]) => void;
-  typedLimits: [number, number] | null;
-  limitsError: string | null;
-  /** Whether the variable is on a curvilinear grid (it can then be regridded). */
-  curvilinear: boolean;
-  projection: 'latlon' | 'grid';
-  onProjection: (projection: 'latlon' | 'grid') => void;
-  /** Whether the map is regridded (the chunk grid cannot be drawn then). */
-  regridded: boolean;
-  showChunks: boolean;
-  onShowChunks: (show: boolean) => void;
-}
-
-/** Colour map, scale, limits, projection and chunk grid. */
-export function ColourControls(props: IColourControlsProps): JSX.Element {
-  const { trans, autoLimits, userLimits, limitsError, regridded } = props;
-  return (
-    <div className="jp-EspriVre-previewControls">
-      <label className="jp-EspriVre-previewCmap">
-        {trans.__('Colour map')}
-        <select value={props.cmap} onChange={e => props.onCmap(e.target.value)}>
-          {COLORMAPS.map(c => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="jp-EspriVre-previewScale">
-        {trans.__('Scale')}
-        <select
-          value={props.scale}
-          onChange={e => props.onScale(e.target.value as Scale)}
-        >
-          <option value="linear">{trans.__('linear')}</option>
-          <option value="log">{trans.__('log')}</option>
-        </select>
-      </label>
-      <label className="jp-EspriVre-previewLimit">
-        {trans.__('Min')}
-        <input
-          type="text"
-          inputMode="decimal"
-          size={9}
-          className="jp-EspriVre-limitMin"
-          placeholder={autoLimits ? formatNumber(autoLimits[0]) : ''}
-          value={userLimits[0]}
-          aria-invalid={!!limitsError}
-          onChange={e => props.onUserLimits([e.target.value, userLimits[1]])}
-        />
-      </label>
-      <label className="jp-EspriVre-previewLimit">
-        {trans.__('Max')}
-        <input
-          type="text"
-          inputMode="decimal"
-          size={9}
-          className="jp-EspriVre-limitMax"
-          placeholder={autoLimits ? formatNumber(autoLimits[1]) : ''}
-          value={userLimits[1]}
-          aria-invalid={!!limitsError}
-          onChange={e => props.onUserLimits([userLimits[0], e.target.value])}
-        />
-      </label>
-      <button
-        type="button"
-        className="jp-mod-styled"
-        disabled={!props.typedLimits}
-        onClick={() => props.onUserLimits(['', ''])}
-        title={trans.__('Back to the 2nd and 98th percentiles')}
-      >
-        {trans.__('Auto limits')}
-      </button>
-      {props.curvilinear && (
-        <label className="jp-EspriVre-previewProjection">
-          {trans.__('Draw on')}
-          <select
-            value={props.projection}
-            onChange={e =>
-              props.onProjection(e.target.value as 'latlon' | 'grid')
-            }
-          >
-            <option value="latlon">{trans.__('latitude/longitude')}</option>
-            <option value="grid">{trans.__('the model grid')}</option>
-          </select>
-        </label>
-      )}
-      <label
-        className="jp-EspriVre-previewChunkToggle"
-        title={
-          regridded
-            ? trans.__(
-                'The chunk grid is drawn on the model grid: choose "the model grid".'
-              )
-            : trans.__(
-                'Outline the chunks of this map; the ones read are filled'
-              )
-        }
-      >
-        <input
-          type="checkbox"
-          checked={props.showChunks}
-          disabled={regridded}
-          onChange={e => props.onShowChunks(e.target.checked)}
-        />
-        {trans.__('Chunk grid')}
-      </label>
     </div>
   );
 }

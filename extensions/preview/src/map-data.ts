@@ -1,14 +1,15 @@
 /**
  * The map view's data, as React hooks: the coordinates of the variable's dimensions
  * (CF-decoded, with their labels), a curvilinear grid's 2-D latitude and longitude, the
- * slice in view, the series at a clicked point, and the slice's statistics and colour
- * limits. Each read is cancelled when what it was for changes; failures go to
+ * slice in view, the series at a clicked point, the slice's statistics and colour
+ * limits, and the map's projection with the grid cell of each of its pixels. Each read is cancelled when what it was for changes; failures go to
  * `setError` in words a user can act on.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { coordinateOf, type ICurvilinear, type VariableInfo } from './axes';
 import { coordinateLabels } from './cf';
+import { type IBasemap, loadBasemap } from './coastlines';
 import {
   limitsProblem,
   robustLimits,
@@ -24,6 +25,18 @@ import {
   readSlice,
   type Slice2D
 } from './reader';
+import {
+  curvilinearLocator,
+  type ICellLocator,
+  pixelCells,
+  regularLocator
+} from './grid-locator';
+import {
+  type IMapFrame,
+  type LonConvention,
+  mapFrame,
+  type ProjectionKind
+} from './projection';
 import { type IRegridded, regridNearest } from './regrid';
 import { seriesSelection } from './series';
 
@@ -335,4 +348,119 @@ export function useColourLimits(
   const limits: [number, number] | null =
     typedLimits && !limitsError ? typedLimits : autoLimits;
   return { stats, autoLimits, typedLimits, limitsError, limits };
+}
+
+/** A map on longitude and latitude: its projection and the cell each pixel shows. */
+export interface IGeoView {
+  frame: IMapFrame;
+  locator: ICellLocator;
+  /** Row-major over the frame's pixels: the slice's cell (row * cols + col), -1 for none. */
+  cells: Int32Array;
+  /** Whether each pixel is one cell in the grid's own order (north up): the chunk grid fits. */
+  aligned: boolean;
+}
+
+/**
+ * The locator of the map's cells on the globe: from the 1-D latitude and longitude
+ * (rows must be latitude), or a curvilinear grid's 2-D ones; null when the map is not on
+ * the globe or its coordinates are not read yet.
+ */
+export function useLocator(
+  variable: VariableInfo | undefined,
+  dims: [string, string] | null,
+  geographic: { lat: string | null; lon: string | null },
+  coords: Record<string, ICoordinate>,
+  curvGrid: ICurvilinearGrid | null
+): ICellLocator | null {
+  const lat = geographic.lat ? coords[geographic.lat] : undefined;
+  const lon = geographic.lon ? coords[geographic.lon] : undefined;
+  return useMemo(() => {
+    // The slice's rows are the first of the map's dimensions in storage order.
+    if (
+      !variable ||
+      !dims ||
+      variable.dims.indexOf(dims[0]) > variable.dims.indexOf(dims[1])
+    ) {
+      return null;
+    }
+    const rows = variable.shape[variable.dims.indexOf(dims[0])];
+    const cols = variable.shape[variable.dims.indexOf(dims[1])];
+    if (curvGrid) {
+      return rows * cols === curvGrid.lat.length
+        ? curvilinearLocator(
+            curvGrid.lat,
+            curvGrid.lon,
+            rows,
+            cols,
+            curvGrid.grid
+          )
+        : null;
+    }
+    return lat &&
+      lon &&
+      dims[0] === geographic.lat &&
+      dims[1] === geographic.lon
+      ? regularLocator(lat.values, lon.values)
+      : null;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [variable, dims?.[0], dims?.[1], lat, lon, curvGrid]);
+}
+
+/** The projection of the map and the cell of each pixel, for a slice of `rows` x `cols`. */
+export function useGeoView(
+  locator: ICellLocator | null,
+  kind: ProjectionKind,
+  convention: LonConvention,
+  flip: boolean
+): IGeoView | null {
+  return useMemo(() => {
+    if (!locator) {
+      return null;
+    }
+    const frame = mapFrame(
+      kind,
+      locator.extent,
+      convention,
+      kind === 'latlon' ? locator.pixelGrid : null
+    );
+    const cells = pixelCells(frame, locator);
+    const [width, height] = frame.pixels;
+    let aligned = width === locator.cols && height === locator.rows;
+    for (let p = 0; aligned && p < cells.length; p++) {
+      const y = Math.floor(p / width);
+      const row = flip ? height - 1 - y : y;
+      aligned = cells[p] === row * width + (p % width);
+    }
+    return { frame, locator, cells, aligned };
+  }, [locator, kind, convention, flip]);
+}
+
+/** Natural Earth's coastlines and borders once loaded (null until then, or if they fail). */
+export function useBasemap(
+  wanted: boolean,
+  trans: TranslationBundle,
+  setError: SetError
+): IBasemap | null {
+  const [basemap, setBasemap] = useState<IBasemap | null>(null);
+  useEffect(() => {
+    if (!wanted || basemap) {
+      return;
+    }
+    let live = true;
+    loadBasemap()
+      .then(b => live && setBasemap(b))
+      .catch(reason =>
+        setError(
+          trans.__(
+            'The coastlines could not be loaded (%1): the map is drawn without them.',
+            String(reason?.message ?? reason)
+          )
+        )
+      );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [wanted, basemap]);
+  return basemap;
 }

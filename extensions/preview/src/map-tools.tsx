@@ -98,15 +98,70 @@ export function SliceSliders(props: ISliceSlidersProps): JSX.Element {
 }
 
 /**
- * Save what the canvas shows as a PNG file.
+ * The figure as it is displayed, on one canvas of its CSS size: its canvases (the map,
+ * its overlay, the colour bar) where they are, and its texts marked `data-export-text`
+ * (title, time, axes' labels, colour bar's labels and units) in their own font and colour.
+ */
+export function figureCanvas(figure: HTMLElement): HTMLCanvasElement {
+  const box = figure.getBoundingClientRect();
+  const out = document.createElement('canvas');
+  out.width = Math.round(box.width);
+  out.height = Math.round(box.height);
+  const ctx = out.getContext('2d');
+  if (!ctx) {
+    throw new Error('No 2-D canvas context.');
+  }
+  const page = getComputedStyle(figure);
+  ctx.fillStyle =
+    page.backgroundColor && page.backgroundColor !== 'rgba(0, 0, 0, 0)'
+      ? page.backgroundColor
+      : 'white';
+  ctx.fillRect(0, 0, out.width, out.height);
+  for (const el of Array.from(figure.querySelectorAll('canvas'))) {
+    const r = el.getBoundingClientRect();
+    // The data's cells stay sharp squares, as on screen (image-rendering: pixelated).
+    ctx.imageSmoothingEnabled = !el.classList.contains(
+      'jp-EspriVre-previewMap'
+    );
+    if (el.width && el.height) {
+      ctx.drawImage(el, r.left - box.left, r.top - box.top, r.width, r.height);
+    }
+  }
+  ctx.textBaseline = 'middle';
+  for (const el of Array.from(
+    figure.querySelectorAll<HTMLElement>('[data-export-text]')
+  )) {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    ctx.fillStyle = style.color;
+    ctx.fillText(
+      el.textContent ?? '',
+      r.left - box.left + parseFloat(style.paddingLeft || '0'),
+      r.top - box.top + r.height / 2
+    );
+  }
+  return out;
+}
+
+/**
+ * Save the figure as displayed (map, coastlines, axes, colour bar, title, units and
+ * time) as a PNG file.
  *
- * @param onError Told when the canvas cannot be encoded.
+ * @param onError Told when the figure cannot be encoded.
  */
 export function exportPng(
-  canvas: HTMLCanvasElement,
+  figure: HTMLElement,
   filename: string,
   onError: () => void
 ): void {
+  let canvas: HTMLCanvasElement;
+  try {
+    canvas = figureCanvas(figure);
+  } catch {
+    onError();
+    return;
+  }
   canvas.toBlob(blob => {
     if (!blob) {
       onError();

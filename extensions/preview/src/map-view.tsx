@@ -3,8 +3,9 @@
  * colour map, scale and limits, statistics, the value under the cursor, the series at
  * a clicked point, the chunk-grid overlay, PNG export, xarray code and "Show on globe".
  * Its data come from the hooks of `map-data.ts`, its painting from `map-canvas.tsx`
- * and its tools from `map-tools.tsx`: this component holds the user's choices and
- * wires them together.
+ * (projections from `projection.ts`, coastlines from `coastlines.ts`), its controls
+ * from `map-controls.tsx` and its tools from `map-tools.tsx`: this component holds the
+ * user's choices and wires them together.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useMemo, useRef, useState } from 'react';
@@ -19,17 +20,16 @@ import { chunkRects } from './chunk-grid';
 import type { ICodeRequest, IDatasetOrigin } from './code';
 import type { Scale } from './colormap';
 import { formatNumber } from './format';
-import {
-  ChunkSummary,
-  ColourControls,
-  ColourSummary,
-  MapCanvas
-} from './map-canvas';
+import { ChunkSummary, ColourSummary, MapCanvas } from './map-canvas';
+import { ColourControls } from './map-controls';
 import {
   type ICell,
+  useBasemap,
   useColourLimits,
   useCoordinates,
   useCurvilinearGrid,
+  useGeoView,
+  useLocator,
   useSeries,
   useSlice,
   useTransferProgress
@@ -40,6 +40,7 @@ import {
   SeriesPlot,
   SliceSliders
 } from './map-tools';
+import type { LonConvention, ProjectionKind } from './projection';
 import type { Dataset } from './reader';
 import { regriddedValues } from './regrid';
 import { sliceSelection } from './slice';
@@ -131,6 +132,8 @@ export function MapView(props: IMapViewProps): JSX.Element {
     [name, indices, onSelectionChange]
   );
   const [projection, setProjection] = useState<'latlon' | 'grid'>('latlon');
+  const [mapProjection, setMapProjection] = useState<ProjectionKind>('latlon');
+  const [convention, setConvention] = useState<LonConvention | null>(null);
   const [cmap, setCmap] = useState(props.initialColormap ?? 'viridis');
   const [scale, setScale] = useState<Scale>('linear');
   const [userLimits, setUserLimits] = useState<[string, string]>(['', '']);
@@ -141,6 +144,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const [point, setPoint] = useState<ICell | null>(null);
   const [seriesChoice, setSeriesChoice] = useState<string | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const figure = useRef<HTMLElement>(null);
 
   // Progress: the reader counts requests; redraw when they change.
   useTransferProgress(dataset);
@@ -198,6 +202,8 @@ export function MapView(props: IMapViewProps): JSX.Element {
     ].join(', ');
   };
 
+  const units =
+    typeof variable?.attrs.units === 'string' ? variable.attrs.units : '';
   const series = useSeries({
     dataset,
     variable,
@@ -219,11 +225,32 @@ export function MapView(props: IMapViewProps): JSX.Element {
     !!rowCoord &&
     rowCoord.values.length > 1 &&
     rowCoord.values[0] < rowCoord.values[1];
-  const regridded =
-    curvGrid && projection === 'latlon' && slice ? curvGrid.grid : null;
-  // The rows are drawn the right way up once the row coordinate is read (or there is none).
-  const orientationKnown =
-    !dims || !!rowCoord || !coordinateOf(dims[0], dataset.variables);
+  const onGlobe = projection === 'latlon';
+  const locator = useLocator(
+    variable,
+    dims,
+    onGlobe ? axes : { lat: null, lon: null },
+    coords,
+    onGlobe ? curvGrid : null
+  );
+  // Longitudes as the data write them until the user chooses.
+  const lonConvention: LonConvention =
+    convention ??
+    (locator && locator.extent.east > 180.5 ? '0..360' : '-180..180');
+  const geoView = useGeoView(locator, mapProjection, lonConvention, flip);
+  const geo =
+    geoView &&
+    slice &&
+    slice.rows === geoView.locator.rows &&
+    slice.cols === geoView.locator.cols
+      ? geoView
+      : null;
+  const basemap = useBasemap(!!locator, trans, setError);
+  // The rows are drawn the right way up once the row coordinate is read (or there is none);
+  // a map on the globe is final once drawn in its projection.
+  const orientationKnown = locator
+    ? !!geo
+    : !dims || !!rowCoord || !coordinateOf(dims[0], dataset.variables);
 
   if (!candidates.length) {
     return (
@@ -241,33 +268,40 @@ export function MapView(props: IMapViewProps): JSX.Element {
     );
   }
 
-  const onHover = (cell: ICell | null): void => {
-    if (!slice || !dims || !cell) {
-      setHover('');
-      return;
+  /** "lat 12 degrees_north, lon 30 degrees_east: 287.5 K" for a cell of the slice. */
+  const cellText = (cell: ICell): { text: string; value: number } | null => {
+    if (!slice || !dims || cell.row >= slice.rows || cell.col >= slice.cols) {
+      return null;
     }
-    const { row, col } = cell;
-    const value = slice.values[row * slice.cols + col];
-    const units =
-      typeof variable?.attrs.units === 'string'
-        ? ` ${variable.attrs.units}`
-        : '';
-    setHover(
-      `${describeCell(row, col)}: ${Number.isNaN(value) ? trans.__('missing') : `${formatNumber(value)}${units}`}`
-    );
+    const value = slice.values[cell.row * slice.cols + cell.col];
+    const shown = Number.isNaN(value)
+      ? trans.__('missing')
+      : `${formatNumber(value)}${units ? ` ${units}` : ''}`;
+    return { text: `${describeCell(cell.row, cell.col)}: ${shown}`, value };
   };
+  const onHover = (cell: ICell | null): void =>
+    setHover((cell && cellText(cell)?.text) ?? '');
+  const picked = point ? cellText(point) : null;
 
-  const onPick = (cell: ICell): void => {
-    if (seriesDim) {
-      setPoint(cell);
-    }
-  };
+  const onPick = (cell: ICell): void => setPoint(cell);
 
   const sliderLabel = (dim: string): string =>
     coords[dim]?.labels[indices[dim] ?? 0] ?? String(indices[dim] ?? 0);
+  const longName =
+    typeof variable?.attrs.long_name === 'string'
+      ? variable.attrs.long_name
+      : '';
+  const heading = variable
+    ? longName && longName !== variable.name
+      ? `${variable.name}: ${longName}`
+      : variable.name
+    : '';
+  const timeLabel = sliderDims
+    .map(d => (d === axes.time ? sliderLabel(d) : `${d} ${sliderLabel(d)}`))
+    .join(' · ');
 
   const onExport = (): void => {
-    const el = canvas.current;
+    const el = figure.current;
     if (!el || !variable) {
       return;
     }
@@ -372,8 +406,15 @@ export function MapView(props: IMapViewProps): JSX.Element {
     (actions.showOnGlobe ? null : trans.__('The globe is not available here.'));
   const geographic = !!curvGrid || !!(axes.lat && axes.lon);
 
+  const chunksProblem =
+    geo && !geo.aligned
+      ? trans.__(
+          "The chunk grid is drawn on the grid's own pixels: choose plate carrée with the longitudes as the data write them%1.",
+          curvilinear ? trans.__(', or draw on the model grid') : ''
+        )
+      : null;
   const chunkOverlay =
-    showChunks && slice && variable && selection && !regridded
+    showChunks && slice && variable && selection && !chunksProblem
       ? chunkRects(
           variable.shape,
           variable.chunks,
@@ -424,7 +465,12 @@ export function MapView(props: IMapViewProps): JSX.Element {
         curvilinear={!!curvilinear}
         projection={projection}
         onProjection={setProjection}
-        regridded={!!regridded}
+        geographic={!!locator}
+        mapProjection={mapProjection}
+        onMapProjection={setMapProjection}
+        convention={lonConvention}
+        onConvention={setConvention}
+        chunksProblem={chunksProblem}
         showChunks={showChunks}
         onShowChunks={setShowChunks}
       />
@@ -452,19 +498,26 @@ export function MapView(props: IMapViewProps): JSX.Element {
       )}
       <MapCanvas
         canvas={canvas}
+        figure={figure}
         slice={slice}
         limits={limits}
         cmap={cmap}
         scale={scale}
         flip={flip}
-        regridded={regridded}
+        geo={geo}
         orientationKnown={orientationKnown}
         sliceKey={sliceKey}
         chunks={chunkOverlay}
+        basemap={basemap}
+        point={point}
+        heading={heading}
+        timeLabel={timeLabel}
+        units={units}
+        trans={trans}
         title={
           seriesDim
             ? trans.__('Click to plot the series along %1 here', seriesDim)
-            : ''
+            : trans.__('Click to mark a point and read its value')
         }
         onHover={onHover}
         onPick={onPick}
@@ -476,15 +529,16 @@ export function MapView(props: IMapViewProps): JSX.Element {
           trans={trans}
         />
       )}
+      {picked && (
+        <div className="jp-EspriVre-previewPicked" data-value={picked.value}>
+          {trans.__('Marked: %1', picked.text)}
+        </div>
+      )}
       {series && (
         <SeriesPlot
           series={series}
           variable={variable?.name ?? ''}
-          units={
-            typeof variable?.attrs.units === 'string'
-              ? variable.attrs.units
-              : ''
-          }
+          units={units}
           trans={trans}
           onClose={() => setPoint(null)}
         />
