@@ -193,7 +193,7 @@ def test_a_server_killed_while_jobs_run_gives_their_history_and_live_state_back(
 ):
     home = workspace / "home"
     (home / "done.sh").write_text("echo done\n")
-    (home / "work.sh").write_text("echo started\nsleep 300\n")
+    (home / "work.sh").write_text("echo started\nexec sleep 300\n")
     first = start_server(workspace, slurm)
     servers.append(first)
     submitted = {}

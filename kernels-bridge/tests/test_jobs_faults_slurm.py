@@ -128,7 +128,7 @@ def state_of(listed: dict[str, Any], job_id: str) -> str:
 
 async def running_and_completed(jp_fetch: Any, root: Path, poll: Any) -> tuple[str, str]:
     """A Slurm job that runs until cancelled and one that has completed: their ids."""
-    (root / "long.sh").write_text("sleep 300\n")
+    (root / "long.sh").write_text("exec sleep 300\n")
     (root / "quick.sh").write_text("echo quick\n")
     long = await submit(jp_fetch, "slurm", kind="script", path="long.sh")
     quick = await submit(jp_fetch, "slurm", kind="script", path="quick.sh")

@@ -169,7 +169,7 @@ async def test_slow_login_node_drops_the_connection_mid_command_no_job_lost_nor_
     jp_fetch, jp_root_dir, hold, sshd, poll
 ):
     root = Path(jp_root_dir)
-    (root / "long.sh").write_text("sleep 300\n")
+    (root / "long.sh").write_text("exec sleep 300\n")
     long = await submit(jp_fetch, "login", kind="script", path="long.sh", name="ssh-long")
     await poll(lambda: job(jp_fetch, "login", long["id"]), lambda i: i["state"] == "RUNNING")
 
