@@ -51,6 +51,7 @@ ANALYSIS_CELLS: list[tuple[str, dict[str, Any]]] = [
         f"record_dataset(DatasetIdentifiers(doi={DOI!r}), path=os.path.abspath('data/prsn.nc'))",
         {},
     ),
+    ("print(np.random.rand())", {"espri-vre": {"replay": "varies", "reason": "an unseeded draw"}}),
 ]
 
 

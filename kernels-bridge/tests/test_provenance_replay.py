@@ -31,6 +31,7 @@ MEAN_CELL = 2  # index in ANALYSIS_CELLS
 ARRAY_CELL = 4
 RANDOM_CELL = 5
 RANDOM_CELL_WITH_ATOL = 6
+RANDOM_CELL_DECLARED = 8
 
 
 @pytest.fixture(scope="module")
@@ -61,16 +62,27 @@ def test_replay_of_the_crate_reproduces_every_deterministic_cell(
     expected = dict.fromkeys(range(1, len(ANALYSIS_CELLS)), "identical")
     expected[RANDOM_CELL] = "differs"
     expected[RANDOM_CELL_WITH_ATOL] = "equivalent"
+    expected[RANDOM_CELL_DECLARED] = "differs"
     assert found == expected
     by_index = {i: c for i, c in zip(found, report["cells"], strict=True)}
     assert by_index[RANDOM_CELL_WITH_ATOL]["tolerance"]["atol"] == 1.0
     assert "numbers within atol=1" in by_index[RANDOM_CELL_WITH_ATOL]["reason"]
+    # declared in its metadata: it differs, says why, and would not fail the replay alone
+    declared = by_index[RANDOM_CELL_DECLARED]
+    assert declared["declared"] == "varies: an unseeded draw"
+    assert declared["reason"].startswith("declared to vary (varies: an unseeded draw); ")
+    assert by_index[RANDOM_CELL]["declared"] is None
+    # the NetCDF the analysis wrote was written again, into the replay's own folder
+    (written,) = by_index[3]["outputs"]
+    assert written["original"] == str(recorded.output) and written["verdict"] == "identical"
+    assert written["path"] == str(out / "work" / "prsn_mean.nc")
+    (check,) = report["inputs"]
+    assert check["status"] == "ok" and check["source"] == "crate"
     diff = by_index[RANDOM_CELL]["diff"]
     assert diff.startswith("--- recorded\n+++ replayed") and "[stream:stdout] 0." in diff
-    assert [i["status"] for i in report["inputs"]] == ["ok"]
     assert report["environment"]["changed"] == []
     assert report["warnings"] == []
-    assert report["summary"] == {"identical": 5, "equivalent": 1, "differs": 1, "unverifiable": 0}
+    assert report["summary"] == {"identical": 5, "equivalent": 1, "differs": 2, "unverifiable": 0}
     # the report is a crate too, with the page and the replayed notebook and log
     from rocrate.rocrate import ROCrate
 
@@ -85,14 +97,14 @@ def test_replay_of_the_crate_reproduces_every_deterministic_cell(
     assert "<script" not in page and "identical: 5" in page
 
 
-def test_a_changed_input_is_flagged_and_the_mean_cell_differs(recorded: Recorded):
+def test_a_changed_input_is_flagged_and_the_mean_cell_differs(recorded: Recorded, tmp_path: Path):
     import netCDF4
 
     original = recorded.data.read_bytes()
     try:
         with netCDF4.Dataset(recorded.data, "a") as ds:
             ds["prsn"][0, :, :] = ds["prsn"][0, :, :] * 1000.0
-        report = replay(recorded.notebook).to_dict()
+        report = replay(recorded.notebook, workdir=tmp_path / "work").to_dict()
     finally:
         recorded.data.write_bytes(original)
     (check,) = report["inputs"]
@@ -121,7 +133,7 @@ def test_an_edited_package_lock_is_reported_and_the_broken_chain_is_a_warning(
     edited = tmp_path / recorded.log.name
     edited.write_text("\n".join(lines) + "\n")
 
-    report = replay(recorded.notebook, log=edited).to_dict()
+    report = replay(recorded.notebook, log=edited, workdir=tmp_path / "work").to_dict()
     assert {"name": "xarray", "recorded": "2000.1.0", "current": real} in report["environment"][
         "changed"
     ]
@@ -140,7 +152,7 @@ def test_cells_without_saved_outputs_are_unverifiable(recorded: Recorded, tmp_pa
     nb.cells[ARRAY_CELL].source += "  # edited after the run"
     nbformat.write(nb, notebook)
     (log,) = (work / "analysis.provenance").glob("*.jsonl")
-    report = replay(notebook, log=log).to_dict()
+    report = replay(notebook, log=log, workdir=tmp_path / "work").to_dict()
     by_id = {c["cell_id"]: c for c in report["cells"]}
     mean, array = by_id[recorded.cell_ids[MEAN_CELL]], by_id[recorded.cell_ids[ARRAY_CELL]]
     assert mean["verdict"] == "unverifiable"
