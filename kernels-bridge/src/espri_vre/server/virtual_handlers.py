@@ -1,0 +1,55 @@
+"""HTTP layer of the virtual Zarr stores the server computes on request: `data/opendap/<key>`
+answers one key of an OPeNDAP dataset's store (`?url=` the dataset, `&protocol=` dap2 or
+dap4, else from the URL), so that the browser's Zarr reader opens
+`data/opendap/?url=...` as any Zarr store (zarrita keeps the query on every key). The
+reading runs in a worker thread (pydap blocks); the logic is in espri_vre.data.opendap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..catalogs.proxy import AllowList, ProxyLimits
+from ..data.opendap import OpendapDatasets, dap_url
+from .base import ApiError, EspriVreHandler
+from .catalog_handlers import CatalogProxy
+
+_DATASETS_KEY = "espri_vre_opendap_datasets"
+_JSON_KEYS = (".zmetadata", ".zarray", ".zattrs", ".zgroup")
+
+
+class OpendapStoreHandler(EspriVreHandler):
+    """GET data/opendap/<key>?url=&protocol=: the key's bytes (JSON metadata or a chunk's
+    little-endian values); 404 for a key the store does not have, as Zarr readers expect."""
+
+    def datasets(self) -> OpendapDatasets:
+        found = self.settings.get(_DATASETS_KEY)
+        if found is None:
+            app = self.espri_app
+            proxy = CatalogProxy(parent=app)
+            allow, _ = AllowList.from_config(
+                [c.url for c in app.validated.catalogs], app.allowed_hosts
+            )
+            limits = ProxyLimits(timeout=proxy.timeout, max_redirects=proxy.max_redirects)
+            found = self.settings.setdefault(_DATASETS_KEY, OpendapDatasets(allow, limits))
+        return found
+
+    @web.authenticated
+    @authorized
+    async def get(self, key: str) -> None:
+        raw = self.request.query_arguments.get("url") or [b""]
+        try:
+            url = raw[-1].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ApiError(400, "The url is not valid UTF-8.") from e
+        if not url:
+            raise ApiError(400, "No url was given: pass the OPeNDAP dataset's URL as url.")
+        target = dap_url(url, self.get_argument("protocol", "") or None)
+        body = await asyncio.to_thread(self.datasets().get, target, key)
+        self.set_header("Cache-Control", "private, no-cache")
+        leaf = key.rsplit("/", 1)[-1]
+        kind = "application/json; charset=UTF-8" if leaf in _JSON_KEYS else None
+        self.finish(body, set_content_type=kind or "application/octet-stream")
