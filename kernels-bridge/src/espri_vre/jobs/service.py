@@ -370,9 +370,11 @@ class JobService:
         """call()'s result, or TimeoutError after answer_wait seconds. The call then goes on: a
         later request with the same key takes its result (or waits for it again) rather than
         start another, unless that result is older than KEPT_ANSWER seconds."""
+        now = time.monotonic()
+        for old, (_, ended) in list(self.pending.items()):  # a handful at most
+            if ended and now - ended[0] > KEPT_ANSWER:
+                del self.pending[old]
         running = self.pending.get(key)
-        if running is not None and running[1] and time.monotonic() - running[1][0] > KEPT_ANSWER:
-            running = None
         if running is None:
             future: asyncio.Future[T] = asyncio.ensure_future(call())
             ended: list[float] = []
