@@ -18,8 +18,9 @@ import pytest
 import xarray as xr
 from test_provenance_crate import run_and_save
 
-from espri_vre.provenance.crate import export_crate
+from espri_vre.provenance.crate import export_crate, load_run
 from espri_vre.provenance.replay import accepted, fresh_kernel, replay, replay_to
+from espri_vre.provenance.replay_inputs import resolve_inputs
 from espri_vre.provenance.workdir import ENV, OUTSIDE, WorkFolder
 
 
@@ -215,3 +216,23 @@ def test_a_changed_input_in_the_crate_is_detected_and_linked_to_its_cells(
     (result,) = verdicts[3]["outputs"]
     assert result["verdict"] == "differs" and "values differ (xarray)" in result["reason"]
     assert verdicts[5]["verdict"] == "identical" and verdicts[5]["depends_on"] == []
+
+
+def test_an_input_left_out_of_the_crate_is_found_in_the_reviewer_s_folder_by_its_hash(
+    analysis: Analysis, tmp_path: Path
+):
+    crate = export_crate(analysis.notebook, tmp_path / "crate", copy_limit=0)
+    assert not (crate / "data").exists()
+    folder = tmp_path / "reviewer-data" / "deep"
+    folder.mkdir(parents=True)
+    original = (analysis.folder / "input.nc").read_bytes()
+    # the same size, another content: not the input
+    (folder / "a-decoy.nc").write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    (folder / "renamed.nc").write_bytes(original)
+    run = load_run(next((crate / "provenance").glob("*.jsonl")))
+
+    (check,) = resolve_inputs(run, crate_dir=crate, inputs_dir=tmp_path / "reviewer-data")
+    assert (check.status, check.source, check.used) == ("ok", "folder", str(folder / "renamed.nc"))
+    (folder / "renamed.nc").unlink()
+    (check,) = resolve_inputs(run, crate_dir=crate, inputs_dir=tmp_path / "reviewer-data")
+    assert (check.status, check.source) == ("ok", "original")  # still where it was recorded
