@@ -233,3 +233,24 @@ async def test_a_controller_this_server_cannot_reach_is_named_with_what_to_do(
     back = await panel_poll(jp_fetch, fresh=True)
     assert state_of(back, held) == "HELD"
     assert back["problems"] == []
+
+
+@pytest.mark.parametrize(("takes", "attempts"), [(0.0, 3), (1.2, 1)])
+async def test_a_read_is_tried_again_only_when_it_failed_quickly(takes, attempts):
+    """A transient failure that came at once (a busy controller) is tried again; one that took
+    longer than RETRY_WHEN_FAILED_WITHIN is not: the Slurm client already retried that long
+    (9 s on a stopped slurmctld), and two more tries would make the panel wait 28 s to say so."""
+    from espri_vre.jobs.scheduler import RETRY_WHEN_FAILED_WITHIN, retry_transient
+    from espri_vre.jobs.types import TransientSchedulerError
+
+    assert takes == 0.0 or takes > RETRY_WHEN_FAILED_WITHIN
+    calls = []
+
+    async def read() -> None:
+        calls.append(1)
+        await asyncio.sleep(takes)
+        raise TransientSchedulerError("slurm_load_jobs error: Unable to contact slurm controller")
+
+    with pytest.raises(TransientSchedulerError, match="Unable to contact"):
+        await retry_transient(read, delays=(0.01, 0.01))
+    assert len(calls) == attempts

@@ -53,6 +53,10 @@ T = TypeVar("T")
 
 RETRY_DELAYS = (0.3, 1.0)
 """Seconds between attempts at a read-only scheduler query (three attempts in all)."""
+RETRY_WHEN_FAILED_WITHIN = 1.0
+"""A failure slower than this is not tried again: the scheduler's client already retried for
+that long (squeue gives up on a stopped slurmctld after about 9 s of its own retries), and a
+second and third wait would only delay saying so (issue 19's fault tests)."""
 
 
 async def retry_transient(
@@ -60,10 +64,14 @@ async def retry_transient(
 ) -> T:
     """Runs a read-only query again after a TransientSchedulerError, then gives up with the last
     error. Never used for submissions, which must not run twice."""
+    loop = asyncio.get_running_loop()
     for delay in RETRY_DELAYS if delays is None else delays:
+        started = loop.time()
         try:
             return await call()
         except TransientSchedulerError:
+            if loop.time() - started > RETRY_WHEN_FAILED_WITHIN:
+                raise
             await asyncio.sleep(delay)
     return await call()
 
