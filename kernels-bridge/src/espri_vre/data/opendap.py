@@ -15,9 +15,7 @@ Opened datasets are kept by URL in a small LRU cache.
 from __future__ import annotations
 
 import re
-import threading
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -39,7 +37,8 @@ from ..catalogs.proxy import (
     UpstreamTimeout,
 )
 from ..catalogs.reachability import _connect_failure
-from .virtual_zarr import DEFAULT_CHUNK_BYTES, ChunkError, KeyNotFound, VirtualZarr
+from ..errors import EspriVreError
+from .virtual_zarr import DEFAULT_CHUNK_BYTES, StoreCache, VirtualZarr, key_bytes
 
 PROTOCOLS = ("dap2", "dap4")
 
@@ -71,18 +70,6 @@ class NotOpendap(OpendapError):
     """The URL answers something that is not a DAP response (a web page, a file)."""
 
     code = "not-opendap"
-
-
-class ChunkRefused(OpendapError):
-    """A chunk the virtual store will not serve (its reason is the detail)."""
-
-    status = 422
-    code = "chunk-refused"
-
-
-class MissingKey(OpendapError):
-    status = 404
-    code = "not-found"
 
 
 @dataclass(frozen=True)
@@ -240,50 +227,23 @@ class OpendapDatasets:
     ) -> None:
         self.allow = allow
         self.limits = limits or ProxyLimits()
-        self.max_entries = max_entries
         self.chunk_bytes = chunk_bytes
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.limits.timeout), follow_redirects=False, trust_env=True
         )
-        self._stores: OrderedDict[str, VirtualZarr] = OrderedDict()
-        self._lock = threading.Lock()
-        self._opening: dict[str, threading.Lock] = {}
+        self._stores = StoreCache(max_entries)
 
     def __len__(self) -> int:
         return len(self._stores)
 
     def store(self, target: DapUrl) -> VirtualZarr:
         """The dataset's virtual Zarr store, opened once (concurrent callers wait for it)."""
-        with self._lock:
-            found = self._stores.get(target.key)
-            if found is not None:
-                self._stores.move_to_end(target.key)
-                return found
-            opening = self._opening.setdefault(target.key, threading.Lock())
-        with opening:
-            try:
-                with self._lock:
-                    found = self._stores.get(target.key)
-                if found is None:
-                    found = self._open(target)
-                    with self._lock:
-                        self._stores[target.key] = found
-                        while len(self._stores) > self.max_entries:
-                            self._stores.popitem(last=False)
-            finally:
-                with self._lock:
-                    self._opening.pop(target.key, None)
-        return found
+        return self._stores.get_or_open(target.key, lambda: self._open(target))
 
     def get(self, target: DapUrl, key: str) -> bytes:
         """One key of the dataset's store (`.zmetadata`, `tas/0.0.0`...)."""
         store = self.store(target)
-        try:
-            return _reading(target, lambda: store.get(key))
-        except KeyNotFound as e:
-            raise MissingKey(str(e)) from None
-        except ChunkError as e:
-            raise ChunkRefused(str(e)) from None
+        return _reading(target, lambda: key_bytes(store, key))
 
     def _open(self, target: DapUrl) -> VirtualZarr:
         import xarray as xr
@@ -336,7 +296,7 @@ def _reading(target: DapUrl, read: Any) -> Any:
     """`read()`, with what pydap's parsers raise said as the API's error."""
     try:
         return read()
-    except (ProxyError, KeyNotFound, ChunkError):
+    except EspriVreError:
         raise
     except Exception as e:  # noqa: BLE001 - pydap's parsers raise bare Exceptions
         raise NotOpendap(

@@ -16,12 +16,17 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import warnings
 import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ..errors import EspriVreError
 
 #: The target size of one chunk when the variable has no dask chunks.
 DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
@@ -45,6 +50,21 @@ class KeyNotFound(KeyError):
 
 class ChunkError(ValueError):
     """A key that names a chunk which cannot be served; the message says why."""
+
+
+class MissingKey(EspriVreError):
+    """A key a server route asked for that the store does not have (Zarr readers take a 404
+    as "missing" and use the fill value)."""
+
+    status = 404
+    code = "not-found"
+
+
+class ChunkRefused(EspriVreError):
+    """A chunk the store will not serve through a server route; the detail says why."""
+
+    status = 422
+    code = "chunk-refused"
 
 
 @dataclass
@@ -420,3 +440,50 @@ class VirtualZarr:
         if self.compression == "zlib":
             return zlib.compress(data, 1)
         return data
+
+
+class StoreCache:
+    """Virtual stores kept by key (a URL, a file's path and mtime), the least recently used
+    dropped beyond `max_entries`; a store is opened once, concurrent callers wait for it."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._stores: OrderedDict[Hashable, VirtualZarr] = OrderedDict()
+        self._lock = threading.Lock()
+        self._opening: dict[Hashable, threading.Lock] = {}
+
+    def __len__(self) -> int:
+        return len(self._stores)
+
+    def get_or_open(self, key: Hashable, open_store: Callable[[], VirtualZarr]) -> VirtualZarr:
+        with self._lock:
+            found = self._stores.get(key)
+            if found is not None:
+                self._stores.move_to_end(key)
+                return found
+            opening = self._opening.setdefault(key, threading.Lock())
+        with opening:
+            try:
+                with self._lock:
+                    found = self._stores.get(key)
+                if found is None:
+                    found = open_store()
+                    with self._lock:
+                        self._stores[key] = found
+                        while len(self._stores) > self.max_entries:
+                            self._stores.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._opening.pop(key, None)
+        return found
+
+
+def key_bytes(store: VirtualZarr, key: str) -> bytes:
+    """`store.get(key)` for a server route: a missing key or a refused chunk as the API's
+    errors (404, 422) with the store's sentence."""
+    try:
+        return store.get(key)
+    except KeyNotFound as e:
+        raise MissingKey(str(e)) from None
+    except ChunkError as e:
+        raise ChunkRefused(str(e)) from None

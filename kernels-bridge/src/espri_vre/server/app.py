@@ -53,6 +53,7 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("data/combined/references", data_handlers.CombinedReferencesHandler),
     ("data/files/(.*)", files_handler.FilesHandler),
     ("data/opendap/(.*)", virtual_handlers.OpendapStoreHandler),
+    ("data/virtual/(.*)", virtual_handlers.LocalStoreHandler),
     (r"data/roots/([^/]+)/list", drive_handlers.RootListHandler),
     ("jobs", job_handlers.JobsHandler),
     ("jobs/clusters", job_handlers.ClustersHandler),

@@ -1,8 +1,10 @@
 """HTTP layer of the virtual Zarr stores the server computes on request: `data/opendap/<key>`
 answers one key of an OPeNDAP dataset's store (`?url=` the dataset, `&protocol=` dap2 or
-dap4, else from the URL), so that the browser's Zarr reader opens
-`data/opendap/?url=...` as any Zarr store (zarrita keeps the query on every key). The
-reading runs in a worker thread (pydap blocks); the logic is in espri_vre.data.opendap.
+dap4, else from the URL), `data/virtual/<key>` one key of a local file xarray opens but
+references cannot describe (`?path=`, confined as every data path). The browser's Zarr reader
+opens `data/opendap/?url=...` as any Zarr store (zarrita keeps the query on every key). The
+reading runs in a worker thread (pydap and xarray block); the logic is in
+espri_vre.data.opendap and espri_vre.data.virtual_files.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from tornado import web
 
 from ..catalogs.proxy import AllowList, ProxyLimits
 from ..data.opendap import OpendapDatasets, dap_url
+from ..data.virtual_files import LocalDatasets
 from .base import ApiError, EspriVreHandler
 from .catalog_handlers import CatalogProxy
+from .data_handlers import DataHandler
 
 _DATASETS_KEY = "espri_vre_opendap_datasets"
+_LOCAL_KEY = "espri_vre_local_datasets"
 _JSON_KEYS = (".zmetadata", ".zarray", ".zattrs", ".zgroup")
 
 
@@ -49,7 +54,27 @@ class OpendapStoreHandler(EspriVreHandler):
             raise ApiError(400, "No url was given: pass the OPeNDAP dataset's URL as url.")
         target = dap_url(url, self.get_argument("protocol", "") or None)
         body = await asyncio.to_thread(self.datasets().get, target, key)
-        self.set_header("Cache-Control", "private, no-cache")
-        leaf = key.rsplit("/", 1)[-1]
-        kind = "application/json; charset=UTF-8" if leaf in _JSON_KEYS else None
-        self.finish(body, set_content_type=kind or "application/octet-stream")
+        finish_key(self, key, body)
+
+
+class LocalStoreHandler(DataHandler):
+    """GET data/virtual/<key>?path=: a key of the store of a local file, read by xarray."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, key: str) -> None:
+        shown = self.path_argument()
+        resolved = self.resolve(shown)
+        datasets = self.settings.get(_LOCAL_KEY)
+        if datasets is None:
+            datasets = self.settings.setdefault(_LOCAL_KEY, LocalDatasets())
+        body = await asyncio.to_thread(datasets.get, resolved.path, shown, key)
+        finish_key(self, key, body)
+
+
+def finish_key(handler: EspriVreHandler, key: str, body: bytes) -> None:
+    """A store key's answer: JSON metadata, or a chunk's bytes."""
+    handler.set_header("Cache-Control", "private, no-cache")
+    leaf = key.rsplit("/", 1)[-1]
+    kind = "application/json; charset=UTF-8" if leaf in _JSON_KEYS else None
+    handler.finish(body, set_content_type=kind or "application/octet-stream")
