@@ -136,7 +136,7 @@ def main(argv: list[str]) -> None:
                 "--ServerApp.open_browser=False",
                 "--ServerApp.allow_root=True",
                 "--ServerApp.port_retries=0",
-                f"--EspriVreApp.allowed_hosts={json.dumps(servers.allowed_hosts)}",
+                *(f"--EspriVreApp.allowed_hosts={host}" for host in servers.allowed_hosts),
             ]
         )
         app.start()

@@ -65,6 +65,64 @@ export async function fetchReferences(
   };
 }
 
+/**
+ * The kerchunk references of a NetCDF/HDF5 file on a remote data server (an
+ * HTTPServer / fileServer URL), computed by the server with Range requests through
+ * its allow-list; the chunks are read through the server's data/remote/bytes route
+ * (data servers send no CORS headers), which the answer's `X-Files-Url` names.
+ */
+export async function fetchRemoteReferences(
+  url: string,
+  settings: ServerConnection.ISettings,
+  signal?: AbortSignal
+): Promise<{ spec: { refs?: Record<string, unknown> }; target: string }> {
+  const { data, headers } = await requestJSON<{
+    refs?: Record<string, unknown>;
+  }>(
+    apiUrl(`data/remote/references?url=${encodeURIComponent(url)}`, settings),
+    { signal },
+    settings
+  );
+  const route = headers.get('X-Files-Url');
+  if (!route) {
+    throw new Error(`The server named no route for the chunks of ${url}.`);
+  }
+  return { spec: data, target: absoluteUrl(route, settings) };
+}
+
+/**
+ * The references of several files (server paths, or remote URLs) combined along
+ * time as one dataset; each file's `templates` entry, relative to the server's base
+ * URL, is made absolute here.
+ */
+export async function fetchCombinedReferences(
+  locations: readonly string[],
+  settings: ServerConnection.ISettings,
+  signal?: AbortSignal
+): Promise<{
+  refs?: Record<string, unknown>;
+  templates?: Record<string, string>;
+}> {
+  const { data } = await requestJSON<{
+    refs?: Record<string, unknown>;
+    templates?: Record<string, string>;
+  }>(
+    apiUrl('data/combined/references', settings),
+    {
+      method: 'POST',
+      body: JSON.stringify({ locations }),
+      headers: { 'Content-Type': 'application/json' },
+      signal
+    },
+    settings
+  );
+  const templates: Record<string, string> = {};
+  for (const [name, route] of Object.entries(data.templates ?? {})) {
+    templates[name] = absoluteUrl(route, settings);
+  }
+  return { ...data, templates };
+}
+
 /** Rows of a table as an Arrow IPC stream, with the total row count. */
 export async function fetchTable(
   path: string,

@@ -77,30 +77,42 @@ function countingFetch(
 }
 
 /**
- * Open a kerchunk reference spec (version 1) whose chunk references name no URL:
- * they are read from `target`.
+ * Open a kerchunk reference spec (version 1). Chunk references that name no URL are
+ * read from `target`; a URL `{{name}}` is the spec's template of that name (the
+ * files of a combined dataset).
  */
 export function openReferences(
-  spec: { refs?: Record<string, unknown> },
-  target: string,
+  spec: {
+    refs?: Record<string, unknown>;
+    templates?: Record<string, string>;
+  },
+  target: string | null,
   fetchFn: FetchFn,
   options: IOpenOptions = {}
 ): Dataset {
   const dataset = emptyDataset();
   const transfer = dataset.transfer!;
   const onChange = (): void => dataset.onChange?.();
+  const templates = spec.templates ?? {};
+  const urlOf = (url: unknown): unknown =>
+    url === null
+      ? target
+      : typeof url === 'string'
+        ? url.replace(/\{\{(\w+)\}\}/g, (all, name: string) =>
+            name in templates ? templates[name] : all
+          )
+        : url;
   // zarrita 0.7.5's `target` option takes the key from the target URL's whole
   // path ("data/x.nc/tas/0.0.0"), so the URL is written into the references.
   const refs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(spec.refs ?? {})) {
-    refs[key] =
-      Array.isArray(value) && value[0] === null
-        ? [target, ...value.slice(1)]
-        : value;
+    refs[key] = Array.isArray(value)
+      ? [urlOf(value[0]), ...value.slice(1)]
+      : value;
   }
   const cache = new ChunkCache(
     ReferenceStore.fromSpec(
-      { ...spec, refs },
+      { version: 1, refs },
       { fetch: countingFetch(fetchFn, transfer, onChange) }
     ),
     options.cache

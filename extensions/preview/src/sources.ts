@@ -1,9 +1,29 @@
 /**
- * What the previewer opens: file names it offers "Preview" for, and the source of a
- * catalogue's dataset.
+ * What the previewer opens: file names it offers "Preview" for, the source of a
+ * catalogue's dataset (which of its accesses is read), and how the sources that need
+ * the server's help (remote files, datasets of several files) are opened.
  */
-import type { DatasetReference } from '@espri-vre/core';
-import type { PreviewSource } from './widget';
+import type { AccessUrl, DatasetReference } from '@espri-vre/core';
+import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IDatasetOrigin } from './code';
+import {
+  authenticatedFetch,
+  fetchCombinedReferences,
+  fetchRemoteReferences
+} from './connection';
+import { type Dataset, openReferences } from './reader';
+
+/**
+ * What to preview: a path the server knows, a Zarr store's URL, a NetCDF/HDF5 file
+ * on a remote data server (read through the server), or a dataset of several files
+ * (paths or remote URLs) combined along time by the server.
+ */
+export type PreviewSource =
+  | { kind: 'path'; path: string }
+  | { kind: 'zarr-url'; url: string }
+  | { kind: 'remote'; url: string; service?: string }
+  | { kind: 'files'; locations: string[] };
 
 /** The names the file browser offers "Preview" for. */
 export const PREVIEW_EXTENSIONS = [
@@ -18,21 +38,147 @@ export const PREVIEW_EXTENSIONS = [
   '.feather'
 ];
 
+const NETCDF_NAME = /\.(nc|nc4|nc3|cdf|h5|hdf5|he5)$/i;
+const NETCDF_MEDIA = /netcdf|hdf5|x-hdf/i;
+
 /** Whether a file or folder name is one the previewer reads. */
 export function hasPreviewExtension(name: string): boolean {
   const lower = name.toLowerCase().replace(/\/+$/, '');
   return PREVIEW_EXTENSIONS.some(ext => lower.endsWith(ext));
 }
 
-/** The source a catalogue's dataset is previewed from, if any. */
+/** Whether an access is a NetCDF/HDF5 file: by its media type, else its name. */
+function isNetcdf(access: AccessUrl): boolean {
+  if (access.media_type) {
+    return NETCDF_MEDIA.test(access.media_type);
+  }
+  let name = access.url;
+  try {
+    name = new URL(access.url).pathname;
+  } catch {
+    // A server path, not a URL.
+  }
+  return NETCDF_NAME.test(name);
+}
+
+const isHttp = (url: string): boolean => /^https?:\/\//i.test(url);
+
+/**
+ * The source a catalogue's dataset is previewed from, if any, and the accesses it
+ * reads: a Zarr store over HTTP; the files of a dataset of several (all on the
+ * server, or all on data servers) combined along time; one file on the server; one
+ * file on a data server (HTTPServer / fileServer).
+ */
 export function previewSource(dataset: DatasetReference): PreviewSource | null {
-  for (const access of dataset.access) {
-    if (access.protocol === 'zarr' && /^https?:\/\//.test(access.url)) {
-      return { kind: 'zarr-url', url: access.url };
+  return previewChoice(dataset)?.source ?? null;
+}
+
+/** The source and the accesses it reads, if the dataset can be previewed. */
+export function previewChoice(
+  dataset: DatasetReference
+): { source: PreviewSource; access: AccessUrl[] } | null {
+  const zarrUrl = dataset.access.find(
+    a => a.protocol === 'zarr' && isHttp(a.url)
+  );
+  if (zarrUrl) {
+    return {
+      source: { kind: 'zarr-url', url: zarrUrl.url },
+      access: [zarrUrl]
+    };
+  }
+  const files = dataset.access.filter(
+    a => a.protocol === 'file' && isNetcdf(a)
+  );
+  if (files.length > 1) {
+    return {
+      source: { kind: 'files', locations: files.map(a => a.url) },
+      access: files
+    };
+  }
+  const remote = dataset.access.filter(
+    a => a.protocol === 'http' && isHttp(a.url) && isNetcdf(a)
+  );
+  const file = dataset.access.find(
+    a => a.protocol === 'file' && hasPreviewExtension(a.url)
+  );
+  if (file) {
+    return { source: { kind: 'path', path: file.url }, access: [file] };
+  }
+  if (remote.length > 1) {
+    return {
+      source: { kind: 'files', locations: remote.map(a => a.url) },
+      access: remote
+    };
+  }
+  if (remote.length === 1) {
+    const [one] = remote;
+    const source: PreviewSource = { kind: 'remote', url: one.url };
+    if (one.description) {
+      source.service = one.description;
     }
-    if (access.protocol === 'file' && hasPreviewExtension(access.url)) {
-      return { kind: 'path', path: access.url };
-    }
+    return { source, access: [one] };
   }
   return null;
+}
+
+/** How a preview is named (its tab's caption): the path, URL or first file. */
+export function sourceName(source: PreviewSource): string {
+  switch (source.kind) {
+    case 'path':
+      return source.path;
+    case 'files':
+      return source.locations[0] ?? '';
+    default:
+      return source.url;
+  }
+}
+
+/**
+ * Open a source that the server prepares: references of a remote file (computed by
+ * Range requests; its chunks read through the server), or of several files combined
+ * along time. `onProgress` is told what is under way.
+ */
+export async function openPreparedSource(
+  source: Extract<PreviewSource, { kind: 'remote' | 'files' }>,
+  settings: ServerConnection.ISettings,
+  trans: TranslationBundle,
+  onProgress: (message: string) => void,
+  signal?: AbortSignal
+): Promise<{ dataset: Dataset; origin?: IDatasetOrigin }> {
+  const fetchFn = authenticatedFetch(settings);
+  if (source.kind === 'remote') {
+    onProgress(
+      source.service
+        ? trans.__(
+            'Locating the chunks of %1 (%2) by Range requests through the server…',
+            source.url,
+            source.service
+          )
+        : trans.__(
+            'Locating the chunks of %1 by Range requests through the server…',
+            source.url
+          )
+    );
+    const { spec, target } = await fetchRemoteReferences(
+      source.url,
+      settings,
+      signal
+    );
+    return {
+      dataset: openReferences(spec, target, fetchFn),
+      origin: { format: 'netcdf', location: source.url }
+    };
+  }
+  onProgress(
+    trans.__(
+      'Combining the %1 files of the dataset along time on the server…',
+      source.locations.length
+    )
+  );
+  const spec = await fetchCombinedReferences(
+    source.locations,
+    settings,
+    signal
+  );
+  return { dataset: openReferences(spec, null, fetchFn) };
 }

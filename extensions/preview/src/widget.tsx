@@ -20,9 +20,9 @@ import { type IMapActions, MapView } from './map-view';
 import { type Dataset, openReferences, openZarr } from './reader';
 import { TableView } from './table-view';
 
-/** What to preview: a path the server knows, or a Zarr store's URL. */
-export type PreviewSource =
-  { kind: 'path'; path: string } | { kind: 'zarr-url'; url: string };
+import { openPreparedSource, type PreviewSource, sourceName } from './sources';
+
+export type { PreviewSource } from './sources';
 
 export interface IPreviewOptions {
   source: PreviewSource;
@@ -55,7 +55,7 @@ export class PreviewWidget extends ReactWidget {
       variable: options.variable,
       indices: options.indices
     };
-    const name = source.kind === 'path' ? source.path : source.url;
+    const name = sourceName(source);
     this.addClass('jp-EspriVre-preview');
     this.title.label = trans.__(
       'Preview: %1',
@@ -152,6 +152,17 @@ async function open(
   signal: AbortSignal
 ): Promise<void> {
   const fetchFn = authenticatedFetch(settings);
+  if (source.kind === 'remote' || source.kind === 'files') {
+    const opened = await openPreparedSource(
+      source,
+      settings,
+      trans,
+      message => setState({ step: 'loading', message }),
+      signal
+    );
+    setState({ step: 'map', ...opened });
+    return;
+  }
   if (source.kind === 'zarr-url') {
     setState({
       step: 'loading',
