@@ -142,7 +142,14 @@ print(json.dumps([float(v[row, ${x}]), float(np.nanpercentile(v, 2)), float(np.n
     );
     const png = fs.readFileSync((await download.path())!);
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
-    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([180, 90]);
+    // The figure as displayed (map, axes, colour bar, title), not the grid's 180 x 90.
+    const figure = (await root
+      .locator('figure.jp-EspriVre-mapFigure')
+      .boundingBox())!;
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([
+      Math.round(figure.width),
+      Math.round(figure.height)
+    ]);
     await root.screenshot({
       path: path.resolve(
         __dirname,
