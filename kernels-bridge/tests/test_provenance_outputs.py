@@ -4,6 +4,7 @@ And the variability a cell declares (`"espri-vre": {"replay": ...}`)."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import xarray as xr
 
 from espri_vre.provenance.replay import Declared, accepted, declared
-from espri_vre.provenance.replay_compare import Tolerance, compare_files, ssim
+from espri_vre.provenance.replay_compare import Tolerance, compare_files, compare_outputs, ssim
 from espri_vre.provenance.replay_report import CellVerdict, ReplayReport
 
 
@@ -87,6 +88,19 @@ def test_a_figure_whose_tallest_bar_changed_differs_by_structural_similarity(tmp
     assert verdict == "differs" and why.startswith("structural similarity 0.")
     verdict, why = compare_files(recorded, nudged, Tolerance())
     assert verdict == "equivalent", why
+
+
+def test_a_shown_plot_whose_tallest_bar_changed_differs(tmp_path: Path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+
+    def shown(path: Path) -> list[dict]:
+        png = base64.b64encode(path.read_bytes()).decode()
+        return [{"output_type": "display_data", "data": {"image/png": png}, "metadata": {}}]
+
+    recorded = shown(bars(tmp_path / "recorded.png", [0.02, 0.05, 0.07, 0.04]))
+    changed = shown(bars(tmp_path / "changed.png", [0.02, 0.05, 2.07, 0.04]))
+    verdict, _, diff = compare_outputs(recorded, changed, Tolerance())
+    assert verdict == "differs" and "[image" in diff
 
 
 def test_structural_similarity_is_one_for_equal_images_and_falls_with_a_change():

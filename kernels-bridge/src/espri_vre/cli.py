@@ -19,7 +19,7 @@ from typing import Any
 
 
 def _parser() -> argparse.ArgumentParser:
-    from espri_vre.provenance.replay_compare import DEFAULT_ATOL, DEFAULT_IMAGE_BITS, DEFAULT_RTOL
+    from espri_vre.provenance.replay_compare import DEFAULT_ATOL, DEFAULT_IMAGE_SSIM, DEFAULT_RTOL
 
     parser = argparse.ArgumentParser(prog="espri-vre", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--log", help="the run's log (default: the crate's, or the newest run)")
     replay.add_argument("--atol", type=float, default=DEFAULT_ATOL)
     replay.add_argument("--rtol", type=float, default=DEFAULT_RTOL)
-    replay.add_argument("--image-bits", type=int, default=DEFAULT_IMAGE_BITS)
+    replay.add_argument(
+        "--image-ssim",
+        type=float,
+        default=DEFAULT_IMAGE_SSIM,
+        help="the structural similarity two images need to be equivalent (0 to 1)",
+    )
     replay.add_argument(
         "--inputs",
         help="a folder where inputs missing from the crate may be (found by size and sha256)",
@@ -81,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.target,
             args.report,
             log=args.log,
-            tolerance=Tolerance(args.atol, args.rtol, args.image_bits),
+            tolerance=Tolerance(args.atol, args.rtol, args.image_ssim),
             inputs_dir=args.inputs,
             esgf_index=args.esgf_index,
         )

@@ -113,8 +113,8 @@ def for_read(path: Any) -> Any:
 
 
 def for_write(path: Any, op: str = "write") -> Any:
-    """The file a write of `path` creates or changes: its place inside the working folder,
-    its parent folders made, a link to an input there broken."""
+    """The file a write of `path` creates or changes: its place inside the working folder
+    (with its parent folders, when redirected), a link to an input there broken."""
     name = _decode(path)
     if folder is None or name is None or folder.exempted(name):
         return path
@@ -125,7 +125,8 @@ def for_write(path: Any, op: str = "write") -> Any:
     if not folder.inside(os.path.realpath(parent)):
         raise _refuse(op, name, f"its folder {parent} leads outside the working folder")
     with _our_work():
-        os.makedirs(parent, exist_ok=True)
+        if target != name:  # the original's folder existed where the run wrote; here, make it
+            os.makedirs(parent, exist_ok=True)
         if os.path.islink(target) and not folder.inside(os.path.realpath(target)):
             # A link the replay made to an input: the input behind it is never written.
             behind = os.path.realpath(target)

@@ -215,7 +215,7 @@ class Declared:
     reason: str | None = None
 
 
-_SETTING = re.compile(r"^\s*(atol|rtol|image_bits)\s*=\s*([-+0-9.eE]+)\s*$")
+_SETTING = re.compile(r"^\s*(atol|rtol|image_ssim)\s*=\s*([-+0-9.eE]+)\s*$")
 
 
 def declared(cell: dict[str, Any] | None, notebook_meta: dict[str, Any]) -> Declared:
@@ -248,7 +248,7 @@ def _tolerance(cell: dict[str, Any] | None, default: Tolerance, declaration: Dec
     return Tolerance(
         atol=float(settings.get("atol", default.atol)),
         rtol=float(settings.get("rtol", default.rtol)),
-        image_bits=int(settings.get("image_bits", default.image_bits)),
+        image_ssim=float(settings.get("image_ssim", default.image_ssim)),
     )
 
 
@@ -318,17 +318,14 @@ def working_folder(
         exempt=tuple(_exempt(private)),
         ledger=str(private / "ledger.jsonl"),
     )
+    cwd = (folder.recorded_cwd or "").rstrip(os.sep) + os.sep
     for check in inputs:
-        if check.used is None:
-            continue
-        place = Path(folder.place(os.path.abspath(check.location)))
-        if (
-            place.parent.name
-            and folder.recorded_cwd
-            and check.location.startswith(folder.recorded_cwd.rstrip(os.sep) + os.sep)
-        ):
+        # an input under the recorded working directory is linked at its relative place, where
+        # relative paths and globs find it; the others are read through the inputs' map
+        if check.used is not None and cwd != os.sep and check.location.startswith(cwd):
+            place = Path(folder.place(check.location))
             place.parent.mkdir(parents=True, exist_ok=True)
-            if not place.exists():
+            if not place.is_symlink() and not place.exists():
                 place.symlink_to(check.used)
     return folder
 
@@ -500,7 +497,7 @@ def _replay_cell(
         source_sha256=execution.source_sha256,
         verdict="unverifiable",
         recorded_status=execution.status,
-        tolerance={"atol": tol.atol, "rtol": tol.rtol, "image_bits": tol.image_bits},
+        tolerance={"atol": tol.atol, "rtol": tol.rtol, "image_ssim": tol.image_ssim},
     )
     if declaration.varies:
         verdict.declared = "varies" + (f": {declaration.reason}" if declaration.reason else "")
@@ -555,7 +552,6 @@ def _compare_files(
     """The files the execution wrote against those its replay wrote; a differing or missing
     one makes an identical or equivalent cell differ."""
     tol = Tolerance(**(verdict.tolerance or {}))
-    tol.image_bits = int(tol.image_bits)
     recorded = {
         file_location(e): e
         for e in execution.files

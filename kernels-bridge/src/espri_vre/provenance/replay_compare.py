@@ -4,8 +4,9 @@ the cell wrote.
 Cell outputs:
 - identical: the same outputs (text, images, errors) byte for byte;
 - equivalent: text equal once numbers are compared within atol/rtol (numpy's isclose rule,
-  so a printed array compares like `allclose`) and whitespace runs collapsed; images whose
-  average hash (8x8 grayscale) differ in at most `image_bits` bits;
+  so a printed array compares like `allclose`) and whitespace runs collapsed; images of the
+  same size whose decoded grayscale pixels have a structural similarity (SSIM) of at least
+  `image_ssim` (an average hash missed a plot's tallest bar going from 0.07 to 2.07);
 - differs: with a unified diff of the outputs as text.
 
 Files written: re-hashed by the replayed kernel's own recording; when the hash differs, compared
@@ -24,7 +25,9 @@ from typing import Any
 
 DEFAULT_ATOL = 1e-12
 DEFAULT_RTOL = 1e-9
-DEFAULT_IMAGE_BITS = 5
+DEFAULT_IMAGE_SSIM = 0.99
+"""Structural similarity above which two renderings of a figure are the same figure: a bar chart
+whose tallest bar went from 0.07 to 2.07 scores 0.94 (tests/test_provenance_outputs.py)."""
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -33,7 +36,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 class Tolerance:
     atol: float = DEFAULT_ATOL
     rtol: float = DEFAULT_RTOL
-    image_bits: int = DEFAULT_IMAGE_BITS
+    image_ssim: float = DEFAULT_IMAGE_SSIM
 
 
 def _text(value: Any) -> str:
@@ -78,20 +81,25 @@ def numbers_close(a: str, b: str, atol: float, rtol: float) -> bool:
     return True
 
 
-def average_hash(b64: str, size: int = 8) -> int | None:
-    """The average hash of an image: downscaled to size x size grayscale, one bit per pixel
-    brighter than the mean. None without Pillow or for an unreadable image."""
+def compare_images(recorded: bytes, replayed: bytes, tolerance: Tolerance) -> tuple[str, str]:
+    """(equivalent or differs, why) for two encoded images (PNG, JPEG...), by their decoded
+    grayscale pixels: the same pixels, else their structural similarity."""
+    import numpy as np
+    from PIL import Image
+
     try:
-        from PIL import Image
-    except ImportError:
-        return None
-    try:
-        with Image.open(io.BytesIO(base64.b64decode(b64))) as image:
-            pixels = list(image.convert("L").resize((size, size)).tobytes())
-    except (OSError, ValueError):
-        return None
-    mean = sum(pixels) / len(pixels)
-    return sum(1 << i for i, p in enumerate(pixels) if p > mean)
+        with Image.open(io.BytesIO(recorded)) as a, Image.open(io.BytesIO(replayed)) as b:
+            if a.size != b.size:
+                return "differs", f"image size {b.size} instead of {a.size}"
+            before = np.asarray(a.convert("L"), dtype=float)
+            after = np.asarray(b.convert("L"), dtype=float)
+    except (OSError, ValueError) as error:
+        return "differs", f"an image cannot be decoded: {error}"
+    if np.array_equal(before, after):
+        return "equivalent", "the same pixels, encoded differently"
+    score = ssim(before, after)
+    verdict = "equivalent" if score >= tolerance.image_ssim else "differs"
+    return verdict, f"structural similarity {score:.4f} of the pixels (1 is the same image)"
 
 
 def compare_outputs(
@@ -110,14 +118,9 @@ def compare_outputs(
             elif x == y:
                 continue
             elif kind_a == "image":
-                hash_a, hash_b = average_hash(x), average_hash(y)
-                if hash_a is None or hash_b is None:
-                    same = False
-                    reasons.append("images differ and cannot be hashed (no Pillow?)")
-                else:
-                    bits = bin(hash_a ^ hash_b).count("1")
-                    reasons.append(f"images' average hashes differ by {bits} bits")
-                    same = same and bits <= tolerance.image_bits
+                verdict, why = compare_images(base64.b64decode(x), base64.b64decode(y), tolerance)
+                reasons.append(why)
+                same = same and verdict == "equivalent"
             elif numbers_close(x, y, tolerance.atol, tolerance.rtol):
                 reasons.append(f"numbers within atol={tolerance.atol:g}, rtol={tolerance.rtol:g}")
             else:
@@ -146,9 +149,6 @@ NETCDF = (".nc", ".nc4", ".netcdf", ".cdf", ".h5", ".hdf5", ".zarr")
 TABLES = {".csv": "read_csv", ".tsv": "read_csv", ".parquet": "read_parquet"}
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 TEXT = (".txt", ".json", ".md", ".log", ".yaml", ".yml", ".xml", ".html", ".geojson")
-SSIM_EQUIVALENT = 0.99
-"""Structural similarity above which two renderings of a figure are the same figure (a changed
-bar or line drops it well below: tests/test_provenance_outputs.py)."""
 
 
 def compare_files(recorded: Path | None, replayed: Path, tol: Tolerance) -> tuple[str, str]:
@@ -164,7 +164,7 @@ def compare_files(recorded: Path | None, replayed: Path, tol: Tolerance) -> tupl
         if suffix in TABLES:
             return _compare_tables(recorded, replayed, tol, TABLES[suffix])
         if suffix in IMAGES:
-            return _compare_images(recorded, replayed)
+            return compare_images(recorded.read_bytes(), replayed.read_bytes(), tol)
         if suffix in TEXT:
             return _compare_text(recorded, replayed, tol)
     except (OSError, ValueError, ImportError) as error:
@@ -196,22 +196,6 @@ def _compare_tables(recorded: Path, replayed: Path, tol: Tolerance, reader: str)
     except AssertionError as error:
         return "differs", _first_lines(f"table differs (pandas): {error}")
     return "equivalent", f"table values within atol={tol.atol:g}, rtol={tol.rtol:g} (pandas)"
-
-
-def _compare_images(recorded: Path, replayed: Path) -> tuple[str, str]:
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(recorded) as a, Image.open(replayed) as b:
-        if a.size != b.size:
-            return "differs", f"image size {b.size} instead of {a.size}"
-        before = np.asarray(a.convert("L"), dtype=float)
-        after = np.asarray(b.convert("L"), dtype=float)
-    if np.array_equal(before, after):
-        return "equivalent", "the same pixels, encoded differently"
-    score = ssim(before, after)
-    verdict = "equivalent" if score >= SSIM_EQUIVALENT else "differs"
-    return verdict, f"structural similarity {score:.4f} of the pixels (1 is the same image)"
 
 
 def ssim(a: Any, b: Any, window: int = 7) -> float:
