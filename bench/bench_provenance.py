@@ -430,7 +430,8 @@ def replay_row(ctx: Context, work: Path, recorded: tuple[Path, Path]) -> Row:
         )
         pm_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        report = replay(nb_path, log=log, cwd=nb_path.parent)
+        # each replay runs in a new working folder of its own (it never writes beside the notebook)
+        report = replay(nb_path, log=log, workdir=work / f"replay-{len(replay_times)}")
         replay_times.append(time.perf_counter() - start)
         verdicts = {}
         for cell in report.cells:
