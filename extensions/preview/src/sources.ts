@@ -1,29 +1,38 @@
 /**
  * What the previewer opens: file names it offers "Preview" for, the source of a
  * catalogue's dataset (which of its accesses is read), and how the sources that need
- * the server's help (remote files, datasets of several files) are opened.
+ * the server's help (remote files, datasets of several files, OPeNDAP datasets) are
+ * opened.
  */
-import type { AccessUrl, DatasetReference } from '@espri-vre/core';
+import {
+  type AccessUrl,
+  apiUrl,
+  type DatasetReference,
+  requestJSON
+} from '@espri-vre/core';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDatasetOrigin } from './code';
 import {
+  absoluteUrl,
   authenticatedFetch,
   fetchCombinedReferences,
   fetchRemoteReferences
 } from './connection';
-import { type Dataset, openReferences } from './reader';
+import { type Dataset, openReferences, openZarr } from './reader';
 
 /**
  * What to preview: a path the server knows, a Zarr store's URL, a NetCDF/HDF5 file
  * on a remote data server (read through the server), or a dataset of several files
- * (paths or remote URLs) combined along time by the server.
+ * (paths or remote URLs) combined along time by the server, or an OPeNDAP dataset
+ * (served by the server as a Zarr store computed on request).
  */
 export type PreviewSource =
   | { kind: 'path'; path: string }
   | { kind: 'zarr-url'; url: string }
   | { kind: 'remote'; url: string; service?: string }
-  | { kind: 'files'; locations: string[] };
+  | { kind: 'files'; locations: string[] }
+  | { kind: 'opendap'; url: string };
 
 /** The names the file browser offers "Preview" for. */
 export const PREVIEW_EXTENSIONS = [
@@ -67,7 +76,8 @@ const isHttp = (url: string): boolean => /^https?:\/\//i.test(url);
  * The source a catalogue's dataset is previewed from, if any, and the accesses it
  * reads: a Zarr store over HTTP; the files of a dataset of several (all on the
  * server, or all on data servers) combined along time; one file on the server; one
- * file on a data server (HTTPServer / fileServer).
+ * file on a data server (HTTPServer / fileServer); last, an OPeNDAP endpoint (each
+ * chunk a DAP request made by the server: slower than Range requests on a file).
  */
 export function previewSource(dataset: DatasetReference): PreviewSource | null {
   return previewChoice(dataset)?.source ?? null;
@@ -118,6 +128,12 @@ export function previewChoice(
     }
     return { source, access: [one] };
   }
+  const opendap = dataset.access.find(
+    a => a.protocol === 'opendap' && isHttp(a.url)
+  );
+  if (opendap) {
+    return { source: { kind: 'opendap', url: opendap.url }, access: [opendap] };
+  }
   return null;
 }
 
@@ -136,16 +152,34 @@ export function sourceName(source: PreviewSource): string {
 /**
  * Open a source that the server prepares: references of a remote file (computed by
  * Range requests; its chunks read through the server), or of several files combined
- * along time. `onProgress` is told what is under way.
+ * along time, or an OPeNDAP dataset (its store's metadata asked first through the
+ * API, so that a server that cannot be reached or is no DAP server is said so).
+ * `onProgress` is told what is under way.
  */
 export async function openPreparedSource(
-  source: Extract<PreviewSource, { kind: 'remote' | 'files' }>,
+  source: Extract<PreviewSource, { kind: 'remote' | 'files' | 'opendap' }>,
   settings: ServerConnection.ISettings,
   trans: TranslationBundle,
   onProgress: (message: string) => void,
   signal?: AbortSignal
 ): Promise<{ dataset: Dataset; origin?: IDatasetOrigin }> {
   const fetchFn = authenticatedFetch(settings);
+  if (source.kind === 'opendap') {
+    onProgress(trans.__('Opening %1 over OPeNDAP on the server…', source.url));
+    const query = `?url=${encodeURIComponent(source.url)}`;
+    await requestJSON(
+      apiUrl(`data/opendap/.zmetadata${query}`, settings),
+      { signal },
+      settings
+    );
+    return {
+      dataset: await openZarr(
+        absoluteUrl(`espri-vre/api/data/opendap/${query}`, settings),
+        fetchFn
+      ),
+      origin: { format: 'netcdf', location: source.url }
+    };
+  }
   if (source.kind === 'remote') {
     onProgress(
       source.service

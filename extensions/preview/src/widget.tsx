@@ -152,7 +152,11 @@ async function open(
   signal: AbortSignal
 ): Promise<void> {
   const fetchFn = authenticatedFetch(settings);
-  if (source.kind === 'remote' || source.kind === 'files') {
+  if (
+    source.kind === 'remote' ||
+    source.kind === 'files' ||
+    source.kind === 'opendap'
+  ) {
     const opened = await openPreparedSource(
       source,
       settings,
