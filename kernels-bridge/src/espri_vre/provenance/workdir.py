@@ -20,7 +20,7 @@ from pathlib import Path
 ENV = "ESPRI_VRE_REPLAY_CONFINE"
 OUTSIDE = "_outside"
 """The folder, inside the working folder, of the paths that were outside the recorded
-working directory (`_outside/home/me/results/x.nc` for `/home/me/results/x.nc`)."""
+working directory (`_outside/scratch/results/x.nc` for `/scratch/results/x.nc`)."""
 SYSTEM = ("/dev/", "/proc/", "/sys/")
 """Writes there are the system's (a null device, a process's own files), not the analysis's."""
 
