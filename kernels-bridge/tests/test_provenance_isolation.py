@@ -152,6 +152,8 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
             f"import netCDF4\nnetCDF4.Dataset({str(original / 'new.nc')!r}, 'w').close()\n"
             f"print(open({str(keep)!r}).read())"
         )
+        # a command in a shell cannot be confined: it is noted for the report
+        assert kernel.run("import subprocess\nsubprocess.run(['true'])").status == "ok"
     assert snapshot(original) == before
     for name, (ename, evalue) in refused.items():
         assert ename == "ConfinementError", (name, evalue)
@@ -167,6 +169,7 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
         "op": "write",
     } in ledger
     assert {n["verb"] for n in ledger if n["kind"] == "refused"} >= {"remove", "write"}
+    assert [n["path"] for n in ledger if n["kind"] == "command"] == ["['true']"]
 
 
 def test_a_copy_of_the_crate_alone_replays_every_cell_identical(analysis: Analysis, tmp_path: Path):
