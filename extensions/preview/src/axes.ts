@@ -33,6 +33,11 @@ const LON_UNITS = /^degrees?_?e(ast)?$/i;
 export function axisRole(name: string, attrs: Attributes): keyof Axes | null {
   const axis = String(attrs.axis ?? '').toUpperCase();
   const standard = String(attrs.standard_name ?? '');
+  // A rotated pole's grid latitude and longitude (axis Y and X too) are not where the
+  // cells are on the globe: see findRotatedPole.
+  if (standard === 'grid_latitude' || standard === 'grid_longitude') {
+    return null;
+  }
   const units = String(attrs.units ?? '');
   if (axis === 'Y' || standard === 'latitude' || LAT_UNITS.test(units)) {
     return 'lat';
@@ -80,10 +85,58 @@ export function findAxes(
 
 /** The 2-D latitude and longitude of a variable on a curvilinear grid. */
 export interface ICurvilinear {
+  /** 2-D latitude; on a rotated pole without it, the 1-D grid latitude (rows). */
   lat: VariableInfo;
+  /** 2-D longitude; on a rotated pole without it, the 1-D grid longitude (columns). */
   lon: VariableInfo;
   /** Their two dimensions (rows, then columns), both dimensions of the variable. */
   dims: [string, string];
+  /** Set when the latitude and longitude are to be computed from a rotated pole. */
+  pole?: IRotatedPole;
+}
+
+/** A CF `rotated_latitude_longitude` grid mapping, in degrees. */
+export interface IRotatedPole {
+  poleLat: number;
+  poleLon: number;
+  /** The true north pole's longitude in the rotated grid (0 unless said). */
+  gridLon: number;
+}
+
+/**
+ * A rotated-pole grid without 2-D latitude and longitude (those are found first by
+ * findCurvilinear): the grid mapping the variable names and its 1-D grid latitude and
+ * longitude; null when the variable is not on one.
+ */
+export function findRotatedPole(
+  variable: VariableInfo,
+  variables: readonly VariableInfo[]
+): ICurvilinear | null {
+  const mappingName = String(variable.attrs.grid_mapping ?? '');
+  const mapping = variables.find(v => leaf(v.name) === mappingName);
+  if (
+    !mapping ||
+    mapping.attrs.grid_mapping_name !== 'rotated_latitude_longitude'
+  ) {
+    return null;
+  }
+  const poleLat = Number(mapping.attrs.grid_north_pole_latitude);
+  const poleLon = Number(mapping.attrs.grid_north_pole_longitude);
+  const gridLon = Number(mapping.attrs.north_pole_grid_longitude ?? 0);
+  if (![poleLat, poleLon, gridLon].every(Number.isFinite)) {
+    return null;
+  }
+  const axis = (standard: string): VariableInfo | undefined =>
+    variable.dims
+      .map(d => coordinateOf(d, variables))
+      .find(c => c?.attrs.standard_name === standard);
+  const lat = axis('grid_latitude');
+  const lon = axis('grid_longitude');
+  if (!lat || !lon) {
+    return null;
+  }
+  const dims: [string, string] = [lat.dims[0], lon.dims[0]];
+  return { lat, lon, dims, pole: { poleLat, poleLon, gridLon } };
 }
 
 /**

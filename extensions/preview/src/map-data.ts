@@ -37,7 +37,7 @@ import {
   mapFrame,
   type ProjectionKind
 } from './projection';
-import { type IRegridded, regridNearest } from './regrid';
+import { type IRegridded, regridNearest, rotatedToGeographic } from './regrid';
 import { seriesSelection } from './series';
 
 export interface ICoordinate {
@@ -157,12 +157,20 @@ export function useCurvilinearGrid(
       readDecoded(dataset, curvilinear.lon, null, controller.signal)
     ])
       .then(([lat, lon]) => {
-        const [rows, cols] = curvilinear.lat.shape;
+        const rows = curvilinear.pole
+          ? lat.values.length
+          : curvilinear.lat.shape[0];
+        const cols = curvilinear.pole
+          ? lon.values.length
+          : curvilinear.lat.shape[1];
+        const geographic = curvilinear.pole
+          ? rotatedToGeographic(lat.values, lon.values, curvilinear.pole)
+          : { lat: lat.values, lon: lon.values };
         setCurvGrid({
           variable: variable.name,
-          lat: lat.values,
-          lon: lon.values,
-          grid: regridNearest(lat.values, lon.values, rows, cols)
+          lat: geographic.lat,
+          lon: geographic.lon,
+          grid: regridNearest(geographic.lat, geographic.lon, rows, cols)
         });
       })
       .catch(reason => {

@@ -14,6 +14,7 @@ import {
   dataVariables,
   findAxes,
   findCurvilinear,
+  findRotatedPole,
   mapDims
 } from './axes';
 import { chunkRects } from './chunk-grid';
@@ -118,7 +119,8 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const curvilinear = useMemo(
     () =>
       variable && !(axes.lat && axes.lon)
-        ? findCurvilinear(variable, dataset.variables)
+        ? (findCurvilinear(variable, dataset.variables) ??
+          findRotatedPole(variable, dataset.variables))
         : null,
     [variable, axes, dataset]
   );

@@ -1,9 +1,12 @@
 /**
- * Curvilinear grids (2-D latitude and longitude, as ocean models write them): the
- * map is drawn on a regular latitude/longitude grid, each pixel showing the
+ * Curvilinear grids (2-D latitude and longitude, as ocean models write them, or
+ * computed from a rotated pole as regional models define them): the map is drawn on a regular latitude/longitude grid, each pixel showing the
  * nearest cell of the model grid within that cell's own size, so that the
  * continents are where they belong and nothing is interpolated.
  */
+
+import { geoRotation } from 'd3-geo';
+import type { IRotatedPole } from './axes';
 
 /** A regular picture of a curvilinear field: pixel -> source cell. */
 export interface IRegridded {
@@ -136,4 +139,28 @@ export function regriddedValues(
     out[p] = k >= 0 ? values[k] : NaN;
   }
   return out;
+}
+
+/**
+ * The 2-D latitude and longitude (row-major, rows along `rlat`) of a rotated-pole grid:
+ * the rotation that takes the rotated pole to the north pole, undone (d3-geo's).
+ */
+export function rotatedToGeographic(
+  rlat: ArrayLike<number>,
+  rlon: ArrayLike<number>,
+  pole: IRotatedPole
+): { lat: Float64Array; lon: Float64Array } {
+  // Geographic -> rotated: turn the pole's meridian to 180°, then tilt it up to 90°N.
+  const rotation = geoRotation([-(pole.poleLon + 180), -(90 - pole.poleLat)]);
+  const n = rlat.length * rlon.length;
+  const lat = new Float64Array(n);
+  const lon = new Float64Array(n);
+  for (let r = 0; r < rlat.length; r++) {
+    for (let c = 0; c < rlon.length; c++) {
+      const [lo, la] = rotation.invert([rlon[c] - pole.gridLon, rlat[r]]);
+      lat[r * rlon.length + c] = la;
+      lon[r * rlon.length + c] = lo;
+    }
+  }
+  return { lat, lon };
 }
