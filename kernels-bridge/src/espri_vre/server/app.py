@@ -59,6 +59,7 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("jobs/clusters", job_handlers.ClustersHandler),
     ("jobs/preview", job_handlers.PreviewHandler),
     ("jobs/notifications", schedule_handlers.NotificationsHandler),
+    ("jobs/estimate", schedule_handlers.EstimateHandler),
     ("schedules", schedule_handlers.SchedulesHandler),
     (r"schedules/(\d+)", schedule_handlers.ScheduleHandler),
     (r"schedules/(\d+)/(pause|resume|run)", schedule_handlers.ScheduleActionHandler),

@@ -1,7 +1,8 @@
 """HTTP layer of /espri-vre/api/schedules (schedules of jobs: definition, runs, pause, resume, run
-now, edit, delete) and of /espri-vre/api/jobs/notifications (the job ends not told yet). Each
-handler parses, calls `espri_vre.jobs.schedules.ScheduleService` or
-`espri_vre.jobs.notifications.Notifications`, and answers, checked against the API schema."""
+now, edit, delete), of /espri-vre/api/jobs/notifications (the job ends not told yet) and of
+/espri-vre/api/jobs/estimate (when a job would start). Each handler parses, calls
+`espri_vre.jobs.schedules.ScheduleService`, `espri_vre.jobs.notifications.Notifications` or
+`espri_vre.jobs.estimate`, and answers, checked against the API schema."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..jobs.estimate import estimate_start
 from ..jobs.notifications import Notifications
 from ..jobs.schedules import ScheduleService
 from .base import ApiError, EspriVreHandler
+from .job_handlers import JobsBaseHandler
 
 
 class ScheduleBaseHandler(EspriVreHandler):
@@ -103,3 +106,15 @@ class NotificationsHandler(EspriVreHandler):
         body = self.json_body("JobNotificationsSeen", 128 * 1024)
         told = self.notifications.tell((j["cluster"], j["id"]) for j in body["jobs"])
         self.respond("JobNotificationsSeenResponse", {"told": told})
+
+
+class EstimateHandler(JobsBaseHandler):
+    """POST JobSubmitRequest: StartEstimateResponse, when the job would start and the
+    partitions' load; nothing is submitted."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        cluster, spec = self.submission()
+        estimate = await estimate_start(self.jobs, cluster, spec)
+        self.respond("StartEstimateResponse", estimate.to_dict())
