@@ -14,7 +14,11 @@ it, as in the IPSL files). The data layer is the only part replaced; what travel
 from __future__ import annotations
 
 import functools
+import json
+import os
+import secrets
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,3 +160,42 @@ def start(root: Path) -> tuple[DapServers, Callable[[], None]]:
             server.server_close()
 
     return DapServers(servers[0].server_port, servers[1].server_port, free_port()), stop
+
+
+def main(argv: list[str]) -> None:
+    servers, _ = start(Path(argv[0]))
+    from jupyter_server.serverapp import ServerApp
+
+    token, port = secrets.token_hex(16), free_port()
+    line = {
+        "dap": servers.dap_port,
+        "html": servers.html_port,
+        "closed": servers.closed_port,
+        "jupyter": f"http://127.0.0.1:{port}/",
+        "token": token,
+    }
+    print(json.dumps(line), flush=True)
+    threading.Thread(target=_stop_on_eof, daemon=True).start()
+    app = ServerApp()
+    app.initialize(
+        [
+            f"--ServerApp.root_dir={argv[argv.index('--jupyter') + 1]}",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.allow_root=True",
+            "--ServerApp.port_retries=0",
+            *(f"--EspriVreApp.allowed_hosts={host}" for host in servers.allowed_hosts),
+        ]
+    )
+    app.start()
+
+
+def _stop_on_eof() -> None:
+    sys.stdin.read()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
