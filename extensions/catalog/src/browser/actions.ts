@@ -8,6 +8,7 @@ import type { CatalogStatus } from '@espri-vre/core';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { DatasetRecord } from '../record';
+import { remotePreviewAccess, serverNetcdfFiles } from './dataset-actions';
 import { isPinned, type Pin, togglePin } from './pins';
 import type { RemoteQuery } from './query';
 import type { RemoteBrowserActions } from './remote';
@@ -72,6 +73,33 @@ export interface RecordPlace {
   noFootprint: string;
 }
 
+/** Which access "Preview" reads, for its tooltip. */
+function previewVia(
+  record: DatasetRecord,
+  place: RecordPlace,
+  trans: TranslationBundle
+): string {
+  const files = serverNetcdfFiles(record);
+  if (files.length > 1) {
+    return trans.__(
+      'Preview its %1 files as one dataset, combined along time',
+      files.length
+    );
+  }
+  const path = place.localPath(record);
+  if (path !== null) {
+    return trans.__('Preview %1, read on this server', path);
+  }
+  const remote = remotePreviewAccess(record);
+  return remote === null
+    ? trans.__('Preview it')
+    : trans.__(
+        'Preview %1 (%2), read by Range requests through this server',
+        remote.url,
+        remote.service ?? remote.description ?? remote.protocol
+      );
+}
+
 /**
  * The actions on records of one browser. `onPins` is told after a pin changes, so
  * that the views re-read `isPinned`.
@@ -87,11 +115,15 @@ export function recordActions(
     copyCode: code => actions.copyCode(code),
     previewUnavailable: record =>
       actions.previewUnavailable() ??
-      (place.localPath(record) === null ? place.noLocalPath : null),
+      (place.localPath(record) === null && remotePreviewAccess(record) === null
+        ? place.noLocalPath
+        : null),
+    previewVia: record => previewVia(record, place, trans),
     preview: async record => {
       const path = place.localPath(record);
-      if (path !== null) {
-        await actions.preview(path, record);
+      if (path !== null || remotePreviewAccess(record) !== null) {
+        // '' when the server has no copy: the previewer reads the remote access.
+        await actions.preview(path ?? '', record);
       }
     },
     globeUnavailable: record =>

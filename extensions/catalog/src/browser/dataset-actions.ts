@@ -4,19 +4,65 @@
  */
 import type { DatasetReference, IGlobe } from '@espri-vre/core';
 import { type DatasetRecord, toDatasetReference } from '../record';
+import { previewPath } from './model';
+
+const NETCDF_NAME = /\.(nc|nc4|nc3|cdf|h5|hdf5|he5)$/i;
 
 /**
- * The reference the previewer opens for a record read from a file or store on the
- * server: the record's identity with that one path as its way in.
+ * The NetCDF files of a record on the server's file system (an intake-esm group's),
+ * as paths: with two or more, the previewer combines them along time.
+ */
+export function serverNetcdfFiles(
+  record: Pick<DatasetRecord, 'access'>
+): string[] {
+  return record.access
+    .map(access => previewPath({ access: [access] }))
+    .filter((path): path is string => path !== null && NETCDF_NAME.test(path));
+}
+
+/**
+ * The access a remote record is previewed through, when the server has no copy: a Zarr
+ * store over HTTP, or a NetCDF/HDF5 file on a data server (HTTPServer, fileServer),
+ * which the previewer reads through the Jupyter server.
+ */
+export function remotePreviewAccess(
+  record: Pick<DatasetRecord, 'access'>
+): DatasetRecord['access'][number] | null {
+  const http = record.access.filter(a => /^https?:\/\//i.test(a.url));
+  return (
+    http.find(a => a.protocol === 'zarr') ??
+    http.find(
+      a =>
+        a.protocol === 'http' &&
+        (a.media_type
+          ? /netcdf|hdf5|x-hdf/i.test(a.media_type)
+          : NETCDF_NAME.test(a.url.split(/[?#]/)[0]))
+    ) ??
+    null
+  );
+}
+
+/**
+ * The reference the previewer opens for a record: an intake-esm group of several
+ * NetCDF files as all of them (combined along time), a file or store on the server
+ * (`path`) as that path, and a remote record (no path: '') as its own accesses.
  */
 export function previewReference(
   record: DatasetRecord,
   path: string
 ): DatasetReference {
-  return {
-    ...toDatasetReference(record),
-    access: [{ url: path, protocol: 'file' }]
-  };
+  const reference = toDatasetReference(record);
+  const files = serverNetcdfFiles(record);
+  if (files.length > 1) {
+    return {
+      ...reference,
+      access: files.map(url => ({ url, protocol: 'file' as const }))
+    };
+  }
+  if (path === '') {
+    return reference;
+  }
+  return { ...reference, access: [{ url: path, protocol: 'file' }] };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface RecordActions {
   copyCode(code: string): void;
   /** Why a record cannot be previewed, or null when it can. */
   previewUnavailable(record: DatasetRecord): string | null;
+  /** Which access "Preview" reads (its tooltip). */
+  previewVia?(record: DatasetRecord): string;
   preview(record: DatasetRecord): Promise<void>;
   /** Why footprints cannot be shown (no globe), or null when they can. */
   globeUnavailable(record: DatasetRecord): string | null;
@@ -260,7 +262,9 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
           type="button"
           className="jp-EspriVre-previewDataset jp-mod-styled"
           disabled={previewWhy !== null}
-          title={previewWhy ?? trans.__('Preview it')}
+          title={
+            previewWhy ?? actions.previewVia?.(record) ?? trans.__('Preview it')
+          }
           onClick={() =>
             run(
               trans.__('The preview could not be opened:'),
