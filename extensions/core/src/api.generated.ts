@@ -504,6 +504,34 @@ export interface JobNotificationsSeenResponse {
   told: number;
 }
 /**
+ * A partition's cores and jobs now (for the local back end: its job slots).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PartitionLoad".
+ */
+export interface PartitionLoad {
+  name: string;
+  cpus_allocated: number;
+  cpus_idle: number;
+  cpus_total: number;
+  jobs_running: number;
+  jobs_pending: number;
+}
+/**
+ * POST /espri-vre/api/jobs/estimate (a JobSubmitRequest): when the job would start if submitted now (Slurm's sbatch --test-only), and the partitions' load; nothing is submitted.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "StartEstimateResponse".
+ */
+export interface StartEstimateResponse {
+  /**
+   * Seconds since the epoch; null when the scheduler gives no estimate (detail says why).
+   */
+  start_time: number | null;
+  detail: string;
+  partitions: PartitionLoad[];
+}
+/**
  * A Dask preset of a cluster: one worker job's resources and the workers to start.
  *
  * This interface was referenced by `EspriVreApi`'s JSON-Schema
