@@ -3,7 +3,12 @@ data an analysis read, and to learn whether it was since retracted or superseded
 
 CMIP6 files carry a `tracking_id` (a Handle PID of the file, 'hdl:21.14100/<uuid>') and a
 `further_info_url`; the ESGF dataset id is built from the DRS attributes, and its version
-('v20190311') comes from the DRS directory the file sits in, as no attribute holds it."""
+('v20190311') comes from the DRS directory the file sits in, as no attribute holds it.
+
+CMIP5 files carry a `tracking_id` (a bare UUID) and the attributes of CMOR 2; their ESGF dataset
+id follows the template ESGF publishes CMIP5 with ('cmip5.<product>.<institute>.<model>.
+<experiment>.<frequency>.<realm>.<cmor table>.<ensemble>'), whose product (output1 or output2)
+only the DRS path knows: the file says 'output'."""
 
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ FACETS = (
 """Attributes kept as facets: the DRS of CMIP6 and CORDEX-CMIP6."""
 
 _VERSION = re.compile(r"^v\d{8}$")
+_CMIP5_PRODUCTS = ("output1", "output2")
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)")
 
 
@@ -112,6 +118,32 @@ def _cmip6_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
     return ".".join(p for p in parts if p is not None)
 
 
+def _cmip5_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
+    """The ESGF dataset id of a CMIP5 file, when its DRS path names the product."""
+    if attrs.get("project_id") != "CMIP5":
+        return None
+    product = attrs.get("product")
+    if product not in _CMIP5_PRODUCTS:
+        parts = PurePath(path).parts if path else ()
+        product = next((p for p in parts if p in _CMIP5_PRODUCTS), None)
+    table = (attrs.get("table_id") or "").split()
+    realm = (attrs.get("modeling_realm") or "").split()
+    member = [attrs.get(k) for k in ("realization", "initialization_method", "physics_version")]
+    parts = [
+        "cmip5",
+        product,
+        attrs.get("institute_id"),
+        attrs.get("model_id"),
+        attrs.get("experiment_id"),
+        attrs.get("frequency"),
+        realm[0] if realm else None,
+        # 'Table day (10 Jun 2010) 2e6...': the table's name is the second word
+        table[1] if len(table) > 1 and table[0] == "Table" else None,
+        "r{}i{}p{}".format(*member) if all(member) else None,
+    ]
+    return ".".join(parts) if all(parts) else None  # type: ignore[arg-type]
+
+
 def _bare_doi(value: str | None) -> str | None:
     if value is None:
         return None
@@ -126,7 +158,11 @@ def identifiers_from_attributes(
     attrs = {str(k): t for k, v in attributes.items() if (t := _text(v)) is not None}
     where = os.fspath(path) if path is not None else None
     tracking_id = attrs.get("tracking_id")
-    dataset_id = attrs.get("dataset_id") or _cmip6_dataset_id(attrs, where)
+    dataset_id = (
+        attrs.get("dataset_id")
+        or _cmip6_dataset_id(attrs, where)
+        or _cmip5_dataset_id(attrs, where)
+    )
     version = attrs.get("version") if _VERSION.match(attrs.get("version", "")) else None
     version = version or _version_from_path(where)
     instance_id = attrs.get("instance_id")
