@@ -86,6 +86,18 @@ export function elapsedSeconds(job: JobInfo, now: number): number | null {
 }
 
 /**
+ * When a waiting job is expected to start (Slurm's estimate, squeue's START_TIME), in
+ * seconds since the epoch; `null` for a job that is not waiting or has no estimate.
+ */
+export function expectedStart(job: JobInfo, now: number): number | null {
+  const waiting = job.state === 'PENDING' || job.state === 'HELD';
+  const start = job.start_time;
+  return waiting && start !== null && start !== undefined && start > now / 1000
+    ? start
+    : null;
+}
+
+/**
  * A duration as people read it in a table: `42s`, `3m 05s`, `2h 03m`, `1d 02h`.
  */
 export function formatDuration(seconds: number | null): string {
@@ -208,18 +220,24 @@ export function jobRows(
   now: number,
   trans: TranslationBundle
 ): IJobRow[] {
-  return jobs.map(job => ({
-    key: jobKey(job),
-    id: job.id,
-    cluster: job.cluster ?? '',
-    name: job.name,
-    state: job.state,
-    badge: stateBadge(job.state, trans),
-    partition: job.partition ?? '',
-    elapsed: formatDuration(elapsedSeconds(job, now)),
-    reason: job.reason ?? '',
-    dask: daskClusterOf(job.name)
-  }));
+  return jobs.map(job => {
+    const start = expectedStart(job, now);
+    return {
+      key: jobKey(job),
+      id: job.id,
+      cluster: job.cluster ?? '',
+      name: job.name,
+      state: job.state,
+      badge: stateBadge(job.state, trans),
+      partition: job.partition ?? '',
+      elapsed:
+        start === null
+          ? formatDuration(elapsedSeconds(job, now))
+          : trans.__('starts in %1', formatDuration(start - now / 1000)),
+      reason: job.reason ?? '',
+      dask: daskClusterOf(job.name)
+    };
+  });
 }
 
 /**

@@ -540,7 +540,9 @@ export function JobDetails(props: {
       job.gpus ? `${job.gpus}${job.gres ? ` (${job.gres})` : ''}` : ''
     ],
     [trans.__('Submitted'), time(job.submit_time)],
-    [trans.__('Started'), time(job.start_time)],
+    job.state === 'PENDING' || job.state === 'HELD'
+      ? [trans.__('Expected start'), time(job.start_time)]
+      : [trans.__('Started'), time(job.start_time)],
     [trans.__('Ended'), time(job.end_time)],
     [
       trans.__('Time limit'),

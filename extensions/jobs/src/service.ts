@@ -15,7 +15,8 @@ import {
   requestAPI,
   type ScheduleInfo,
   type ScheduleListResponse,
-  type ScheduleRequest
+  type ScheduleRequest,
+  type StartEstimateResponse
 } from '@espri-vre/core';
 import { ServerConnection } from '@jupyterlab/services';
 import { type ISignal, Signal } from '@lumino/signaling';
@@ -159,6 +160,24 @@ export class JobService implements IJobService {
   ): Promise<JobPreviewResponse> {
     return this._post<JobPreviewResponse>(
       'jobs/preview',
+      { cluster, spec },
+      signal
+    );
+  }
+
+  /**
+   * When the job would start if submitted now, and the partitions' load; nothing is
+   * submitted.
+   *
+   * @throws {@link JobRefusedError} when the spec is refused.
+   */
+  estimate(
+    cluster: string,
+    spec: JobSpec,
+    signal?: AbortSignal
+  ): Promise<StartEstimateResponse> {
+    return this._post<StartEstimateResponse>(
+      'jobs/estimate',
       { cluster, spec },
       signal
     );

@@ -4,7 +4,8 @@ import {
   type JobCluster,
   type JobInfo,
   type JobPreviewResponse,
-  type ScheduleInfo
+  type ScheduleInfo,
+  type StartEstimateResponse
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -106,6 +107,9 @@ export function SubmitJobForm(
   const [form, setForm] = React.useState<IJobForm>(() => emptyForm(path, ''));
   const [problems, setProblems] = React.useState<FieldProblem[]>([]);
   const [preview, setPreview] = React.useState<JobPreviewResponse | null>(null);
+  const [estimate, setEstimate] = React.useState<StartEstimateResponse | null>(
+    null
+  );
   const [error, setError] = React.useState('');
   const [busy, setBusy] = React.useState(false);
   const [preset, setPreset] = React.useState('');
@@ -154,12 +158,18 @@ export function SubmitJobForm(
         .then(answer => {
           setPreview(answer);
           setProblems([]);
+          // The estimate is a help: when the scheduler gives none, the form says nothing.
+          service
+            .estimate(form.cluster, spec, controller.signal)
+            .then(setEstimate)
+            .catch(() => setEstimate(null));
         })
         .catch(reason => {
           if (isAbortError(reason)) {
             return;
           }
           setPreview(null);
+          setEstimate(null);
           setProblems(
             reason instanceof JobRefusedError && reason.problems.length
               ? reason.problems
@@ -493,6 +503,9 @@ export function SubmitJobForm(
           <p className="jp-EspriVre-errorDetail">{error}</p>
         </div>
       )}
+      {estimate && !repeat && (
+        <StartEstimate estimate={estimate} trans={trans} />
+      )}
       <div className="jp-EspriVre-formField" data-field="preview">
         <span className="jp-EspriVre-previewLabel">
           {trans.__('Batch script')}
@@ -516,6 +529,46 @@ export function SubmitJobForm(
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * When the job would start if submitted now, and how busy the partitions are.
+ */
+function StartEstimate(props: {
+  estimate: StartEstimateResponse;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { estimate, trans } = props;
+  const start = estimate.start_time;
+  return (
+    <div className="jp-EspriVre-startEstimate" role="status">
+      <p>
+        {start === null
+          ? estimate.detail
+          : start <= Date.now() / 1000 + 60
+            ? trans.__('Estimated start: now. %1.', estimate.detail)
+            : trans.__(
+                'Estimated start: %1. %2.',
+                new Date(start * 1000).toLocaleString(),
+                estimate.detail
+              )}
+      </p>
+      <ul className="jp-EspriVre-partitionLoad">
+        {estimate.partitions.map(p => (
+          <li key={p.name} data-partition={p.name}>
+            {trans.__(
+              '%1: %2 of %3 cores busy, %4 running, %5 waiting',
+              p.name,
+              p.cpus_allocated,
+              p.cpus_total,
+              p.jobs_running,
+              p.jobs_pending
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

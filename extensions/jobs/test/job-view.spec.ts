@@ -10,6 +10,7 @@ import {
   formatDuration,
   isFinished,
   jobKey,
+  expectedStart,
   jobRows,
   newlyEnded,
   serviceJob,
@@ -218,6 +219,20 @@ describe('jobRows', () => {
         dask: null
       }
     ]);
+  });
+});
+
+describe('a waiting job with an expected start', () => {
+  it('shows when it starts instead of an elapsed time, and only while it waits', () => {
+    const now = 1684114921 * 1000;
+    const waiting: JobInfo = { ...pending, start_time: 1684114921 + 600 };
+    expect(expectedStart(waiting, now)).toBe(1684114921 + 600);
+    expect(jobRows([waiting], now, trans)[0].elapsed).toBe('starts in 10m 00s');
+    expect(expectedStart({ ...waiting, state: 'HELD' }, now)).toBe(
+      1684114921 + 600
+    );
+    expect(expectedStart({ ...waiting, state: 'RUNNING' }, now)).toBeNull();
+    expect(expectedStart({ ...waiting, start_time: 1 }, now)).toBeNull();
   });
 });
 

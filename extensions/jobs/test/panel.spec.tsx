@@ -121,6 +121,21 @@ function answer(
     send(job ? 200 : 404, job ?? { error: 'not-found', detail: 'no job' });
   } else if (method === 'GET' && path === 'jobs/clusters') {
     send(200, CLUSTERS);
+  } else if (method === 'POST' && path === 'jobs/estimate') {
+    send(200, {
+      start_time: null,
+      detail: 'It would start when 1 of the jobs before it end',
+      partitions: [
+        {
+          name: 'local',
+          cpus_allocated: 2,
+          cpus_idle: 0,
+          cpus_total: 2,
+          jobs_running: 2,
+          jobs_pending: 1
+        }
+      ]
+    });
   } else if (method === 'GET' && path === 'schedules') {
     send(200, { schedules: [] });
   } else if (method === 'POST' && path === 'jobs/preview') {
@@ -564,6 +579,14 @@ describe('the submission form', () => {
     );
     const preview = container.querySelector('pre.jp-EspriVre-scriptPreview')!;
     await waitFor(() => expect(preview.textContent).toBe(PREVIEW.script));
+    // When it would start, and how busy the cluster is.
+    await waitFor(() =>
+      expect(
+        container.querySelector('.jp-EspriVre-startEstimate')?.textContent
+      ).toBe(
+        'It would start when 1 of the jobs before it endlocal: 2 of 2 cores busy, 2 running, 1 waiting'
+      )
+    );
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     expect(Array.from(cluster.options).map(o => [o.value, o.text])).toEqual([
       ['local', 'This server'],
