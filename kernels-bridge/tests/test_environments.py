@@ -92,14 +92,29 @@ def test_the_conda_mirror_check_catches_a_drift(tmp_path, monkeypatch) -> None:
 
 def test_the_images_install_the_locks_and_load_the_capture_in_every_kernel() -> None:
     cpu = (ENV / "Dockerfile").read_text()
+    # The base is a build argument: the registry's Debian for the centre's CI, a debootstrap
+    # base for scripts/images.sh; Debian's own Python 3.11.
+    assert re.search(r"^ARG BASE=debian:bookworm-slim\nFROM \$\{BASE\}$", cpu, re.M)
+    assert "python3 python3-venv" in cpu
     assert "ARG LOCK=requirements-cpu.txt" in cpu
     assert "pip install --no-cache-dir -r /tmp/requirements.txt" in cpu
     assert "--no-deps /tmp/wheels/espri_vre-*.whl" in cpu and "pip check" in cpu
     assert "$VIRTUAL_ENV/etc/ipython/ipython_kernel_config.py" in cpu
+    # The wheel carries the prebuilt labextensions: no Node.js stage, no npm in the image.
+    instructions = "\n".join(line for line in cpu.splitlines() if not line.startswith("#"))
+    assert "npm" not in instructions and "node" not in instructions
     gpu = (ENV / "Dockerfile.gpu").read_text()
     assert "requirements-gpu.txt" in gpu and "singleuser-cpu" in gpu
-    # BuildKit's per-Dockerfile ignore files keep a developer's installed trees out.
-    assert ".venv" in (ENV / "Dockerfile.dockerignore").read_text().split()
+    # The per-Dockerfile ignore files (BuildKit reads them; scripts/images.sh passes them to
+    # buildah) let only what the image installs into the build context.
+    ignored = (ENV / "Dockerfile.dockerignore").read_text().split()
+    assert ignored[ignored.index("*") :] == [
+        "*",
+        "!environments/requirements-cpu.txt",
+        "!environments/requirements-gpu.txt",
+        "!environments/ipython_kernel_config.py",
+        "!dist/espri_vre-*.whl",
+    ]
     assert "!environments/requirements-gpu.txt" in (ENV / "Dockerfile.gpu.dockerignore").read_text()
     config = (ENV / "ipython_kernel_config.py").read_text()
     assert 'c.InteractiveShellApp.extensions.append("espri_vre")' in config
