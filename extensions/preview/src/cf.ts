@@ -415,14 +415,31 @@ export function formatDate(date: CFDate): string {
   );
 }
 
+/** The names behind the values made by {@link textCoordinate}. */
+const TEXT_LABELS = new WeakMap<ArrayLike<number>, readonly string[]>();
+
 /**
- * Labels for a coordinate's values: dates for CF time coordinates, numbers with
- * their units otherwise.
+ * The values of a coordinate of names (the ensemble members of a combined
+ * dataset): their positions, which {@link coordinateLabels} labels with the names.
+ */
+export function textCoordinate(names: readonly string[]): Float64Array {
+  const values = Float64Array.from(names, (_, i) => i);
+  TEXT_LABELS.set(values, names);
+  return values;
+}
+
+/**
+ * Labels for a coordinate's values: dates for CF time coordinates, the names of a
+ * coordinate of names, numbers with their units otherwise.
  */
 export function coordinateLabels(
   values: ArrayLike<number>,
   attrs: Attributes
 ): string[] {
+  const names = TEXT_LABELS.get(values);
+  if (names) {
+    return [...names];
+  }
   const labels: string[] = [];
   if (isTimeUnits(attrs.units)) {
     const units = parseTimeUnits(attrs.units as string);

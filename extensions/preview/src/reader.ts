@@ -5,7 +5,7 @@
 import ReferenceStore from '@zarrita/storage/ref';
 import * as zarr from 'zarrita';
 import { type VariableInfo, variablesFromReferences } from './axes';
-import { decodeValues, decodeZarrV3FillValue } from './cf';
+import { decodeValues, decodeZarrV3FillValue, textCoordinate } from './cf';
 import { ChunkCache, type IChunkCacheOptions } from './chunk-cache';
 
 /** Sends one HTTP request: adds the Jupyter credentials in the widget. */
@@ -306,6 +306,11 @@ export async function readDecoded(
     };
   }
   const data = chunk.data as ArrayLike<number | bigint>;
+  const names = chunk.shape.length === 1 ? textValues(chunk.data) : null;
+  if (names) {
+    // A coordinate of names (ensemble members): positions, labelled by the names.
+    return { values: textCoordinate(names), shape: chunk.shape };
+  }
   if (!isNumeric(data)) {
     throw new Error(
       `${variable.name} holds ${variable.dtype} values, which have no map: pick a numeric variable.`
@@ -357,6 +362,20 @@ export async function readSeries(
     );
   }
   return values;
+}
+
+/** The texts of a string array as zarrita reads it (fixed-width or variable-length). */
+function textValues(data: unknown): string[] | null {
+  if (Array.isArray(data) && data.every(d => typeof d === 'string')) {
+    return data;
+  }
+  if (
+    data instanceof zarr.UnicodeStringArray ||
+    data instanceof zarr.ByteStringArray
+  ) {
+    return Array.from(data);
+  }
+  return null;
 }
 
 function isNumeric(data: unknown): boolean {
