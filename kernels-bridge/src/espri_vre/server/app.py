@@ -19,6 +19,7 @@ from ..config import DEFAULT_CLUSTER, Validated, validate
 from ..course.link import APPLY_PATH
 from ..dask.clusters import REGISTRY, install_factory
 from ..jobs.notifications import Notifications
+from ..jobs.pipelines import PipelineService
 from ..jobs.schedules import ScheduleService
 from ..jobs.service import JobService
 from ..version import __version__
@@ -63,6 +64,8 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("schedules", schedule_handlers.SchedulesHandler),
     (r"schedules/(\d+)", schedule_handlers.ScheduleHandler),
     (r"schedules/(\d+)/(pause|resume|run)", schedule_handlers.ScheduleActionHandler),
+    ("pipelines/runs", schedule_handlers.PipelineRunsHandler),
+    (r"pipelines/runs/(\d+)", schedule_handlers.PipelineRunHandler),
     (f"jobs/{_ID}/{_ID}", job_handlers.JobHandler),
     (f"jobs/{_ID}/{_ID}/logs", job_handlers.JobLogsHandler),
     (f"jobs/{_ID}/{_ID}/(cancel|hold|release|resubmit)", job_handlers.JobActionHandler),
@@ -145,6 +148,7 @@ class EspriVreApp(ExtensionApp):
     jobs: JobService
     schedules: ScheduleService | None = None
     notifications: Notifications | None = None
+    pipelines: PipelineService | None = None
 
     def initialize_settings(self) -> None:
         self.validated = validate(self.catalogs, self.clusters, self.data_roots)
@@ -164,6 +168,7 @@ class EspriVreApp(ExtensionApp):
         )
         self.schedules = ScheduleService.open(self.jobs, self.log)
         if self.jobs.store is not None:
+            self.pipelines = PipelineService(self.jobs)
             self.notifications = Notifications(
                 self.jobs,
                 self.jobs.store.data_dir,

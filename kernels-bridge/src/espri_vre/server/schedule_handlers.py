@@ -1,8 +1,9 @@
 """HTTP layer of /espri-vre/api/schedules (schedules of jobs: definition, runs, pause, resume, run
-now, edit, delete), of /espri-vre/api/jobs/notifications (the job ends not told yet) and of
-/espri-vre/api/jobs/estimate (when a job would start). Each handler parses, calls
-`espri_vre.jobs.schedules.ScheduleService`, `espri_vre.jobs.notifications.Notifications` or
-`espri_vre.jobs.estimate`, and answers, checked against the API schema."""
+now, edit, delete), /espri-vre/api/pipelines/runs (pipelines of jobs from a YAML file), and
+/espri-vre/api/jobs/notifications (the job ends not told yet) and /espri-vre/api/jobs/estimate
+(when a job would start). Each handler parses, calls the domain service
+(`espri_vre.jobs.schedules`, `.pipelines`, `.notifications`, `.estimate`), and answers,
+checked against the API schema."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tornado import web
 
 from ..jobs.estimate import estimate_start
 from ..jobs.notifications import Notifications
+from ..jobs.pipelines import PipelineService
 from ..jobs.schedules import ScheduleService
 from .base import ApiError, EspriVreHandler
 from .job_handlers import JobsBaseHandler
@@ -118,3 +120,38 @@ class EstimateHandler(JobsBaseHandler):
         cluster, spec = self.submission()
         estimate = await estimate_start(self.jobs, cluster, spec)
         self.respond("StartEstimateResponse", estimate.to_dict())
+
+
+class PipelineBaseHandler(EspriVreHandler):
+    @property
+    def pipelines(self) -> PipelineService:
+        found: Any = getattr(self.espri_app, "pipelines", None)
+        if found is None:
+            raise ApiError(409, "Pipelines cannot be run: the job record could not be opened.")
+        return found  # type: ignore[no-any-return]
+
+
+class PipelineRunsHandler(PipelineBaseHandler):
+    """GET: PipelineRunsResponse; POST PipelineRunRequest: every step submitted, 201
+    PipelineRun."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.respond("PipelineRunsResponse", {"runs": await self.pipelines.list()})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("PipelineRunRequest")
+        run = await self.pipelines.run(body["path"], body.get("cluster"))
+        self.respond("PipelineRun", run, 201)
+
+
+class PipelineRunHandler(PipelineBaseHandler):
+    """GET: one PipelineRun with each step's state."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.respond("PipelineRun", await self.pipelines.get(run_id))
