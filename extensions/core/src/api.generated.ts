@@ -532,6 +532,57 @@ export interface StartEstimateResponse {
   partitions: PartitionLoad[];
 }
 /**
+ * POST /espri-vre/api/pipelines/runs: run the pipeline file at path (relative to the server's root); cluster: the steps' cluster when the file names none.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PipelineRunRequest".
+ */
+export interface PipelineRunRequest {
+  path: string;
+  cluster?: string;
+}
+/**
+ * One step of a pipeline run: its job and state; a step that never ran says why in reason (DependencyNeverSatisfied: step X ended FAILED).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PipelineStep".
+ */
+export interface PipelineStep {
+  id: string;
+  cluster: string;
+  after: string[];
+  job_id: string;
+  state: JobState;
+  reason: string | null;
+  output_notebook: string | null;
+}
+/**
+ * GET /espri-vre/api/pipelines/runs/ID; 201 of a POST.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PipelineRun".
+ */
+export interface PipelineRun {
+  id: string;
+  name: string;
+  path: string;
+  created_at: number;
+  state: 'running' | 'completed' | 'failed';
+  /**
+   * In dependency order.
+   */
+  steps: PipelineStep[];
+}
+/**
+ * GET /espri-vre/api/pipelines/runs: the last 20 runs, newest first.
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "PipelineRunsResponse".
+ */
+export interface PipelineRunsResponse {
+  runs: PipelineRun[];
+}
+/**
  * A Dask preset of a cluster: one worker job's resources and the workers to start.
  *
  * This interface was referenced by `EspriVreApi`'s JSON-Schema
