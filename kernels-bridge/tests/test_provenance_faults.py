@@ -175,11 +175,23 @@ def test_a_crate_or_report_is_never_written_over_a_folder_that_is_not_one(
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
-    with pytest.raises(CrateWriteError, match="exists and is not an RO-Crate"):
-        export_crate(notebook, precious, log=log)
-    status, _, err = cli(
-        capsys, "replay", str(notebook), "--log", str(log), "--report", str(precious)
-    )
-    assert status == 2 and "holds no earlier replay report" in err
-    assert [p.name for p in precious.iterdir()] == ["thesis.tex"]
-    assert (precious / "thesis.tex").read_text() == "years of work"
+    # a hand-made crate, and a folder that happens to hold a report.json among other files
+    hand_made = tmp_path / "hand-made"
+    hand_made.mkdir()
+    (hand_made / "ro-crate-metadata.json").write_text('{"@graph": [{"@id": "./"}]}')
+    (hand_made / "figure.png").write_bytes(b"not ours")
+    (precious / "report.json").write_text("{}")
+    before = snapshot(tmp_path / "precious", hand_made)
+
+    for folder in (precious, hand_made):
+        with pytest.raises(CrateWriteError, match="is not a crate exported by espri-vre"):
+            export_crate(notebook, folder, log=log)
+        status, _, err = cli(
+            capsys, "replay", str(notebook), "--log", str(log), "--report", str(folder)
+        )
+        assert status == 2 and "is not an earlier replay report" in err
+    assert snapshot(tmp_path / "precious", hand_made) == before
+
+
+def snapshot(*folders: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for f in folders for p in sorted(f.rglob("*")) if p.is_file()}

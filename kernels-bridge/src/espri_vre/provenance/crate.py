@@ -52,6 +52,7 @@ RO_CRATE_1_1 = "https://w3id.org/ro/crate/1.1"
 WORKFLOW_RO_CRATE = "https://w3id.org/workflowhub/workflow-ro-crate/1.0"
 DEFAULT_COPY_LIMIT = 64 * 2**20
 LOG_DIR = "provenance"
+EXPORTED_BY = "recorded by espri-vre"
 UNSPECIFIED_LICENSE = "unspecified: no licence was given when this crate was exported"
 NOTEBOOK_TYPES = ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"]
 SHA256_TERM = {"sha256": "http://schema.org/sha256"}
@@ -591,7 +592,7 @@ class _CrateBuilder:
         root = crate.root_dataset
         root["name"] = f"Run {run.run_id} of {self.notebook.name}"
         root["description"] = (
-            f"Workflow Run RO-Crate of notebook {self.notebook.name}, recorded by espri-vre"
+            f"Workflow Run RO-Crate of notebook {self.notebook.name}, {EXPORTED_BY}"
         )
         root["conformsTo"] = _ids(list(PROFILES))
         root["license"] = self.license_entity()
@@ -613,14 +614,23 @@ class CrateWriteError(EspriVreError):
     code = "internal-error"
 
 
+def _exported_crate(folder: Path) -> bool:
+    """A crate this module wrote (which an export may replace), not any folder with metadata."""
+    try:
+        metadata = json.loads((folder / "ro-crate-metadata.json").read_text("utf-8"))
+        root = next(e for e in metadata["@graph"] if e.get("@id") == "./")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return False
+    return str(root.get("description", "")).endswith(EXPORTED_BY)
+
+
 def write_whole(out: Path, write: Callable[[Path], Any]) -> None:
     """Calls `write(folder)` on a hidden folder beside `out`, then renames it to `out`: a write
     cut short (a full disk) leaves no crate, or the earlier one, never a half crate that
     looks complete. An existing `out` must be a crate (it is replaced) or empty."""
-    crate = (out / "ro-crate-metadata.json").is_file()
-    if out.exists() and not crate and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not _exported_crate(out) and (not out.is_dir() or any(out.iterdir())):
         raise CrateWriteError(
-            f"{out} exists and is not an RO-Crate: choose a new folder for the crate",
+            f"{out} exists and is not a crate exported by espri-vre: choose a new folder",
             status=409,
             code="conflict",
         )

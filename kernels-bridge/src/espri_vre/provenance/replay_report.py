@@ -18,6 +18,8 @@ from .replay_inputs import InputCheck
 
 WORK = "work"
 """The replay's working folder, inside the report's folder."""
+REPORT_ENTRIES = {"report.json", "report.html", "ro-crate-metadata.json", "recorded", WORK}
+"""What a report's folder holds: only such a folder is replaced by a new report."""
 
 
 class ReportFolderError(ValueError):
@@ -189,9 +191,10 @@ def prepare_folder(out: str | os.PathLike[str]) -> Path:
         if not folder.is_dir():
             raise ReportFolderError(f"{folder} is a file, not a folder for a replay report")
         entries = list(folder.iterdir())
-        if entries and not (folder / "report.json").is_file():
+        ours = all(p.name in REPORT_ENTRIES or p.name.startswith(".partial-") for p in entries)
+        if entries and not ((folder / "report.json").is_file() and ours):
             raise ReportFolderError(
-                f"{folder} is not empty and holds no earlier replay report: "
+                f"{folder} is not empty and is not an earlier replay report: "
                 "choose a new folder for the report"
             )
         for entry in entries:
