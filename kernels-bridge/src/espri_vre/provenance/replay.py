@@ -363,6 +363,7 @@ def replay(
             "the log's hash chain is broken (edited or damaged): the replay uses it as it is"
         )
     cells = notebook_cells(notebook)
+    matched = match_cells(run.executions, cells)
     notebook_meta = _notebook_metadata(notebook)
     report.inputs = resolve_inputs(
         run,
@@ -414,6 +415,8 @@ def replay(
                     kernel, run, execution, cells, last_of_cell, default, timeout, notebook_meta
                 )
                 verdict.notes = [_note_text(n) for n in ledger.read()]
+                if execution.order in matched:
+                    verdict.notes.insert(0, MATCHED_NOTE)
                 _compare_files(verdict, execution, replayed_log.read(), folder, recorded_copy)
                 if verdict.verdict == "differs" and (verdict.declared or "").startswith("varies"):
                     verdict.reason = f"declared to vary ({verdict.declared}); " + (
@@ -427,6 +430,29 @@ def replay(
                 report.cells.append(verdict)
     report.finished = _now()
     return report
+
+
+MATCHED_NOTE = "matched to its notebook cell by its source: the run sent no cell id"
+
+
+def match_cells(executions: list[Execution], cells: dict[str, dict[str, Any]]) -> set[int]:
+    """Gives the executions recorded without a cell id (a notebook run by papermill or
+    nbclient, which send none) the id of the notebook cell with their source: the k-th such
+    execution of a source gets the k-th code cell holding it. Returns the orders matched."""
+    holding: dict[str, list[str]] = {}
+    for cell_id, cell in cells.items():
+        if cell.get("cell_type") == "code":
+            holding.setdefault(sha256_text(_text(cell.get("source", ""))), []).append(cell_id)
+    taken: dict[str, int] = {}
+    matched = set()
+    for execution in executions:
+        ids = holding.get(execution.source_sha256, [])
+        index = taken.get(execution.source_sha256, 0)
+        if execution.cell_id is None and index < len(ids):
+            execution.cell_id = ids[index]
+            matched.add(execution.order)
+        taken[execution.source_sha256] = index + 1
+    return matched
 
 
 def _recorded_copies(crate_dir: Path | None) -> Callable[[str, str | None], Path | None]:
