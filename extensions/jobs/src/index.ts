@@ -20,7 +20,7 @@ import { contentsPath } from './job-view';
 import { JobNotifier } from './notifier';
 import { JobsPanel } from './panel';
 import { JobService } from './service';
-import { jobKind, type IJobPreset } from './spec-form';
+import { isPipelineFile, jobKind, type IJobPreset } from './spec-form';
 import { SubmitJobWidget } from './submit-form';
 
 export { JobRefusedError, JobService } from './service';
@@ -33,6 +33,7 @@ export { SubmitJobWidget } from './submit-form';
 export namespace CommandIDs {
   export const openJobsPanel = 'espri-vre:open-jobs-panel';
   export const submitJob = 'espri-vre:submit-job';
+  export const runPipeline = 'espri-vre:run-pipeline';
 }
 
 const PANEL_PLUGIN_ID = '@espri-vre/jobs:panel';
@@ -225,6 +226,50 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
       selector: '.jp-DirListing-item[data-isdir="false"]',
       args: { origin: 'filebrowser' },
       rank: 60
+    });
+
+    app.commands.addCommand(CommandIDs.runPipeline, {
+      label: trans.__('Run Pipeline'),
+      caption: trans.__(
+        'Submit every step of this pipeline file, chained by their dependencies'
+      ),
+      isVisible: args => isPipelineFile(target(args)),
+      execute: async args => {
+        const path = target(args);
+        try {
+          const run = await service.runPipeline(path);
+          Notification.success(
+            trans.__(
+              'Pipeline %1: %2 steps submitted.',
+              run.name,
+              run.steps.length
+            ),
+            { autoClose: 5000 }
+          );
+          if (app.commands.hasCommand(CommandIDs.openJobsPanel)) {
+            void app.commands.execute(CommandIDs.openJobsPanel);
+          }
+        } catch (reason) {
+          Notification.error(
+            trans.__(
+              'The pipeline %1 was not run: %2',
+              path,
+              reason instanceof Error ? reason.message : String(reason)
+            ),
+            { autoClose: false }
+          );
+        }
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.runPipeline,
+      category: trans.__('ESPRI VRE')
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.runPipeline,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      args: { origin: 'filebrowser' },
+      rank: 61
     });
 
     followSettings(settingRegistry, SUBMIT_PLUGIN_ID, settings => {

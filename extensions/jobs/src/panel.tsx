@@ -23,6 +23,7 @@ import {
   stateBadge,
   windowRange
 } from './job-view';
+import { PipelinesSection } from './pipeline-graph';
 import { SchedulesSection } from './schedules-view';
 import type { JobService } from './service';
 
@@ -467,6 +468,11 @@ function JobsView(props: {
         </p>
       )}
       <SchedulesSection
+        service={service}
+        trans={trans}
+        onShowJob={setDetailsKey}
+      />
+      <PipelinesSection
         service={service}
         trans={trans}
         onShowJob={setDetailsKey}

@@ -12,6 +12,8 @@ import {
   type JobPreviewResponse,
   type JobSpec,
   type LogChunk,
+  type PipelineRun,
+  type PipelineRunsResponse,
   requestAPI,
   type ScheduleInfo,
   type ScheduleListResponse,
@@ -371,6 +373,29 @@ export class JobService implements IJobService {
       { method: 'DELETE' },
       this._serverSettings
     );
+  }
+
+  /**
+   * Run the pipeline file at `path`: every step is submitted, chained with the
+   * scheduler's dependencies.
+   *
+   * @throws {@link JobRefusedError} when the file is refused, with its problems.
+   */
+  runPipeline(path: string, cluster?: string): Promise<PipelineRun> {
+    return this._post<PipelineRun>('pipelines/runs', {
+      path,
+      ...(cluster ? { cluster } : {})
+    });
+  }
+
+  /** The last pipeline runs, each step with its state. */
+  async pipelineRuns(signal?: AbortSignal): Promise<PipelineRun[]> {
+    const answer = await requestAPI<PipelineRunsResponse>(
+      'pipelines/runs',
+      { signal },
+      this._serverSettings
+    );
+    return answer.runs;
   }
 
   /** A job's log from a byte offset. */

@@ -281,3 +281,8 @@ export function problemsByField(
   }
   return byField;
 }
+
+/** A pipeline file: `<name>.pipeline.yaml` (or `.yml`), next to its notebooks. */
+export function isPipelineFile(path: string): boolean {
+  return /\.pipeline\.ya?ml$/i.test(path);
+}

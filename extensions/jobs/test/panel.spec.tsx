@@ -138,6 +138,8 @@ function answer(
     });
   } else if (method === 'GET' && path === 'schedules') {
     send(200, { schedules: [] });
+  } else if (method === 'GET' && path === 'pipelines/runs') {
+    send(200, { runs: [] });
   } else if (method === 'POST' && path === 'jobs/preview') {
     if ((body.spec.gpus ?? 0) > 0 && body.cluster === 'local') {
       send(400, {

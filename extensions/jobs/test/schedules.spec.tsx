@@ -24,8 +24,10 @@ import {
   it
 } from 'vitest';
 import { JobNotifier } from '../src/notifier';
+import { layoutPipeline } from '../src/pipeline-graph';
 import { SchedulesSection } from '../src/schedules-view';
 import { JobService } from '../src/service';
+import { isPipelineFile } from '../src/spec-form';
 
 const trans = nullTranslator.load('espri_vre');
 
@@ -216,5 +218,39 @@ describe('the Schedules section', () => {
     await waitFor(() => expect(row.dataset.state).toBe('paused'));
     expect(screen.getByText('Resume')).toBeTruthy();
     expect(requests).toContain('POST schedules/1/pause');
+  });
+});
+
+describe('a pipeline run drawn as a graph', () => {
+  const step = (id: string, after: string[]) => ({
+    id,
+    cluster: 'local-slurm',
+    after,
+    job_id: id,
+    state: 'PENDING' as const,
+    reason: null,
+    output_notebook: null
+  });
+
+  it('puts each step one column after the steps it waits for', () => {
+    const { boxes, width, height } = layoutPipeline([
+      step('fetch', []),
+      step('check', ['fetch']),
+      step('broken', ['fetch']),
+      step('report', ['broken', 'fetch'])
+    ]);
+    expect(boxes.map(b => [b.step.id, b.x, b.y])).toEqual([
+      ['fetch', 0, 0],
+      ['check', 168, 0],
+      ['broken', 168, 50],
+      ['report', 336, 0]
+    ]);
+    expect([width, height]).toEqual([468, 86]);
+  });
+
+  it('knows a pipeline file by its name', () => {
+    expect(isPipelineFile('course/monthly.pipeline.yaml')).toBe(true);
+    expect(isPipelineFile('monthly.pipeline.YML')).toBe(true);
+    expect(isPipelineFile('environment.yaml')).toBe(false);
   });
 });
