@@ -1,20 +1,27 @@
 /**
  * The data roots in JupyterLab's file browser: one read-only drive per reachable data
- * root (added as the status reports them), the command the Data panel's rows run to
- * open one, and the file browser's context-menu entries on their files ("Preview",
- * "Open in Notebook", "Show on Globe"), each shown only where it applies.
+ * root (added as the status reports them), browsed in the Data Roots panel; the
+ * command the Data panel's rows run to open one, and the context-menu entries on
+ * their files ("Preview", "Open in Notebook", "Show on Globe"), each shown only where
+ * it applies.
  */
 import type {
   ICatalogRegistry,
   IDatasetPreviewer,
   IGlobe
 } from '@espri-vre/core';
-import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification, showErrorMessage } from '@jupyterlab/apputils';
-import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { addSidePanel } from '@espri-vre/core';
+import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  type ICommandPalette,
+  Notification,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import type { Contents } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { DataRootDrive } from './drive';
+import { DataRootsPanel } from './roots-panel';
 import {
   fileKind,
   fileReference,
@@ -27,6 +34,7 @@ import {
  * The command ids of the data roots.
  */
 export namespace DataRootCommandIDs {
+  export const openDataRootsPanel = 'espri-vre:open-data-roots-panel';
   export const openDataRoot = 'espri-vre:open-data-root';
   export const preview = 'espri-vre:preview-data-file';
   export const openInNotebook = 'espri-vre:open-data-file-in-notebook';
@@ -40,7 +48,9 @@ export interface IDataRootsOptions {
   app: JupyterFrontEnd;
   registry: ICatalogRegistry;
   trans: TranslationBundle;
-  browser: IDefaultFileBrowser | null;
+  factory: IFileBrowserFactory;
+  restorer: ILayoutRestorer | null;
+  palette: ICommandPalette | null;
   previewer: IDatasetPreviewer | null;
   globe: IGlobe | null;
   /** Insert code in the notebook the suite writes to (opening one if none is). */
@@ -60,9 +70,16 @@ interface Selected {
  * Add the drives as data roots appear, and their commands.
  */
 export function setupDataRoots(options: IDataRootsOptions): void {
-  const { app, registry, trans, browser, previewer, globe } = options;
+  const { app, registry, trans, factory, previewer, globe } = options;
   const contents = app.serviceManager.contents;
   const drives = new Map<string, DataRootDrive>();
+  const panel = new DataRootsPanel({
+    trans,
+    createBrowser: id =>
+      factory.createFileBrowser(`espri-vre-data-root-${id}`, {
+        driveName: drives.get(id)?.name
+      })
+  });
   const addDrives = (): void => {
     for (const root of registry.dataRoots) {
       // JupyterLab cannot remove a drive: one that stops answering stays, and says
@@ -94,12 +111,30 @@ export function setupDataRoots(options: IDataRootsOptions): void {
       contents.addDrive(drive);
       drives.set(root.id, drive);
     }
+    panel.setRoots(registry.dataRoots.filter(root => drives.has(root.id)));
   };
   registry.changed.connect(addDrives);
   addDrives();
+  addSidePanel(app, panel, {
+    command: DataRootCommandIDs.openDataRootsPanel,
+    label: trans.__('Open Data Roots'),
+    caption: trans.__(
+      "Browse the centre's data roots (read-only) in a file browser"
+    ),
+    category: trans.__('ESPRI VRE'),
+    // Right after the Data panel (250).
+    rank: 251,
+    restorer: options.restorer,
+    palette: options.palette
+  });
 
   const selected = (): Selected | null => {
-    const item = browser?.selectedItems().next();
+    // The file browser last used, when it is one of the data roots'.
+    const browser = factory.tracker.currentWidget;
+    if (browser === null || ![...panel.browsers.values()].includes(browser)) {
+      return null;
+    }
+    const item = browser.selectedItems().next();
     if (!item || item.done) {
       return null;
     }
@@ -147,21 +182,18 @@ export function setupDataRoots(options: IDataRootsOptions): void {
       if (!drives.has(id) && registry.state !== 'loading') {
         await registry.refresh().catch(() => undefined);
       }
-      const drive = drives.get(id);
-      if (drive === undefined || browser === null) {
+      if (!drives.has(id)) {
         await showErrorMessage(
           trans.__('The data root could not be opened'),
-          browser === null
-            ? trans.__('The file browser is not available.')
-            : trans.__(
-                'There is no reachable data root "%1": the Data panel says why.',
-                id
-              )
+          trans.__(
+            'There is no reachable data root "%1": the Data panel says why.',
+            id
+          )
         );
         return;
       }
-      await app.commands.execute('filebrowser:activate');
-      await browser.model.cd(`${drive.name}:`);
+      app.shell.activateById(panel.id);
+      await panel.showRoot(id);
     }
   });
 

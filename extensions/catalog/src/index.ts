@@ -22,7 +22,10 @@ import {
   showErrorMessage,
   WidgetTracker
 } from '@jupyterlab/apputils';
-import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import {
+  IDefaultFileBrowser,
+  IFileBrowserFactory
+} from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { PartialJSONValue } from '@lumino/coreutils';
@@ -97,6 +100,7 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     IDatasetPreviewer,
     IGlobe,
     IProvenanceRecorder,
+    IFileBrowserFactory,
     IDefaultFileBrowser,
     ILauncher
   ],
@@ -109,7 +113,8 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     previewer: IDatasetPreviewer | null,
     globe: IGlobe | null,
     recorder: IProvenanceRecorder | null,
-    fileBrowser: IDefaultFileBrowser | null,
+    browserFactory: IFileBrowserFactory | null,
+    defaultBrowser: IDefaultFileBrowser | null,
     launcher: ILauncher | null
   ): ICatalogRegistry => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
@@ -143,13 +148,19 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
     let pins: Pin[] = [];
 
     // The code goes below the active cell of the notebook used last, or into a new
-    // notebook (in the server root: the file browser may be in a read-only data root).
+    // notebook in the default file browser's folder (named: the file browser used
+    // last may be a read-only data root's, where the notebook would be created).
     const insertCode = async (code: string): Promise<void> => {
       let notebook = lastNotebook;
       if (notebook === null || notebook.isDisposed) {
+        const kernelName = app.serviceManager.kernelspecs.specs?.default;
         const created: unknown = await app.commands.execute(
           'notebook:create-new',
-          { cwd: '' }
+          {
+            cwd: defaultBrowser?.model.path || '/',
+            // The server's default kernel, without asking: the code is Python.
+            ...(kernelName ? { kernelName } : {})
+          }
         );
         if (!isNotebookLike(created)) {
           throw new Error(
@@ -307,15 +318,19 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
         void app.commands.execute(DataRootCommandIDs.openDataRoot, { id });
       }
     });
-    setupDataRoots({
-      app,
-      registry,
-      trans,
-      browser: fileBrowser,
-      previewer,
-      globe,
-      insertCode
-    });
+    if (browserFactory !== null) {
+      setupDataRoots({
+        app,
+        registry,
+        trans,
+        factory: browserFactory,
+        restorer,
+        palette,
+        previewer,
+        globe,
+        insertCode
+      });
+    }
     addSidePanel(app, panel, {
       command: CommandIDs.openDataPanel,
       label: trans.__('Open Data Panel'),

@@ -1,2 +1,3 @@
 import './base.css';
 import './browser.css';
+import './data-roots.css';

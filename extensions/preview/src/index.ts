@@ -17,7 +17,10 @@ import {
   MainAreaWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
-import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import {
+  IDefaultFileBrowser,
+  IFileBrowserFactory
+} from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -70,7 +73,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     INotebookTracker,
     IJupyterWidgetRegistry,
     IGlobe,
-    ILayoutRestorer
+    ILayoutRestorer,
+    IFileBrowserFactory
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -81,7 +85,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     notebooks: INotebookTracker | null,
     widgets: IJupyterWidgetRegistry | null,
     globe: IGlobe | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    browsers: IFileBrowserFactory | null
   ): IDatasetPreviewer => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const settings = app.serviceManager.serverSettings;
@@ -155,12 +160,16 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     };
     void restorer?.restore(tracker, {
       command: CommandIDs.openPreview,
-      name: widget => sourceName(widget.content.state.source),
+      name: widget => JSON.stringify(widget.content.state.source),
       args: widget => restoreArgs(widget.content.state)
     });
 
+    // The selection of the file browser used last (the context menu's), which is
+    // not always the default one.
     const selectedPath = (): string | null => {
-      const item = browser?.selectedItems().next();
+      const item = (browsers?.tracker.currentWidget ?? browser)
+        ?.selectedItems()
+        .next();
       return item && !item.done ? item.value.path : null;
     };
 
@@ -188,12 +197,9 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
         const variable =
           typeof args['variable'] === 'string' ? args['variable'] : undefined;
         const indices = indicesArgument(args['indices']);
-        if (typeof args['url'] === 'string' && args['url'] !== '') {
-          return show(
-            { kind: 'zarr-url', url: args['url'] },
-            variable,
-            indices
-          );
+        const source = sourceArgument(args['source']);
+        if (source !== null) {
+          return show(source, variable, indices);
         }
         let path = typeof args['path'] === 'string' ? args['path'] : null;
         if (path === null && args['isContextMenu']) {
@@ -268,20 +274,25 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
   }
 };
 
-/** A preview's name in the restored layout: its file or store. */
-function sourceName(source: PreviewSource): string {
-  return source.kind === 'path' ? source.path : source.url;
-}
-
 /** The arguments of the command that reopens a preview as it was. */
 function restoreArgs(state: IPreviewState): ReadonlyPartialJSONObject {
   return {
-    ...(state.source.kind === 'path'
-      ? { path: state.source.path }
-      : { url: state.source.url }),
+    source: { ...state.source },
     ...(state.variable === undefined ? {} : { variable: state.variable }),
     ...(state.indices === undefined ? {} : { indices: { ...state.indices } })
   };
+}
+
+/**
+ * The `source` argument (a whole preview source, as a reload passes it back), or null
+ * when there is none; a malformed one is said so by the preview it opens.
+ */
+function sourceArgument(value: unknown): PreviewSource | null {
+  return typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { kind?: unknown }).kind === 'string'
+    ? (value as PreviewSource)
+    : null;
 }
 
 /** The `indices` argument (dimension -> index), keeping only non-negative integers. */
