@@ -21,6 +21,7 @@ from tornado.httpclient import HTTPClientError
 
 from espri_vre.jobs.chain import parse_runs
 from espri_vre.jobs.cron import Cron, CronError
+from espri_vre.jobs.schedule_store import ScheduleStore
 from espri_vre.jobs.store import JobStore
 from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
@@ -47,18 +48,13 @@ def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def no_job_left_behind(store_dir: Path) -> Iterator[None]:
-    """Cancels the Slurm jobs this test's schedules left waiting: the cluster is shared."""
+    """Cancels the Slurm jobs this test's schedules left waiting, by their names (the cluster is
+    shared by the whole session)."""
     yield
-    ran = subprocess.run(
-        ["squeue", "--noheader", "--format=%i %j"], capture_output=True, text=True, check=False
-    )
-    ours = [line.split()[0] for line in ran.stdout.splitlines() if "-s" in line.split()[-1]]
-    recorded = []
-    if (store_dir / "jobs.sqlite").exists():
-        recorded = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
-    mine = [j for j in ours if j] + recorded
-    if mine and (store_dir / "schedules.sqlite").exists():
-        subprocess.run(["scancel", *mine], check=False, capture_output=True, timeout=30)
+    if (store_dir / "schedules.sqlite").exists():
+        for schedule in ScheduleStore(store_dir).list("slurm"):
+            if schedule.job_name:
+                subprocess.run(["scancel", f"--name={schedule.job_name}"], check=False, timeout=30)
 
 
 async def api(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> Any:
