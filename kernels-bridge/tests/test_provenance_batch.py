@@ -5,13 +5,14 @@ run through nbclient; the replay runs in a real kernel too."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from espri_vre.provenance.crate import load_run
+from espri_vre.provenance.crate import export_crate, load_run
 from espri_vre.provenance.replay import MATCHED_NOTE, replay
 
 CELLS = [
@@ -50,3 +51,9 @@ def test_a_batch_run_without_cell_ids_replays_cell_by_cell(
     assert all(c["notes"][0] == MATCHED_NOTE for c in report["cells"])
     (written,) = report["cells"][2]["outputs"]
     assert written["original"] == str(folder / "out.txt") and written["verdict"] == "identical"
+
+    # its crate names each step after its notebook cell, at its place in the notebook
+    crate = export_crate(notebook, tmp_path / "crate", log=log)
+    graph = json.loads((crate / "ro-crate-metadata.json").read_text())["@graph"]
+    steps = {e["@id"]: e["position"] for e in graph if e.get("@type") == "HowToStep"}
+    assert steps == {f"#step/{cell_id}": str(i) for i, cell_id in enumerate(ids) if i > 0}

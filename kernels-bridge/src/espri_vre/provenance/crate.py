@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EspriVreError
+from .hashing import sha256_text
 from .store import kept_hash_path, read_log, verify
 
 PROFILES = {
@@ -200,6 +201,31 @@ def notebook_cells(notebook: Path) -> dict[str, dict[str, Any]]:
     except (OSError, ValueError):
         return {}
     return {c["id"]: c for c in data.get("cells", []) if isinstance(c, dict) and c.get("id")}
+
+
+def match_cells(executions: list[Execution], cells: dict[str, dict[str, Any]]) -> set[int]:
+    """Gives the executions recorded without a cell id (a notebook run by papermill or
+    nbclient, which send none) the id of the notebook cell with their source: the k-th such
+    execution of a source gets the k-th code cell holding it. Returns the orders matched."""
+    holding: dict[str, list[str]] = {}
+    for cell_id, cell in cells.items():
+        if cell.get("cell_type") == "code":
+            holding.setdefault(_source_sha256(cell), []).append(cell_id)
+    taken: dict[str, int] = {}
+    matched = set()
+    for execution in executions:
+        ids = holding.get(execution.source_sha256, [])
+        index = taken.get(execution.source_sha256, 0)
+        if execution.cell_id is None and index < len(ids):
+            execution.cell_id = ids[index]
+            matched.add(execution.order)
+        taken[execution.source_sha256] = index + 1
+    return matched
+
+
+def _source_sha256(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return sha256_text("".join(source) if isinstance(source, list) else str(source))
 
 
 def _ids(values: list[str]) -> list[dict[str, str]]:
@@ -431,6 +457,7 @@ class _CrateBuilder:
         language, engine = self.environment()
         agent, publisher = self.people()
         cells = notebook_cells(self.notebook)
+        match_cells(run.executions, cells)  # a batch run's executions have no cell id
         positions = {cell_id: i for i, cell_id in enumerate(cells)}
         workflow_id = self.notebook.name
 

@@ -43,6 +43,7 @@ from .crate import (
     file_location,
     latest_log,
     load_run,
+    match_cells,
     notebook_cells,
 )
 from .hashing import FileHasher, sha256_text
@@ -433,26 +434,6 @@ def replay(
 
 
 MATCHED_NOTE = "matched to its notebook cell by its source: the run sent no cell id"
-
-
-def match_cells(executions: list[Execution], cells: dict[str, dict[str, Any]]) -> set[int]:
-    """Gives the executions recorded without a cell id (a notebook run by papermill or
-    nbclient, which send none) the id of the notebook cell with their source: the k-th such
-    execution of a source gets the k-th code cell holding it. Returns the orders matched."""
-    holding: dict[str, list[str]] = {}
-    for cell_id, cell in cells.items():
-        if cell.get("cell_type") == "code":
-            holding.setdefault(sha256_text(_text(cell.get("source", ""))), []).append(cell_id)
-    taken: dict[str, int] = {}
-    matched = set()
-    for execution in executions:
-        ids = holding.get(execution.source_sha256, [])
-        index = taken.get(execution.source_sha256, 0)
-        if execution.cell_id is None and index < len(ids):
-            execution.cell_id = ids[index]
-            matched.add(execution.order)
-        taken[execution.source_sha256] = index + 1
-    return matched
 
 
 def _recorded_copies(crate_dir: Path | None) -> Callable[[str, str | None], Path | None]:
