@@ -4,15 +4,20 @@
  * service through which other extensions and the Python widget add layers.
  */
 import { IGlobe } from '@espri-vre/core';
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import type { ColormapName } from './colormap';
-import { GlobeService } from './service';
+import type { GlobeWidget } from './globe-widget';
+import { globeIcon } from './icons';
+import { parseLayerSources } from './layer-sources';
+import { RestorableGlobeService } from './restorable-service';
 import {
   GlobeModel,
   GlobeView,
@@ -68,21 +73,53 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
     'The CesiumJS globe, offline: fields, points, trajectories and footprints as layers.',
   autoStart: true,
   provides: IGlobe,
-  optional: [ICommandPalette, ITranslator],
+  optional: [ICommandPalette, ITranslator, ILayoutRestorer, ILauncher],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null
   ): IGlobe => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
-    const service = new GlobeService(app, trans);
+    const tracker = new WidgetTracker<GlobeWidget>({
+      namespace: 'espri-vre-globe'
+    });
+    const service = new RestorableGlobeService(app, trans, tracker);
 
     app.commands.addCommand(CommandIDs.openGlobe, {
-      label: trans.__('Open Globe'),
+      label: args =>
+        args['isLauncher'] ? trans.__('Globe') : trans.__('Open Globe'),
       caption: trans.__('Open the 3D globe (offline, CesiumJS)'),
-      execute: async () => {
-        await service.open();
+      icon: args => (args['isLauncher'] ? globeIcon : undefined),
+      execute: async args => {
+        const widget = await service.open();
+        // A reload passes the layers back: drawn again from their sources.
+        for (const source of parseLayerSources(args['layers'])) {
+          if (source.kind === 'footprint') {
+            await service.addFootprint({ ...source.footprint, fly: false });
+          } else if (source.kind === 'field') {
+            await service.addField(source.field);
+          } else {
+            const layer = await widget.addPoints(
+              trans.__('Demo stations'),
+              demoPoints(source.count)
+            );
+            service.keep(layer, source);
+          }
+        }
       }
+    });
+    void restorer?.restore(tracker, {
+      command: CommandIDs.openGlobe,
+      name: () => 'globe',
+      args: () => ({ layers: service.sources.toJSON() })
+    });
+    launcher?.add({
+      command: CommandIDs.openGlobe,
+      args: { isLauncher: true },
+      category: trans.__('ESPRI VRE'),
+      rank: 20
     });
     app.commands.addCommand(CommandIDs.addDemoPoints, {
       label: trans.__('Add Demo Points to the Globe'),
@@ -94,6 +131,7 @@ const plugin: JupyterFrontEndPlugin<IGlobe> = {
           trans.__('Demo stations'),
           demoPoints(count)
         );
+        service.keep(layer, { kind: 'demo-points', count });
         return layer.id;
       }
     });
