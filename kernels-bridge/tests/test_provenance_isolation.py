@@ -127,6 +127,9 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
     keep = original / "keep.txt"
     keep.write_text("the author's\n")
     before = snapshot(original)
+    # the links a replay makes to its inputs
+    (work / "appended.txt").symlink_to(keep)
+    (work / "rewritten.txt").symlink_to(keep)
     spec = WorkFolder(
         root=str(work),
         recorded_cwd=str(original),
@@ -142,6 +145,7 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
             "remove": f"import os\nos.remove({str(keep)!r})",
             "chmod": f"os.chmod({str(keep)!r}, 0o600)",
             "rmtree": f"import shutil\nshutil.rmtree({str(original)!r})",
+            "rmtree-folder": "shutil.rmtree(os.getcwd())",
             "io": f"import _io\n_io.open({str(keep)!r}, 'w')",
         }.items():
             result = kernel.run(code)
@@ -152,6 +156,10 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
             f"import netCDF4\nnetCDF4.Dataset({str(original / 'new.nc')!r}, 'w').close()\n"
             f"print(open({str(keep)!r}).read())"
         )
+        through_links = kernel.run(
+            "with open('appended.txt', 'a') as f:\n    f.write('more')\n"
+            "with open('rewritten.txt', 'w') as f:\n    f.write('new')"
+        )
         # a command in a shell cannot be confined: it is noted for the report
         assert kernel.run("import subprocess\nsubprocess.run(['true'])").status == "ok"
     assert snapshot(original) == before
@@ -160,6 +168,11 @@ def test_changes_that_cannot_be_redirected_are_refused_in_a_real_kernel(tmp_path
         assert "refused to" in evalue and f"working folder {work}" in evalue, evalue
     assert written.status == "ok" and written.outputs[0]["text"] == "the replay\n"
     assert (work / "keep.txt").read_text() == "the replay"
+    # a write through a link to an input replaced the link (with a copy, for an append)
+    assert through_links.status == "ok"
+    assert not (work / "appended.txt").is_symlink() and not (work / "rewritten.txt").is_symlink()
+    assert (work / "appended.txt").read_text() == "the author's\nmore"
+    assert (work / "rewritten.txt").read_text() == "new"
     assert (work / "new.nc").read_bytes()[:4] == b"\x89HDF"
     ledger = [json.loads(line) for line in (private / "ledger.jsonl").read_text().splitlines()]
     assert {

@@ -127,7 +127,8 @@ def for_write(path: Any, op: str = "write") -> Any:
     with _our_work():
         if target != name:  # the original's folder existed where the run wrote; here, make it
             os.makedirs(parent, exist_ok=True)
-        if os.path.islink(target) and not folder.inside(os.path.realpath(target)):
+        linked = op in ("write", "update") and os.path.islink(target)
+        if linked and not folder.inside(os.path.realpath(target)):
             # A link the replay made to an input: the input behind it is never written.
             behind = os.path.realpath(target)
             os.unlink(target)
@@ -142,6 +143,10 @@ def _for_change(path: Any, verb: str, follow: bool) -> Any:
     name = _decode(path)
     if folder is None or name is None or folder.exempted(name):
         return path
+    if name == folder.root or folder.place(name) == folder.root:
+        # the recorded working directory maps to the working folder: removing or moving
+        # either would take the replay's own files (and the links to its inputs) with it
+        raise _refuse(verb, name, "it is the replay's working folder itself")
     if folder.inside(name):
         resolved = os.path.realpath(name if follow else os.path.dirname(name))
         if not folder.inside(resolved):
@@ -323,6 +328,8 @@ def audit(event: str, args: tuple[Any, ...]) -> None:
 def _check(path: Any, dir_fd: Any, follow: bool, verb: str) -> None:
     assert folder is not None
     name = _resolved(path, dir_fd, follow)
+    if name == folder.root and verb != "write":
+        raise _refuse(verb, name, "it is the replay's working folder itself")
     if name is None or folder.inside(name) or folder.exempted(name):
         return
     raise _refuse(verb, name, "it is outside the working folder")
