@@ -1,17 +1,24 @@
 """Job-end notifications (espri_vre.jobs.notifications) through /espri-vre/api/jobs/notifications
 of a real Jupyter server and real local jobs: an end is told until a page says it was shown, also
 after a restart of the server (the page was closed when the job ended); ends told are not told
-again; a wrong acknowledgement is refused and loses nothing."""
+again; a wrong acknowledgement is refused and loses nothing. Records of told ends, schedules and
+pipelines that cannot be opened leave the rest of the server running."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from espri_vre.jobs.notifications import Notifications
+from espri_vre.jobs.pipelines import PipelineService
+from espri_vre.jobs.schedules import ScheduleService
+from espri_vre.jobs.service import JobService
+from espri_vre.jobs.store import JobStore
 from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
 
@@ -76,3 +83,19 @@ async def test_an_ended_job_is_told_until_seen_also_after_a_restart_and_never_tw
     assert await api(jp_fetch, "jobs", "notifications", body=seen) == (200, {"told": 2})
     assert await api(jp_fetch, "jobs", "notifications", body=seen) == (200, {"told": 0})
     assert await untold(jp_fetch) == []
+
+
+def test_records_that_cannot_be_opened_leave_the_server_running_without_them(tmp_path, caplog):
+    store = JobStore(tmp_path / "job-store")
+    jobs = JobService(clusters=[("local", "Local", "local", "local")], store=store)
+    for name in ("schedules.sqlite", "notifications.sqlite", "pipelines.sqlite"):
+        (store.data_dir / name).mkdir()  # not a database: sqlite cannot open it
+    log = logging.getLogger("espri-vre-test")
+    with caplog.at_level(logging.ERROR, logger="espri-vre-test"):
+        assert ScheduleService.open(jobs, log) is None
+        assert Notifications.open(jobs, log) is None
+        assert PipelineService.open(jobs, log) is None
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 3 and all("cannot be opened" in s for s in said)
+    # The job record itself is untouched.
+    assert store.list() == []

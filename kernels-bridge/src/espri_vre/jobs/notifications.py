@@ -11,6 +11,7 @@ replayed as a burst of notifications."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import time
@@ -63,6 +64,22 @@ class Notifications:
             db.execute("PRAGMA journal_mode = WAL")
             with db:
                 yield db
+
+    @classmethod
+    def open(
+        cls,
+        jobs: JobService,
+        log: logging.Logger,
+        before: Callable[[], Awaitable[object]] | None = None,
+    ) -> Notifications | None:
+        """None when the job record or this one cannot be opened (nothing is then told)."""
+        if jobs.store is None:
+            return None
+        try:
+            return cls(jobs, jobs.store.data_dir, before)
+        except (OSError, sqlite3.Error) as e:
+            log.error("espri-vre: the record of told job ends cannot be opened: %s", e)
+            return None
 
     def since(self) -> float:
         with self._connect() as db:

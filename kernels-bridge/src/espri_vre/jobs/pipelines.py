@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -175,6 +176,17 @@ class PipelineService:
                 " name TEXT NOT NULL, path TEXT NOT NULL, created_at REAL NOT NULL,"
                 " steps TEXT NOT NULL)"
             )
+
+    @classmethod
+    def open(cls, jobs: JobService, log: logging.Logger) -> PipelineService | None:
+        """None when the job record or the pipelines' record cannot be opened."""
+        if jobs.store is None:
+            return None
+        try:
+            return cls(jobs)
+        except (OSError, sqlite3.Error) as e:
+            log.error("espri-vre: the pipelines' record cannot be opened: %s", e)
+            return None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

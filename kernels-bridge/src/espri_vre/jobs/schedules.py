@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -96,10 +97,15 @@ class ScheduleService:
 
     @classmethod
     def open(cls, jobs: JobService, log: logging.Logger) -> ScheduleService | None:
-        """None when the job record could not be opened (the clusters then say why)."""
+        """None when the job record or the schedules' record cannot be opened: the API then
+        says that schedules cannot be used, and the rest of the server runs."""
         if jobs.store is None:
             return None
-        return cls(jobs=jobs, store=ScheduleStore(jobs.store.data_dir), log=log)
+        try:
+            return cls(jobs=jobs, store=ScheduleStore(jobs.store.data_dir), log=log)
+        except (OSError, sqlite3.Error) as e:
+            log.error("espri-vre: the schedules' record cannot be opened: %s", e)
+            return None
 
     # The embedded scheduler of the local back end.
 
@@ -425,7 +431,8 @@ class ScheduleService:
             end_time=info.end_time or run.ended,
         )
         script = str(record.files.get("script", ""))
-        with contextlib.suppress(Exception):  # the record of a run never breaks the listing
+        # Another page may have recorded it a moment before: the record is kept as it is.
+        with contextlib.suppress(sqlite3.IntegrityError):
             scheduler.store.add(record.cluster, info, self._spec(record), script)
 
 

@@ -167,13 +167,10 @@ class EspriVreApp(ExtensionApp):
             self.validated, self.serverapp.root_dir, self.job_store_dir or None, self.log
         )
         self.schedules = ScheduleService.open(self.jobs, self.log)
-        if self.jobs.store is not None:
-            self.pipelines = PipelineService(self.jobs)
-            self.notifications = Notifications(
-                self.jobs,
-                self.jobs.store.data_dir,
-                before=self.schedules.adopt_runs if self.schedules else None,
-            )
+        self.pipelines = PipelineService.open(self.jobs, self.log)
+        self.notifications = Notifications.open(
+            self.jobs, self.log, self.schedules.adopt_runs if self.schedules else None
+        )
         self._configure_dask()
         self.log.info(
             "espri-vre %s: %d catalogues, %d clusters, %d data roots",
