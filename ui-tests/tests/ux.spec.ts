@@ -128,10 +128,11 @@ test.describe('Working in JupyterLab', () => {
         )
       )
       .toBe(true);
-    // Galata's own wait expects a Launcher tab, which the restored layout has not.
-    await page.reload({ waitForIsReady: false });
+    // A plain reload: Galata's own waits for a Launcher tab (which the restored
+    // layout has not) and for the app within a fixed delay.
+    await page.mainFrame().goto(page.url(), { waitUntil: 'domcontentloaded' });
 
-    await expect(count).toHaveAttribute('data-count', '3');
+    await expect(count).toHaveAttribute('data-count', '3', { timeout: 120000 });
     await expect(tas).toBeChecked();
     await expect(preview.locator('.jp-EspriVre-timeLabel')).toHaveText(
       FEBRUARY_2001
@@ -163,10 +164,8 @@ test.describe('Working in JupyterLab', () => {
     expect(source).toContain('intake.open_esm_datastore(');
     expect(source).toContain(`dsets["${NETCDF_KEY}"]`);
 
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('launcher:create');
-    });
-    const section = page.locator('.jp-Launcher-section', {
+    await page.activity.activateTab('Launcher');
+    const section = page.locator('.jp-Launcher-section:visible', {
       has: page.locator('.jp-Launcher-sectionTitle', { hasText: 'ESPRI VRE' })
     });
     await expect(section.locator('.jp-LauncherCard-label')).toContainText([
