@@ -237,6 +237,38 @@ describe('the Data panel', () => {
   });
 });
 
+describe('opening from the Data panel', () => {
+  it('opens a catalogue from its row and a data root from its row, by click or key', async () => {
+    answers = [answer(200, STATUS)];
+    const registry = registryFor();
+    const opened: string[] = [];
+    const { container } = render(
+      <DataPanelComponent
+        registry={registry}
+        trans={trans}
+        onRefresh={() => undefined}
+        onOpenCatalog={id => opened.push(`catalog ${id}`)}
+        onOpenRoot={id => opened.push(`root ${id}`)}
+      />
+    );
+    await act(() => registry.refresh());
+
+    const root = rows(container, 'li.jp-EspriVre-dataRootItem')[0];
+    expect(root.getAttribute('role')).toBe('button');
+    expect(root.title).toBe(
+      'Browse the data root Demo data in the file browser'
+    );
+    fireEvent.click(root);
+    fireEvent.keyDown(root, { key: 'Enter' });
+    fireEvent.click(rows(container, 'li.jp-EspriVre-catalogItem')[1]);
+    // Clusters open nothing.
+    const cluster = rows(container, 'li.jp-EspriVre-clusterItem')[0];
+    expect(cluster.getAttribute('role')).toBeNull();
+    fireEvent.click(cluster);
+    expect(opened).toEqual(['root demo', 'root demo', 'catalog demo-stac']);
+  });
+});
+
 describe('DataPanel', () => {
   it('has the id espri-vre-data-panel and loads the status when first shown', async () => {
     answers = [answer(200, STATUS)];
