@@ -91,12 +91,20 @@ function previewVia(
     return trans.__('Preview %1, read on this server', path);
   }
   const remote = remotePreviewAccess(record);
-  return remote === null
-    ? trans.__('Preview it')
+  if (remote === null) {
+    return trans.__('Preview it');
+  }
+  const service = remote.service ?? remote.description ?? remote.protocol;
+  return remote.protocol === 'opendap'
+    ? trans.__(
+        'Preview %1 (%2), read by the server one request per chunk',
+        remote.url,
+        service
+      )
     : trans.__(
         'Preview %1 (%2), read by Range requests through this server',
         remote.url,
-        remote.service ?? remote.description ?? remote.protocol
+        service
       );
 }
 

@@ -21,9 +21,10 @@ export function serverNetcdfFiles(
 }
 
 /**
- * The access a remote record is previewed through, when the server has no copy: a Zarr
- * store over HTTP, or a NetCDF/HDF5 file on a data server (HTTPServer, fileServer),
- * which the previewer reads through the Jupyter server.
+ * The access a remote record is previewed through, when the server has no copy, in
+ * the previewer's order: a Zarr store over HTTP; a NetCDF/HDF5 file on a data server
+ * (HTTPServer, fileServer), read by Range requests through the Jupyter server; last,
+ * an OPeNDAP endpoint, read by the server one chunk at a time.
  */
 export function remotePreviewAccess(
   record: Pick<DatasetRecord, 'access'>
@@ -38,6 +39,7 @@ export function remotePreviewAccess(
           ? /netcdf|hdf5|x-hdf/i.test(a.media_type)
           : NETCDF_NAME.test(a.url.split(/[?#]/)[0]))
     ) ??
+    http.find(a => a.protocol === 'opendap') ??
     null
   );
 }

@@ -70,17 +70,25 @@ describe.skipIf(!HAVE_FIXTURES)(
       expect(reference.access.map(a => a.protocol)).toContain('opendap');
     });
 
-    it('is disabled, with the reason, for an OPeNDAP-only aggregation', async () => {
+    it('reads an OPeNDAP-only aggregation through OPeNDAP, and says so', async () => {
       const url = 'https://esgf.example.org/thredds/esgcet/1/catalog.xml';
       const all = records(ESGF, url);
       const aggregation = all.find(r => r.id.endsWith('.aggregation'))!;
-      const file = all.find(r => r.id.endsWith('.nc'))!;
+      const actions = actionsLogging([]);
+      expect(actions.previewUnavailable(aggregation)).toBeNull();
+      expect(actions.previewVia!(aggregation)).toBe(
+        `Preview ${aggregation.access[0].url} (OPENDAP), read by the server one request per chunk`
+      );
+    });
+
+    it('is disabled, with the reason, for a record with no access it can read', async () => {
+      const url = 'https://esgf.example.org/thredds/esgcet/1/catalog.xml';
+      const dataset = records(ESGF, url).find(r => r.access.length === 0)!;
       const log: string[] = [];
       const actions = actionsLogging(log);
-      expect(actions.previewUnavailable(aggregation)).toBe('Remote.');
-      await actions.preview(aggregation);
+      expect(actions.previewUnavailable(dataset)).toBe('Remote.');
+      await actions.preview(dataset);
       expect(log).toEqual([]);
-      expect(actions.previewUnavailable(file)).toBeNull();
     });
   }
 );
