@@ -242,7 +242,17 @@ function outsideRoot(path: string, trans: TranslationBundle): string {
   );
 }
 
+/** Errors of remote data servers whose sentence already says what to do next. */
+const SELF_EXPLAINED = new Set([
+  'host-not-allowed',
+  'range-not-supported',
+  'html-answer'
+]);
+
 function explain(reason: unknown, trans: TranslationBundle): string {
+  if (reason instanceof ApiError && SELF_EXPLAINED.has(reason.error)) {
+    return reason.detail;
+  }
   if (reason instanceof ApiError) {
     const next =
       reason.status === 404

@@ -1,6 +1,9 @@
 // @vitest-environment jsdom
 import { ApiError } from '@espri-vre/core';
 import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+import { waitFor } from '@testing-library/react';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import {
   fetchRemoteReferences
 } from '../src/connection';
 import { openReferences, readDecoded } from '../src/reader';
+import { PreviewWidget } from '../src/widget';
 
 /**
  * Every variable of every file of ../shared/data/cmip6-sample read as a remote file: a
@@ -291,4 +295,28 @@ describe.runIf(present)('remote files and combined datasets', () => {
       expect((failed as ApiError).detail).toContain(words);
     }
   );
+
+  it('shows the server sentence alone in the preview when a data server ignores Range', async () => {
+    const url = `http://127.0.0.1:${servers.norange}/${encodeURI(expected.files[0].file)}`;
+    const widget = new PreviewWidget({
+      source: { kind: 'remote', url, service: 'HTTPServer' },
+      settings,
+      trans: nullTranslator.load('espri_vre')
+    });
+    Widget.attach(widget, document.body);
+    try {
+      const error = await waitFor(() => {
+        const found = widget.node.querySelector('.jp-EspriVre-previewError');
+        expect(found).not.toBeNull();
+        return found!;
+      });
+      expect(error.getAttribute('role')).toBe('alert');
+      expect(error.textContent).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/CMIP6\/.* ignores HTTP Range requests .* or open it in a notebook\.$/
+      );
+    } finally {
+      Widget.detach(widget);
+      widget.dispose();
+    }
+  });
 });
