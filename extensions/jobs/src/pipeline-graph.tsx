@@ -12,7 +12,7 @@ import type { JobService } from './service';
 /** A step's box in the graph, in pixels. */
 const BOX = { width: 132, height: 36, gapX: 36, gapY: 14 };
 
-/** How often the pipelines are asked for again while the panel shows them (ms). */
+/** At most how often the pipelines are asked for again while the panel refreshes (ms). */
 const PIPELINES_INTERVAL = 10000;
 
 /** Where a step is drawn: its column is its depth (the longest chain of steps before it). */
@@ -147,7 +147,9 @@ export function PipelinesSection(props: {
   const [error, setError] = React.useState('');
   React.useEffect(() => {
     const controller = new AbortController();
+    let last = 0;
     const load = (): void => {
+      last = Date.now();
       service
         .pipelineRuns(controller.signal)
         .then(found => {
@@ -163,9 +165,16 @@ export function PipelinesSection(props: {
         });
     };
     load();
-    const timer = window.setInterval(load, PIPELINES_INTERVAL);
+    // The panel asks for the jobs only while it is visible: the list follows those
+    // refreshes, at most once per interval, and stops with them.
+    const follow = (): void => {
+      if (!service.loading && Date.now() - last >= PIPELINES_INTERVAL) {
+        load();
+      }
+    };
+    service.changed.connect(follow);
     return () => {
-      window.clearInterval(timer);
+      service.changed.disconnect(follow);
       controller.abort();
     };
   }, [service]);

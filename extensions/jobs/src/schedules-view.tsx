@@ -10,7 +10,7 @@ import * as React from 'react';
 import { type IStateBadge, jobKey, stateBadge } from './job-view';
 import type { JobService } from './service';
 
-/** How often the schedules are asked for again while the Jobs panel shows them (ms). */
+/** At most how often the schedules are asked for again while the Jobs panel refreshes (ms). */
 const SCHEDULES_INTERVAL = 15000;
 
 /**
@@ -34,7 +34,9 @@ export function SchedulesSection(props: {
 
   React.useEffect(() => {
     const controller = new AbortController();
+    let last = 0;
     const load = (): void => {
+      last = Date.now();
       service
         .schedules(controller.signal)
         .then(found => {
@@ -48,9 +50,16 @@ export function SchedulesSection(props: {
         });
     };
     load();
-    const timer = window.setInterval(load, SCHEDULES_INTERVAL);
+    // The panel asks for the jobs only while it is visible: the list follows those
+    // refreshes, at most once per interval, and stops with them.
+    const follow = (): void => {
+      if (!service.loading && Date.now() - last >= SCHEDULES_INTERVAL) {
+        load();
+      }
+    };
+    service.changed.connect(follow);
     return () => {
-      window.clearInterval(timer);
+      service.changed.disconnect(follow);
       controller.abort();
     };
   }, [service, generation]);

@@ -248,7 +248,14 @@ class PipelineService:
             raise UnknownPipelineRun(run_id)
         steps = json.loads(row["steps"])
         states: dict[str, JobInfo] = {}
+        store = self.jobs.store
         for step in steps:
+            # A step seen ending is read from the job record: the list of runs asks the
+            # scheduler only of the steps still under way.
+            kept = store.get(step["cluster"], step["job_id"]) if store is not None else None
+            if kept is not None and kept.info.finished:
+                states[step["id"]] = kept.info
+                continue
             try:
                 states[step["id"]] = await self.jobs.status(step["cluster"], step["job_id"])
             except SchedulerError as e:
