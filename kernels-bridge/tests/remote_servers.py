@@ -36,6 +36,14 @@ class _Html(tornado.web.RequestHandler):
         self.finish("<!DOCTYPE html><html><body><form>Sign in</form></body></html>")
 
 
+class _Gzipped(tornado.web.StaticFileHandler):
+    """A server whose Range answers declare a gzip Content-Encoding: bytes so encoded are not
+    the file's own at those offsets, whatever they hold."""
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Content-Encoding", "gzip")
+
+
 class _Moved(tornado.web.RequestHandler):
     def get(self, path: str) -> None:
         self.redirect(f"/files/{path}", status=302)
@@ -52,7 +60,8 @@ class RemoteServers:
         return [f"127.0.0.1:{p}" for p in (self.range_port, self.norange_port, self.closed_port)]
 
     def url(self, kind: str, path: str) -> str:
-        """kind: files (Range), moved (a redirect to files), portal (HTML), norange, closed."""
+        """kind: files (Range), moved (a redirect to files), portal (HTML), gzipped (a
+        compressed answer), norange, closed."""
         if kind == "norange":
             return f"http://127.0.0.1:{self.norange_port}/{path}"
         if kind == "closed":
@@ -78,6 +87,7 @@ def start(root: Path) -> tuple[RemoteServers, callable]:
                     (r"/files/(.*)", tornado.web.StaticFileHandler, {"path": str(root)}),
                     (r"/moved/(.*)", _Moved),
                     (r"/portal/(.*)", _Html),
+                    (r"/gzipped/(.*)", _Gzipped, {"path": str(root)}),
                 ]
             )
             server = app.listen(0, "127.0.0.1")

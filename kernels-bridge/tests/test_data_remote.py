@@ -142,6 +142,7 @@ async def test_remote_references_answer_304_to_their_etag_until_the_file_changes
         ("norange", 502, "range-not-supported", "ignores HTTP Range requests (it answered 200"),
         ("portal", 502, "html-answer", "answered an HTML page instead of the file"),
         ("closed", 502, "unreachable", "The data server cannot be reached: connection refused"),
+        ("gzipped", 502, "unreachable", "answered gzip-compressed bytes to a Range request"),
     ],
 )
 async def test_servers_that_cannot_serve_chunks_are_named_with_what_they_did(

@@ -291,6 +291,12 @@ def _check_answer(response: httpx.Response, body: bytes, first: int, last: int) 
             f"{where} answered an HTML page instead of the file (a login, error or listing "
             "page): check the URL, or whether the data server wants you to sign in first."
         )
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise Unreachable(
+            f"{where} answered {encoding}-compressed bytes to a Range request for the file's "
+            "own bytes: the chunks cannot be located in them."
+        )
     if response.status_code != 206:
         raise RangeNotSupported(
             f"{where} ignores HTTP Range requests (it answered {response.status_code} with the "
