@@ -172,9 +172,11 @@ class ChainDriver:
         except ValueError as e:
             raise SchedulerError(str(e)) from e
 
-    async def queued(self, job_name: str) -> list[JobInfo]:
-        """The schedule's jobs the scheduler holds now (waiting, held, running), asked afresh."""
-        self.scheduler.invalidate()
+    async def queued(self, job_name: str, fresh: bool = True) -> list[JobInfo]:
+        """The schedule's jobs the scheduler holds now (waiting, held, running), asked afresh
+        unless `fresh` is False (a list of schedules asks once for all)."""
+        if fresh:
+            self.scheduler.invalidate()
         listing = await self.scheduler.list(mine=True)
         if listing.problem is not None:
             raise TransientSchedulerError(listing.problem)

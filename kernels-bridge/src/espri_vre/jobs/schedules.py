@@ -169,7 +169,12 @@ class ScheduleService:
     # The use cases of the handlers.
 
     async def list(self) -> list[dict[str, Any]]:
-        return [await self._observe(s, runs=False) for s in self.store.list()]
+        """Every schedule as its scheduler holds it: each cluster's queue asked once, afresh."""
+        records = self.store.list()
+        for cluster in {r.cluster for r in records}:
+            if cluster in self.jobs.schedulers:
+                self.jobs.schedulers[cluster].invalidate()
+        return [await self._observe(s, runs=False, fresh=False) for s in records]
 
     async def get(self, schedule_id: str) -> dict[str, Any]:
         return await self._observe(self._record(schedule_id), runs=True)
@@ -345,7 +350,9 @@ class ScheduleService:
             with _answering(record.cluster):
                 await driver.remove(record.job_name)
 
-    async def _observe(self, record: ScheduleRecord, runs: bool) -> dict[str, Any]:
+    async def _observe(
+        self, record: ScheduleRecord, runs: bool, fresh: bool = True
+    ) -> dict[str, Any]:
         """The schedule as its scheduler holds it now: state (active, paused, gone, unknown),
         next run, the job waiting for it, and its runs when asked."""
         body: dict[str, Any] = {
@@ -372,7 +379,7 @@ class ScheduleService:
         chain_runs: list[ChainRun] = []
         if driver is not None:
             try:
-                queued = await driver.queued(record.job_name)
+                queued = await driver.queued(record.job_name, fresh)
             except (TransientSchedulerError, SchedulerError) as e:
                 body.update(state="unknown", next_run=None, problem=str(e))
                 queued = None
