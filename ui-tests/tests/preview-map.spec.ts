@@ -25,6 +25,8 @@ const SHOTS = path.resolve(
 // the 30° graticule lines.
 const GIBRALTAR: [number, number] = [-5.35, 36.14];
 const OPEN_SEA: [number, number] = [-40, 40];
+// Vík, on Iceland's south coast, away from the point the test marks at Gibraltar.
+const VIK: [number, number] = [-19.0, 63.42];
 
 /** Where a longitude and latitude are, in fractions of the map's box. */
 type Place = (lon: number, lat: number) => [number, number];
@@ -64,34 +66,32 @@ print(json.dumps({"value": str(+float(f"{float(c):.6g}")), "lat": float(c.lat), 
 }
 
 /**
- * Whether the overlay has a pixel of the coastlines' colour (dark, opaque) within
- * `radius` pixels of a place.
+ * Whether the overlay has a pixel of the coastlines' colour (dark in the light theme,
+ * light in the dark one; not the graticule's grey) within `radius` pixels of a place.
  */
 async function coastNear(
   overlay: Locator,
   at: [number, number],
+  ink: 'dark' | 'light' = 'dark',
   radius = 3
 ): Promise<boolean> {
   return overlay.evaluate(
-    (el: HTMLCanvasElement, [fx, fy, r]) => {
+    (el: HTMLCanvasElement, [fx, fy, r, light]) => {
       const x = Math.round(fx * el.width);
       const y = Math.round(fy * el.height);
       const data = el
         .getContext('2d')!
         .getImageData(x - r, y - r, 2 * r + 1, 2 * r + 1).data;
       for (let i = 0; i < data.length; i += 4) {
-        if (
-          data[i + 3] > 200 &&
-          data[i] < 80 &&
-          data[i + 1] < 80 &&
-          data[i + 2] < 80
-        ) {
+        const rgb = [data[i], data[i + 1], data[i + 2]];
+        // Alpha: a 1-pixel line between two pixel centres covers each about half.
+        if (data[i + 3] > 60 && rgb.every(c => (light ? c > 180 : c < 80))) {
           return true;
         }
       }
       return false;
     },
-    [at[0], at[1], radius]
+    [at[0], at[1], radius, ink === 'light' ? 1 : 0]
   );
 }
 
@@ -206,5 +206,16 @@ test.describe('Geo-aware map', () => {
     await root
       .locator('figure.jp-EspriVre-mapFigure')
       .screenshot({ path: path.join(SHOTS, 'preview-map-polar.png') });
+
+    // In the dark theme the coastlines take the theme's light text colour.
+    expect(await coastNear(overlay, northPolar(...VIK))).toBe(true);
+    await page.theme.setDarkTheme();
+    await expect
+      .poll(() => coastNear(overlay, northPolar(...VIK), 'light'))
+      .toBe(true);
+    expect(await coastNear(overlay, northPolar(...VIK))).toBe(false);
+    await root
+      .locator('figure.jp-EspriVre-mapFigure')
+      .screenshot({ path: path.join(SHOTS, 'preview-map-polar-dark.png') });
   });
 });

@@ -39,11 +39,11 @@ export function loadBasemap(): Promise<IBasemap> {
   return loading;
 }
 
-/** The overlay's colours and line widths (in CSS pixels). */
+/** The overlay's colours (besides the ink of the lines) and line widths (CSS pixels). */
 export const OVERLAY_STYLE = {
-  coastline: 'rgba(0, 0, 0, 0.9)',
+  coastlineAlpha: 0.9,
   coastlineWidth: 1,
-  border: 'rgba(0, 0, 0, 0.5)',
+  borderAlpha: 0.5,
   borderWidth: 0.6,
   graticule: 'rgba(128, 128, 128, 0.8)',
   graticuleWidth: 0.6,
@@ -56,6 +56,8 @@ export const OVERLAY_STYLE = {
  * of them per CSS pixel).
  *
  * @param marker - The clicked cell's centre (longitude, latitude), or null.
+ * @param ink - The colour of the coastlines and borders: the theme's text colour, so that
+ *   they show where the data are missing too (dark in a light theme, light in a dark one).
  */
 export function drawOverlay(
   ctx: CanvasRenderingContext2D,
@@ -64,7 +66,8 @@ export function drawOverlay(
   height: number,
   ratio: number,
   basemap: IBasemap | null,
-  marker: [number, number] | null
+  marker: [number, number] | null,
+  ink = 'black'
 ): void {
   const [x0, y0, w] = frame.box;
   const k = width / w;
@@ -81,14 +84,17 @@ export function drawOverlay(
     object: Parameters<typeof path>[0],
     colour: string,
     lineWidth: number,
-    dash: number[] = []
+    dash: number[] = [],
+    alpha = 1
   ): void => {
     ctx.beginPath();
     path(object);
     ctx.strokeStyle = colour;
+    ctx.globalAlpha = alpha;
     ctx.lineWidth = lineWidth * ratio;
     ctx.setLineDash(dash.map(d => d * ratio));
     ctx.stroke();
+    ctx.globalAlpha = 1;
   };
   const { extent, steps } = frame;
   // Just inside the poles, so that a global map's edges are not drawn as parallels.
@@ -108,11 +114,19 @@ export function drawOverlay(
     [3, 3]
   );
   if (basemap) {
-    stroke(basemap.borders, OVERLAY_STYLE.border, OVERLAY_STYLE.borderWidth);
+    stroke(
+      basemap.borders,
+      ink,
+      OVERLAY_STYLE.borderWidth,
+      [],
+      OVERLAY_STYLE.borderAlpha
+    );
     stroke(
       basemap.coastlines,
-      OVERLAY_STYLE.coastline,
-      OVERLAY_STYLE.coastlineWidth
+      ink,
+      OVERLAY_STYLE.coastlineWidth,
+      [],
+      OVERLAY_STYLE.coastlineAlpha
     );
   }
   if (frame.kind !== 'latlon') {

@@ -117,6 +117,22 @@ function useSize(ref: React.RefObject<HTMLElement>): [number, number] {
   return size;
 }
 
+/** The name of JupyterLab's theme (it marks the body with it), kept up to date. */
+function useTheme(): string {
+  const [theme, setTheme] = useState(document.body.dataset.jpThemeName ?? '');
+  useEffect(() => {
+    const observer = new MutationObserver(() =>
+      setTheme(document.body.dataset.jpThemeName ?? '')
+    );
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-name']
+    });
+    return () => observer.disconnect();
+  }, []);
+  return theme;
+}
+
 export function MapCanvas(props: IMapCanvasProps): JSX.Element {
   const {
     canvas,
@@ -137,6 +153,8 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
   const frameBox = useRef<HTMLDivElement>(null);
   const overlay = useRef<HTMLCanvasElement>(null);
   const size = useSize(frameBox);
+  // The overlay's lines take the theme's text colour: redrawn when the theme changes.
+  const theme = useTheme();
 
   useEffect(() => {
     const el = canvas.current;
@@ -188,7 +206,19 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     }
     ctx.clearRect(0, 0, el.width, el.height);
     if (geo) {
-      drawOverlay(ctx, geo.frame, el.width, el.height, ratio, basemap, marker);
+      const ink = getComputedStyle(el)
+        .getPropertyValue('--jp-ui-font-color0')
+        .trim();
+      drawOverlay(
+        ctx,
+        geo.frame,
+        el.width,
+        el.height,
+        ratio,
+        basemap,
+        marker,
+        ink || undefined
+      );
     } else if (point && slice) {
       // On the grid's own pixels: the clicked cell's centre.
       const y = flip ? slice.rows - 1 - point.row : point.row;
@@ -206,7 +236,7 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     }
     el.dataset.coastlines = geo && basemap ? 'drawn' : 'none';
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [geo, basemap, size, marker?.[0], marker?.[1], point, slice, flip]);
+  }, [geo, basemap, size, marker?.[0], marker?.[1], point, slice, flip, theme]);
 
   const onMove = (event: React.MouseEvent<HTMLElement | SVGElement>): void =>
     props.onHover(cellAt(event, slice, geo, flip));

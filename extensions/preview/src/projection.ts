@@ -330,11 +330,17 @@ export function axisLabels(frame: IMapFrame): IAxisLabel[] {
   const [cols, rows] = frame.pixels;
   const labels: IAxisLabel[] = [];
   const global = isGlobal(extent);
-  const meridians = multiples(extent.west, extent.east, steps[0]).filter(
+  // Equal Earth's poles are lines about half as long as its equator: fewer labels there.
+  const lonStep =
+    frame.kind === 'equal-earth' ? Math.max(steps[0], 60) : steps[0];
+  const meridians = multiples(extent.west, extent.east, lonStep).filter(
     // A global map's both edges are one meridian: label it once.
     m => !global || m < extent.east - 1e-9
   );
-  const parallels = multiples(extent.south, extent.north, steps[1]);
+  const parallels = multiples(extent.south, extent.north, steps[1]).filter(
+    // Equal Earth's pole lines are labelled by the meridians' labels beside them.
+    l => frame.kind !== 'equal-earth' || Math.abs(l) < 90
+  );
   if (frame.rim === null) {
     for (const m of meridians) {
       const p = lonLatToPixel(
