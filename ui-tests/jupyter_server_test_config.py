@@ -36,3 +36,8 @@ c.EspriVreApp.catalogs = [
     },
 ]
 c.EspriVreApp.reachability_timeout = 2.0
+# The OPeNDAP server of tests/preview-opendap.spec.ts, beside the test server's port.
+c.EspriVreApp.allowed_hosts = [
+    *config.get("EspriVreApp", {}).get("allowed_hosts", []),
+    f"127.0.0.1:{int(os.environ.get('ESPRI_VRE_TEST_PORT', 8988)) + 100}",
+]

@@ -143,13 +143,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(root: Path) -> tuple[DapServers, Callable[[], None]]:
-    """The servers over `root`, each in a thread; returns them and a function that stops them."""
+def start(root: Path, port: int = 0) -> tuple[DapServers, Callable[[], None]]:
+    """The servers over `root` (the DAP server on `port`, else any free port), each in a
+    thread; returns them and a function that stops them."""
 
-    def serve(app: Callable[..., Any]) -> WSGIServer:
-        return make_server("127.0.0.1", 0, app, server_class=_Threading, handler_class=_Quiet)
+    def serve(app: Callable[..., Any], port: int = 0) -> WSGIServer:
+        return make_server("127.0.0.1", port, app, server_class=_Threading, handler_class=_Quiet)
 
-    dap = serve(dap_app(root.resolve()))
+    dap = serve(dap_app(root.resolve()), port)
     servers = [dap, serve(other_app(dap.server_port))]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -163,17 +164,22 @@ def start(root: Path) -> tuple[DapServers, Callable[[], None]]:
 
 
 def main(argv: list[str]) -> None:
-    servers, _ = start(Path(argv[0]))
-    from jupyter_server.serverapp import ServerApp
-
-    token, port = secrets.token_hex(16), free_port()
-    line = {
+    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 0
+    servers, stop = start(Path(argv[0]), port)
+    line: dict[str, Any] = {
         "dap": servers.dap_port,
         "html": servers.html_port,
         "closed": servers.closed_port,
-        "jupyter": f"http://127.0.0.1:{port}/",
-        "token": token,
     }
+    if "--jupyter" not in argv:
+        print(json.dumps(line), flush=True)
+        sys.stdin.read()
+        stop()
+        return
+    from jupyter_server.serverapp import ServerApp
+
+    token, port = secrets.token_hex(16), free_port()
+    line |= {"jupyter": f"http://127.0.0.1:{port}/", "token": token}
     print(json.dumps(line), flush=True)
     threading.Thread(target=_stop_on_eof, daemon=True).start()
     app = ServerApp()
