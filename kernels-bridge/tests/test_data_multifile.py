@@ -171,8 +171,13 @@ async def test_a_dataset_split_along_time_comes_back_whole_one_chunk_per_file(
         ({"locations": ["split/tasmax_part0.nc", "split/notime.nc"]}, 422, "no CF time"),
         ({"locations": ["split/tasmax_part0.nc", "http://127.0.0.1:9/x.nc"]}, 400, "all remote"),
         ({"locations": ["split/tasmax_part0.nc", "/etc/passwd"]}, 403, "/etc/passwd"),
+        (
+            {"locations": ["split/tasmax_part0.nc", "split/tasmax_part0.nc"]},
+            422,
+            "Some files hold tasmax at the same times",
+        ),
     ],
-    ids=["one-file", "not-a-list", "no-time", "mixed", "outside-the-roots"],
+    ids=["one-file", "not-a-list", "no-time", "mixed", "outside-the-roots", "overlapping"],
 )
 async def test_what_cannot_be_combined_is_refused_with_a_reason(jp_fetch, body, status, words):
     with pytest.raises(HTTPClientError) as failed:

@@ -114,6 +114,7 @@ def _build(parts: list[Part], storage_options: dict[str, Any] | None, key: Any) 
             f"The {len(parts)} files cannot be combined along {time}: {_reason(e)}. Are they "
             "parts of one dataset (same grid, same variables' layout)?"
         ) from e
+    _check_no_overlap(specs, combined["refs"], concat)
     templates = {f"f{i}": part.target for i, part in enumerate(parts)}
     by_location = {part.location: f"{{{{f{i}}}}}" for i, part in enumerate(parts)}
     refs = combined["refs"]
@@ -129,6 +130,49 @@ def _build(parts: list[Part], storage_options: dict[str, Any] | None, key: Any) 
         )
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return References(body=body, etag=f'"{digest}"', kind="combined", codecs=codecs_of(spec))
+
+
+def _check_no_overlap(specs: list[dict[str, Any]], refs: dict[str, Any], concat: list[str]) -> None:
+    """Every chunk of every file's data variables has its own place in the result: two files
+    that hold the same variable at the same times (members that do not say which they are, or
+    a file listed twice) would otherwise show one file's values silently. Bounds and auxiliary
+    coordinates (CF `bounds`, `coordinates`) are left out: the files of several variables of
+    one member hold the same time bounds, and keeping one copy is right."""
+    attrs = {
+        name.split("/")[0]: json.loads(value)
+        for name, value in refs.items()
+        if name.endswith("/.zattrs") and name.count("/") == 1
+    }
+    auxiliary = set(concat)
+    for found in attrs.values():
+        auxiliary.update(str(found.get("coordinates", "")).split())
+        if isinstance(found.get("bounds"), str):
+            auxiliary.add(found["bounds"])
+    along = {
+        name
+        for name, found in attrs.items()
+        if set(concat) <= set(found.get("_ARRAY_DIMENSIONS", []))
+    } - auxiliary
+    given: dict[str, int] = {}
+    for spec in specs:
+        for name, count in _chunk_counts(spec["refs"], along).items():
+            given[name] = given.get(name, 0) + count
+    kept = _chunk_counts(refs, along)
+    lost = sorted(name for name, count in given.items() if kept.get(name, 0) < count)
+    if lost:
+        raise CannotCombine(
+            f"Some files hold {', '.join(lost)} at the same times: they are not parts of one "
+            "dataset along time (several members or versions?); preview them one by one."
+        )
+
+
+def _chunk_counts(refs: dict[str, Any], arrays: set[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in refs:
+        array, _, key = name.partition("/")
+        if array in arrays and key and not key.startswith("."):
+            counts[array] = counts.get(array, 0) + 1
+    return counts
 
 
 def _located(spec: dict[str, Any], location: str) -> dict[str, Any]:
