@@ -13,6 +13,7 @@ protocol (test_dap_urls_name_the_dataset_and_its_protocol)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import shutil
@@ -28,7 +29,7 @@ from opendap_server import DapServers, start
 from tornado.httpclient import HTTPClientError
 
 from espri_vre.catalogs.proxy import AllowList, HostNotAllowed, InvalidTarget, ProxyLimits
-from espri_vre.data.opendap import OpendapDatasets, dap_url
+from espri_vre.data.opendap import OpendapDatasets, OpendapError, dap_url
 
 CMIP6 = SHARED / "data" / "cmip6-sample"
 FLOAT32_RTOL = float(np.finfo(np.float32).eps)
@@ -75,35 +76,43 @@ async def error_of(jp_fetch: Any, url: str, key: str = ".zmetadata", **params: s
 
 async def read_through_route(jp_fetch: Any, url: str) -> tuple[dict[str, Any], xr.Dataset]:
     """The store's consolidated metadata, and its numeric arrays read chunk by chunk through
-    the route and decoded by xarray's CF decoder (what the previewer's cf.ts does)."""
+    the route (all asked at once, as the browser's reader does) and decoded by xarray's CF
+    decoder (what the previewer's cf.ts does)."""
     meta = json.loads(await get_key(jp_fetch, url, ".zmetadata"))["metadata"]
+    arrays = {
+        key.removesuffix("/.zarray"): zarray
+        for key, zarray in meta.items()
+        if key.endswith("/.zarray") and np.dtype(zarray["dtype"]).kind in "iuf"
+    }
+    keys = [
+        (name, index)
+        for name, z in arrays.items()
+        for index in np.ndindex(
+            *([math.ceil(n / c) for n, c in zip(z["shape"], z["chunks"], strict=True)] or [1])
+        )
+    ]
+    raws = await asyncio.gather(
+        *(get_key(jp_fetch, url, f"{name}/{'.'.join(map(str, i))}") for name, i in keys)
+    )
+    values = {name: np.empty(z["shape"], dtype=z["dtype"]) for name, z in arrays.items()}
+    for (name, index), raw in zip(keys, raws, strict=True):
+        shape, chunks = arrays[name]["shape"], arrays[name]["chunks"]
+        chunk = np.frombuffer(raw, arrays[name]["dtype"])
+        if not shape:
+            values[name] = chunk.reshape(())
+            continue
+        target = tuple(
+            slice(i * c, min(n, (i + 1) * c)) for i, c, n in zip(index, chunks, shape, strict=True)
+        )
+        part = chunk.reshape(chunks)[tuple(slice(0, s.stop - s.start) for s in target)]
+        values[name][target] = part
     variables = {}
-    for key, zarray in meta.items():
-        if not key.endswith("/.zarray"):
-            continue
-        name = key.removesuffix("/.zarray")
-        dtype = np.dtype(zarray["dtype"])
-        if dtype.kind not in "iuf":
-            continue
-        shape, chunks = zarray["shape"], zarray["chunks"]
-        values = np.empty(shape, dtype=dtype)
-        grid = [math.ceil(n / c) for n, c in zip(shape, chunks, strict=True)] or [1]
-        for index in np.ndindex(*grid):
-            raw = await get_key(jp_fetch, url, f"{name}/{'.'.join(map(str, index))}")
-            chunk = np.frombuffer(raw, dtype)
-            if not shape:
-                values = chunk.reshape(())
-                continue
-            chunk = chunk.reshape(chunks)
-            target = tuple(
-                slice(i * c, min(n, (i + 1) * c))
-                for i, c, n in zip(index, chunks, shape, strict=True)
-            )
-            values[target] = chunk[tuple(slice(0, s.stop - s.start) for s in target)]
-        attrs = {k: v for k, v in meta[f"{name}/.zattrs"].items() if k != "_ARRAY_DIMENSIONS"}
+    for name, zarray in arrays.items():
+        zattrs = meta[f"{name}/.zattrs"]
+        attrs = {k: v for k, v in zattrs.items() if k != "_ARRAY_DIMENSIONS"}
         if zarray["fill_value"] == "NaN":
             attrs.setdefault("_FillValue", np.nan)
-        variables[name] = xr.Variable(meta[f"{name}/.zattrs"]["_ARRAY_DIMENSIONS"], values, attrs)
+        variables[name] = xr.Variable(zattrs["_ARRAY_DIMENSIONS"], values[name], attrs)
     return meta, xr.decode_cf(xr.Dataset(variables))
 
 
@@ -251,3 +260,17 @@ def test_datasets_are_cached_by_url_within_a_bound_and_chunks_bounded_in_bytes(
         assert len(datasets) == 1 and datasets.store(tas) is not store
     with pytest.raises(HostNotAllowed):
         datasets.store(dap_url(f"http://localhost:{servers.dap_port}/tas.nc"))
+
+
+def test_an_answer_larger_than_the_proxys_limit_is_refused_with_why(servers: DapServers):
+    """The demo's tas (36 x 90 x 180 float32, 2.2 MiB) is one chunk of the 4 MiB target; the
+    server reads at most 32 KiB of one answer here."""
+    allow, _ = AllowList.from_config([], servers.allowed_hosts)
+    datasets = OpendapDatasets(allow, ProxyLimits(timeout=10, max_bytes=32 * 1024))
+    tas = dap_url(servers.url("tas.nc"))
+    zarray = json.loads(datasets.get(tas, ".zmetadata"))["metadata"]["tas/.zarray"]
+    assert zarray["chunks"] == zarray["shape"] == [36, 90, 180]
+    with pytest.raises(OpendapError, match="more than 32,768 bytes") as refused:
+        datasets.get(tas, "tas/0.0.0")
+    assert refused.value.status == 502
+    assert "too large to be previewed" in refused.value.detail

@@ -182,9 +182,9 @@ def _read(answer: httpx.Response, limit: int, url: httpx.URL) -> bytes:
         body += part
         if len(body) > limit:
             raise OpendapError(
-                f"{_shown(str(url))} sent more than {limit // 2**20} MiB for one request, the "
-                "most the server reads at once: the variable's chunks are too large for this "
-                "OPeNDAP server's answers."
+                f"{_shown(str(url))} answered one request with more than {limit:,} bytes, "
+                "the most the server reads at once (the catalogue proxy's size limit): this "
+                "dataset's chunks or metadata are too large to be previewed through it."
             )
     return bytes(body)
 
