@@ -174,6 +174,8 @@ def _redirect(allow: AllowList, current: httpx.URL, location: str) -> httpx.URL:
             "neither the host of a configured catalogue nor in the allow-list. An "
             f'administrator can add "{e.host}" to EspriVreApp.allowed_hosts.',
         ) from None
+    except (ProxyError, httpx.InvalidURL) as e:
+        raise Unreachable(f"{_netloc(current)} redirected to a refused URL: {e}.") from None
 
 
 def _read(answer: httpx.Response, limit: int, url: httpx.URL) -> bytes:
