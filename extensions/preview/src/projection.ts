@@ -70,7 +70,7 @@ export interface IMapFrame {
 }
 
 /** Pixels along the longer side of a map that is not on its grid's own pixels. */
-export const PROJECTED_PIXELS = 720;
+const PROJECTED_PIXELS = 720;
 
 /** A polar map reaches this far from its pole unless the data stop sooner. */
 const POLAR_RIM = 30;
