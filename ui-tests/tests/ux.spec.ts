@@ -78,7 +78,7 @@ test.describe('Working in JupyterLab', () => {
     );
   });
 
-  test('a reload restores the catalogue search and the preview at its time step', async ({
+  test('a reload restores the catalogue search, the preview at its time step and the globe with its layer', async ({
     page
   }) => {
     const saved: string[] = [];
@@ -118,13 +118,33 @@ test.describe('Working in JupyterLab', () => {
       FEBRUARY_2001
     );
 
-    // The workspace keeps both states (saved by JupyterLab after a short delay).
+    // A footprint on the globe: its source (the box) is what a reload draws again.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute(
+        'espri-vre:globe-add-footprint',
+        {
+          title: 'EUR-11 domain',
+          west: -44,
+          south: 22,
+          east: 65,
+          north: 72,
+          fly: false
+        }
+      );
+    });
+    const layer = page.locator('.jp-EspriVre-globeLayerTitle', {
+      hasText: 'EUR-11 domain'
+    });
+    await expect(layer).toHaveCount(1);
+
+    // The workspace keeps the three states (saved by JupyterLab after a short delay).
     await expect
       .poll(() =>
         saved.some(
           body =>
             body.includes('"indices":{"time":13}') &&
-            body.includes('variable_id%3Dtas')
+            body.includes('variable_id%3Dtas') &&
+            body.includes('"title":"EUR-11 domain"')
         )
       )
       .toBe(true);
@@ -140,6 +160,7 @@ test.describe('Working in JupyterLab', () => {
     await expect(preview.locator('input.jp-EspriVre-timeSlider')).toHaveValue(
       '13'
     );
+    await expect(layer).toHaveCount(1);
   });
 
   test('Insert code with no notebook open opens a new one; the launcher has the suite', async ({

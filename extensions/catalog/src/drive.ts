@@ -171,7 +171,12 @@ export class DataRootDrive implements Contents.IDrive {
         this._zarr.add(entry.path);
       }
     }
-    if (first.total > entries.length || !first.complete) {
+    // Said once per folder: the file browser lists its folder again every few seconds.
+    if (
+      (first.total > entries.length || !first.complete) &&
+      !this._cut.has(path)
+    ) {
+      this._cut.add(path);
       this._onCut?.(path, entries.length, first.complete ? first.total : null);
     }
     return {
@@ -293,6 +298,7 @@ export class DataRootDrive implements Contents.IDrive {
   private _onCut: DataRootDrive.IOptions['onCut'];
   private _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
   private _zarr = new Set<string>();
+  private _cut = new Set<string>();
   private _isDisposed = false;
 }
 

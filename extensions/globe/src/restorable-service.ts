@@ -1,13 +1,13 @@
 /**
  * The globe service that a reload can restore: the globe widget is tracked (for the
- * layout) as soon as it opens, and the source of each layer added through the IGlobe
- * service is kept (see `layer-sources.ts`) and saved with it.
+ * layout) as soon as it is in the shell, and the source of each layer added through
+ * the IGlobe service is kept (see `layer-sources.ts`) and saved with it.
  */
 import type { IGlobe } from '@espri-vre/core';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { WidgetTracker } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { GlobeWidget } from './globe-widget';
+import { GLOBE_ID, type GlobeWidget } from './globe-widget';
 import { type LayerSource, LayerSources } from './layer-sources';
 import { GlobeService } from './service';
 
@@ -18,6 +18,7 @@ export class RestorableGlobeService extends GlobeService {
     private readonly _tracker: WidgetTracker<GlobeWidget>
   ) {
     super(app, trans);
+    this._shell = app.shell;
     this.layersChanged.connect(() => {
       this.sources.keepOnly(this.layers.map(layer => layer.id));
       this._save();
@@ -28,12 +29,16 @@ export class RestorableGlobeService extends GlobeService {
   readonly sources = new LayerSources();
 
   async open(): Promise<GlobeWidget> {
-    const widget = await super.open();
-    if (!this._tracker.has(widget)) {
-      this._tracked = widget;
-      await this._tracker.add(widget);
+    const opening = super.open();
+    // Tracked at once, not once Cesium is ready: the layout is saved when the widget
+    // enters the shell, and a restored layout drops the widgets it does not name.
+    for (const widget of this._shell.widgets('main')) {
+      if (widget.id === GLOBE_ID && !this._tracker.has(widget)) {
+        this._tracked = widget as GlobeWidget;
+        void this._tracker.add(this._tracked);
+      }
     }
-    return widget;
+    return opening;
   }
 
   async addFootprint(footprint: IGlobe.IFootprint): Promise<IGlobe.ILayer> {
@@ -60,5 +65,6 @@ export class RestorableGlobeService extends GlobeService {
     }
   }
 
+  private _shell: JupyterFrontEnd.IShell;
   private _tracked: GlobeWidget | null = null;
 }
