@@ -88,23 +88,32 @@ cpu_size=$("${BUILDAH[@]}" images --format '{{.Size}}' "$CPU_IMAGE")
 log "built $CPU_IMAGE in $cpu_seconds s: $cpu_size"
 
 # 4. The smoke test inside the image -----------------------------------------
-log "smoke test in $CPU_IMAGE (environments/smoke/smoke_test.py, as the image's user)"
-names=$(ls kernels-bridge/src/espri_vre/labextensions/@espri-vre | paste -sd, -)
-ctr=$("${BUILDAH[@]}" from --quiet "$CPU_IMAGE")
-trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
-start=$(now)
 # The local one-node Slurm (as npm test starts it): its slurm.conf mounted where the chart
 # mounts the cluster's, its munge socket where a munged beside the server would put one.
 bash scripts/slurm/start.sh >/dev/null
 slurm_conf=${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf
-# buildah run takes the image's user and working directory; chroot isolation shares the host's
-# network, so the hub and the server listen on the host's loopback.
-"${BUILDAH[@]}" run --isolation chroot \
-  -v "$ROOT/environments/smoke:/smoke:ro" -v "$ROOT/environments/hub/values.yaml:/smoke-values.yaml:ro" \
-  -v "$ROOT/environments/requirements-cpu.txt:/smoke-lock.txt:ro" \
-  -v "$slurm_conf:/etc/slurm/slurm.conf:ro" -v /run/munge:/run/munge \
-  "$ctr" -- python /smoke/smoke_test.py /smoke-values.yaml /smoke-lock.txt --labextensions "$names"
-log "smoke test passed in $(since "$start") s"
+names=$(ls kernels-bridge/src/espri_vre/labextensions/@espri-vre | paste -sd, -)
+ctr=""
+trap '[ -z "$ctr" ] || "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
+
+# smoke IMAGE LOCK [--gpu]: environments/smoke/smoke_test.py in a container of IMAGE.
+smoke() {
+  log "smoke test in $1 (environments/smoke/smoke_test.py, as the image's user)"
+  local start
+  start=$(now)
+  ctr=$("${BUILDAH[@]}" from --quiet "$1")
+  # buildah run takes the image's user and working directory; chroot isolation shares the
+  # host's network, so the hub and the server listen on the host's loopback.
+  "${BUILDAH[@]}" run --isolation chroot \
+    -v "$ROOT/environments/smoke:/smoke:ro" -v "$ROOT/environments/hub/values.yaml:/smoke-values.yaml:ro" \
+    -v "$ROOT/environments/$2:/smoke-lock.txt:ro" \
+    -v "$slurm_conf:/etc/slurm/slurm.conf:ro" -v /run/munge:/run/munge \
+    "$ctr" -- python /smoke/smoke_test.py /smoke-values.yaml /smoke-lock.txt --labextensions "$names" "${@:3}"
+  "${BUILDAH[@]}" rm "$ctr" >/dev/null
+  ctr=""
+  log "smoke test passed in $(since "$start") s"
+}
+smoke "$CPU_IMAGE" requirements-cpu.txt
 
 # 5. The GPU image (asked for) -------------------------------------------------
 if $GPU; then
@@ -114,5 +123,7 @@ if $GPU; then
     --ignorefile environments/Dockerfile.gpu.dockerignore \
     --build-arg "BASE=$CPU_IMAGE" -f environments/Dockerfile.gpu -t "$GPU_IMAGE" .
   log "built $GPU_IMAGE in $(since "$start") s: $("${BUILDAH[@]}" images --format '{{.Size}}' "$GPU_IMAGE")"
+  "${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
+  smoke "$GPU_IMAGE" requirements-gpu.txt --gpu
 fi
 log "done: $CPU_IMAGE ($cpu_size, built in $cpu_seconds s)"

@@ -159,6 +159,21 @@ def slurm(values: Path) -> None:
     check(f"job {job[1]} completed on the cluster", True)
 
 
+def torch_with_cuda() -> None:
+    """The GPU image: PyTorch's CUDA build imports with its CUDA libraries (the nvidia-* wheels);
+    no GPU here, so CUDA is not available to it."""
+    out = run(
+        sys.executable,
+        "-c",
+        "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())",
+    ).split()
+    check(
+        f"PyTorch {out[0]} imports with CUDA {out[1]} (a GPU here: {out[2]})",
+        out[1] != "None" and "+cpu" not in out[0],
+        " ".join(out),
+    )
+
+
 def kernel(work: Path) -> None:
     probe = work / "probe.py"
     probe.write_text("print('loaded:', sorted(get_ipython().extension_manager.loaded))\n")
@@ -267,11 +282,14 @@ def main() -> None:
     parser.add_argument("values", type=Path, help="environments/hub/values.yaml")
     parser.add_argument("lock", type=Path, help="environments/requirements-cpu.txt")
     parser.add_argument("--labextensions", required=True, help="comma-separated names")
+    parser.add_argument("--gpu", action="store_true", help="the GPU image: check PyTorch too")
     args = parser.parse_args()
     labextensions = args.labextensions.split(",")
     identity()
     packages(args.lock, labextensions)
     slurm(args.values)
+    if args.gpu:
+        torch_with_cuda()
     with tempfile.TemporaryDirectory(prefix="smoke-") as tmp:
         work = Path(tmp)
         kernel(work)
