@@ -47,7 +47,7 @@ const northPolar: Place = (lon, lat) => {
 function xarrayCell(
   lon: number,
   lat: number
-): { value: string; lat: number; lon: number } {
+): { value: string; lat: number; lon: number; min: string; max: string } {
   return JSON.parse(
     execFileSync(
       PYTHON,
@@ -55,8 +55,10 @@ function xarrayCell(
         '-c',
         `
 import json, sys, xarray as xr
-c = xr.open_dataset(sys.argv[1]).tas.isel(time=0).sel(lon=${lon}, lat=${lat}, method="nearest")
-print(json.dumps({"value": str(+float(f"{float(c):.6g}")), "lat": float(c.lat), "lon": float(c.lon)}))
+s = xr.open_dataset(sys.argv[1]).tas.sel(lon=${lon}, lat=${lat}, method="nearest")
+c = s.isel(time=0)
+g = lambda v: "%.6g" % float(v)
+print(json.dumps({"value": g(c), "lat": float(c.lat), "lon": float(c.lon), "min": g(s.min()), "max": g(s.max())}))
 `,
         path.join(DEMO_DIR, DEMO_FILE)
       ],
@@ -172,6 +174,14 @@ test.describe('Geo-aware map', () => {
     const want = xarrayCell(...GIBRALTAR);
     expect([want.lon, want.lat]).toEqual([-5, 37]);
     await hoverAndClick(root, plateCarree, want);
+    // The click plots the time series there: its y-axis spans its range, in kelvin.
+    const series = root.locator('figure.jp-EspriVre-previewSeries');
+    await expect(series.locator('.jp-EspriVre-previewSeriesUnits')).toHaveText(
+      'K'
+    );
+    const ticks = series.locator('.jp-EspriVre-previewSeriesTick');
+    await expect(ticks.first()).toHaveText(want.min);
+    await expect(ticks.last()).toHaveText(want.max);
     await root
       .locator('figure.jp-EspriVre-mapFigure')
       .screenshot({ path: path.join(SHOTS, 'preview-map-global.png') });

@@ -9,6 +9,7 @@ import type { VariableInfo } from './axes';
 import { formatBytes, formatNumber } from './format';
 import type { ISeries } from './map-data';
 import type { Transfer } from './reader';
+import { colourBarTicks } from './colorbar';
 import { finiteRange, seriesPolylines } from './series';
 
 export interface ISliceSlidersProps {
@@ -288,16 +289,32 @@ export function SeriesPlot(props: {
           {trans.__('Close')}
         </button>
       </figcaption>
-      <svg
-        viewBox={`0 0 ${PLOT_WIDTH} ${PLOT_HEIGHT}`}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label={trans.__('Series of %1 values', n)}
-      >
-        {lines.map((points, i) => (
-          <polyline key={i} points={points} />
-        ))}
-      </svg>
+      <div className="jp-EspriVre-previewSeriesPlot">
+        <div className="jp-EspriVre-previewSeriesY">
+          <span className="jp-EspriVre-previewSeriesUnits">{props.units}</span>
+          {range &&
+            colourBarTicks(range, 'linear', 3).map(t => (
+              <span
+                key={t.position}
+                className="jp-EspriVre-previewSeriesTick"
+                data-value={t.value}
+                style={{ bottom: `${t.position * 100}%` }}
+              >
+                {t.label}
+              </span>
+            ))}
+        </div>
+        <svg
+          viewBox={`0 0 ${PLOT_WIDTH} ${PLOT_HEIGHT}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={trans.__('Series of %1 values', n)}
+        >
+          {lines.map((points, i) => (
+            <polyline key={i} points={points} />
+          ))}
+        </svg>
+      </div>
       <div className="jp-EspriVre-previewSeriesAxis">
         <span>{series.labels[0] ?? '0'}</span>
         <span>
