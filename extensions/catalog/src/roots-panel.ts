@@ -10,6 +10,7 @@
 import type { FileBrowser } from '@jupyterlab/filebrowser';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { folderFavoriteIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import { Panel, StackedPanel, Widget } from '@lumino/widgets';
 
 /** The id of the panel's node (and of the widget in the shell). */
@@ -69,10 +70,11 @@ export class DataRootsPanel extends Panel {
     );
     this._picker.hidden = roots.length === 0;
     this._empty.hidden = roots.length > 0;
+    this._roots = roots.map(root => root.id);
     if (this._current !== null) {
       this._picker.value = this._current;
-    } else if (roots.length > 0) {
-      void this.showRoot(roots[0].id);
+    } else if (this.isVisible) {
+      this._showFirst();
     }
   }
 
@@ -92,6 +94,24 @@ export class DataRootsPanel extends Panel {
     return browser;
   }
 
+  /**
+   * The first root's browser is made when the panel is first shown, not at start-up:
+   * a file browser lists its folder again every few seconds.
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this._current === null) {
+      this._showFirst();
+    }
+  }
+
+  private _showFirst(): void {
+    if (this._roots.length > 0) {
+      void this.showRoot(this._roots[0]);
+    }
+  }
+
+  private _roots: string[] = [];
   private _trans: TranslationBundle;
   private _createBrowser: (id: string) => FileBrowser;
   private _picker: HTMLSelectElement;
