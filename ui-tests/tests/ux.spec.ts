@@ -69,6 +69,13 @@ test.describe('Working in JupyterLab', () => {
       '2000-01-16 12:00:00'
     );
 
+    // "Show on Globe": the previewer reads the first slice and the globe draws it.
+    await item('tas_demo_monthly.nc').click({ button: 'right' });
+    await entry('Show on Globe').click();
+    await expect(
+      page.locator('.jp-EspriVre-globeLayerTitle', { hasText: 'tas' })
+    ).toHaveCount(1, { timeout: 60000 });
+
     // With no notebook open, "Open in Notebook" opens one with the code in it.
     await item('tas_demo_monthly.nc').click({ button: 'right' });
     await entry('Open in Notebook').click();

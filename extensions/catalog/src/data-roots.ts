@@ -247,15 +247,24 @@ export function setupDataRoots(options: IDataRootsOptions): void {
     caption: trans.__('Draw the gridded dataset on the 3D globe'),
     isVisible: () => {
       const file = selected();
-      return globe !== null && file !== null && isGridded(file.kind);
+      return (
+        globe !== null &&
+        previewer !== null &&
+        file !== null &&
+        isGridded(file.kind)
+      );
     },
     execute: async () => {
       const file = selected();
-      if (file === null || globe === null) {
+      if (file === null || globe === null || previewer === null) {
         return;
       }
-      await globe
-        .show(fileReference(file.drive.root.id, file.serverPath, file.kind))
+      // The previewer reads the slice and hands it to the globe: the preview opens
+      // beside the globe, where the user can move to another time step and show it.
+      await previewer
+        .open(fileReference(file.drive.root.id, file.serverPath, file.kind), {
+          showOnGlobe: true
+        })
         .catch(failed(trans.__('The dataset could not be shown on the globe')));
     }
   });

@@ -88,6 +88,11 @@ export namespace IDatasetPreviewer {
     variable?: string;
     /** Cancels the metadata reads that happen before the widget opens. */
     signal?: AbortSignal;
+    /**
+     * Draw the first slice shown on the globe as soon as it is read (what "Show on
+     * Globe" of a file does: reading a dataset's slices is the previewer's job).
+     */
+    showOnGlobe?: boolean;
   }
 }
 

@@ -136,7 +136,8 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
     const show = (
       source: PreviewSource,
       variable?: string,
-      indices?: Readonly<Record<string, number>>
+      indices?: Readonly<Record<string, number>>,
+      showOnGlobe?: boolean
     ): Widget => {
       const content = new PreviewWidget({
         source,
@@ -146,6 +147,7 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
         indices,
         colormap,
         actions,
+        showOnGlobe,
         onStateChange: () => void tracker.save(widget)
       });
       const widget = new MainAreaWidget({ content });
@@ -268,7 +270,7 @@ const plugin: JupyterFrontEndPlugin<IDatasetPreviewer> = {
           );
         }
         options.signal?.throwIfAborted();
-        return show(source, options.variable);
+        return show(source, options.variable, undefined, options.showOnGlobe);
       }
     };
   }

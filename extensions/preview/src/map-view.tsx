@@ -86,6 +86,8 @@ export interface IMapViewProps {
   /** Where the dataset is, for the xarray code. */
   origin?: IDatasetOrigin;
   actions?: IMapActions;
+  /** Draw the first slice on the globe as soon as it is read ("Show on Globe" of a file). */
+  showOnGlobeOnceDrawn?: boolean;
   /**
    * Whether the first slider takes the focus (not in a notebook output, where the
    * keyboard stays with the notebook).
@@ -254,6 +256,17 @@ export function MapView(props: IMapViewProps): JSX.Element {
     ? !!geo
     : !dims || !!rowCoord || !coordinateOf(dims[0], dataset.variables);
 
+  // "Show on Globe" of a file: once, when the first slice and its limits are known
+  // (showOnGlobeNow is the latest render's showOnGlobe, defined below).
+  const shownOnGlobe = useRef(!props.showOnGlobeOnceDrawn);
+  const showOnGlobeNow = useRef<() => void>(() => undefined);
+  useEffect(() => {
+    if (!shownOnGlobe.current && slice && limits && variable && dims) {
+      shownOnGlobe.current = true;
+      showOnGlobeNow.current();
+    }
+  });
+
   if (!candidates.length) {
     return (
       <div className="jp-EspriVre-previewError" role="alert">
@@ -402,6 +415,8 @@ export function MapView(props: IMapViewProps): JSX.Element {
         )
       );
   };
+
+  showOnGlobeNow.current = showOnGlobe;
 
   const globeProblem =
     actions.globeUnavailable?.() ??

@@ -35,6 +35,8 @@ export interface IPreviewOptions {
   colormap?: string;
   /** "Open in notebook", "Show on globe": what the application provides. */
   actions?: IMapActions;
+  /** Draw the first slice on the globe as soon as it is read. */
+  showOnGlobe?: boolean;
   /** Told when the variable or the slice shown changes (to keep it for a reload). */
   onStateChange?: (state: IPreviewState) => void;
 }
@@ -139,6 +141,7 @@ function Preview(
           initialColormap={props.colormap}
           origin={state.origin}
           actions={props.actions}
+          showOnGlobeOnceDrawn={props.showOnGlobe}
         />
       );
   }
