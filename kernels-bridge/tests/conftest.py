@@ -10,6 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# h5py's HDF5 and the hdf5plugin filters first: netCDF4's wheel carries its own libhdf5, and
+# when it is loaded first the filters bind to it, so writing a blosc dataset through h5py fails
+# ("error during user callback") in every test collected after a module that imports netCDF4.
+import h5py  # noqa: F401, I001
+import hdf5plugin  # noqa: F401
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
