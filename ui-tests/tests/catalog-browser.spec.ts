@@ -64,16 +64,16 @@ test.describe('Catalogue Browser', () => {
     );
     await detail.locator('.jp-EspriVre-insertCode').click();
 
-    // The notebook is active again, with the code in a new cell below the first.
-    await expect(page.locator('.jp-NotebookPanel .jp-Cell')).toHaveCount(2);
-    const source = await page.notebook.getCellTextInput(1);
+    // The notebook is active again; its one empty cell gave way to the code.
+    await expect(page.locator('.jp-NotebookPanel .jp-Cell')).toHaveCount(1);
+    const source = await page.notebook.getCellTextInput(0);
     expect(source).toContain('intake.open_esm_datastore(');
     expect(source).toContain(`dsets["${NETCDF_KEY}"]`);
 
-    await page.notebook.runCell(1);
+    await page.notebook.runCell(0);
     const output = page
       .locator('.jp-NotebookPanel .jp-Cell')
-      .nth(1)
+      .nth(0)
       .locator('.jp-OutputArea-output');
     await expect(output.last()).toContainText('xarray.Dataset', {
       timeout: 120000

@@ -52,15 +52,15 @@ test.describe('Catalogue Browser on the static STAC catalogue', () => {
       'The code was copied to the clipboard.'
     );
     await detail.locator('.jp-EspriVre-insertCode').click();
-    await expect(page.locator('.jp-NotebookPanel .jp-Cell')).toHaveCount(2);
-    const source = await page.notebook.getCellTextInput(1);
+    await expect(page.locator('.jp-NotebookPanel .jp-Cell')).toHaveCount(1);
+    const source = await page.notebook.getCellTextInput(0);
     expect(source).toContain(
       'catalogs/stac/espri-vre-demo/tas-demo-monthly/tas-demo-monthly.json'
     );
-    await page.notebook.runCell(1);
+    await page.notebook.runCell(0);
     const output = page
       .locator('.jp-NotebookPanel .jp-Cell')
-      .nth(1)
+      .nth(0)
       .locator('.jp-OutputArea-output');
     await expect(output.last()).toContainText('xarray.Dataset', {
       timeout: 120000
@@ -119,12 +119,14 @@ test.describe('Catalogue Browser on the static STAC catalogue', () => {
     await pin.click();
     await expect(pin).toHaveText('Unpin');
 
-    await page.reload();
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:browse-catalog', {
-        id: 'demo-stac'
-      });
-    });
+    // A plain reload (Galata's own waits for a Launcher tab, which the restored
+    // layout has not): the Catalogue Browser comes back by itself.
+    await page.mainFrame().goto(page.url(), { waitUntil: 'domcontentloaded' });
+    await expect(browser.locator('.jp-EspriVre-resultCount')).toHaveAttribute(
+      'aria-busy',
+      'false',
+      { timeout: 120000 }
+    );
     await browser
       .locator(
         'li.jp-EspriVre-dataset[data-key="stations-demo"] .jp-EspriVre-datasetOpen'
