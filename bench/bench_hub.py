@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,11 @@ import httpx
 
 from harness import Context, Row
 
+# The local hub's own helpers, as its tests use them (kernels-bridge/tests/local_hub_fixture.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernels-bridge" / "tests"))
+from local_hub_fixture import LocalHub, _free_port_triple, wait_for_lab  # noqa: E402
+from local_hub_fixture import login as hub_login  # noqa: E402
+
 N_USERS = int(os.environ.get("ESPRI_VRE_BENCH_HUB_USERS", "20"))
 DURATION = float(os.environ.get("ESPRI_VRE_BENCH_HUB_SECONDS", "300"))
 POLL = 2.0
@@ -47,23 +51,6 @@ PASSWORD = "bench-many-users"
 SLURM_DIR = Path(os.environ.get("ESPRI_SLURM_DIR", "/tmp/espri-vre-slurm"))
 SLURM_RPCS = ("REQUEST_JOB_INFO", "REQUEST_JOB_USER_INFO")
 """The RPCs squeue sends (all jobs; one user's jobs)."""
-
-
-def free_port_triple() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base > 65000:
-            continue
-        try:
-            for offset in (1, 2):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no three consecutive free ports")
 
 
 def squeue_rpcs(env: dict[str, str]) -> int:
@@ -76,22 +63,13 @@ def squeue_rpcs(env: dict[str, str]) -> int:
     return total
 
 
-def login(url: str, name: str) -> httpx.Client:
-    """Logs `name` in through the hub's form, then opens JupyterLab until the server answers
-    (the first visit spawns it and goes through the hub's OAuth)."""
-    client = httpx.Client(base_url=url, follow_redirects=True, timeout=120)
-    page = client.get("/hub/login")
-    match = re.search(r'name="_xsrf"\s+value="([^"]+)"', page.text)
-    xsrf = match.group(1) if match else client.cookies.get("_xsrf", "")
-    client.post("/hub/login", data={"username": name, "password": PASSWORD, "_xsrf": xsrf})
-    deadline = time.monotonic() + 300
-    while True:
-        lab = client.get(f"/user/{name}/lab")
-        if lab.url.path == f"/user/{name}/lab" and lab.status_code == 200:
-            return client
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name}'s server did not start ({lab.status_code} {lab.url})")
-        time.sleep(2)
+def login(url: str, state: Path, name: str) -> httpx.Client:
+    """`name` logged in through the hub's form, its server started (the tests' own steps)."""
+    client = hub_login(LocalHub(url, state, state / "hub.log"), name, PASSWORD)
+    lab = wait_for_lab(client, name, timeout=300)
+    if lab.url.path != f"/user/{name}/lab" or lab.status_code != 200:
+        raise RuntimeError(f"{name}'s server did not start ({lab.status_code} {lab.url})")
+    return client
 
 
 def rss_mb(pid: int) -> float:
@@ -206,7 +184,7 @@ def run(ctx: Context) -> list[Row]:
     )
     state = ctx.work / "hub-state"
     subprocess.run(["rm", "-rf", str(state)], check=True)
-    port = free_port_triple()
+    port = _free_port_triple()
     users = [f"load{i:02d}" for i in range(1, N_USERS + 1)]
     # Every squeue our servers run goes through this wrapper, which writes the user's name to
     # a log: the count of our calls alone, whoever else uses this Slurm (sdiag counts all).
@@ -252,7 +230,7 @@ def run(ctx: Context) -> list[Row]:
             time.sleep(0.5)
         started = time.monotonic()
         with ThreadPoolExecutor(4) as pool:
-            clients = list(pool.map(lambda n: login(url, n), users))
+            clients = list(pool.map(lambda n: login(url, state, n), users))
         spawn_s = time.monotonic() - started
         rec = Recorder()
         before = squeue_rpcs(env)
