@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import secrets
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -31,6 +28,7 @@ import netCDF4
 import numpy as np
 from pydap.handlers.lib import BaseHandler
 from pydap.model import BaseType, DatasetType
+from remote_servers import free_port, serve_jupyter
 
 DAP2_SUFFIXES = (".dds", ".das", ".dods", ".asc", ".ascii", ".ver", ".html")
 
@@ -137,12 +135,6 @@ class DapServers:
         return f"http://127.0.0.1:{port}/{relative}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(root: Path, port: int = 0) -> tuple[DapServers, Callable[[], None]]:
     """The servers over `root` (the DAP server on `port`, else any free port), each in a
     thread; returns them and a function that stops them."""
@@ -176,31 +168,7 @@ def main(argv: list[str]) -> None:
         sys.stdin.read()
         stop()
         return
-    from jupyter_server.serverapp import ServerApp
-
-    token, port = secrets.token_hex(16), free_port()
-    line |= {"jupyter": f"http://127.0.0.1:{port}/", "token": token}
-    print(json.dumps(line), flush=True)
-    threading.Thread(target=_stop_on_eof, daemon=True).start()
-    app = ServerApp()
-    app.initialize(
-        [
-            f"--ServerApp.root_dir={argv[argv.index('--jupyter') + 1]}",
-            f"--ServerApp.port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False",
-            "--ServerApp.allow_root=True",
-            "--ServerApp.port_retries=0",
-            *(f"--EspriVreApp.allowed_hosts={host}" for host in servers.allowed_hosts),
-        ]
-    )
-    app.start()
-
-
-def _stop_on_eof() -> None:
-    sys.stdin.read()
-    os._exit(0)
+    serve_jupyter(line, argv[argv.index("--jupyter") + 1], servers.allowed_hosts)
 
 
 if __name__ == "__main__":

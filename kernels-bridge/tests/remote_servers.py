@@ -18,12 +18,15 @@ import asyncio
 import functools
 import http.server
 import json
+import os
 import secrets
 import socket
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tornado.web
 
@@ -127,38 +130,38 @@ def main(argv: list[str]) -> None:
         "closed": servers.closed_port,
     }
     if "--jupyter" in argv:
-        # The suite's Jupyter server, allow-listing the servers above, in this process.
-        from jupyter_server.serverapp import ServerApp
-
-        root_dir = argv[argv.index("--jupyter") + 1]
-        token = secrets.token_hex(16)
-        port = free_port()
-        line |= {"jupyter": f"http://127.0.0.1:{port}/", "token": token}
-        print(json.dumps(line), flush=True)
-        threading.Thread(target=_stop_on_eof, daemon=True).start()
-        app = ServerApp()
-        app.initialize(
-            [
-                f"--ServerApp.root_dir={root_dir}",
-                f"--ServerApp.port={port}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--IdentityProvider.token={token}",
-                "--ServerApp.open_browser=False",
-                "--ServerApp.allow_root=True",
-                "--ServerApp.port_retries=0",
-                *(f"--EspriVreApp.allowed_hosts={host}" for host in servers.allowed_hosts),
-            ]
-        )
-        app.start()
+        serve_jupyter(line, argv[argv.index("--jupyter") + 1], servers.allowed_hosts)
         return
     print(json.dumps(line), flush=True)
     sys.stdin.read()
     stop()
 
 
-def _stop_on_eof() -> None:
-    import os
+def serve_jupyter(line: dict[str, Any], root_dir: str, allowed_hosts: Iterable[str]) -> None:
+    """The suite's Jupyter server in this process, allow-listing `allowed_hosts`: prints `line`
+    with the server's URL and token as one JSON line, serves until stdin closes."""
+    from jupyter_server.serverapp import ServerApp
 
+    token, port = secrets.token_hex(16), free_port()
+    print(json.dumps({**line, "jupyter": f"http://127.0.0.1:{port}/", "token": token}), flush=True)
+    threading.Thread(target=_stop_on_eof, daemon=True).start()
+    app = ServerApp()
+    app.initialize(
+        [
+            f"--ServerApp.root_dir={root_dir}",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.allow_root=True",
+            "--ServerApp.port_retries=0",
+            *(f"--EspriVreApp.allowed_hosts={host}" for host in allowed_hosts),
+        ]
+    )
+    app.start()
+
+
+def _stop_on_eof() -> None:
     sys.stdin.read()
     os._exit(0)
 
