@@ -7,7 +7,8 @@ the same time, on the loopback only:
   every 2 s, as two open panels make);
 - every 30 s, the catalogue table of the CMIP6 sample (intake-esm) is loaded;
 - every 30 s, a file is previewed: data/info, data/references, then its first chunk by a
-  Range request, as the preview does.
+  Range request, as the preview does;
+- every 10 s, the hub's own API is asked who the user is (GET /hub/api/user).
 
 Reported: the latency of each kind of request through the hub's proxy (median with min-max,
 p95 in the note) against jupyter_server's own GET /api/status of the same servers under the
@@ -147,6 +148,7 @@ def user_loop(client: httpx.Client, name: str, data: Path, until: float, rec: Re
     next_poll = time.monotonic() + offset * POLL
     next_table = time.monotonic() + offset * EVERY / 4
     next_preview = next_table + EVERY / 8
+    polls = 0
     while time.monotonic() < until:
         now = time.monotonic()
         if now >= next_poll:
@@ -156,6 +158,9 @@ def user_loop(client: httpx.Client, name: str, data: Path, until: float, rec: Re
                     lambda: client.get(f"{api}/jobs", params={"cluster": "all", "mine": "true"}),
                 )
             rec.call("status", lambda: client.get(f"/user/{name}/api/status"))
+            polls += 1
+            if polls % 5 == 0:  # the hub itself, every 10 s: what its home page asks
+                rec.call("hub", lambda: client.get("/hub/api/user"))
             next_poll += POLL
         if now >= next_table:
             rec.call(
@@ -284,6 +289,7 @@ def run(ctx: Context) -> list[Row]:
         ("jobs", "a job-list request (the Jobs and Dask panels' 2 s polls)"),
         ("catalogue", "the CMIP6 sample's catalogue table"),
         ("preview", "a preview request (data/info, data/references, the first chunk)"),
+        ("hub", "the hub's own API (GET /hub/api/user with the user's cookie, every 10 s)"),
     ):
         got = rec.times[kind]
         if not got or not floor:
