@@ -146,6 +146,10 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       namespace: 'espri-vre-catalog'
     });
     let pins: Pin[] = [];
+    // Open details re-read the pins when they change: the settings arrive after a
+    // restored browser has drawn, and another tab may change them.
+    const pinWatchers = new Set<() => void>();
+    const pinsChanged = (): void => pinWatchers.forEach(watcher => watcher());
 
     // The code goes below the active cell of the notebook used last, or into a new
     // notebook in the default file browser's folder (named: the file browser used
@@ -261,6 +265,10 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
             }
           },
           pins: () => pins,
+          watchPins: onChange => {
+            pinWatchers.add(onChange);
+            return () => pinWatchers.delete(onChange);
+          },
           setPins: async next => {
             if (settingRegistry === null) {
               throw new Error(
@@ -421,6 +429,7 @@ const panelPlugin: JupyterFrontEndPlugin<ICatalogRegistry> = {
       panel.autoRefreshSeconds = settings.get('autoRefreshSeconds')
         .composite as number;
       pins = readPins(settings.get('pins').composite);
+      pinsChanged();
     });
 
     // A shared search link (`/lab?espri-vre-catalog=...`) opens that search once the

@@ -35,6 +35,8 @@ export interface BrowserActions {
   /** The pins in the user's settings, and their change. */
   pins?(): readonly Pin[];
   setPins?(pins: Pin[]): Promise<void>;
+  /** Call `onChange` when the pins change (returns the unsubscribe). */
+  watchPins?(onChange: () => void): () => void;
   /** The link that opens a search (its state in the URL). */
   shareLink?(catalogId: string, query: RemoteQuery): string;
   /** Offer text as a file to save. */
@@ -154,6 +156,7 @@ export function recordActions(
     },
     isPinned: record =>
       isPinned(actions.pins?.() ?? [], record.source.catalog_id, record.id),
+    watchPins: onChange => actions.watchPins?.(onChange) ?? (() => undefined),
     togglePin: async (record, code) => {
       if (actions.setPins === undefined) {
         throw new Error(

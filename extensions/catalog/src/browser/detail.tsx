@@ -25,6 +25,11 @@ export interface RecordActions {
   globeUnavailable(record: DatasetRecord): string | null;
   showOnGlobe(record: DatasetRecord): Promise<void>;
   isPinned(record: DatasetRecord): boolean;
+  /**
+   * Call `onChange` whenever the pins change elsewhere (the settings arriving after a
+   * reload, another tab); returns the unsubscribe.
+   */
+  watchPins?(onChange: () => void): () => void;
   togglePin(record: DatasetRecord, code: string | null): Promise<void>;
   /** Why a record cannot be added to provenance, or null when it can. */
   provenanceUnavailable(record: DatasetRecord): string | null;
@@ -180,6 +185,10 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
   const previewWhy = actions.previewUnavailable(record);
   const globeWhy = actions.globeUnavailable(record);
   const provenanceWhy = actions.provenanceUnavailable(record);
+  React.useEffect(
+    () => actions.watchPins?.(() => setPinTick(tick => tick + 1)),
+    [actions]
+  );
   const pinned = actions.isPinned(record);
   const headingId = `espri-vre-record-${record.source.catalog_id}-detail`;
 

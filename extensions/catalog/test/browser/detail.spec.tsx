@@ -163,3 +163,65 @@ describe('DatasetDetail', () => {
     });
   });
 });
+
+describe('DatasetDetail pins', () => {
+  it('shows a pin that arrives after it has drawn (the settings loading after a reload)', async () => {
+    let pins: {
+      catalog_id: string;
+      id: string;
+      title: string;
+      pinned: string;
+    }[] = [];
+    const watchers = new Set<() => void>();
+    const actions = recordActions(
+      {
+        trans,
+        actions: {
+          insertCode: async () => undefined,
+          copyCode: () => undefined,
+          previewUnavailable: () => null,
+          preview: async () => undefined,
+          pins: () => pins,
+          setPins: async next => {
+            pins = next;
+          },
+          watchPins: onChange => {
+            watchers.add(onChange);
+            return () => watchers.delete(onChange);
+          }
+        }
+      },
+      {
+        localPath: () => null,
+        noLocalPath: 'No file.',
+        noFootprint: 'No footprint.'
+      },
+      () => undefined
+    );
+    const { container, unmount } = render(
+      <DatasetDetail
+        record={record()}
+        code={() => ({ code: 'import xarray' })}
+        trans={trans}
+        actions={actions}
+        signal={new AbortController().signal}
+        onClose={() => undefined}
+      />
+    );
+    const pin = () => container.querySelector('.jp-EspriVre-pin')?.textContent;
+    expect(pin()).toBe('Pin');
+    expect(watchers.size).toBe(1);
+    pins = [
+      {
+        catalog_id: 'stac',
+        id: 'tas-item',
+        title: 'tas',
+        pinned: '2026-12-07T00:00:00Z'
+      }
+    ];
+    React.act(() => watchers.forEach(watcher => watcher()));
+    await waitFor(() => expect(pin()).toBe('Unpin'));
+    unmount();
+    expect(watchers.size).toBe(0);
+  });
+});
