@@ -6,7 +6,8 @@
  * came over the wire, headers included).
  *
  * Settings come from the environment variable ESPRI_PREVIEW_BENCH (JSON: chromium,
- * servers {ours, h5web: {base, token}}, tasks [{side, path, label}], variable,
+ * servers {ours, h5web: {base, token}}, tasks [{side, path | source, label}] (a
+ * source: the preview command's `source` argument, e.g. a remote URL), variable,
  * timeoutMs). Every task runs in a fresh browser context (empty HTTP cache, a fresh
  * page and so a fresh chunk cache). Prints one line `BENCH_JSON {...}`.
  */
@@ -117,19 +118,20 @@ async function distinctColours(page, cdp, selector) {
 
 async function ours(page, task, between) {
   const first = await page.evaluate(
-    ({ path, timeout }) =>
+    ({ path, source, timeout }) =>
       window.__bench.timed(
         () =>
-          void window.jupyterapp.commands.execute('espri-vre:open-preview', {
-            path
-          }),
+          void window.jupyterapp.commands.execute(
+            'espri-vre:open-preview',
+            source ? { source } : { path }
+          ),
         () =>
           !!document.querySelector(
             'canvas.jp-EspriVre-previewMap[data-rendered-selection]'
           ),
         timeout
       ),
-    { path: task.path, timeout: TIMEOUT }
+    { path: task.path, source: task.source, timeout: TIMEOUT }
   );
   const shown = await page.evaluate(
     () =>
