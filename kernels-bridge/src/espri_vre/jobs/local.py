@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from .scheduler import Scheduler
-from .script import JOB_ID_PLACEHOLDER, expand_job_paths
+from .script import JOB_ID_PLACEHOLDER, PreparedJob, expand_job_paths
 from .store import JobRecord, JobStore
 from .types import (
     JobInfo,
     JobListing,
     JobNotFound,
-    JobSpec,
     JobState,
     JobValidationError,
     Partition,
@@ -64,8 +63,7 @@ class LocalScheduler(Scheduler):
         stem = f"{log_dir}/{checked.name}-{JOB_ID_PLACEHOLDER}"
         return f"{stem}.out", f"{stem}.err"
 
-    async def submit(self, spec: JobSpec) -> JobInfo:
-        prepared = self.prepare(spec)
+    async def submit_prepared(self, prepared: PreparedJob) -> JobInfo:
         checked = prepared.checked
         if checked.spec.array:
             raise JobValidationError(

@@ -165,9 +165,14 @@ class Scheduler(ABC):
         check_resources(prepared.checked, self.cluster.limits, partitions)
         return prepared.script, self.submission_argv(prepared)
 
-    @abstractmethod
     async def submit(self, spec: JobSpec) -> JobInfo:
         """Validates, checks resources against the cluster's limits, submits, records."""
+        return await self.submit_prepared(self.prepare(spec))
+
+    @abstractmethod
+    async def submit_prepared(self, prepared: PreparedJob) -> JobInfo:
+        """`submit` of a job already prepared, whose script a caller may have completed (a
+        pipeline step that reads another step's values when it starts)."""
 
     def invalidate(self) -> None:  # noqa: B027 - most back ends keep no snapshot
         """Forget any shared snapshot of the queue: the next list asks the scheduler."""
@@ -336,9 +341,8 @@ class CliScheduler(Scheduler):
             return TransientSchedulerError(said)
         return SchedulerError(said)
 
-    async def submit(self, spec: JobSpec) -> JobInfo:
+    async def submit_prepared(self, prepared: PreparedJob) -> JobInfo:
         self.invalidate()
-        prepared = self.prepare(spec)
         check_resources(prepared.checked, self.cluster.limits, await self.partitions())
         mkdir = await self._run(["mkdir", "-p", "--", str(prepared.log_dir)])
         if not mkdir.ok:
