@@ -5,13 +5,21 @@
 
 /** Where the dataset is, as the preview opened it. */
 export interface IDatasetOrigin {
-  /** How xarray opens it: `open_dataset` (NetCDF/HDF5) or `open_zarr`. */
-  format: 'netcdf' | 'zarr';
+  /**
+   * How xarray opens it: `open_dataset` (NetCDF/HDF5 on the server), `open_zarr`, a
+   * NetCDF/HDF5 file on a data server (`remote`, read through fsspec's HTTP file
+   * system), an OPeNDAP dataset (`opendap`, pydap's client as the server's) or the
+   * files of a dataset combined along time (`files`, `open_mfdataset`).
+   */
+  format: 'netcdf' | 'zarr' | 'remote' | 'opendap' | 'files';
   /**
    * A path relative to the server root, an absolute path (in a data root), or an
-   * http(s) URL (a Zarr store).
+   * http(s) URL (a Zarr store, a remote file, an OPeNDAP dataset); for `files`, the
+   * first file.
    */
   location: string;
+  /** For `files`: every file, paths or URLs as `location`. */
+  locations?: readonly string[];
 }
 
 export interface ICodeRequest {
@@ -76,24 +84,81 @@ function isel(selection: Readonly<Record<string, number>>): string {
   return `.isel({${entries}})`;
 }
 
+/** `location` as the kernel reaches it: relative paths from the notebook's folder. */
+function kernelLocation(location: string, notebookPath?: string): string {
+  return !isAbsolute(location) && notebookPath !== undefined
+    ? relativeTo(location, notebookPath)
+    : location;
+}
+
+/** The lines that open the dataset as `ds`, with the imports they need. */
+function openLines(origin: IDatasetOrigin, notebookPath?: string): string[] {
+  const at = (location: string): string =>
+    pyString(kernelLocation(location, notebookPath));
+  switch (origin.format) {
+    case 'zarr':
+      return [
+        'import xarray as xr',
+        '',
+        `ds = xr.open_zarr(${at(origin.location)})`
+      ];
+    case 'remote':
+      // A file object: xarray picks h5netcdf or scipy from its first bytes (NetCDF-4/HDF5
+      // or NetCDF-3), where a URL alone would go to netCDF4's OPeNDAP client.
+      return [
+        'import fsspec',
+        'import xarray as xr',
+        '',
+        '# Read by HTTP Range requests, as the preview reads it.',
+        `ds = xr.open_dataset(fsspec.open(${at(origin.location)}).open())`
+      ];
+    case 'opendap':
+      return [
+        'import xarray as xr',
+        '',
+        `ds = xr.open_dataset(${at(origin.location)}, engine="pydap")`
+      ];
+    case 'files': {
+      const files = origin.locations ?? [origin.location];
+      const remote = files.some(f => /^https?:\/\//i.test(f));
+      const list = files.map(f => `    ${at(f)},`);
+      const lines = remote ? ['import fsspec'] : [];
+      lines.push('import xarray as xr', '', 'files = [', ...list, ']');
+      if (remote) {
+        lines.push('files = [fsspec.open(f).open() for f in files]');
+      }
+      lines.push(
+        '# Combined along time, as the preview combines them.',
+        'ds = xr.open_mfdataset(files, combine="by_coords")'
+      );
+      return lines;
+    }
+    default:
+      return [
+        'import xarray as xr',
+        '',
+        `ds = xr.open_dataset(${at(origin.location)})`
+      ];
+  }
+}
+
 /** The Python code: open, select the slice (and the series), plot. */
 export function xarrayCode(request: ICodeRequest): string {
   const { origin, variable } = request;
-  let location = origin.location;
-  const relative = !isAbsolute(location);
-  if (relative && request.notebookPath !== undefined) {
-    location = relativeTo(location, request.notebookPath);
-  }
-  const open =
-    origin.format === 'zarr'
-      ? `xr.open_zarr(${pyString(location)})`
-      : `xr.open_dataset(${pyString(location)})`;
-  const lines = ['import xarray as xr', ''];
-  if (relative && request.notebookPath === undefined) {
-    lines.push('# The path is relative to the Jupyter server root.');
+  const locations = origin.locations ?? [origin.location];
+  const lines = openLines(origin, request.notebookPath);
+  if (
+    request.notebookPath === undefined &&
+    origin.format !== 'opendap' &&
+    locations.some(l => !isAbsolute(l))
+  ) {
+    lines.splice(
+      lines.indexOf('') + 1,
+      0,
+      '# The path is relative to the Jupyter server root.'
+    );
   }
   lines.push(
-    `ds = ${open}`,
     `da = ds[${pyString(variable)}]${isel(request.isel)}`,
     'da.plot()'
   );

@@ -177,7 +177,7 @@ export async function openPreparedSource(
         absoluteUrl(`espri-vre/api/data/opendap/${query}`, settings),
         fetchFn
       ),
-      origin: { format: 'netcdf', location: source.url }
+      origin: { format: 'opendap', location: source.url }
     };
   }
   if (source.kind === 'remote') {
@@ -200,7 +200,7 @@ export async function openPreparedSource(
     );
     return {
       dataset: openReferences(spec, target, fetchFn),
-      origin: { format: 'netcdf', location: source.url }
+      origin: { format: 'remote', location: source.url }
     };
   }
   onProgress(
@@ -214,5 +214,12 @@ export async function openPreparedSource(
     settings,
     signal
   );
-  return { dataset: openReferences(spec, null, fetchFn) };
+  return {
+    dataset: openReferences(spec, null, fetchFn),
+    origin: {
+      format: 'files',
+      location: source.locations[0] ?? '',
+      locations: source.locations
+    }
+  };
 }
