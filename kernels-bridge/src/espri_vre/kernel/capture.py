@@ -72,7 +72,7 @@ def load_ipython_extension(ip: Any) -> None:
         _atexit_registered = True
     _patches.install()
     if settings.enabled:
-        recorder.start()
+        recorder.start(lazily=True)
 
 
 def unload_ipython_extension(ip: Any) -> None:

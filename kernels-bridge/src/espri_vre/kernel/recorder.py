@@ -1,7 +1,12 @@
 """The capture of one kernel: its log, the session record, each cell execution framed by
 IPython's pre_run_cell/post_run_cell events (its source, stored once per run by hash, order,
 times, status and error), and the files and jobs the hooks report. Any error of ours stops
-recording with a message in the cell's output (`internal_error`), never the user's cell."""
+recording with a message in the cell's output (`internal_error`), never the user's cell.
+
+The log (and its `<notebook>.provenance` folder) opens with the first event worth keeping, a
+cell's start, a job, a dataset, a file seen between cells, not with the kernel: a notebook
+only opened leaves nothing behind. The session record is taken when recording starts and is
+the log's first line, so nothing before the first event is lost."""
 
 from __future__ import annotations
 
@@ -58,6 +63,8 @@ class Recorder:
         self._after_cell: Callable[[], None] | None = None
         self._batch: list[Event] | None = None
         self._batch_thread: int | None = None
+        self._session: events.Session | None = None
+        """Taken at `start`, written when the log opens (`_open_log`)."""
 
     @property
     def _cell(self) -> _Cell | None:
@@ -65,14 +72,41 @@ class Recorder:
 
     # life cycle
 
-    def start(self) -> None:
-        """Opens a new log and writes the session record."""
+    def start(self, *, lazily: bool = False) -> None:
+        """Starts recording: takes the session record now, and opens the log now or, `lazily`,
+        with the first event (a kernel that only starts, when a notebook is merely opened,
+        leaves no `.provenance` folder behind)."""
         if self.state in ("recording", "paused"):
             return
         if self.log is not None:  # stopped by a full disk: `%provenance on` starts a new log
             self.log.close()
             self.log = None
         self.notebook = notebook_path(self.shell.user_ns)
+        self._order = 0
+        self._sources.clear()
+        # The environment as the kernel started, even when the log opens cells later.
+        self._session = events.session(
+            self.notebook,
+            env_allow=self.settings.env_allow,
+            fsync=self.settings.fsync,
+            manifest_above=self.settings.manifest_above,
+            chunk_size=self.settings.chunk_size,
+        )
+        self.state, self.reason = "recording", None
+        # Active before the log exists: what the hooks see until the first event waits in
+        # `files` and goes into the log with it.
+        state.set_active(True)
+        if not lazily:
+            self._open_log()
+
+    def _open_log(self) -> bool:
+        """Opens the log and writes the session record taken at `start`; False when there is
+        no place for it (recording then stops, saying where it tried)."""
+        if self.log is not None:
+            return True
+        session, self._session = self._session, None
+        if session is None:
+            return False
         errors = []
         with state.busy():
             for directory in log_directories(self.notebook, self.settings.directory):
@@ -93,22 +127,13 @@ class Recorder:
                 + "; ".join(errors)
                 + ")"
             )
-            return
+            return False
         self.files.ignore_also(self.log.path.parent)
-        self._order = 0
-        self._sources.clear()
         self.files.new_log()
-        self.state, self.reason = "recording", None
-        session = events.session(
-            self.notebook,
-            env_allow=self.settings.env_allow,
-            fsync=self.settings.fsync,
-            manifest_above=self.settings.manifest_above,
-            chunk_size=self.settings.chunk_size,
-        )
-        if self._append(session):
-            self.log.checkpoint()
-            state.set_active(True)
+        if not self._append(session):
+            return False
+        self.log.checkpoint()
+        return True
 
     def pause(self) -> None:
         self._when_cell_ends(self._pause)
@@ -138,13 +163,18 @@ class Recorder:
     def close(self, reason: str) -> None:
         """Records what is pending, ends the log and closes it."""
         state.set_active(False)
-        if self.log is None:
+        if self.log is None and self.state not in ("recording", "paused"):
             return
         with state.busy():
             if self.state in ("recording", "paused"):
+                # Files the hooks saw since the last cell; when no log is open yet, the first
+                # of them opens it (`_append`), and none leaves no log at all.
                 self.files.flush(self._append)
-                self._append(events.Control("end", reason))
-            self.log.close()
+                if self.log is not None:
+                    self._append(events.Control("end", reason))
+            self._session = None
+            if self.log is not None:
+                self.log.close()
         if self.state != "stopped":
             self.state, self.reason = "off", reason
         self.log = None
@@ -165,7 +195,7 @@ class Recorder:
         )
 
     def _append(self, event: Event) -> bool:
-        if self.log is None:
+        if self.log is None and (self._session is None or not self._open_log()):
             return False
         if self._batch is not None and self._batch_thread == threading.get_ident():
             self._batch.append(event)
@@ -208,6 +238,8 @@ class Recorder:
         if self.state != "recording":
             return
         try:
+            if not self._open_log():  # the first cell run: what is worth a log
+                return
             with state.busy(), self._batched():
                 text = info.raw_cell
                 digest = sha256_text(text)
