@@ -20,7 +20,9 @@ Every step is submitted at once, in dependency order, with the schedulers' own d
 (Slurm `--dependency=afterok`, Torque `depend=afterok`, the local back end's afterok), so the
 pipeline keeps running when JupyterLab is closed. A parameter or argument may name another
 step's output, known once that step is submitted: `{steps.ID.output_notebook}`,
-`{steps.ID.stdout}`, `{steps.ID.job_id}`. A step whose dependency did not complete never runs:
+`{steps.ID.stdout}`, `{steps.ID.job_id}`; a notebook step's parameter may name a value another
+notebook step recorded in its output notebook, `{steps.ID.outputs.NAME}`, read when the step
+starts (`step_values`). A step whose dependency did not complete never runs:
 Slurm would keep it pending forever (DependencyNeverSatisfied), so it is cancelled and says
 which step it waited for."""
 
@@ -44,6 +46,7 @@ import yaml
 
 from ..errors import EspriVreError
 from .service import JobService
+from .step_values import VALUE_REF, with_values
 from .types import JobInfo, JobState, JobValidationError, SchedulerError
 from .validation import resolve_user_path, spec_from_dict
 
@@ -142,11 +145,13 @@ def parse_pipeline(text: str, path: str, default_cluster: str) -> Pipeline:
         for other in step.after:
             if other not in steps:
                 problems.append((f"{step.id}.after", f"there is no step {other!r} to wait for"))
-        for ref, _ in OUTPUT_REF.findall(json.dumps(dict(step.spec))):
+        said = json.dumps(dict(step.spec))
+        for ref, _ in OUTPUT_REF.findall(said) + VALUE_REF.findall(said):
             if ref not in step.after:
                 problems.append(
                     (f"{step.id}", f"it uses the output of {ref!r}: add {ref!r} to its after")
                 )
+        problems += _value_problems(step, steps)
     if problems:
         raise PipelineRefused(problems)
     try:
@@ -155,6 +160,24 @@ def parse_pipeline(text: str, path: str, default_cluster: str) -> Pipeline:
         raise PipelineRefused([("steps", f"the steps wait for each other: {e.args[1]}")]) from e
     name = str(data.get("name") or Path(path).stem.removesuffix(".pipeline"))
     return Pipeline(name, path, tuple(steps[s] for s in order))
+
+
+def _value_problems(step: Step, steps: Mapping[str, Step]) -> list[tuple[str, str]]:
+    """Values are read by a notebook step, from its parameters, and recorded by notebook steps:
+    a script has no output notebook to record them in, nor papermill to give them to."""
+    problems = []
+    if VALUE_REF.search(json.dumps(list(step.spec.get("arguments") or []))):
+        problems.append(
+            (f"{step.id}.arguments", "a recorded value is passed as a notebook's parameter")
+        )
+    if step.spec["kind"] != "notebook" and VALUE_REF.search(json.dumps(dict(step.spec))):
+        problems.append((f"{step.id}.parameters", "only a notebook step reads recorded values"))
+    for ref, _ in VALUE_REF.findall(json.dumps(dict(step.spec))):
+        if ref in steps and steps[ref].spec["kind"] != "notebook":
+            problems.append(
+                (f"{step.id}.parameters", f"step {ref!r} is not a notebook: it records no value")
+            )
+    return problems
 
 
 def _kind(path: str) -> str:
@@ -220,7 +243,7 @@ class PipelineService:
         for step in pipeline.steps:
             spec = _filled(step.spec, submitted)
             spec["afterok"] = [submitted[other].id for other in step.after]
-            submitted[step.id] = await self.jobs.submit(step.cluster, spec)
+            submitted[step.id] = await self._submit(step, spec, submitted)
         steps = [
             {"id": s.id, "cluster": s.cluster, "after": list(s.after), "job_id": submitted[s.id].id}
             for s in pipeline.steps
@@ -231,6 +254,28 @@ class PipelineService:
                 (pipeline.name, pipeline.path, time.time(), json.dumps(steps)),
             )
         return await self.get(str(cursor.lastrowid))
+
+    async def _submit(
+        self, step: Step, spec: dict[str, Any], submitted: Mapping[str, JobInfo]
+    ) -> JobInfo:
+        """Submits one step; one that reads recorded values with its script completed to read
+        them when it starts."""
+        template = {
+            k: v
+            for k, v in (spec.get("parameters") or {}).items()
+            if VALUE_REF.search(json.dumps(v))
+        }
+        if not template:
+            return await self.jobs.submit(step.cluster, spec)
+        scheduler = self.jobs.scheduler(step.cluster)
+        sources = {
+            ref: str(submitted[ref].output_notebook)
+            for ref, _ in VALUE_REF.findall(json.dumps(template))
+        }
+        prepared = scheduler.prepare(spec_from_dict({**spec, "cluster": step.cluster}))
+        python = scheduler.cluster.python_command
+        script = with_values(prepared.script, template, sources, python)
+        return await scheduler.submit_prepared(replace(prepared, script=script))
 
     async def list(self) -> list[dict[str, Any]]:
         with self._connect() as db:
