@@ -1,0 +1,189 @@
+"""A screen-sized overview of a 2-D slice, and the exact value of one grid cell (issue 17).
+
+The first picture of a large field needs the pixels of the screen, not every cell of the grid:
+the server reads the slice with xarray (CF-decoded as the browser decodes it: scale_factor,
+add_offset, _FillValue), averages blocks of `factor` x `factor` cells (xarray's `coarsen`, the
+partial blocks at the edges averaged over the cells they hold) and sends the means quantised to
+16 bits between their exact minimum and maximum, zlib-compressed. The browser draws that at
+once, then reads the full-resolution chunks itself when the user asks; hover and click read the
+exact value of the cell from here (`cell_value`) while the overview is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .kinds import REFERENCE_KINDS, CorruptFile, WrongKind, detect_kind
+from .paths import DataError, DataNotFound
+
+MAX_SIDE = 4096
+"""The largest overview side a request may ask for: more than any screen shows at once."""
+MISSING = 65535
+"""The quantised code of a missing value (NaN); codes 0..65534 span [minimum, maximum]."""
+LEVELS = 65534
+METHOD = "block-mean"
+
+
+class OverviewRefused(DataError):
+    """The request asks for something an overview cannot be (400)."""
+
+    status = 400
+    code = "bad-request"
+
+
+@dataclass(frozen=True)
+class Overview:
+    body: bytes
+    """zlib (RFC 1950) of the little-endian uint16 codes, row-major."""
+    rows: int
+    cols: int
+    factor: int
+    """Each overview value is the mean of (up to) factor x factor cells of the slice."""
+    source_rows: int
+    source_cols: int
+    minimum: float | None
+    """The exact smallest and largest overview value (None when every value is missing)."""
+    maximum: float | None
+    method: str = METHOD
+
+
+def parse_selection(text: str, ndim: int, name: str) -> list[int | None]:
+    """A selection as the browser writes it (`[12, null, null]`: an index per dimension, null
+    for the map's two), checked against the variable's number of dimensions."""
+    try:
+        selection = json.loads(text)
+    except ValueError as e:
+        raise OverviewRefused(f"The selection {text!r} is not JSON: {e}.") from e
+    if not isinstance(selection, list) or len(selection) != ndim:
+        raise OverviewRefused(
+            f"The selection must be a list of {ndim} entries (one per dimension of {name}), "
+            f"got {text!r}."
+        )
+    for entry in selection:
+        if entry is not None and (type(entry) is not int or entry < 0):
+            raise OverviewRefused(
+                f"Each entry of the selection is a non-negative integer or null, got {entry!r}."
+            )
+    return selection
+
+
+def overview_factor(rows: int, cols: int, max_rows: int, max_cols: int) -> int:
+    """The smallest block side that brings rows x cols within max_rows x max_cols (one factor
+    for both axes, so the cells keep their shape)."""
+    return max(1, math.ceil(rows / max_rows), math.ceil(cols / max_cols))
+
+
+def quantise(values: np.ndarray) -> tuple[bytes, float | None, float | None]:
+    """The values as uint16 codes between their exact minimum (0) and maximum (LEVELS), NaN as
+    MISSING, zlib-compressed; with the minimum and maximum."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        codes = np.full(values.shape, MISSING, dtype="<u2")
+        return zlib.compress(codes.tobytes(), 1), None, None
+    low, high = float(values[finite].min()), float(values[finite].max())
+    span = high - low
+    scaled = (values - low) * (LEVELS / span) if span > 0 else np.zeros(values.shape)
+    codes = np.where(finite, np.rint(np.nan_to_num(scaled)), MISSING).astype("<u2")
+    # Level 1: the 16-bit codes of a noisy field barely compress further at higher levels,
+    # and the time counts more than a few bytes here.
+    return zlib.compress(codes.tobytes(), 1), low, high
+
+
+def _open(path: Path, shown: str) -> Any:
+    """The file or store as an xarray Dataset (values CF-decoded, times left as numbers)."""
+    import xarray as xr
+
+    kind = detect_kind(path)
+    if kind.kind not in (*REFERENCE_KINDS, "zarr-v2", "zarr-v3"):
+        raise WrongKind(
+            f"{shown} is {kind.description}: only NetCDF/HDF5 files and Zarr stores have maps."
+        )
+    options = {"decode_times": False, "decode_timedelta": False}
+    try:
+        if kind.kind.startswith("zarr"):
+            return xr.open_zarr(path, consolidated=None, **options)
+        return xr.open_dataset(path, cache=False, **options)
+    except Exception as e:  # the readers raise many types for a damaged file
+        raise CorruptFile(
+            f"{shown} could not be opened ({type(e).__name__}: {e}); "
+            "open it in a notebook with xarray to see what is wrong."
+        ) from e
+
+
+def _variable(ds: Any, name: str, shown: str) -> Any:
+    if name not in ds.variables:
+        raise DataNotFound(f"{shown} has no variable {name!r}.")
+    return ds[name]
+
+
+def _read(array: Any, shown: str) -> np.ndarray:
+    try:
+        values = np.asarray(array.values)
+    except Exception as e:  # a damaged chunk fails in the codec, whatever its type
+        raise CorruptFile(
+            f"The values of {shown} could not be read ({type(e).__name__}: {e})."
+        ) from e
+    if not np.issubdtype(values.dtype, np.number):
+        raise WrongKind(f"{array.name} holds {values.dtype} values, which have no map.")
+    return values.astype("float64")
+
+
+def overview_of(
+    path: Path, shown: str, name: str, selection_text: str, max_rows: int, max_cols: int
+) -> Overview:
+    """The block-mean overview of `name` at the selection, at most max_rows x max_cols."""
+    if not (1 <= max_rows <= MAX_SIDE and 1 <= max_cols <= MAX_SIDE):
+        raise OverviewRefused(
+            f"An overview is at most {MAX_SIDE} x {MAX_SIDE} values; "
+            f"{max_rows} x {max_cols} was asked for."
+        )
+    with _open(path, shown) as ds:
+        array = _variable(ds, name, shown)
+        selection = parse_selection(selection_text, array.ndim, name)
+        free = [d for d, s in zip(array.dims, selection, strict=True) if s is None]
+        if len(free) != 2:
+            raise OverviewRefused(
+                f"The selection must leave exactly two dimensions whole (null), not {len(free)}."
+            )
+        index = {}
+        for dim, at in zip(array.dims, selection, strict=True):
+            if at is not None:
+                if at >= array.sizes[dim]:
+                    raise OverviewRefused(
+                        f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}."
+                    )
+                index[dim] = at
+        plane = array.isel(index).transpose(*free)
+        rows, cols = plane.shape
+        factor = overview_factor(rows, cols, max_rows, max_cols)
+        if factor > 1:
+            # In float64: a float32 mean of 4 to 100 cells is off by more than the 16-bit step.
+            plane = (
+                plane.astype("float64")
+                .coarsen({free[0]: factor, free[1]: factor}, boundary="pad")
+                .mean()
+            )
+        values = _read(plane, shown)
+    body, low, high = quantise(values)
+    return Overview(body, values.shape[0], values.shape[1], factor, rows, cols, low, high)
+
+
+def cell_value(path: Path, shown: str, name: str, index_text: str) -> float | None:
+    """The exact (CF-decoded) value of `name` at one index per dimension; None when missing."""
+    with _open(path, shown) as ds:
+        array = _variable(ds, name, shown)
+        index = parse_selection(index_text, array.ndim, name)
+        if any(i is None for i in index):
+            raise OverviewRefused("A cell needs an index on every dimension, not null.")
+        for dim, at in zip(array.dims, index, strict=True):
+            if at >= array.sizes[dim]:
+                raise OverviewRefused(f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}.")
+        value = float(_read(array[tuple(index)], shown))
+    return value if math.isfinite(value) else None
