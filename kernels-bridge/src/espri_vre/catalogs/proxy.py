@@ -176,6 +176,32 @@ class AllowList:
             )
         return url.copy_with(fragment=None)
 
+    def redirect(self, current: httpx.URL, location: str, who: str = "the server") -> httpx.URL:
+        """Where a redirect from `current` to `location` leads, checked as `target` checks a
+        URL: every client that reaches servers on a user's behalf (the catalogue proxy, remote
+        files, OPeNDAP) follows redirects by hand through this, so that none reaches a host
+        outside the list. `who` names the client in the refusal."""
+        try:
+            joined = current.join(location)
+        except httpx.InvalidURL:
+            raise Unreachable(
+                f"{_netloc(current)} redirected to an invalid URL ({location!r})."
+            ) from None
+        try:
+            return self.target(str(joined))
+        except HostNotAllowed as e:
+            raise HostNotAllowed(
+                e.host,
+                f"{_netloc(current)} redirected to {e.host}, which {who} may not reach: it is "
+                "neither the host of a configured catalogue nor in the allow-list. An "
+                f'administrator can add "{e.host}" to EspriVreApp.allowed_hosts in the server\'s '
+                "configuration.",
+            ) from None
+        except InvalidTarget as e:
+            raise Unreachable(
+                f"{_netloc(current)} redirected to a refused URL: {e.detail}"
+            ) from None
+
 
 class ResponseCache:
     """Successful answers by (method, URL, body, content type, accept), for `ttl` seconds; the
@@ -312,7 +338,7 @@ async def _exchange(
             try:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
-                    url = _redirect_target(allow, url, location)
+                    url = allow.redirect(url, location, "the catalogue proxy")
                     if response.status_code == 303 or (
                         response.status_code in (301, 302) and method == "POST"
                     ):
@@ -340,27 +366,6 @@ async def _exchange(
         f"{_netloc(url)} redirected more than {limits.max_redirects} times: the catalogue "
         "server is misconfigured or loops."
     )
-
-
-def _redirect_target(allow: AllowList, current: httpx.URL, location: str) -> httpx.URL:
-    try:
-        joined = current.join(location)
-    except httpx.InvalidURL:
-        raise Unreachable(
-            f"{_netloc(current)} redirected to an invalid URL ({location!r})."
-        ) from None
-    try:
-        return allow.target(str(joined))
-    except HostNotAllowed as e:
-        raise HostNotAllowed(
-            e.host,
-            f"{_netloc(current)} redirected to {e.host}, which the catalogue proxy may not "
-            "reach: it is neither the host of a configured catalogue nor in the allow-list. An "
-            f'administrator can add "{e.host}" to EspriVreApp.allowed_hosts in the server\'s '
-            "configuration.",
-        ) from None
-    except InvalidTarget as e:
-        raise Unreachable(f"{_netloc(current)} redirected to a refused URL: {e.detail}") from None
 
 
 async def _read(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

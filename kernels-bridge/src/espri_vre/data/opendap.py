@@ -28,7 +28,6 @@ from ..catalogs.proxy import (
     REDIRECT_STATUSES,
     USER_AGENT,
     AllowList,
-    HostNotAllowed,
     InvalidTarget,
     ProxyError,
     ProxyLimits,
@@ -135,7 +134,7 @@ class AllowListTransport:
                 with self.client.stream("GET", url, headers={"User-Agent": USER_AGENT}) as answer:
                     location = answer.headers.get("Location")
                     if answer.status_code in REDIRECT_STATUSES and location:
-                        url = _redirect(self.allow, url, location)
+                        url = self.allow.redirect(url, location)
                         continue
                     body = _read(answer, self.limits.max_bytes, url)
             except httpx.TimeoutException:
@@ -162,20 +161,6 @@ class AllowListTransport:
 
 def _raw(path: str, query: str) -> bytes:
     return (path + ("?" + query if query else "")).encode("ascii")
-
-
-def _redirect(allow: AllowList, current: httpx.URL, location: str) -> httpx.URL:
-    try:
-        return allow.target(str(current.join(location)))
-    except HostNotAllowed as e:
-        raise HostNotAllowed(
-            e.host,
-            f"{_netloc(current)} redirected to {e.host}, which the server may not reach: it is "
-            "neither the host of a configured catalogue nor in the allow-list. An "
-            f'administrator can add "{e.host}" to EspriVreApp.allowed_hosts.',
-        ) from None
-    except (ProxyError, httpx.InvalidURL) as e:
-        raise Unreachable(f"{_netloc(current)} redirected to a refused URL: {e}.") from None
 
 
 def _read(answer: httpx.Response, limit: int, url: httpx.URL) -> bytes:

@@ -28,7 +28,6 @@ from ..catalogs.proxy import (
     REDIRECT_STATUSES,
     USER_AGENT,
     AllowList,
-    HostNotAllowed,
     ProxyError,
     ProxyLimits,
     Unreachable,
@@ -190,7 +189,7 @@ class RemoteData:
                     response, body = await self._send(target, first, last)
                     location = response.headers.get("Location")
                     if response.status_code in REDIRECT_STATUSES and location:
-                        target = self._redirect(target, location)
+                        target = self.allow.redirect(target, location)
                         continue
                     _check_answer(response, body, first, last)
                     return response, body
@@ -243,19 +242,6 @@ class RemoteData:
             ) from None
         finally:
             await response.aclose()
-
-    def _redirect(self, current: httpx.URL, location: str) -> httpx.URL:
-        try:
-            return self.allow.target(str(current.join(location)))
-        except HostNotAllowed as e:
-            raise HostNotAllowed(
-                e.host,
-                f"{_shown(current)} redirected to {e.host}, which the server may not reach: it "
-                "is neither the host of a configured catalogue nor in the allow-list. An "
-                f'administrator can add "{e.host}" to EspriVreApp.allowed_hosts.',
-            ) from None
-        except (ProxyError, httpx.InvalidURL) as e:
-            raise Unreachable(f"{_shown(current)} redirected to a refused URL: {e}.") from None
 
     def storage_options(self) -> dict[str, Any]:
         """fsspec's HTTP file system as kerchunk uses it: the probe's final URL, so no
