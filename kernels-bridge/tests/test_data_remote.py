@@ -190,3 +190,9 @@ async def test_the_bytes_route_reads_one_bounded_range_only(
     )  # fmt: skip
     assert (code, body["error"]) == (416, "bad-range")
     assert words in body["detail"]
+
+
+async def test_a_remote_route_without_a_url_says_what_to_pass(jp_fetch, servers: RemoteServers):
+    code, body = await error_of(references(jp_fetch, ""))
+    assert code == 400
+    assert body["detail"] == "No url was given: pass the file's URL as url."

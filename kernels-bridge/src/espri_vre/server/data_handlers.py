@@ -153,21 +153,33 @@ class RemoteHandler(DataHandler):
     def remote(self) -> RemoteData:
         remote = self.settings.get(_REMOTE_KEY)
         if remote is None:
-            app = self.espri_app
-            proxy = CatalogProxy(parent=app)
-            allow, _ = AllowList.from_config(
-                [c.url for c in app.validated.catalogs], app.allowed_hosts
-            )
-            limits = ProxyLimits(timeout=proxy.timeout, max_redirects=proxy.max_redirects)
-            remote = self.settings.setdefault(_REMOTE_KEY, RemoteData(allow, limits))
+            remote = self.settings.setdefault(_REMOTE_KEY, RemoteData(*reach(self)))
         return remote
 
     def url_argument(self) -> str:
-        raw = self.request.query_arguments.get("url") or [b""]
-        try:
-            return raw[-1].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ApiError(400, "The url is not valid UTF-8.") from e
+        return url_argument(self, "the file's URL")
+
+
+def reach(handler: EspriVreHandler) -> tuple[AllowList, ProxyLimits]:
+    """What the server may reach on a user's behalf, and within which limits: the catalogue
+    proxy's allow-list and limits, shared by every route that reads a data server (remote
+    files, OPeNDAP datasets)."""
+    app = handler.espri_app
+    proxy = CatalogProxy(parent=app)
+    allow, _ = AllowList.from_config([c.url for c in app.validated.catalogs], app.allowed_hosts)
+    return allow, ProxyLimits(timeout=proxy.timeout, max_redirects=proxy.max_redirects)
+
+
+def url_argument(handler: EspriVreHandler, what: str) -> str:
+    """The `url` query argument (the last one given), or a 400 that says what to pass."""
+    raw = handler.request.query_arguments.get("url") or [b""]
+    try:
+        url = raw[-1].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ApiError(400, "The url is not valid UTF-8.") from e
+    if not url:
+        raise ApiError(400, f"No url was given: pass {what} as url.")
+    return url
 
 
 class RemoteReferencesHandler(RemoteHandler):

@@ -14,12 +14,10 @@ import asyncio
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..catalogs.proxy import AllowList, ProxyLimits
 from ..data.opendap import OpendapDatasets, dap_url
 from ..data.virtual_files import LocalDatasets
-from .base import ApiError, EspriVreHandler
-from .catalog_handlers import CatalogProxy
-from .data_handlers import DataHandler
+from .base import EspriVreHandler
+from .data_handlers import DataHandler, reach, url_argument
 
 _DATASETS_KEY = "espri_vre_opendap_datasets"
 _LOCAL_KEY = "espri_vre_local_datasets"
@@ -33,25 +31,13 @@ class OpendapStoreHandler(EspriVreHandler):
     def datasets(self) -> OpendapDatasets:
         found = self.settings.get(_DATASETS_KEY)
         if found is None:
-            app = self.espri_app
-            proxy = CatalogProxy(parent=app)
-            allow, _ = AllowList.from_config(
-                [c.url for c in app.validated.catalogs], app.allowed_hosts
-            )
-            limits = ProxyLimits(timeout=proxy.timeout, max_redirects=proxy.max_redirects)
-            found = self.settings.setdefault(_DATASETS_KEY, OpendapDatasets(allow, limits))
+            found = self.settings.setdefault(_DATASETS_KEY, OpendapDatasets(*reach(self)))
         return found
 
     @web.authenticated
     @authorized
     async def get(self, key: str) -> None:
-        raw = self.request.query_arguments.get("url") or [b""]
-        try:
-            url = raw[-1].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ApiError(400, "The url is not valid UTF-8.") from e
-        if not url:
-            raise ApiError(400, "No url was given: pass the OPeNDAP dataset's URL as url.")
+        url = url_argument(self, "the OPeNDAP dataset's URL")
         target = dap_url(url, self.get_argument("protocol", "") or None)
         body = await asyncio.to_thread(self.datasets().get, target, key)
         finish_key(self, key, body)
