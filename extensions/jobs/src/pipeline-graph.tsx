@@ -1,11 +1,7 @@
-import {
-  ApiError,
-  isAbortError,
-  type PipelineRun,
-  type PipelineStep
-} from '@espri-vre/core';
+import type { PipelineRun, PipelineStep } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
+import { useFollowedList } from './followed-list';
 import { jobKey, stateBadge } from './job-view';
 import type { JobService } from './service';
 
@@ -133,6 +129,9 @@ export function PipelineGraph(props: {
   );
 }
 
+const readRuns = (service: JobService, signal: AbortSignal) =>
+  service.pipelineRuns(signal);
+
 /**
  * The Pipelines section of the Jobs panel: the last runs, each drawn as its graph. A
  * pipeline is run from a `*.pipeline.yaml` file ("Run Pipeline").
@@ -143,41 +142,11 @@ export function PipelinesSection(props: {
   onShowJob: (key: string) => void;
 }): React.ReactElement {
   const { service, trans } = props;
-  const [runs, setRuns] = React.useState<PipelineRun[] | null>(null);
-  const [error, setError] = React.useState('');
-  React.useEffect(() => {
-    const controller = new AbortController();
-    let last = 0;
-    const load = (): void => {
-      last = Date.now();
-      service
-        .pipelineRuns(controller.signal)
-        .then(found => {
-          setRuns(found);
-          setError('');
-        })
-        .catch(reason => {
-          if (!isAbortError(reason)) {
-            setError(
-              reason instanceof ApiError ? reason.detail : String(reason)
-            );
-          }
-        });
-    };
-    load();
-    // The panel asks for the jobs only while it is visible: the list follows those
-    // refreshes, at most once per interval, and stops with them.
-    const follow = (): void => {
-      if (!service.loading && Date.now() - last >= PIPELINES_INTERVAL) {
-        load();
-      }
-    };
-    service.changed.connect(follow);
-    return () => {
-      service.changed.disconnect(follow);
-      controller.abort();
-    };
-  }, [service]);
+  const { value: runs, error } = useFollowedList(
+    service,
+    readRuns,
+    PIPELINES_INTERVAL
+  );
   if (!runs?.length && !error) {
     return <></>;
   }

@@ -1,5 +1,4 @@
 import {
-  ApiError,
   isAbortError,
   type ScheduleInfo,
   type ScheduleRun,
@@ -7,11 +6,15 @@ import {
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
+import { describeError as describe, useFollowedList } from './followed-list';
 import { type IStateBadge, jobKey, stateBadge } from './job-view';
 import type { JobService } from './service';
 
 /** At most how often the schedules are asked for again while the Jobs panel refreshes (ms). */
 const SCHEDULES_INTERVAL = 15000;
+
+const readSchedules = (service: JobService, signal: AbortSignal) =>
+  service.schedules(signal);
 
 /**
  * The Schedules section of the Jobs panel: each schedule with its state as its
@@ -26,43 +29,15 @@ export function SchedulesSection(props: {
   onShowJob: (key: string) => void;
 }): React.ReactElement {
   const { service, trans } = props;
-  const [schedules, setSchedules] = React.useState<ScheduleInfo[] | null>(null);
-  const [error, setError] = React.useState('');
   const [openId, setOpenId] = React.useState<string | null>(null);
   const [generation, setGeneration] = React.useState(0);
   const reload = (): void => setGeneration(g => g + 1);
-
-  React.useEffect(() => {
-    const controller = new AbortController();
-    let last = 0;
-    const load = (): void => {
-      last = Date.now();
-      service
-        .schedules(controller.signal)
-        .then(found => {
-          setSchedules(found);
-          setError('');
-        })
-        .catch(reason => {
-          if (!isAbortError(reason)) {
-            setError(describe(reason));
-          }
-        });
-    };
-    load();
-    // The panel asks for the jobs only while it is visible: the list follows those
-    // refreshes, at most once per interval, and stops with them.
-    const follow = (): void => {
-      if (!service.loading && Date.now() - last >= SCHEDULES_INTERVAL) {
-        load();
-      }
-    };
-    service.changed.connect(follow);
-    return () => {
-      service.changed.disconnect(follow);
-      controller.abort();
-    };
-  }, [service, generation]);
+  const { value: schedules, error } = useFollowedList(
+    service,
+    readSchedules,
+    SCHEDULES_INTERVAL,
+    generation
+  );
 
   if (schedules === null && !error) {
     return <></>;
@@ -395,11 +370,4 @@ function scheduleTone(state: ScheduleState): IStateBadge['tone'] {
       : state === 'gone'
         ? 'failure'
         : 'neutral';
-}
-
-function describe(reason: unknown): string {
-  if (reason instanceof ApiError) {
-    return reason.detail;
-  }
-  return reason instanceof Error ? reason.message : String(reason);
 }
