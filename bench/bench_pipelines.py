@@ -38,18 +38,23 @@ echo "$1 end $(date +%s.%N)" >> stamps.txt
 FLOOR = "#!/bin/bash\ncd {work} || exit 1\nexec /bin/bash step.sh {label}\n"
 
 
-def stamps(work: Path) -> dict[tuple[str, str], float]:
-    """(label, 'start'|'end') -> epoch, from the stamps file (a line cut while written: left)."""
-    found: dict[tuple[str, str], float] = {}
+def stamp_lines(work: Path) -> list[tuple[str, str, float]]:
+    """(label, 'start'|'end', epoch) in the order written (a line cut while written: left)."""
+    found = []
     path = work / "stamps.txt"
     for line in path.read_text().splitlines() if path.exists() else []:
         words = line.split()
         if len(words) == 3:
             try:
-                found[(words[0], words[1])] = float(words[2])
+                found.append((words[0], words[1], float(words[2])))
             except ValueError:
                 continue
     return found
+
+
+def stamps(work: Path) -> dict[tuple[str, str], float]:
+    """(label, 'start'|'end') -> epoch, for the labels that run once."""
+    return {(label, what): t for label, what, t in stamp_lines(work)}
 
 
 def wait_for(work: Path, keys: list[tuple[str, str]], what: str) -> dict[tuple[str, str], float]:
@@ -153,10 +158,11 @@ def firing_rounds(
             begin.append((seen[(label, "start")] - minute) * 1000)
             deadline = time.monotonic() + WAIT
             while True:
+                # The schedule's runs all write the same label: each minute's is told by its time.
                 fired = [
                     t
-                    for (lab, what), t in stamps(work).items()
-                    if lab == "ours-fire" and what == "start" and minute <= t < minute + 60
+                    for label, what, t in stamp_lines(work)
+                    if label == "ours-fire" and what == "start" and minute <= t < minute + 60
                 ]
                 if fired:
                     break
