@@ -170,7 +170,8 @@ def _value_problems(step: Step, steps: Mapping[str, Step]) -> list[tuple[str, st
         problems.append(
             (f"{step.id}.arguments", "a recorded value is passed as a notebook's parameter")
         )
-    if step.spec["kind"] != "notebook" and VALUE_REF.search(json.dumps(dict(step.spec))):
+    parameters = json.dumps(dict(step.spec.get("parameters") or {}))
+    if step.spec["kind"] != "notebook" and VALUE_REF.search(parameters):
         problems.append((f"{step.id}.parameters", "only a notebook step reads recorded values"))
     for ref, _ in VALUE_REF.findall(json.dumps(dict(step.spec))):
         if ref in steps and steps[ref].spec["kind"] != "notebook":
