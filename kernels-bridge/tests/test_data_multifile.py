@@ -45,14 +45,18 @@ GROUPS = sample_groups()
 @pytest.fixture(scope="module")
 def split(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A real CMIP6 file cut into one file per time step by xarray, as CMIP6 datasets come
-    split along time (the sample's files hold two steps each)."""
+    split along time (the sample's files hold two steps each); time unlimited in chunks of 512,
+    as netCDF-C makes them in CMIP6 files: larger than what references inline, so the times
+    are read from each file."""
     root = tmp_path_factory.mktemp("split")
     source = next(p for p in sorted(CMIP6.rglob("tasmax_*.nc")))
     names = []
     with xr.open_dataset(source, decode_times=False) as ds:
         for i in range(ds.sizes["time"]):
             name = f"tasmax_part{i}.nc"
-            ds.isel(time=[i]).drop_encoding().to_netcdf(root / name)
+            ds.isel(time=[i]).drop_encoding().to_netcdf(
+                root / name, unlimited_dims=["time"], encoding={"time": {"chunksizes": (512,)}}
+            )
             names.append(name)
     return root, names
 

@@ -16,6 +16,7 @@ own ETags: a changed file gives new references.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import warnings
@@ -100,6 +101,8 @@ def _build(parts: list[Part], storage_options: dict[str, Any] | None, key: Any) 
                 f"(no {MEMBER_ATTRIBUTE} attribute): preview one member at a time."
             )
     try:
+        if storage_options is not None:
+            _inline_chunks(specs, time, storage_options)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             combined = MultiZarrToZarr(
@@ -130,6 +133,33 @@ def _build(parts: list[Part], storage_options: dict[str, Any] | None, key: Any) 
         )
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return References(body=body, etag=f'"{digest}"', kind="combined", codecs=codecs_of(spec))
+
+
+def _inline_chunks(specs: list[dict[str, Any]], name: str, storage_options: dict[str, Any]) -> None:
+    """The chunks of the coordinate `name` fetched here (one concurrent batch of Range requests)
+    and written into the specs, so that MultiZarrToZarr reads no remote file: it reads the
+    coordinate through zarr, whose own event loop cannot use the aiohttp session of fsspec's
+    HTTP file system ("Timeout context manager should be used inside a task"), whereas a local
+    file system is wrapped for it."""
+    import fsspec
+
+    wanted = [
+        (spec["refs"], key, value)
+        for spec in specs
+        for key, value in spec["refs"].items()
+        if key.startswith(f"{name}/") and isinstance(value, list) and len(value) == 3
+    ]
+    if not wanted:
+        return
+    fs = fsspec.filesystem("http", **storage_options)
+    got = fs.cat_ranges(
+        [v[0] for _, _, v in wanted],
+        [v[1] for _, _, v in wanted],
+        [v[1] + v[2] for _, _, v in wanted],
+        on_error="raise",
+    )
+    for (refs, key, _), body in zip(wanted, got, strict=True):
+        refs[key] = "base64:" + base64.b64encode(body).decode("ascii")
 
 
 def _check_no_overlap(specs: list[dict[str, Any]], refs: dict[str, Any], concat: list[str]) -> None:
