@@ -24,7 +24,7 @@ import {
   it
 } from 'vitest';
 import { JobNotifier } from '../src/notifier';
-import { layoutPipeline } from '../src/pipeline-graph';
+import { layoutPipeline, PipelinesSection } from '../src/pipeline-graph';
 import { SchedulesSection } from '../src/schedules-view';
 import { JobService } from '../src/service';
 import { isPipelineFile } from '../src/spec-form';
@@ -74,6 +74,8 @@ let baseUrl: string;
 let requests: string[] = [];
 let untold: JobInfo[] = [];
 let schedule: ScheduleInfo = SCHEDULE;
+/** What GET pipelines/runs answers: its runs, or a refusal with its sentence. */
+let pipelines: { status: number; body: unknown } = { status: 200, body: {} };
 
 /** A real HTTP server playing the notifications and schedules API. */
 beforeAll(async () => {
@@ -112,6 +114,8 @@ beforeAll(async () => {
             }
           ]
         });
+      } else if (path === 'pipelines/runs') {
+        send(pipelines.status, pipelines.body);
       } else if (path === 'schedules/1/pause') {
         schedule = { ...schedule, state: 'paused', next_run: null };
         send(200, schedule);
@@ -252,5 +256,79 @@ describe('a pipeline run drawn as a graph', () => {
     expect(isPipelineFile('course/monthly.pipeline.yaml')).toBe(true);
     expect(isPipelineFile('monthly.pipeline.YML')).toBe(true);
     expect(isPipelineFile('environment.yaml')).toBe(false);
+  });
+});
+
+describe('the Pipelines section', () => {
+  it('draws the runs it reads, and says why when they cannot be read', async () => {
+    pipelines = {
+      status: 200,
+      body: {
+        runs: [
+          {
+            id: '3',
+            name: 'monthly',
+            path: 'work/monthly.pipeline.yaml',
+            created_at: 1796536800,
+            state: 'failed',
+            steps: [
+              {
+                id: 'fetch',
+                cluster: 'local-slurm',
+                after: [],
+                job_id: '50',
+                state: 'COMPLETED',
+                reason: null,
+                output_notebook: null
+              },
+              {
+                id: 'report',
+                cluster: 'local-slurm',
+                after: ['fetch'],
+                job_id: '51',
+                state: 'CANCELLED',
+                reason: 'DependencyNeverSatisfied: step fetch ended FAILED',
+                output_notebook: null
+              }
+            ]
+          }
+        ]
+      }
+    };
+    const keys: string[] = [];
+    const { container } = render(
+      <PipelinesSection
+        service={serviceFor()}
+        trans={trans}
+        onShowJob={key => keys.push(key)}
+      />
+    );
+    await screen.findByText('Pipelines (1)');
+    const steps = [...container.querySelectorAll('[data-step]')].map(g => [
+      (g as SVGElement).dataset.step,
+      (g as SVGElement).dataset.state
+    ]);
+    expect(steps).toEqual([
+      ['fetch', 'COMPLETED'],
+      ['report', 'CANCELLED']
+    ]);
+    fireEvent.click(container.querySelector('[data-step="report"]')!);
+    expect(keys).toEqual(['local-slurm/51']);
+    cleanup();
+
+    pipelines = {
+      status: 503,
+      body: { error: 'pipelines-unavailable', detail: 'The record is locked.' }
+    };
+    render(
+      <PipelinesSection
+        service={serviceFor()}
+        trans={trans}
+        onShowJob={() => undefined}
+      />
+    );
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'The pipelines could not be listed: The record is locked.'
+    );
   });
 });
