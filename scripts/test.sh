@@ -81,9 +81,15 @@ bash scripts/slurm/start.sh || crashed+=(slurm)
 export SLURM_CONF="${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf"
 export ESPRI_VRE_DEMO_DIR="$RT/demo"
 python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" || crashed+=(demo-build)
-(cd ui-tests && npx playwright test) || true
+# Two workers (ui-tests/playwright.config.js); the specs that must have the server to
+# themselves run after, in their own report.
+(cd ui-tests && npx playwright test --project slurm --project ui) || true
 [ -f "$RESULTS/galata.xml" ] || crashed+=(galata)
 took galata "$start"
+start=$EPOCHREALTIME
+(cd ui-tests && ESPRI_VRE_GALATA_REPORT=galata-alone.xml npx playwright test --project alone --no-deps) || true
+[ -f "$RESULTS/galata-alone.xml" ] || crashed+=(galata-alone)
+took galata-alone "$start"
 
 log "tracked files unchanged by the run"
 # Screenshots go to .test-runtime/screenshots; docs/images changes only by npm run docs:images.

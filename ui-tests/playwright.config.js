@@ -7,6 +7,14 @@ const path = require('path');
 
 const PORT = Number(process.env.ESPRI_VRE_TEST_PORT || 8988);
 const RESULTS = path.resolve(__dirname, '..', '.test-runtime', 'results');
+// The specs that submit jobs to the one-node real Slurm (or start Dask workers on it)
+// run one at a time: two of them together would queue behind each other's jobs and
+// see each other's jobs in the list.
+const SLURM_SPECS = /\/(jobs|dask)\.spec\.ts$/;
+// Job-end notifications are told once, in whichever page of the user asks first
+// (jobs/notifications.py): with a page of another spec open in the other worker, that
+// page may be told instead. These specs run alone, after the others.
+const ALONE_SPECS = /\/jobs-notify\.spec\.ts$/;
 
 module.exports = {
   ...baseConfig,
@@ -16,13 +24,30 @@ module.exports = {
   // asks for them (--retries), the JUnit report keeps the failed tries (flakyFailure) and
   // scripts/junit_summary.py counts such a test as failed, labelled flaky.
   retries: 0,
-  workers: 1,
+  // Two workers on the one JupyterLab server: most of a UI test is waiting (kernels,
+  // Slurm, the server), so the second worker fills that time (about a third less wall
+  // time for the whole suite on 2 cores). Specs must not depend on what another spec
+  // does meanwhile; ESPRI_VRE_GALATA_WORKERS=1 runs them one after the other.
+  workers: Number(process.env.ESPRI_VRE_GALATA_WORKERS || 2),
+  projects: [
+    { name: 'slurm', testMatch: SLURM_SPECS, workers: 1 },
+    { name: 'ui', testIgnore: [SLURM_SPECS, ALONE_SPECS] },
+    // After the others. scripts/test.sh runs it by itself (--no-deps, its own report)
+    // so that it runs, and is reported, also when a test of the others failed.
+    { name: 'alone', testMatch: ALONE_SPECS, dependencies: ['slurm', 'ui'] }
+  ],
   outputDir: path.resolve(__dirname, '..', '.test-runtime', 'galata-output'),
   reporter: [
     ['list'],
     [
       'junit',
-      { outputFile: path.join(RESULTS, 'galata.xml'), includeRetries: true }
+      {
+        outputFile: path.join(
+          RESULTS,
+          process.env.ESPRI_VRE_GALATA_REPORT || 'galata.xml'
+        ),
+        includeRetries: true
+      }
     ]
   ],
   use: {

@@ -39,15 +39,17 @@ function monthMiddleLabel(index: number): string {
 /**
  * Every file under the demo folder with its size and mtime; notebooks, their
  * checkpoints, the kernel's IPython history, the suite's provenance record
- * (which any cell writes) and the job launcher's logs (a Slurm job of another
- * test may still be writing them) aside.
+ * (which any cell writes), the job launcher's logs (a Slurm job of another
+ * test may still be writing them) and the folders of the tests that run at the
+ * same time in the other Galata worker (`tests-*` other than `own`) aside.
  */
-function listing(dir: string): string[] {
+function listing(dir: string, own: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, entry.name);
       if (
+        (d === dir && entry.name.startsWith('tests-') && entry.name !== own) ||
         entry.name === '.ipynb_checkpoints' ||
         entry.name === 'history.sqlite' ||
         entry.name === '.espri-vre-jobs' ||
@@ -147,10 +149,11 @@ test.use({
 
 test.describe('Preview from a notebook', () => {
   test('espri_vre.preview(ds) maps the kernel’s dataset through the comm', async ({
-    page
+    page,
+    tmpPath
   }) => {
     test.setTimeout(300000);
-    const before = listing(DEMO);
+    const before = listing(DEMO, tmpPath);
     const files: string[] = [];
     page.on('request', request => {
       if (request.url().includes('/espri-vre/api/data/')) {
@@ -238,7 +241,7 @@ test.describe('Preview from a notebook', () => {
     const tab = page.locator('.jp-EspriVre-previewKernelTab');
     await expect(tab.locator('.jp-EspriVre-previewStats')).toBeVisible();
 
-    expect(listing(DEMO)).toEqual(before);
+    expect(listing(DEMO, tmpPath)).toEqual(before);
   });
 
   test('a bad chunk is said in the area, the rest renders', async ({
