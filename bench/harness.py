@@ -227,15 +227,18 @@ def stored(row: dict) -> dict:
 
 def run_module(path: Path, ctx: Context) -> dict:
     """One module's stored entry: its rows (or its failure), the machine, the load average
-    before and after, and when it ran."""
+    before and after, when it started and how long it took."""
     before = load_average()
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
     rows, failure = [], None
     try:
         rows = [stored(dataclasses.asdict(r)) for r in load(path).run(ctx)]
     except Exception as exc:  # one broken benchmark must not hide the others
         failure = f"{type(exc).__name__}: {exc}"
     return {
-        "run": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(time.perf_counter() - clock, 1),
         "machine": machine(),
         "load": {"before": before, "after": load_average()},
         "rows": rows,
@@ -321,7 +324,8 @@ def machine_line(entry: dict) -> str:
             "load average not recorded: these rows come from the harness before issue 15 "
             "(no rounds, not all like for like) and wait for a new run"
         )
-    return f"Run {entry.get('run', '?')} on {where}; {said}."
+    took = f" for {entry['seconds'] / 60:.1f} min" if entry.get("seconds") is not None else ""
+    return f"Run {entry.get('run', '?')}{took} on {where}; {said}."
 
 
 def render(modules: dict[str, dict]) -> str:
