@@ -13,7 +13,9 @@ import {
 } from '@espri-vre/core';
 import { URLExt } from '@jupyterlab/coreutils';
 import type { ServerConnection } from '@jupyterlab/services';
-import type { FetchFn } from './reader';
+import type { VariableInfo } from './axes';
+import { overviewSlice } from './overview';
+import type { FetchFn, IOverviewSource } from './reader';
 
 /** The answer of `data/info`. */
 export interface DataInfo {
@@ -140,6 +142,42 @@ export async function fetchTable(
     settings
   );
   return { bytes: data, total: Number(headers.get('X-Total-Rows') ?? 0) };
+}
+
+/**
+ * The server's overviews of the file at `path` (data/overview, data/overview/cell),
+ * for a dataset the server reads itself (a NetCDF/HDF5 file or a Zarr store it serves).
+ */
+export function serverOverview(
+  path: string,
+  settings: ServerConnection.ISettings
+): IOverviewSource {
+  const query = (variable: VariableInfo, rest: string): string =>
+    `path=${encodeURIComponent(path)}&variable=${encodeURIComponent(variable.name)}&${rest}`;
+  return {
+    async slice(variable, selection, maxSide, signal) {
+      const { data, headers } = await requestBytes(
+        apiUrl(
+          `data/overview?${query(
+            variable,
+            `selection=${encodeURIComponent(JSON.stringify(selection))}&rows=${maxSide}&cols=${maxSide}`
+          )}`,
+          settings
+        ),
+        { signal },
+        settings
+      );
+      return overviewSlice(data, headers);
+    },
+    async cell(variable, index, signal) {
+      const { value } = await requestAPI<{ value: number | null }>(
+        `data/overview/cell?${query(variable, `index=${encodeURIComponent(JSON.stringify(index))}`)}`,
+        { signal },
+        settings
+      );
+      return value ?? NaN;
+    }
+  };
 }
 
 /**

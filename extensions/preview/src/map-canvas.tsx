@@ -184,6 +184,9 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     // What is on the canvas now, for the benchmarks (bench/preview_driver.mjs) and tests.
     if (orientationKnown) {
       el.dataset.renderedSelection = sliceKey.current ?? '';
+      el.dataset.resolution = slice.overview
+        ? `overview 1:${slice.overview.factor}`
+        : 'full';
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [slice, lo, hi, cmap, flip, scale, geo, orientationKnown]);

@@ -38,6 +38,7 @@ import {
   type ProjectionKind
 } from './projection';
 import { type IRegridded, regridNearest, rotatedToGeographic } from './regrid';
+import { screenSide, wantsOverview } from './overview';
 import { seriesSelection } from './series';
 
 export interface ICoordinate {
@@ -200,7 +201,9 @@ export interface ISliceState {
 }
 
 /**
- * Read the slice in view; moving on cancels the chunks still on their way.
+ * Read the slice in view; moving on cancels the chunks still on their way. A slice
+ * larger than the screen comes first as the server's overview when the dataset has
+ * one and `full` is not asked for (issue 17); the chunks are read when it is.
  *
  * @param selectionKey `selection` as JSON: the slice is read again when it changes.
  */
@@ -209,6 +212,7 @@ export function useSlice(
   variable: VariableInfo | undefined,
   selection: (number | null)[] | null,
   selectionKey: string,
+  full: boolean,
   trans: TranslationBundle,
   setError: SetError
 ): ISliceState {
@@ -222,7 +226,8 @@ export function useSlice(
     const controller = new AbortController();
     setLoading(true);
     setError(null);
-    readSlice(dataset, variable, selection, controller.signal)
+    const side = full ? Infinity : screenSide(window.devicePixelRatio);
+    readSliceOrOverview(dataset, variable, selection, side, controller.signal)
       .then(result => {
         sliceKey.current = selectionKey;
         setSlice(result);
@@ -243,9 +248,106 @@ export function useSlice(
       });
     return () => controller.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [variable, dataset, selectionKey]);
+  }, [variable, dataset, selectionKey, full]);
   return { slice, setSlice, loading, sliceKey };
 }
+
+/**
+ * The server's overview of a slice with more cells than `side` on a side, else (or
+ * when the server cannot make one: a store xarray does not open, say) the slice from
+ * its chunks.
+ */
+export async function readSliceOrOverview(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  side: number,
+  signal: AbortSignal
+): Promise<Slice2D> {
+  const [rows, cols] = variable.shape.filter((_, d) => selection[d] === null);
+  if (dataset.overview && wantsOverview(rows, cols, side)) {
+    try {
+      return await dataset.overview.slice(variable, selection, side, signal);
+    } catch (reason) {
+      if (signal.aborted) {
+        throw reason;
+      }
+      console.warn('espri-vre: no overview, reading the chunks:', reason);
+    }
+  }
+  return readSlice(dataset, variable, selection, signal);
+}
+
+/**
+ * The exact values of `cells` of the slice at `selection`, read from the server one
+ * cell at a time while the map shows an overview (`active`); keyed "row,col".
+ */
+export function useExactCells(
+  dataset: Dataset,
+  variable: VariableInfo | undefined,
+  selection: (number | null)[] | null,
+  selectionKey: string,
+  active: boolean,
+  cells: (ICell | null)[],
+  trans: TranslationBundle,
+  setError: SetError
+): ReadonlyMap<string, number> {
+  const [known, setKnown] = useState<{
+    key: string;
+    values: ReadonlyMap<string, number>;
+  }>({ key: '', values: NO_VALUES });
+  const current = known.key === selectionKey ? known.values : NO_VALUES;
+  const missing = cells.filter(
+    (c): c is ICell => c !== null && !current.has(`${c.row},${c.col}`)
+  );
+  const missingKey = missing.map(c => `${c.row},${c.col}`).join(';');
+  useEffect(() => {
+    const source = dataset.overview;
+    if (!active || !source || !variable || !selection || !missing.length) {
+      return;
+    }
+    const controller = new AbortController();
+    // A pause first: the pointer crosses many cells on its way to the one it stops on.
+    const timer = setTimeout(() => {
+      void Promise.all(
+        missing.map(async cell => {
+          const at = [cell.row, cell.col];
+          const index = selection.map(i => (i === null ? at.shift()! : i));
+          const value = await source.cell(variable, index, controller.signal);
+          return [`${cell.row},${cell.col}`, value] as const;
+        })
+      )
+        .then(entries =>
+          setKnown(prev => {
+            const values = new Map(
+              prev.key === selectionKey ? prev.values : NO_VALUES
+            );
+            entries.forEach(([k, v]) => values.set(k, v));
+            return { key: selectionKey, values };
+          })
+        )
+        .catch(reason => {
+          if (!controller.signal.aborted) {
+            setError(
+              trans.__(
+                'The exact value of this cell could not be read: %1',
+                String(reason?.message ?? reason)
+              )
+            );
+          }
+        });
+    }, EXACT_PAUSE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [active, variable, dataset, selectionKey, missingKey]);
+  return current;
+}
+
+const NO_VALUES: ReadonlyMap<string, number> = new Map();
+const EXACT_PAUSE_MS = 120;
 
 /** Read the series at the clicked point: one value per step of `seriesDim`. */
 export function useSeries(options: {

@@ -23,12 +23,14 @@ import type { Scale } from './colormap';
 import { formatNumber } from './format';
 import { ChunkSummary, ColourSummary, MapCanvas } from './map-canvas';
 import { ColourControls } from './map-controls';
+import { OverviewBadge } from './overview-badge';
 import {
   type ICell,
   useBasemap,
   useColourLimits,
   useCoordinates,
   useCurvilinearGrid,
+  useExactCells,
   useGeoView,
   useLocator,
   useSeries,
@@ -144,7 +146,9 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const [showChunks, setShowChunks] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string>('');
-  const [hover, setHover] = useState<string>('');
+  const [hoverCell, setHoverCell] = useState<ICell | null>(null);
+  // Once asked for, every slice is read at full resolution (no more overviews).
+  const [fullResolution, setFullResolution] = useState(false);
   const [point, setPoint] = useState<ICell | null>(null);
   const [seriesChoice, setSeriesChoice] = useState<string | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -169,6 +173,17 @@ export function MapView(props: IMapViewProps): JSX.Element {
     variable,
     selection,
     selectionKey,
+    fullResolution,
+    trans,
+    setError
+  );
+  const exact = useExactCells(
+    dataset,
+    variable,
+    selection,
+    selectionKey,
+    !!slice?.overview,
+    [hoverCell, point],
     trans,
     setError
   );
@@ -284,18 +299,35 @@ export function MapView(props: IMapViewProps): JSX.Element {
   }
 
   /** "lat 12 degrees_north, lon 30 degrees_east: 287.5 K" for a cell of the slice. */
-  const cellText = (cell: ICell): { text: string; value: number } | null => {
+  const cellText = (
+    cell: ICell
+  ): { text: string; value: number; approximate: boolean } | null => {
     if (!slice || !dims || cell.row >= slice.rows || cell.col >= slice.cols) {
       return null;
     }
-    const value = slice.values[cell.row * slice.cols + cell.col];
+    // Over an overview, the block's mean until the server sends the cell's own value.
+    const known = slice.overview
+      ? exact.get(`${cell.row},${cell.col}`)
+      : undefined;
+    const approximate = !!slice.overview && known === undefined;
+    const value = known ?? slice.values[cell.row * slice.cols + cell.col];
     const shown = Number.isNaN(value)
       ? trans.__('missing')
       : `${formatNumber(value)}${units ? ` ${units}` : ''}`;
-    return { text: `${describeCell(cell.row, cell.col)}: ${shown}`, value };
+    return {
+      text: approximate
+        ? trans.__(
+            '%1: ≈ %2 (mean of the overview block; the exact value follows)',
+            describeCell(cell.row, cell.col),
+            shown
+          )
+        : `${describeCell(cell.row, cell.col)}: ${shown}`,
+      value,
+      approximate
+    };
   };
-  const onHover = (cell: ICell | null): void =>
-    setHover((cell && cellText(cell)?.text) ?? '');
+  const onHover = (cell: ICell | null): void => setHoverCell(cell);
+  const hover = (hoverCell && cellText(hoverCell)?.text) ?? '';
   const picked = point ? cellText(point) : null;
 
   const onPick = (cell: ICell): void => setPoint(cell);
@@ -513,6 +545,14 @@ export function MapView(props: IMapViewProps): JSX.Element {
           {trans.__('%1 The colours use the automatic limits.', limitsError)}
         </div>
       )}
+      {slice?.overview && (
+        <OverviewBadge
+          factor={slice.overview.factor}
+          loading={loading && fullResolution}
+          onFullResolution={() => setFullResolution(true)}
+          trans={trans}
+        />
+      )}
       <MapCanvas
         canvas={canvas}
         figure={figure}
@@ -547,7 +587,11 @@ export function MapView(props: IMapViewProps): JSX.Element {
         />
       )}
       {picked && (
-        <div className="jp-EspriVre-previewPicked" data-value={picked.value}>
+        <div
+          className="jp-EspriVre-previewPicked"
+          data-value={picked.value}
+          data-approximate={picked.approximate ? 'true' : undefined}
+        >
           {trans.__('Marked: %1', picked.text)}
         </div>
       )}

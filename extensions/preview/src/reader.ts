@@ -7,6 +7,7 @@ import * as zarr from 'zarrita';
 import { type VariableInfo, variablesFromReferences } from './axes';
 import { decodeValues, decodeZarrV3FillValue, textCoordinate } from './cf';
 import { ChunkCache, type IChunkCacheOptions } from './chunk-cache';
+import type { IOverviewInfo } from './overview';
 
 /** Sends one HTTP request: adds the Jupyter credentials in the widget. */
 export type FetchFn = (request: Request) => Promise<Response>;
@@ -35,6 +36,25 @@ export interface Dataset {
   readChunks: Map<string, Set<string>>;
   /** The opened arrays, per variable. */
   arrays: Map<string, Promise<zarr.Array<zarr.DataType, zarr.AsyncReadable>>>;
+  /** The server's overviews of a file it can read itself (absent: chunks only). */
+  overview?: IOverviewSource;
+}
+
+/** The server's screen-sized overview of a slice and exact values of single cells. */
+export interface IOverviewSource {
+  /** The slice's block means, at most maxSide x maxSide, spread over the grid. */
+  slice(
+    variable: VariableInfo,
+    selection: (number | null)[],
+    maxSide: number,
+    signal?: AbortSignal
+  ): Promise<Slice2D>;
+  /** The exact value at an index per dimension (NaN when missing). */
+  cell(
+    variable: VariableInfo,
+    index: number[],
+    signal?: AbortSignal
+  ): Promise<number>;
 }
 
 /** Options of {@link openReferences} and {@link openZarr}. */
@@ -284,6 +304,8 @@ export interface Slice2D {
   values: Float64Array;
   rows: number;
   cols: number;
+  /** Set when the values are the server's block means, not the grid's own values. */
+  overview?: IOverviewInfo;
 }
 
 /**

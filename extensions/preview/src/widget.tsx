@@ -13,7 +13,8 @@ import {
   dataFilesUrl,
   type DataInfo,
   fetchInfo,
-  fetchReferences
+  fetchReferences,
+  serverOverview
 } from './connection';
 import type { IDatasetOrigin } from './code';
 import { type IMapActions, MapView } from './map-view';
@@ -199,6 +200,7 @@ async function open(
       absoluteUrl(dataFilesUrl(info.files_url), settings),
       fetchFn
     );
+    dataset.overview = serverOverview(source.path, settings);
     setState({
       step: 'map',
       dataset,
@@ -222,9 +224,12 @@ async function open(
     if (!target) {
       throw new Error(outsideRoot(source.path, trans));
     }
+    // The first picture of a large slice comes from the server's overview (issue 17).
+    const dataset = openReferences(spec, target, fetchFn);
+    dataset.overview = serverOverview(source.path, settings);
     setState({
       step: 'map',
-      dataset: openReferences(spec, target, fetchFn),
+      dataset,
       origin: { format: 'netcdf', location: source.path }
     });
     return;
