@@ -2,17 +2,20 @@
 import { ApiError, type DatasetReference } from '@espri-vre/core';
 import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinateLabels } from '../src/cf';
 import { readDecoded } from '../src/reader';
 import { openPreparedSource, previewChoice } from '../src/sources';
+import {
+  expectLikeXarray,
+  type ILoopback,
+  runPython,
+  SAMPLE,
+  startLoopback
+} from './loopback';
 
 /**
  * OPeNDAP previews in the browser's way: a real OPeNDAP server on the loopback
@@ -26,10 +29,6 @@ import { openPreparedSource, previewChoice } from '../src/sources';
  * the Python tests compare every file. An unreachable server and an HTML page get
  * the server's sentence.
  */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const PYTHON = resolve(HERE, '../../../.venv/bin/python');
-const SAMPLE = resolve(HERE, '../../../../shared/data/cmip6-sample');
-const SERVER = resolve(HERE, '../../../kernels-bridge/tests/opendap_server.py');
 const present = existsSync(SAMPLE);
 const trans = nullTranslator.load('espri_vre');
 
@@ -76,75 +75,23 @@ if (!present) {
   });
 }
 
-let child: ChildProcess;
+let loopback: ILoopback<{ dap: number; html: number; closed: number }>;
 let ports: { dap: number; html: number; closed: number };
 let settings: ServerConnection.ISettings;
 let expected: IExpectedFile[];
 let rootDir: string;
 
-async function runPython<T>(script: string, args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(
-    PYTHON,
-    ['-c', script, ...args],
-    { encoding: 'utf-8', maxBuffer: 64 * 1024 * 1024 }
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
-}
-
 /** The OPeNDAP server and the suite's Jupyter server (one Python process). */
 async function startServers(): Promise<void> {
   rootDir = mkdtempSync(join(tmpdir(), 'espri-vre-opendap-'));
   symlinkSync(SAMPLE, join(rootDir, 'cmip6'));
-  child = spawn(PYTHON, [SERVER, rootDir, '--jupyter', rootDir], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: { ...process.env, JUPYTER_RUNTIME_DIR: rootDir }
-  });
-  const line: string = await new Promise((done, fail) => {
-    createInterface({ input: child.stdout! }).once('line', done);
-    child.once('exit', code => fail(new Error(`servers exited (${code})`)));
-  });
-  const started = JSON.parse(line);
-  ports = started;
-  settings = ServerConnection.makeSettings({
-    baseUrl: started.jupyter,
-    token: started.token
-  });
-  // The Jupyter server is up when its status answers (bounded: 60 tries).
-  for (let i = 0; i < 60; i++) {
-    const ok = await fetch(`${started.jupyter}api/status`, {
-      headers: { Authorization: `token ${started.token}` }
-    }).then(
-      r => r.ok,
-      () => false
-    );
-    if (ok) {
-      return;
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-  throw new Error('The Jupyter server did not start.');
-}
-
-/** Equal within float32 precision relative to xarray's value; NaN where it has NaN. */
-function expectLikeXarray(
-  got: ArrayLike<number>,
-  wanted: Values,
-  label: string
-): void {
-  expect(got.length, label).toBe(wanted.length);
-  for (let i = 0; i < wanted.length; i++) {
-    const w = wanted[i];
-    if (w === null) {
-      expect(got[i], `${label}[${i}]`).toBeNaN();
-    } else if (w === 0) {
-      expect(got[i], `${label}[${i}]`).toBe(0);
-    } else {
-      expect(
-        Math.abs(got[i] - w) / Math.abs(w),
-        `${label}[${i}]: ${got[i]} vs ${w}`
-      ).toBeLessThan(1e-6);
-    }
-  }
+  loopback = await startLoopback(
+    'opendap_server.py',
+    [rootDir, '--jupyter', rootDir],
+    rootDir
+  );
+  ports = loopback.line;
+  settings = loopback.settings!;
 }
 
 const open = (url: string) =>
@@ -193,8 +140,7 @@ describe.runIf(present)('OPeNDAP datasets through the server', () => {
   }, 300_000);
 
   afterAll(() => {
-    child?.stdin?.end();
-    child?.kill();
+    loopback?.stop();
     if (rootDir) {
       rmSync(rootDir, { recursive: true, force: true });
     }
@@ -206,7 +152,7 @@ describe.runIf(present)('OPeNDAP datasets through the server', () => {
     for (const file of expected) {
       const url = `http://127.0.0.1:${ports.dap}/cmip6/${encodeURI(file.file)}`;
       const { dataset, origin } = await open(url);
-      expect(origin).toEqual({ format: 'netcdf', location: url });
+      expect(origin).toEqual({ format: 'opendap', location: url });
       for (const [name, [selection, wanted]] of Object.entries(file.values)) {
         const variable = dataset.variables.find(v => v.name === name);
         expect(variable, `${file.file}: ${name}`).toBeDefined();

@@ -4,13 +4,10 @@ import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 import { waitFor } from '@testing-library/react';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinateLabels } from '../src/cf';
 import {
@@ -20,6 +17,13 @@ import {
 } from '../src/connection';
 import { openReferences, readDecoded } from '../src/reader';
 import { PreviewWidget } from '../src/widget';
+import {
+  expectLikeXarray,
+  type ILoopback,
+  runPython,
+  SAMPLE,
+  startLoopback
+} from './loopback';
 
 /**
  * Every variable of every file of ../shared/data/cmip6-sample read as a remote file: a
@@ -33,15 +37,9 @@ import { PreviewWidget } from '../src/widget';
  */
 // Paths from this file's own (under jsdom, URL is jsdom's, which fileURLToPath refuses).
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PYTHON = resolve(HERE, '../../../.venv/bin/python');
-const SAMPLE = resolve(HERE, '../../../../shared/data/cmip6-sample');
 const CATALOG = resolve(
   HERE,
   '../../../../shared/data/intake-esm-catalogs/cmip6-netcdf-test.csv'
-);
-const SERVERS = resolve(
-  HERE,
-  '../../../kernels-bridge/tests/remote_servers.py'
 );
 const present = existsSync(SAMPLE) && existsSync(CATALOG);
 
@@ -112,16 +110,7 @@ if (!present) {
 }
 
 /** Run a Python script and parse the JSON it prints last (not blocking the workers). */
-async function runPython<T>(script: string, args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(
-    PYTHON,
-    ['-c', script, ...args],
-    { encoding: 'utf-8', maxBuffer: 256 * 1024 * 1024 }
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
-}
-
-let child: ChildProcess;
+let loopback: ILoopback<{ range: number; norange: number; closed: number }>;
 let servers: { range: number; norange: number; closed: number };
 let settings: ServerConnection.ISettings;
 let expected: IExpected;
@@ -130,60 +119,17 @@ let rootDir: string;
 /** Start the data servers and the suite's Jupyter server (one Python process). */
 async function startServers(): Promise<void> {
   rootDir = mkdtempSync(join(tmpdir(), 'espri-vre-remote-'));
-  child = spawn(PYTHON, [SERVERS, SAMPLE, '--jupyter', SAMPLE], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: { ...process.env, JUPYTER_RUNTIME_DIR: rootDir }
-  });
-  const line: string = await new Promise((done, fail) => {
-    createInterface({ input: child.stdout! }).once('line', done);
-    child.once('exit', code => fail(new Error(`servers exited (${code})`)));
-  });
-  const started = JSON.parse(line);
-  servers = started;
-  settings = ServerConnection.makeSettings({
-    baseUrl: started.jupyter,
-    token: started.token
-  });
-  // The Jupyter server is up when its status answers (bounded: 60 tries).
-  for (let i = 0; i < 60; i++) {
-    const ok = await fetch(`${started.jupyter}api/status`, {
-      headers: { Authorization: `token ${started.token}` }
-    }).then(
-      r => r.ok,
-      () => false
-    );
-    if (ok) {
-      return;
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-  throw new Error('The Jupyter server did not start.');
+  loopback = await startLoopback(
+    'remote_servers.py',
+    [SAMPLE, '--jupyter', SAMPLE],
+    rootDir
+  );
+  servers = loopback.line;
+  settings = loopback.settings!;
 }
 
 const fileUrl = (kind: string, path: string): string =>
   `http://127.0.0.1:${servers.range}/${kind}/${path}`;
-
-/** Equal within float32 precision relative to xarray's value; NaN where it has NaN. */
-function expectLikeXarray(
-  got: ArrayLike<number>,
-  wanted: Values,
-  label: string
-): void {
-  expect(got.length, label).toBe(wanted.length);
-  for (let i = 0; i < wanted.length; i++) {
-    const w = wanted[i];
-    if (w === null) {
-      expect(got[i], `${label}[${i}]`).toBeNaN();
-    } else if (w === 0) {
-      expect(got[i], `${label}[${i}]`).toBe(0);
-    } else {
-      expect(
-        Math.abs(got[i] - w) / Math.abs(w),
-        `${label}[${i}]: ${got[i]} vs ${w}`
-      ).toBeLessThan(1e-6);
-    }
-  }
-}
 
 describe.runIf(present)('remote files and combined datasets', () => {
   beforeAll(async () => {
@@ -194,8 +140,7 @@ describe.runIf(present)('remote files and combined datasets', () => {
   }, 300_000);
 
   afterAll(() => {
-    child?.stdin?.end();
-    child?.kill();
+    loopback?.stop();
     if (rootDir) {
       rmSync(rootDir, { recursive: true, force: true });
     }
