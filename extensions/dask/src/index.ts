@@ -26,6 +26,7 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { daskIcon } from './icons';
+import { addMainAreaPanel } from './main-area';
 import { DaskService } from './model';
 import { DaskPanel } from './panel';
 
@@ -37,6 +38,7 @@ export { DASK_PANEL_ID, DaskPanel } from './panel';
  */
 export namespace CommandIDs {
   export const openDaskPanel = 'espri-vre:open-dask-panel';
+  export const openDaskTab = 'espri-vre:open-dask-tab';
 }
 
 const PLUGIN_ID = '@espri-vre/dask:panel';
@@ -95,13 +97,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.title.closable = true;
       app.shell.add(widget, 'main', { mode: 'split-right' });
     };
-    const panel = new DaskPanel({
-      service,
-      trans,
-      insertCode,
-      copyCode: code => Clipboard.copyToSystem(code),
-      openDashboard
-    });
+    // From the settings once they are read: a tab opened later refreshes as the panel.
+    let refreshSeconds: number | null = null;
+    const newPanel = (): DaskPanel => {
+      const dask = new DaskPanel({
+        service,
+        trans,
+        insertCode,
+        copyCode: code => Clipboard.copyToSystem(code),
+        openDashboard
+      });
+      if (refreshSeconds !== null) {
+        dask.refreshSeconds = refreshSeconds;
+      }
+      return dask;
+    };
+    const panel = newPanel();
     addSidePanel(app, panel, {
       command: CommandIDs.openDaskPanel,
       label: trans.__('Open Dask Panel'),
@@ -112,14 +123,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
       restorer,
       palette
     });
+    // The same panel as a main-area tab, with room for the workers and their jobs.
+    const tabs = addMainAreaPanel(app, {
+      command: CommandIDs.openDaskTab,
+      label: trans.__('Open Dask Tab'),
+      launcherLabel: trans.__('Dask'),
+      caption: trans.__(
+        'Start Dask clusters on the configured clusters, in the main area'
+      ),
+      title: trans.__('Dask'),
+      icon: daskIcon,
+      category: trans.__('ESPRI VRE'),
+      namespace: 'espri-vre-dask',
+      create: newPanel,
+      restorer,
+      palette
+    });
     launcher?.add({
-      command: CommandIDs.openDaskPanel,
+      command: CommandIDs.openDaskTab,
+      args: { isLauncher: true },
       category: trans.__('ESPRI VRE'),
       rank: 40
     });
 
     followSettings(settingRegistry, PLUGIN_ID, settings => {
-      panel.refreshSeconds = settings.get('refreshSeconds').composite as number;
+      const seconds = settings.get('refreshSeconds').composite as number;
+      refreshSeconds = seconds;
+      panel.refreshSeconds = seconds;
+      tabs.forEach(tab => (tab.content.refreshSeconds = seconds));
     });
   }
 };

@@ -13,10 +13,12 @@ import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { jobsIcon } from './icons';
 import { contentsPath } from './job-view';
+import { addMainAreaPanel } from './main-area';
 import { JobNotifier } from './notifier';
 import { JobsPanel } from './panel';
 import { JobService } from './service';
@@ -32,6 +34,7 @@ export { SubmitJobWidget } from './submit-form';
  */
 export namespace CommandIDs {
   export const openJobsPanel = 'espri-vre:open-jobs-panel';
+  export const openJobsTab = 'espri-vre:open-jobs-tab';
   export const submitJob = 'espri-vre:submit-job';
   export const runPipeline = 'espri-vre:run-pipeline';
 }
@@ -54,13 +57,20 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
     'The Jobs panel: the jobs on the configured clusters, their details and logs; notifies when a job submitted here ends.',
   autoStart: true,
   provides: IJobService,
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    ITranslator,
+    ILauncher
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher: ILauncher | null
   ): IJobService => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     const service = new JobService({
@@ -79,16 +89,25 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       }
       void app.commands.execute('docmanager:open', { path: inside });
     };
-    const panel = new JobsPanel({
-      service,
-      trans,
-      onSubmit: () => {
-        if (app.commands.hasCommand(CommandIDs.submitJob)) {
-          void app.commands.execute(CommandIDs.submitJob);
-        }
-      },
-      onOpen: path => open(path)
-    });
+    // From the settings once they are read: a tab opened later refreshes as the panel.
+    let refreshSeconds: number | null = null;
+    const newPanel = (): JobsPanel => {
+      const jobs = new JobsPanel({
+        service,
+        trans,
+        onSubmit: () => {
+          if (app.commands.hasCommand(CommandIDs.submitJob)) {
+            void app.commands.execute(CommandIDs.submitJob);
+          }
+        },
+        onOpen: path => open(path)
+      });
+      if (refreshSeconds !== null) {
+        jobs.refreshSeconds = refreshSeconds;
+      }
+      return jobs;
+    };
+    const panel = newPanel();
     addSidePanel(app, panel, {
       command: CommandIDs.openJobsPanel,
       label: trans.__('Open Jobs Panel'),
@@ -100,6 +119,29 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       rank: 260,
       restorer,
       palette
+    });
+
+    // The same panel as a main-area tab, where names, tags and logs have room.
+    const tabs = addMainAreaPanel(app, {
+      command: CommandIDs.openJobsTab,
+      label: trans.__('Open Jobs Tab'),
+      launcherLabel: trans.__('Jobs'),
+      caption: trans.__(
+        'Show the jobs on the clusters, their details and their logs in the main area'
+      ),
+      title: trans.__('Jobs'),
+      icon: jobsIcon,
+      category: trans.__('ESPRI VRE'),
+      namespace: 'espri-vre-jobs',
+      create: newPanel,
+      restorer,
+      palette
+    });
+    launcher?.add({
+      command: CommandIDs.openJobsTab,
+      args: { isLauncher: true },
+      category: trans.__('ESPRI VRE'),
+      rank: 30
     });
 
     const notifier = new JobNotifier({
@@ -118,7 +160,10 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
     void app.restored.then(() => notifier.start(NOTIFY_SECONDS));
 
     followSettings(settingRegistry, PANEL_PLUGIN_ID, settings => {
-      panel.refreshSeconds = settings.get('refreshSeconds').composite as number;
+      const seconds = settings.get('refreshSeconds').composite as number;
+      refreshSeconds = seconds;
+      panel.refreshSeconds = seconds;
+      tabs.forEach(tab => (tab.content.refreshSeconds = seconds));
       notifier.enabled = settings.get('notifyWhenJobsEnd').composite as boolean;
     });
 
@@ -141,7 +186,8 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
     IDefaultFileBrowser,
     IDocumentManager,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -150,7 +196,8 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
     fileBrowser: IDefaultFileBrowser | null,
     docManager: IDocumentManager | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher: ILauncher | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     // The form needs the clusters, the preview and the refusals' field problems, which
@@ -183,9 +230,11 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.submitJob, {
       label: args =>
-        args['isPalette']
-          ? trans.__('Submit as Job…')
-          : trans.__('Submit as Job'),
+        args['isLauncher']
+          ? trans.__('Submit a Job')
+          : args['isPalette']
+            ? trans.__('Submit as Job…')
+            : trans.__('Submit as Job'),
       caption: trans.__(
         'Run a shell script, Python file or notebook on a cluster'
       ),
@@ -193,10 +242,11 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
       isVisible: args =>
         args['origin'] !== 'filebrowser' || jobKind(target(args)) !== null,
       execute: args => {
+        const path = target(args);
         const widget = new SubmitJobWidget({
           service,
           trans,
-          path: target(args),
+          path,
           presets,
           onSubmitted: () => {
             widget.close();
@@ -212,7 +262,12 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
             }
           }
         });
-        app.shell.add(widget, 'main', { mode: 'split-right' });
+        if (path === '') {
+          // From the launcher: no file yet, the form asks for it.
+          widget.title.label = trans.__('Submit a Job');
+        }
+        // A tab of its own: a split pane squeezed the other tabs' labels.
+        app.shell.add(widget, 'main');
         app.shell.activateById(widget.id);
         return widget;
       }
@@ -220,6 +275,12 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
     palette?.addItem({
       command: CommandIDs.submitJob,
       category: trans.__('ESPRI VRE')
+    });
+    launcher?.add({
+      command: CommandIDs.submitJob,
+      args: { isLauncher: true },
+      category: trans.__('ESPRI VRE'),
+      rank: 35
     });
     app.contextMenu.addItem({
       command: CommandIDs.submitJob,
