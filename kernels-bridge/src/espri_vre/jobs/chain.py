@@ -78,8 +78,11 @@ def chain_script(
     job_id_variable: str,
 ) -> str:
     """The job's own script with the schedule's first step put after its directives: record
-    the run, submit the next one, then run the work. The work's last command is run, not
-    `exec`'d, so that the EXIT trap records how it ended."""
+    the run, submit the next one while the work starts (the submission runs beside it, so that
+    the work's first line is not late by a Python start and an sbatch call), then run the work.
+    The work's last command is run, not `exec`'d, so that the EXIT trap records how it ended;
+    the trap first waits for the submission, on every way out (a failed `cd` too): the job's
+    end would otherwise kill it, and the schedule with it."""
     lines = prepared.script.rstrip("\n").split("\n")
     last = max(i for i, line in enumerate(lines) if line.startswith(deferral.directive))
     command = lines[-1].removeprefix("exec ")
@@ -88,19 +91,21 @@ def chain_script(
     at = " ".join(q(w) for w in deferral.at("@WHEN@", "@DUE@"))
     at = at.replace("@WHEN@", '"$espri_next"').replace("@DUE@", '"$espri_due"')
     step = [
-        f"# espri-vre schedule: {q(cron)} in {zone}; each run first submits the next one.",
+        f"# espri-vre schedule: {q(cron)} in {zone}; each run submits the next one as it starts.",
         f"espri_runs={q(runs_path)}",
         f"espri_run={job_id_variable}",
         'echo "start $espri_run $(date +%s)" >> "$espri_runs"',
-        'trap \'echo "end $espri_run $? $(date +%s)" >> "$espri_runs"\' EXIT',
-        f"if espri_when=$({q(python)} -m espri_vre.jobs.cron next {q(cron)} {q(zone)}"
+        f"{{ if espri_when=$({q(python)} -m espri_vre.jobs.cron next {q(cron)} {q(zone)}"
         f' {deferral.time_form} "${{ESPRI_VRE_DUE:-0}}") &&',
         "  espri_next=${espri_when% *} && espri_due=${espri_when#* } &&",
         f"  espri_new=$({resubmit} {at} < {q(script_path)}); then",
         '  echo "next $espri_new $espri_next" >> "$espri_runs"',
         "else",
         '  echo "broken $espri_run $(date +%s)" >> "$espri_runs"',
-        "fi",
+        "fi; } &",
+        "espri_next_pid=$!",
+        'trap \'espri_status=$?; wait "$espri_next_pid";'
+        ' echo "end $espri_run $espri_status $(date +%s)" >> "$espri_runs"\' EXIT',
     ]
     return "\n".join([*lines[: last + 1], *step, *lines[last + 1 : -1], command]) + "\n"
 
