@@ -244,9 +244,9 @@ def run(ctx: Context) -> list[Row]:
             unit="ms",
             target="informational",
             note=f"{same} Ours: a schedule `* * * * *` made through /espri-vre/api/schedules "
-            "(a job waiting with --begin that first submits the next firing, then runs the "
-            "work); the anchor: the same job deferred to the same minute with a plain sbatch "
-            "--begin, in the same minute on the node's other core. A plain scrontab entry "
+            "(a job waiting with --begin that submits the next firing beside its work, "
+            "run at once); the anchor: the same job deferred to the same minute with a plain "
+            "sbatch --begin, in the same minute on the node's other core. A plain scrontab entry "
             "(the issue's anchor) cannot run here: Debian's slurm-client 22.05 ships no "
             "scrontab command. Both wait for slurmctld's scheduling pass after the minute.",
         ),

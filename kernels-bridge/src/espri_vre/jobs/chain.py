@@ -1,7 +1,7 @@
 """Schedules on a batch scheduler (Slurm, Torque) as self-resubmitting jobs: the schedule is one
-job waiting in the queue for its start time (`sbatch --begin`, `qsub -a`); when it starts, its
-first step submits the same script again for the next time the cron expression fires, then the
-notebook or script runs. The schedule therefore keeps firing while JupyterLab and this server are
+job waiting in the queue for its start time (`sbatch --begin`, `qsub -a`); when it starts, it
+submits the same script again for the next time the cron expression fires, beside the notebook
+or script it runs. The schedule therefore keeps firing while JupyterLab and this server are
 closed, and the scheduler's queue is the truth of it: a waiting job of the schedule's name means
 active, held means paused, none means the schedule is gone (cancelled outside the UI, or its last
 resubmission failed).
