@@ -116,7 +116,7 @@ async function distinctColours(page, cdp, selector) {
   }, shot.data);
 }
 
-async function ours(page, task, between) {
+async function ours(page, task, between, beforeFull) {
   const first = await page.evaluate(
     ({ path, source, timeout }) =>
       window.__bench.timed(
@@ -133,11 +133,12 @@ async function ours(page, task, between) {
       ),
     { path: task.path, source: task.source, timeout: TIMEOUT }
   );
-  const shown = await page.evaluate(
-    () =>
-      document.querySelector('canvas.jp-EspriVre-previewMap').dataset
-        .renderedSelection
-  );
+  const { shown, resolution } = await page.evaluate(() => {
+    const data = document.querySelector(
+      'canvas.jp-EspriVre-previewMap'
+    ).dataset;
+    return { shown: data.renderedSelection, resolution: data.resolution };
+  });
   first.timeline = await page.evaluate(
     t0 => window.__bench.timeline(t0, '/espri-vre/api/data/'),
     first.t0
@@ -170,7 +171,23 @@ async function ours(page, task, between) {
       document.querySelector('canvas.jp-EspriVre-previewMap').dataset
         .renderedSelection
   );
-  return { first, next, shown: [shown, after] };
+  await page.waitForTimeout(500);
+  beforeFull();
+  // The full resolution of the step shown, read from the chunks when asked for (issue 17);
+  // null when the first picture was already at full resolution (no overview offered).
+  const full = await page.evaluate(timeout => {
+    const canvas = document.querySelector('canvas.jp-EspriVre-previewMap');
+    const button = document.querySelector('button.jp-EspriVre-fullResolution');
+    if (!button) {
+      return null;
+    }
+    return window.__bench.timed(
+      () => button.click(),
+      () => canvas.dataset.resolution === 'full',
+      timeout
+    );
+  }, TIMEOUT);
+  return { first, next, full, shown: [shown, after], resolution };
 }
 
 async function h5web(page, task, between) {
@@ -299,14 +316,23 @@ async function runTask(browser, task) {
     });
     let mark = -1;
     const run = task.side === 'ours' ? ours : h5web;
-    const result = await run(page, task, () => {
-      mark = done.length;
-    });
+    let nextMark = -1;
+    const result = await run(
+      page,
+      task,
+      () => {
+        mark = done.length;
+      },
+      () => {
+        nextMark = done.length;
+      }
+    );
     await page.waitForTimeout(1000);
     const sum = list => list.reduce((s, r) => s + r.bytes, 0);
     // The data requests done when the first slice was drawn (+ 500 ms), and the next step's.
     const firstReqs = done.slice(0, mark);
-    const nextReqs = done.slice(mark);
+    const nextReqs = done.slice(mark, nextMark < 0 ? undefined : nextMark);
+    const fullReqs = nextMark < 0 ? [] : done.slice(nextMark);
     const selector =
       task.side === 'ours'
         ? 'canvas.jp-EspriVre-previewMap'
@@ -317,8 +343,11 @@ async function runTask(browser, task) {
       firstMs: result.first.ms,
       timeline: result.first.timeline,
       nextMs: result.next.ms,
+      fullMs: result.full?.ms ?? null,
+      resolution: result.resolution ?? 'full',
       firstBytes: sum(firstReqs),
       nextBytes: sum(nextReqs),
+      fullBytes: sum(fullReqs),
       firstRequests: firstReqs.map(r => [short(r.url), r.bytes]),
       nextRequests: nextReqs.map(r => [short(r.url), r.bytes]),
       shown: result.shown,
