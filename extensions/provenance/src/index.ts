@@ -29,7 +29,8 @@ import { ProvenanceRecorder } from './recorder';
 export * from './model';
 export { ReadWriteGraph } from './graph';
 export { METADATA_KEY, RecordingIndicator } from './indicator';
-export { ProvenancePanel, ReportView } from './panel';
+export { ProvenancePanel } from './panel';
+export { ReportView } from './report';
 export {
   kernelIdentifiers,
   kernelLocation,

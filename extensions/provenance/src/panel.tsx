@@ -1,7 +1,6 @@
 import type {
   CrateSummary,
   ProvenanceRun,
-  ReplayCell,
   ReplayJob,
   ReplayReport
 } from '@espri-vre/core';
@@ -10,6 +9,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { ReadWriteGraph } from './graph';
 import { provenanceIcon } from './icons';
+import { ReportView } from './report';
 import {
   buildGraph,
   buildTimeline,
@@ -611,158 +611,5 @@ function ReportLoader(props: Props & { path: string }): React.ReactElement {
         />
       )}
     </div>
-  );
-}
-
-const VERDICTS = [
-  'identical',
-  'equivalent',
-  'differs',
-  'unverifiable'
-] as const;
-
-/**
- * The reproducibility report: a verdict per cell with its diff, the environment's
- * differences from the lock, the inputs' checks, and the warnings.
- */
-export function ReportView(props: {
-  report: ReplayReport;
-  trans: TranslationBundle;
-  reportDir?: string;
-  openPath?: (path: string) => void;
-}): React.ReactElement {
-  const { report, trans } = props;
-  const labels: Record<(typeof VERDICTS)[number], string> = {
-    identical: trans.__('identical'),
-    equivalent: trans.__('equivalent'),
-    differs: trans.__('differs'),
-    unverifiable: trans.__('unverifiable')
-  };
-  const env = report.environment;
-  return (
-    <div
-      className="jp-EspriVre-provReport"
-      data-report-dir={props.reportDir ?? ''}
-    >
-      <h2>{trans.__('Reproducibility report of run %1', report.run_id)}</h2>
-      <div className="jp-EspriVre-provSummary">
-        {VERDICTS.map(v => (
-          <span
-            key={v}
-            className={`jp-EspriVre-provVerdict jp-mod-${v}`}
-            data-verdict={v}
-          >
-            {`${labels[v]}: ${report.summary[v]}`}
-          </span>
-        ))}
-      </div>
-      {props.reportDir && props.openPath && (
-        <p>
-          <button
-            type="button"
-            className="jp-EspriVre-provLink"
-            onClick={() => props.openPath?.(`${props.reportDir}/report.html`)}
-          >
-            {trans.__('Open the HTML report')}
-          </button>
-        </p>
-      )}
-      {report.warnings.length > 0 && (
-        <ul className="jp-EspriVre-provWarnings">
-          {report.warnings.map(w => (
-            <li key={w}>{w}</li>
-          ))}
-        </ul>
-      )}
-      <h3>{trans.__('Cells')}</h3>
-      <ol className="jp-EspriVre-provCells">
-        {report.cells.map(c => (
-          <ReportCell
-            key={c.order}
-            cell={c}
-            label={labels[c.verdict]}
-            trans={trans}
-          />
-        ))}
-      </ol>
-      <h3>{trans.__('Inputs')}</h3>
-      {report.inputs.length === 0 && (
-        <p>
-          {trans.__(
-            'None: the run read no file that it had not written itself.'
-          )}
-        </p>
-      )}
-      <ul className="jp-EspriVre-provInputs">
-        {report.inputs.map(i => (
-          <li key={i.location} data-status={i.status}>
-            <span className={`jp-EspriVre-provInput jp-mod-${i.status}`}>
-              {i.status}
-            </span>{' '}
-            <code>{i.location}</code>
-            {i.detail && ` · ${i.detail}`}
-          </li>
-        ))}
-      </ul>
-      <h3>{trans.__('Environment')}</h3>
-      {env.python?.recorded !== undefined && (
-        <p>
-          {env.python_differs
-            ? trans.__(
-                'Python %1 was recorded, %2 replayed.',
-                env.python?.recorded ?? '?',
-                env.python?.current ?? '?'
-              )
-            : trans.__('Same Python (%1).', env.python?.current ?? '?')}
-        </p>
-      )}
-      {(env.changed ?? []).length > 0 && (
-        <table className="jp-EspriVre-provPackages">
-          <thead>
-            <tr>
-              <th>{trans.__('Package')}</th>
-              <th>{trans.__('Recorded')}</th>
-              <th>{trans.__('Now')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(env.changed ?? []).map(p => (
-              <tr key={p.name}>
-                <td>{p.name}</td>
-                <td>{p.recorded}</td>
-                <td>{p.current}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {(env.missing ?? []).length > 0 && (
-        <p>{trans.__('Missing now: %1', (env.missing ?? []).join(', '))}</p>
-      )}
-    </div>
-  );
-}
-
-function ReportCell(props: {
-  cell: ReplayCell;
-  label: string;
-  trans: TranslationBundle;
-}): React.ReactElement {
-  const { cell, label } = props;
-  return (
-    <li
-      className={`jp-EspriVre-provCell jp-mod-${cell.verdict}`}
-      data-verdict={cell.verdict}
-      data-cell-id={cell.cell_id ?? ''}
-    >
-      <span className="jp-EspriVre-provOrder">[{cell.order}]</span>{' '}
-      <span className={`jp-EspriVre-provVerdict jp-mod-${cell.verdict}`}>
-        {label}
-      </span>
-      {cell.reason && (
-        <span className="jp-EspriVre-provReason"> {cell.reason}</span>
-      )}
-      {cell.diff && <pre className="jp-EspriVre-provDiff">{cell.diff}</pre>}
-    </li>
   );
 }
