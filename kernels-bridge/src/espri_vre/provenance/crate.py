@@ -16,6 +16,8 @@ The mapping (the shape of the profile's example 3):
   the engine's softwareRequirements, named by absolute URLs (python.org, PyPI);
 - the log itself is in the crate (`provenance/<run>.jsonl`), `about` the run, with the hash
   of its last line kept when it was closed (`provenance/<run>.last-hash`);
+- a Binder folder (`binder/`: runtime.txt, requirements.txt pinned from the lock, postBuild
+  that replays the crate; binder.py), so that repo2docker builds an image that replays it;
 - the person who ran it (JupyterHub's user, else the account of the process) is the agent of
   every action and the crate's author; every action is in the root's `mentions`.
 
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EspriVreError
+from .binder import BINDER_DIR, binder_files
 from .hashing import sha256_text
 from .store import kept_hash_path, read_log, verify
 
@@ -612,6 +615,7 @@ class _CrateBuilder:
                 },
             )
 
+        self.add_binder()
         for profile, name in PROFILES.items():
             self.add(
                 profile, {"@type": "CreativeWork", "name": name, "version": profile.rsplit("/")[-1]}
@@ -630,8 +634,29 @@ class _CrateBuilder:
         crate.mainEntity = crate.get(workflow_id)
         crate.metadata.extra_terms.update(SHA256_TERM)
         crate.metadata["conformsTo"] = _ids([RO_CRATE_1_1, WORKFLOW_RO_CRATE])
-        write_whole(self.out, crate.write)
+        write_whole(self.out, self.write)
         return self.out
+
+    def add_binder(self) -> None:
+        """The Binder folder (binder.py): repo2docker builds an image that replays the run."""
+        from io import StringIO
+
+        for dest, text in binder_files(self.run.session).items():
+            self.crate.add_file(
+                StringIO(text),
+                dest_path=dest,
+                properties={
+                    "name": f"Binder (repo2docker) {dest.rsplit('/', 1)[-1]}",
+                    "encodingFormat": "text/plain",
+                    "sha256": sha256_text(text),
+                    "description": "builds an image that replays this run (espri-vre replay)",
+                },
+            )
+
+    def write(self, folder: Path) -> None:
+        self.crate.write(folder)
+        # the library writes text files without modes; repo2docker runs postBuild as a program
+        (folder / BINDER_DIR / "postBuild").chmod(0o755)
 
 
 class CrateWriteError(EspriVreError):
@@ -721,7 +746,11 @@ class CrateContents:
 def crate_contents(crate_dir: str | os.PathLike[str]) -> CrateContents:
     """The notebook (the main entity) and the log of a crate written by `export_crate`."""
     folder = Path(crate_dir)
-    metadata = json.loads((folder / "ro-crate-metadata.json").read_text("utf-8"))
+    metadata_file = folder / "ro-crate-metadata.json"
+    try:
+        metadata = json.loads(metadata_file.read_text("utf-8"))
+    except ValueError as error:  # the parser's message alone does not say which file
+        raise ValueError(f"{metadata_file} is not valid JSON: {error}") from error
     graph = {e["@id"]: e for e in metadata["@graph"]}
     root = graph["./"]
     main = (root.get("mainEntity") or {}).get("@id")

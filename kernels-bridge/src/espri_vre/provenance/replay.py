@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -605,8 +606,14 @@ def replay_to(
 ) -> tuple[ReplayReport, Path]:
     """Replays into the report folder `out` (new, empty or an earlier report): the working
     folder is `out/work`, the report is written beside it. Returns the report and `out`."""
+    existed = Path(out).exists()
     folder = prepare_folder(out)
-    report = replay(target, workdir=folder / WORK, **options)
+    try:
+        report = replay(target, workdir=folder / WORK, **options)
+    except BaseException:
+        if not existed:  # a crate that cannot be replayed leaves no empty report folder
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return report, write_report(report, folder)
 
 
