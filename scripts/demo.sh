@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the demo data and configuration, starts the local Slurm when it can, and starts
-# JupyterLab with the whole suite on localhost. Run through `npm run demo` (after setup.sh).
+# Builds the demo data and configuration, starts the local Slurm when it can, the demo's STAC
+# API and OPeNDAP server, and JupyterLab with the whole suite on localhost; the two servers
+# stop with JupyterLab. Run through `npm run demo` (after setup.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -32,6 +33,17 @@ PY
 )}
 TOKEN=${ESPRI_VRE_TOKEN:-$(python -c 'import secrets; print(secrets.token_hex(24))')}
 
+# The STAC API and the OPeNDAP server: `serve` points the configuration at them, prints their
+# URLs and serves until its standard input closes (when this script ends, with JupyterLab).
+coproc SERVICES { exec python -m espri_vre.demo serve "$DEMO_DIR" 2>"$DEMO_DIR/services.log"; }
+SERVICES_PID=$SERVICES_PID
+trap 'kill "$SERVICES_PID" 2>/dev/null || true' EXIT
+if read -r -t 180 SERVED <&"${SERVICES[0]}" && [[ $SERVED == "{"* ]]; then
+  log "local services: $SERVED"
+else
+  log "the STAC API and OPeNDAP server did not start (${SERVED:-no answer}; see $DEMO_DIR/services.log): the demo goes on without them"
+fi
+
 log "extensions: $(jupyter labextension list 2>&1 | grep -o '@espri-vre/[a-z-]*' | sort -u | tr '\n' ' ')"
 log "server extension: $(jupyter server extension list 2>&1 | grep -m1 'espri_vre' | sed 's/^ *//')"
 cat <<MSG
@@ -41,13 +53,14 @@ cat <<MSG
       http://127.0.0.1:${PORT}/lab?token=${TOKEN}
 
   The Data panel (left sidebar, or "Open Data Panel" in the command palette)
-  lists the demo catalogues. Stop with Ctrl+C.
+  lists the demo catalogues, the local STAC API among them (its NetCDF items
+  also over the local OPeNDAP server). Stop with Ctrl+C.
 
 MSG
 # Every kernel records its provenance (the demo's IPython profile loads espri_vre).
 export IPYTHONDIR="$DEMO_DIR/.ipython"
 ROOT_FLAG=()
 [ "$(id -u)" = 0 ] && ROOT_FLAG=(--allow-root)  # JupyterLab refuses root without it
-exec jupyter lab "${ROOT_FLAG[@]}" --config "$DEMO_DIR/jupyter_server_config.json" \
+jupyter lab "${ROOT_FLAG[@]}" --config "$DEMO_DIR/jupyter_server_config.json" \
   --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp.port_retries=0 \
   --ServerApp.open_browser=False --IdentityProvider.token="$TOKEN"

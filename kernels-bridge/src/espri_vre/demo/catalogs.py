@@ -8,6 +8,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 STAC_VERSION = "1.0.0"
 COLLECTION_ID = "espri-vre-demo"
@@ -278,3 +279,41 @@ def _csv(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+STAC_API_CATALOG = "demo-stac-api"
+
+
+def with_services(
+    config: Mapping[str, Any],
+    services: Mapping[str, str | None],
+    previous: Mapping[str, str | None],
+) -> dict[str, Any]:
+    """The server configuration pointing at the demo's local services (`services`: the base
+    URLs of "stac_api" and "opendap", None for one not running): the STAC API as a catalogue,
+    both hosts allow-listed (the OPeNDAP server is no catalogue: the STAC API's items link
+    to it). What `previous` (the last run's services) added is taken out first, so that runs on
+    other ports do not pile up."""
+    app = dict(config.get("EspriVreApp", {}))
+    stale = {_host(url) for url in previous.values() if url}
+    entries = [c for c in app.get("catalogs", []) if c.get("id") != STAC_API_CATALOG]
+    hosts = [h for h in app.get("allowed_hosts", []) if h not in stale]
+    if services.get("stac_api"):
+        entries.append(
+            {
+                "id": STAC_API_CATALOG,
+                "title": "Demo STAC API (local stac-fastapi)",
+                "kind": "stac",
+                "url": services["stac_api"],
+                "description": "The demo's items searched through a real STAC API, their "
+                "NetCDF files also over OPeNDAP",
+            }
+        )
+    hosts += [_host(url) for url in services.values() if url and _host(url) not in hosts]
+    app["catalogs"], app["allowed_hosts"] = entries, hosts
+    return {**config, "EspriVreApp": app}
+
+
+def _host(url: str) -> str:
+    """'host:port' of a URL, as the allow-list names hosts."""
+    return urlsplit(url).netloc
