@@ -87,3 +87,48 @@ def test_a_cmip5_file_outside_the_drs_gets_no_guessed_dataset_id(tmp_path: Path)
     # output1 or output2 is ESGF's choice, written in the DRS path only: never guessed
     assert found.dataset_id is None and found.instance_id is None
     assert found.tracking_id == "5a9d3c1e-0b7f-4e4a-9d57-0c3e2f1a7b6d"
+
+
+# A dataset ESGF publishes (DKRZ's index): its id, and the attributes the CORDEX archive
+# specifications give each of its files.
+CORDEX_ID = "cordex.output.EUR-11.GERICS.ECMWF-ERAINT.evaluation.r1i1p1.REMO2015.v1.day.tasmax"
+CORDEX_ATTRIBUTES = {
+    "project_id": "CORDEX",
+    "product": "output",
+    "CORDEX_domain": "EUR-11",
+    "institute_id": "GERICS",
+    "driving_model_id": "ECMWF-ERAINT",
+    "experiment_id": "evaluation",
+    "driving_model_ensemble_member": "r1i1p1",
+    "model_id": "GERICS-REMO2015",
+    "rcm_version_id": "v1",
+    "frequency": "day",
+    "tracking_id": "hdl:21.14103/0b5a2f0e-7a46-4c5e-9f0a-2d1c3e4b5a6f",
+}
+
+
+def cordex_file(folder: Path, attributes: dict[str, str]) -> Path:
+    import netCDF4
+
+    folder.mkdir(parents=True)
+    name = "tasmax_EUR-11_ECMWF-ERAINT_evaluation_r1i1p1_GERICS-REMO2015_v1_day_19790102-19801231"
+    path = folder / f"{name}.nc"
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.setncatts(attributes)
+    return path
+
+
+def test_a_cordex_file_gets_the_dataset_and_instance_id_esgf_publishes(tmp_path: Path):
+    drs = tmp_path / "CORDEX/output/EUR-11/GERICS/ECMWF-ERAINT/evaluation/r1i1p1"
+    path = cordex_file(drs / "GERICS-REMO2015/v1/day/tasmax/v20180813", CORDEX_ATTRIBUTES)
+    found = identifiers_from_file(path)
+    assert found.dataset_id == CORDEX_ID
+    assert found.instance_id == f"{CORDEX_ID}.v20180813"
+    assert found.pid == CORDEX_ATTRIBUTES["tracking_id"]
+
+
+def test_a_cordex_file_lacking_an_attribute_gets_no_guessed_dataset_id(tmp_path: Path):
+    partial = {k: v for k, v in CORDEX_ATTRIBUTES.items() if k != "rcm_version_id"}
+    found = identifiers_from_file(cordex_file(tmp_path / "v20180813", partial))
+    assert found.dataset_id is None and found.instance_id is None
+    assert found.tracking_id == CORDEX_ATTRIBUTES["tracking_id"]

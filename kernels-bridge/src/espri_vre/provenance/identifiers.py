@@ -8,7 +8,13 @@ CMIP6 files carry a `tracking_id` (a Handle PID of the file, 'hdl:21.14100/<uuid
 CMIP5 files carry a `tracking_id` (a bare UUID) and the attributes of CMOR 2; their ESGF dataset
 id follows the template ESGF publishes CMIP5 with ('cmip5.<product>.<institute>.<model>.
 <experiment>.<frequency>.<realm>.<cmor table>.<ensemble>'), whose product (output1 or output2)
-only the DRS path knows: the file says 'output'."""
+only the DRS path knows: the file says 'output'.
+
+CORDEX (CMIP5-driven) files carry the attributes of the CORDEX archive specifications; their
+ESGF dataset id is 'cordex.<product>.<domain>.<institute>.<driving model>.<experiment>.
+<ensemble>.<RCM name>.<RCM version>.<frequency>.<variable>', where the RCM name is the
+file's `model_id` without its institute prefix (SMHI-RCA4 is RCA4 there) and the variable,
+which no global attribute holds, is the first part of the file's name (tas_EUR-11_...)."""
 
 from __future__ import annotations
 
@@ -144,6 +150,32 @@ def _cmip5_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
     return ".".join(parts) if all(parts) else None  # type: ignore[arg-type]
 
 
+def _cordex_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
+    """The ESGF dataset id of a CORDEX file, when its name gives the variable."""
+    if (attrs.get("project_id") or "").upper() != "CORDEX":
+        return None
+    domain, institute = attrs.get("CORDEX_domain"), attrs.get("institute_id")
+    name = PurePath(path).name.split("_") if path else []
+    # tas_EUR-11_<driving model>_...: the name's second part is the domain
+    variable = name[0] if len(name) > 2 and name[1] == domain else None
+    model = attrs.get("model_id") or ""
+    rcm = model.removeprefix(f"{institute}-") if institute else model
+    parts = [
+        "cordex",
+        attrs.get("product"),
+        domain,
+        institute,
+        attrs.get("driving_model_id"),
+        attrs.get("experiment_id"),
+        attrs.get("driving_model_ensemble_member"),
+        rcm or None,
+        attrs.get("rcm_version_id"),
+        attrs.get("frequency"),
+        variable,
+    ]
+    return ".".join(parts) if all(parts) else None  # type: ignore[arg-type]
+
+
 def _bare_doi(value: str | None) -> str | None:
     if value is None:
         return None
@@ -162,6 +194,7 @@ def identifiers_from_attributes(
         attrs.get("dataset_id")
         or _cmip6_dataset_id(attrs, where)
         or _cmip5_dataset_id(attrs, where)
+        or _cordex_dataset_id(attrs, where)
     )
     version = attrs.get("version") if _VERSION.match(attrs.get("version", "")) else None
     version = version or _version_from_path(where)
