@@ -1,7 +1,9 @@
-"""The Binder folder of an exported crate: repo2docker installs `binder/requirements.txt` for the
-recorded Python (`binder/runtime.txt`), then runs `binder/postBuild` in the crate's folder, which
-replays the run. The crate is the sample a reviewer receives (espri_vre.provenance.sample: a real
-run recorded by a real kernel, the author's folder deleted after the export).
+"""A notebook run as a job on the real Slurm (scripts/slurm, through slurm_fixture) gives a crate
+that links the job and replays; its Binder folder is what makes it replay on Binder:
+repo2docker installs `binder/requirements.txt` for the recorded Python (`binder/runtime.txt`),
+then runs `binder/postBuild` in the crate's folder, which replays the run. The job runs the
+sample a reviewer receives (espri_vre.provenance.sample: nbclient in a real kernel that
+records, as notebook jobs run; the author's folder deleted after the export).
 
 The pip install of the pinned packages needs the internet (PyPI), which these machines do not
 have: the test checks what requirements.txt pins against the recorded lock, and runs postBuild
@@ -14,20 +16,59 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from espri_vre.provenance.sample import VARIES_REASON, write_sample_crate
+from espri_vre.provenance.sample import VARIES_REASON
 
 
 @pytest.fixture(scope="module")
-def crate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sample_crate(tmp_path_factory.mktemp("sample"))
+def job(slurm: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(the crate, the job id) of the sample run as a Slurm batch job."""
+    out = tmp_path_factory.mktemp("job") / "sample"
+    command = shlex.join([sys.executable, "-m", "espri_vre.provenance.sample", str(out)])
+    done = subprocess.run(
+        ["sbatch", "--wait", "--parsable", f"--output={out}.log", "--wrap", command],
+        env=slurm.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    said = Path(f"{out}.log").read_text() if Path(f"{out}.log").exists() else ""
+    assert done.returncode == 0, done.stdout + done.stderr + said
+    return out / "crate", done.stdout.strip().split(";")[0]
+
+
+@pytest.fixture(scope="module")
+def crate(job: tuple[Path, str]) -> Path:
+    return job[0]
+
+
+def test_the_crate_of_a_slurm_job_links_the_job(job: tuple[Path, str]):
+    crate, job_id = job
+    graph = {
+        e["@id"]: e for e in json.loads((crate / "ro-crate-metadata.json").read_text())["@graph"]
+    }
+    (run,) = [e for i, e in graph.items() if i.startswith("#run/")]
+    linked = graph[f"#job/slurm/espri-vre/{job_id}"]
+    assert run["identifier"] == {"@id": f"#job/slurm/espri-vre/{job_id}"}
+    assert (linked["@type"], linked["propertyID"], linked["value"]) == (
+        "PropertyValue",
+        "slurm_job_id",
+        job_id,
+    )
+    assert linked["name"] == f"Slurm job {job_id} on cluster espri-vre"
+    assert "partition debug" in linked["description"]
+    assert "node localhost" in linked["description"]
+    assert "job name wrap" in linked["description"]
 
 
 def clean_env(home: Path) -> dict[str, str]:

@@ -43,6 +43,7 @@ from typing import Any
 
 from ..errors import EspriVreError
 from .binder import BINDER_DIR, binder_files
+from .crate_job import job_entities
 from .hashing import sha256_text
 from .store import kept_hash_path, read_log, verify
 
@@ -560,6 +561,8 @@ class _CrateBuilder:
         )
         starts = [_crate_time(e.start) for e in run.executions]
         ends = [_crate_time(e.end) for e in run.executions if e.end]
+        # a notebook job's run is identified by its batch job too (crate_job.py)
+        jobs = [self.add(job_id, props) for job_id, props in job_entities(run.session)]
         run_action = self.add(
             f"#run/{run.run_id}",
             {
@@ -571,6 +574,7 @@ class _CrateBuilder:
                 "agent": agent,
                 **({"object": _refs(inputs)} if inputs else {}),
                 **({"result": _refs(outputs)} if outputs else {}),
+                **({"identifier": _refs(jobs)} if jobs else {}),
                 **({"startTime": min(starts)} if starts else {}),
                 **({"endTime": max(ends)} if ends else {}),
                 "actionStatus": _status(all(e.status == "ok" for e in run.executions)),

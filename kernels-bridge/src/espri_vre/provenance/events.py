@@ -53,7 +53,17 @@ ENV_ALLOW = (
     "JUPYTER_IMAGE_SPEC",
     "SLURM_JOB_ID",
     "SLURM_CLUSTER_NAME",
+    "SLURM_JOB_NAME",
+    "SLURM_JOB_PARTITION",
+    "SLURMD_NODENAME",
+    "SLURM_JOB_NODELIST",
+    "SLURM_CPUS_ON_NODE",
+    "SLURM_MEM_PER_NODE",
+    "SLURM_SUBMIT_DIR",
     "PBS_JOBID",
+    "PBS_JOBNAME",
+    "PBS_QUEUE",
+    "PBS_O_WORKDIR",
 )
 """Environment variables that change results or locate the run, and hold no secret. Anything
 else (tokens, passwords, user names) never reaches the log; add names with
