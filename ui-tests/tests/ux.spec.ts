@@ -6,7 +6,8 @@ import * as path from 'path';
  * The suite as a JupyterLab user meets it, against a real server configured by the
  * demo builder (ESPRI_VRE_DEMO_DIR), in Debian's Chromium: a data root browsed in the
  * file browser, a reload that keeps the Catalogue Browser's search and the preview's
- * time step, code inserted with no notebook open, and the launcher's cards.
+ * time step, code inserted with no notebook open, and the launcher's cards (Jobs
+ * opening as a main-area tab).
  */
 
 const DEMO_DIR =
@@ -200,9 +201,27 @@ test.describe('Working in JupyterLab', () => {
     await expect(section.locator('.jp-LauncherCard-label')).toContainText([
       'Catalogue',
       'Globe',
+      'Jobs',
+      'Submit a Job',
       'Dask'
     ]);
     await section.locator('.jp-LauncherCard', { hasText: 'Catalogue' }).click();
     await expect(browser).toBeVisible();
+
+    // Jobs opens as a main-area tab (the sidebar's panel stays where it is); the card
+    // took the first launcher's place.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('launcher:create');
+    });
+    await section
+      .locator('.jp-LauncherCard', {
+        has: page.getByText('Jobs', { exact: true })
+      })
+      .click();
+    const jobsTab = page.locator('#jp-main-dock-panel #espri-vre-jobs');
+    await expect(jobsTab.locator('.jp-EspriVre-jobsPanel')).toBeVisible();
+    await expect(
+      page.locator('#jp-main-dock-panel .lm-TabBar-tab', { hasText: 'Jobs' })
+    ).toHaveCount(1);
   });
 });
