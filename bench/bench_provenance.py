@@ -401,6 +401,7 @@ def run(ctx: Context) -> list[Row]:
             )
         )
     rows.append(replay_row(ctx, work, last_ours))
+    rows.extend(export_rows(ours_python, specs))
     return rows
 
 
@@ -448,6 +449,165 @@ def replay_row(ctx: Context, work: Path, recorded: tuple[Path, Path]) -> Row:
         note=f"replay verdicts: {json.dumps(verdicts, sort_keys=True)}; the replay also "
         "records (into a temp folder), hashes the inputs and compares every output.",
     )
+
+
+INPUT_FILES = 8
+INPUT_BYTES = 2**30 // INPUT_FILES
+"""1 GiB of inputs in 128 MiB files: below the capture's 256 MiB chunk-manifest threshold, so
+each gets one sha256 and can be copied into the crate (a file hashed by chunks never is)."""
+
+
+def big_inputs(folder: Path) -> list[Path]:
+    """INPUT_FILES .npy files of random float64, INPUT_BYTES each, written in pieces."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(INPUT_FILES):
+        path = folder / f"input{i}.npy"
+        values = np.lib.format.open_memmap(
+            path, mode="w+", dtype="float64", shape=(INPUT_BYTES // 8,)
+        )
+        piece = 2**22
+        for start in range(0, values.shape[0], piece):
+            values[start : start + piece] = rng.standard_normal(min(piece, values.shape[0] - start))
+        values.flush()
+        del values
+        paths.append(path)
+    return paths
+
+
+def export_cells(data_dir: Path, inputs: list[Path]) -> list[str]:
+    """The 100-cell analysis with, after its first cell, one cell reading each input."""
+    base = analysis_cells(data_dir)
+    reads = [
+        f"x{i} = np.load({str(p)!r})\nprint(round(float(x{i}[::1000].mean()), 4))\ndel x{i}"
+        for i, p in enumerate(inputs)
+    ]
+    return [base[0], *reads, *base[1 : N_CELLS - len(reads)]]
+
+
+def crate_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def rocrate_export(
+    notebook_path: Path, log: Path, files: list[Path], out: Path, copy: bool
+) -> None:
+    """The anchor: the `rocrate` library's own export of the same files (the notebook and log
+    copied, the run's files copied or referenced by file:// URI), with none of the run's
+    provenance (no actions, hashes or environment)."""
+    from rocrate.rocrate import ROCrate
+
+    crate = ROCrate()
+    crate.add_file(notebook_path, dest_path=notebook_path.name)
+    crate.add_file(log, dest_path=f"provenance/{log.name}")
+    for f in files:
+        if copy:
+            crate.add_file(f, dest_path=f"data/{f.parent.name}-{f.name}")
+        else:
+            crate.add_file(f.as_uri(), fetch_remote=False)
+    crate.write(out)
+
+
+def export_rows(python: Path, specs: Path) -> list[Row]:
+    """Issue 18: export time and crate size of a recorded 100-cell notebook that read 1 GiB of
+    inputs, inputs copied into the crate or referenced, against a plain `rocrate` export of the
+    same files. Everything is generated and written in a temporary folder, deleted after."""
+    from espri_vre.provenance.crate import export_crate, load_run
+
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        work = Path(tmp)
+        inputs = big_inputs(work / "inputs")
+        cwd = work / "run"
+        cwd.mkdir()
+        cells = export_cells(cwd / "data", inputs)
+        record = cwd / "provenance"
+        env = clean_env(ESPRI_VRE_PROVENANCE_DIR=str(record))
+        got = run_notebook(python, specs, cwd, cells, "espri", env, ["%load_ext espri_vre"])
+        if got.errors:
+            raise RuntimeError(f"the 1 GiB run failed: {got.errors[:2]}")
+        nb_path = cwd / "analysis.ipynb"
+        nb_path.write_text(json.dumps(notebook(cells, got)))
+        (log,) = record.rglob("*.jsonl")
+        run = load_run(log)
+        files = sorted(
+            {Path(e["path"]) for ex in run.executions for e in ex.files if e.get("path")}
+        )
+        files = [f for f in files if f.is_file()]
+        read = [f for f in files if f in inputs]
+        if len(read) != INPUT_FILES:
+            raise RuntimeError(f"the log records {len(read)} of the {INPUT_FILES} inputs read")
+
+        times: dict[tuple[str, bool], list[float]] = {}
+        sizes: dict[tuple[str, bool], list[int]] = {}
+        exporters = {
+            "ours": lambda out, copy: export_crate(
+                nb_path, out, log=log, copy_limit=2 * INPUT_BYTES if copy else 0
+            ),
+            "rocrate": lambda out, copy: rocrate_export(nb_path, log, files, out, copy),
+        }
+        # interleaved: each round exports with and without copies, ours then the anchor
+        for r in range(ROUNDS):
+            for copy in (True, False):
+                for side, export in exporters.items():
+                    out = work / f"crate-{side}-{copy}-{r}"
+                    start = time.perf_counter()
+                    export(out, copy)
+                    times.setdefault((side, copy), []).append(time.perf_counter() - start)
+                    sizes.setdefault((side, copy), []).append(crate_bytes(out))
+                    shutil.rmtree(out)
+
+    rows = []
+    for copy in (True, False):
+        how = "inputs copied into the crate" if copy else "inputs referenced (file:// URIs)"
+        mb = {side: [b / 2**20 for b in sizes[(side, copy)]] for side in exporters}
+        rows.append(
+            Row.measured(
+                issue="#18",
+                task=f"crate export, {N_CELLS}-cell notebook that read 1 GiB of inputs "
+                f"({INPUT_FILES} x {INPUT_BYTES // 2**20} MiB), {how}, {ROUNDS} interleaved rounds",
+                ours_runs=times[("ours", copy)],
+                anchor_name="plain `rocrate` export of the same files",
+                anchor_runs=times[("rocrate", copy)],
+                unit="s",
+                # referenced, the anchor writes little more than a file list: no target then
+                goal=1 / 2 if copy else None,
+                target="within 2x (ratio >= 0.5)"
+                if copy
+                else "informational: the anchor writes no provenance",
+                note=f"crate size: ours {statistics.median(mb['ours']):.1f} MiB, rocrate "
+                f"{statistics.median(mb['rocrate']):.1f} MiB ({len(files)} files read or "
+                "written by the run). Ours "
+                + (
+                    "checks each file's size and time against the record before copying it "
+                    "(re-hashing it when they moved: a changed file is not copied as if it were "
+                    "the recorded one) and "
+                    if copy
+                    else ""
+                )
+                + "writes the run's actions, hashes, identifiers, environment and Binder "
+                "folder; the anchor writes the files only.",
+            )
+        )
+        rows.append(
+            Row.measured(
+                issue="#18",
+                task=f"crate size, same notebook and inputs, {how}",
+                ours_runs=mb["ours"],
+                anchor_name="plain `rocrate` export of the same files",
+                anchor_runs=mb["rocrate"],
+                unit="MiB",
+                goal=1 / 1.01 if copy else None,
+                target="within 1% (ratio >= 0.99)"
+                if copy
+                else "informational: the metadata is most of the crate",
+                note="ours adds its metadata (actions, environment: every package of the lock) "
+                "and the Binder folder to the same files.",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":  # a quick look without the harness

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -366,3 +367,19 @@ def test_the_crate_passes_rocrate_validator_for_the_provenance_run_crate_profile
     assert "The Main Workflow must have types File, SoftwareSourceCode, ComputationalWorkflow" in (
         messages
     )
+
+
+def test_a_file_is_copied_only_while_it_holds_the_recorded_content(tmp_path: Path):
+    """Its size and time as recorded: not re-hashed; else its hash decides."""
+    from espri_vre.provenance.crate import _still_recorded
+    from espri_vre.provenance.hashing import iso_mtime
+
+    path = tmp_path / "input.txt"
+    path.write_text("one")
+    event = {"size": 3, "mtime": iso_mtime(path.stat().st_mtime_ns), "sha256": sha256(b"one")}
+    assert _still_recorded(path, event)
+    path.write_text("two")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1000))
+    assert not _still_recorded(path, event)
+    path.write_text("one")  # the recorded content again, at another time
+    assert _still_recorded(path, event)
