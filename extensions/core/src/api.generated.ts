@@ -229,6 +229,23 @@ export interface JobSpec {
    * Submit held: the job waits for release.
    */
   hold?: boolean;
+  /**
+   * E-mail at the job's end, sent by the scheduler's own mail (Slurm and Torque only).
+   */
+  mail?: JobMail | null;
+}
+/**
+ * Whom the scheduler writes to and when: end (Slurm END,FAIL; Torque -m ae), fail (FAIL; -m a), all (BEGIN,END,FAIL; -m abe).
+ *
+ * This interface was referenced by `EspriVreApi`'s JSON-Schema
+ * via the `definition` "JobMail".
+ */
+export interface JobMail {
+  /**
+   * One plain address (name@example.org): no blanks, line breaks, quotes, shell characters or leading '-'.
+   */
+  address: string;
+  when: 'end' | 'fail' | 'all';
 }
 /**
  * POST /espri-vre/api/jobs and POST /espri-vre/api/jobs/preview

@@ -113,7 +113,11 @@ class Scheduler(ABC):
 
     def prepare(self, spec: JobSpec) -> PreparedJob:
         """Validates the spec (with the cluster's defaults filled in) and writes its script."""
-        checked = validate_spec(spec.with_defaults(self.cluster.defaults), self.roots)
+        checked = validate_spec(
+            spec.with_defaults(self.cluster.defaults),
+            self.roots,
+            mail_allowed=self.cluster.mail_allowed,
+        )
         log_dir = checked.working_dir / LOG_DIR_NAME
         stdout, stderr = self.log_patterns(checked, log_dir)
         options = self.options(checked, stdout, stderr)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .types import JobInfo, JobKind, JobSpec, JobState
+from .types import JobInfo, JobKind, JobMail, JobSpec, JobState
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -250,6 +250,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
             "kind": JobKind(spec_data["kind"]),
             "afterok": tuple(spec_data.get("afterok", ())),
             "arguments": tuple(spec_data.get("arguments", ())),
+            "mail": JobMail.from_dict(spec_data["mail"]) if spec_data.get("mail") else None,
         }
     )
     info = JobInfo.from_dict(json.loads(row["info"]))

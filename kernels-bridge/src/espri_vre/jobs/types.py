@@ -57,6 +57,35 @@ class JobKind(StrEnum):
     NOTEBOOK = "notebook"
 
 
+class MailWhen(StrEnum):
+    """When the scheduler sends the job's owner an e-mail."""
+
+    END = "end"
+    """At the job's end, whatever its outcome (Slurm END,FAIL; Torque `-m ae`)."""
+    FAIL = "fail"
+    """Only when it fails or is aborted (Slurm FAIL; Torque `-m a`)."""
+    ALL = "all"
+    """When it starts and when it ends (Slurm BEGIN,END,FAIL; Torque `-m abe`)."""
+
+
+@dataclass(frozen=True)
+class JobMail:
+    """E-mail at a job's end, sent by the scheduler's own mail (Slurm's MailProg, Torque's
+    pbs_server): the address is checked by `validation.check_mail_address`."""
+
+    address: str
+    when: MailWhen = MailWhen.END
+
+    def to_dict(self) -> dict[str, str]:
+        return {"address": self.address, "when": self.when.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobMail:
+        """From a record written by `to_dict` (the store's); the form's JSON goes through
+        `validation.spec_from_dict`, which names each wrong value."""
+        return cls(address=str(data["address"]), when=MailWhen(data.get("when", "end")))
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What a user asks to run. Built from the submission form by `validation.spec_from_dict`;
@@ -97,10 +126,13 @@ class JobSpec:
     """Where the job runs; the input file's directory when None."""
     hold: bool = False
     """Submit held: the job waits for `release`."""
+    mail: JobMail | None = None
+    """E-mail the user at the job's end (Slurm and Torque only)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = self.kind.value
+        data["mail"] = self.mail.to_dict() if self.mail else None
         data["afterok"] = list(self.afterok)
         data["arguments"] = list(self.arguments)
         data["parameters"] = dict(self.parameters)
@@ -279,6 +311,12 @@ class ClusterConfig:
     """Whose jobs are 'mine': the SSH user, or the user running this server."""
     max_running: int | None = None
     """Local back end only: jobs run at once (the others wait, PENDING)."""
+
+    @property
+    def mail_allowed(self) -> bool:
+        """Whether jobs may ask for e-mail: Slurm and Torque send it with their own mail
+        program; the local back end has none."""
+        return self.kind in ("slurm", "torque")
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ClusterConfig:

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .types import JobKind, JobSpec, JobValidationError, Partition, ResourceLimits
+from .types import (
+    JobKind,
+    JobMail,
+    JobSpec,
+    JobValidationError,
+    MailWhen,
+    Partition,
+    ResourceLimits,
+)
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Partition, queue ('batch@server' on Torque), account, GPU type, kernel, conda env name.
@@ -30,6 +38,16 @@ ARRAY_RE = re.compile(r"\d+(-\d+(:\d+)?)?(,\d+(-\d+(:\d+)?)?)*(%\d+)?")
 JOB_ID_RE = re.compile(r"\d+(_\d+|\[\d*\])?(\.[A-Za-z0-9.-]+)?")
 MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(I?B)?", re.IGNORECASE)
 WALLTIME_RE = re.compile(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?")
+# A plain mailbox: local part and domain of letters, digits and a few marks. Written here rather
+# than read with email.headerregistry, which also takes quoted local parts, comments and
+# several addresses: the address goes onto sbatch's and qsub's command lines and into
+# #SBATCH/#PBS lines, so only what needs no quoting anywhere is taken.
+MAIL_RE = re.compile(
+    r"[A-Za-z0-9_+][A-Za-z0-9._+-]{0,63}"  # local part, never starting with '-' or '.'
+    r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+MAIL_MAX = 254
+"""The longest address SMTP carries (RFC 5321's path limit less its brackets)."""
 
 # Characters that mean something to a shell or to Slurm's file name patterns. Refused in every
 # path: a user's file name never needs them, and a refusal is clearer than an escape.
@@ -97,17 +115,43 @@ def spec_from_dict(data: Mapping[str, Any]) -> JobSpec:
     hold = data.get("hold", False)
     if not isinstance(hold, bool):
         problems.append(("hold", "hold must be true or false"))
+    mail = _mail_from_dict(data.get("mail"), problems)
     if not values["path"]:
         problems.append(("path", "the job needs the path of its script, Python file or notebook"))
     if problems:
         raise JobValidationError(problems)
     if values["cluster"] is None:
         del values["cluster"]
-    return JobSpec(kind=JobKind(kind), parameters=dict(parameters), hold=hold, **values)
+    return JobSpec(kind=JobKind(kind), parameters=dict(parameters), hold=hold, mail=mail, **values)
 
 
-def validate_spec(spec: JobSpec, roots: Sequence[str | os.PathLike[str]]) -> CheckedSpec:
-    """Checks every field; raises JobValidationError listing all the wrong ones."""
+def _mail_from_dict(value: Any, problems: list[tuple[str, str]]) -> JobMail | None:
+    """The `mail` field: null, or {"address": ..., "when": "end" | "fail" | "all"}."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        problems.append(("mail", "mail must be an object with an address and when to send"))
+        return None
+    extra = sorted(str(k) for k in value if k not in ("address", "when"))
+    if extra:
+        problems.append(("mail", f"unknown field mail.{extra[0]}"))
+    address = value.get("address")
+    if not isinstance(address, str):
+        problems.append(("mail.address", "mail.address must be a string"))
+    when = value.get("when", MailWhen.END.value)
+    if when not in {w.value for w in MailWhen}:
+        problems.append(("mail.when", f"mail.when must be end, fail or all, not {when!r}"))
+    if extra or not isinstance(address, str) or when not in {w.value for w in MailWhen}:
+        return None
+    return JobMail(address=address, when=MailWhen(when))
+
+
+def validate_spec(
+    spec: JobSpec, roots: Sequence[str | os.PathLike[str]], *, mail_allowed: bool = True
+) -> CheckedSpec:
+    """Checks every field; raises JobValidationError listing all the wrong ones. `mail_allowed`
+    is False on a back end that sends no e-mail (the local one): a job asking for it is
+    refused rather than left to wait for a mail that never comes."""
     problems: list[tuple[str, str]] = []
 
     def check(field: str, fn: Any, *args: Any) -> Any:
@@ -146,6 +190,12 @@ def validate_spec(spec: JobSpec, roots: Sequence[str | os.PathLike[str]]) -> Che
     for dep in spec.afterok:
         check("afterok", check_job_id, dep)
     check("parameters", check_parameters, spec.parameters)
+    if spec.mail is not None:
+        check("mail.address", check_mail_address, spec.mail.address)
+        if not mail_allowed:
+            problems.append(
+                ("mail", "this cluster sends no e-mail: only Slurm and Torque clusters do")
+            )
     if spec.parameters and spec.kind is not JobKind.NOTEBOOK:
         problems.append(("parameters", "parameters are for notebook jobs; give arguments"))
     if spec.arguments and spec.kind is JobKind.NOTEBOOK:
@@ -321,6 +371,42 @@ def check_word(field: str, value: str) -> str:
             f"the {field.replace('_', ' ')} {value!r} may hold only letters, digits and "
             "'_', '.', '+', '@', '-'",
             field,
+        )
+    return value
+
+
+def check_mail_address(value: str) -> str:
+    """One plain e-mail address (`name@example.org`). Refused, with what is wrong: several
+    addresses, blanks and line breaks (a header or directive injected), a leading '-' (an
+    option), quotes and shell characters."""
+    field = "mail.address"
+    if not value:
+        raise JobValidationError("give the e-mail address to write to", field)
+    if _CONTROL.search(value):
+        raise JobValidationError(
+            f"the e-mail address {value!r} holds a line break or a control character", field
+        )
+    if any(c.isspace() for c in value):
+        raise JobValidationError(
+            f"the e-mail address {value!r} holds a blank: give one address", field
+        )
+    if "," in value or value.count("@") > 1:
+        raise JobValidationError(f"give one e-mail address, not several ({value!r})", field)
+    if value.startswith("-"):
+        raise JobValidationError(
+            f"the e-mail address {value!r} starts with '-' and would be read as an option",
+            field,
+        )
+    bad = sorted(set(value) & (_SHELL_CHARS | set("()[]{}%#~^=/:")))
+    if bad:
+        raise JobValidationError(
+            f"the e-mail address {value!r} holds {' '.join(bad)}, which addresses here may "
+            "not contain",
+            field,
+        )
+    if len(value) > MAIL_MAX or not MAIL_RE.fullmatch(value):
+        raise JobValidationError(
+            f"{value[:80]!r} is not an e-mail address such as name@example.org", field
         )
     return value
 

@@ -32,6 +32,7 @@ from ..types import (
     JobListing,
     JobNotFound,
     JobState,
+    MailWhen,
     Partition,
     SchedulerError,
     TransientSchedulerError,
@@ -87,6 +88,16 @@ _UNSUPPORTED = re.compile(
     r"Invalid job format field|is not a valid format|not supported",
     re.IGNORECASE,
 )
+
+
+SLURM_MAIL_TYPES = {
+    MailWhen.END: "END,FAIL",
+    MailWhen.FAIL: "FAIL",
+    MailWhen.ALL: "BEGIN,END,FAIL",
+}
+"""--mail-type for each choice of `JobMail.when`: 'end' asks for END and FAIL, so that the mail
+of a failed job says it failed; 'all' is the start and the end, not Slurm's ALL, which adds
+requeues and stage-out (and Torque's `-m abe` means the same three)."""
 
 
 class SlurmScheduler(CliScheduler):
@@ -149,6 +160,9 @@ class SlurmScheduler(CliScheduler):
             options.append(("--array", spec.array))
         if spec.afterok:
             options.append(("--dependency", "afterok:" + ":".join(spec.afterok)))
+        if spec.mail is not None:
+            options.append(("--mail-type", SLURM_MAIL_TYPES[spec.mail.when]))
+            options.append(("--mail-user", spec.mail.address))
         options += [
             ("--chdir", str(checked.working_dir)),
             ("--output", stdout),

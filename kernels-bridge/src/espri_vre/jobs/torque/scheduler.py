@@ -29,6 +29,7 @@ from ..types import (
     JobListing,
     JobNotFound,
     JobState,
+    MailWhen,
     Partition,
     SchedulerError,
     TransientSchedulerError,
@@ -51,6 +52,10 @@ FORGOTTEN = "Torque no longer lists this job and its end was not seen"
 PARTITIONS_TTL = 30.0
 
 _UNKNOWN_JOB = re.compile(r"Unknown Job Id", re.IGNORECASE)
+
+
+TORQUE_MAIL_POINTS = {MailWhen.END: "ae", MailWhen.FAIL: "a", MailWhen.ALL: "abe"}
+"""qsub -m for each choice of `JobMail.when`: a (aborted), b (began), e (ended)."""
 
 
 class TorqueScheduler(CliScheduler):
@@ -106,6 +111,9 @@ class TorqueScheduler(CliScheduler):
             options.append(("-t", spec.array))
         if spec.afterok:
             options.append(("-W", "depend=afterok:" + ":".join(spec.afterok)))
+        if spec.mail is not None:
+            options.append(("-m", TORQUE_MAIL_POINTS[spec.mail.when]))
+            options.append(("-M", spec.mail.address))
         options += [("-d", str(checked.working_dir)), ("-o", stdout), ("-e", stderr)]
         if spec.hold:
             options.append(("-h", None))
