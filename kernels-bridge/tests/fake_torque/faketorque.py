@@ -170,7 +170,7 @@ def qsub(args: list[str]) -> int:
         arg = args[i]
         if arg == "-h":
             flags.add("h")
-        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-a", "-v"):
+        elif arg in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-a", "-v", "-m", "-M"):
             options.setdefault(arg[1], []).append(args[i + 1])
             i += 1
         else:
@@ -188,7 +188,7 @@ def qsub(args: list[str]) -> int:
             break  # the first command ends the directives
         if line.startswith("#PBS -") and len(line.split(None, 2)) == 3:
             _, flag, value = line.split(None, 2)
-            if flag in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e"):
+            if flag in ("-N", "-q", "-l", "-A", "-t", "-W", "-d", "-o", "-e", "-m", "-M"):
                 directives.setdefault(flag[1], []).append(value.strip())
     for key, values in directives.items():
         options[key] = values + options.get(key, [])
@@ -229,6 +229,8 @@ def qsub(args: list[str]) -> int:
             "workdir": options.get("d", [os.getcwd()])[-1],
             "output": options.get("o", [None])[-1],
             "error": options.get("e", [None])[-1],
+            "mail_points": options.get("m", [None])[-1],
+            "mail_users": options.get("M", [None])[-1],
             "ctime": now,
             "start": None,
             "end": None,
