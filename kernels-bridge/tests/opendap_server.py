@@ -4,8 +4,9 @@ NetCDF file under a folder at `/<relative path>.<dds|das|dods|...>`, in a thread
 standard library's WSGI server; plus a port that answers HTML (or redirects to a host that is
 not allowed) and a closed port.
 
-The datasets are built here from the files with netCDF4 rather than by pydap 3.5.9's NetCDF
-handler, which cannot serve them: it reshapes every slice to the variable's whole shape (any
+The datasets are built from the files with netCDF4 (espri_vre.demo.services.dap_dataset, which
+the demo's own OPeNDAP server uses too) rather than by pydap 3.5.9's NetCDF handler, which
+cannot serve them: it reshapes every slice to the variable's whole shape (any
 partial read fails: pydap issues #130 and #217, open), indexes scalars with np.newaxis, which
 netCDF4 refuses, and passes attributes as keywords (a variable attribute called `name` breaks
 it, as in the IPSL files). The data layer is the only part replaced; what travels is pydap's.
@@ -13,7 +14,6 @@ it, as in the IPSL files). The data layer is the only part replaced; what travel
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import threading
@@ -24,59 +24,12 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import netCDF4
-import numpy as np
 from pydap.handlers.lib import BaseHandler
-from pydap.model import BaseType, DatasetType
 from remote_servers import free_port, serve_jupyter
 
+from espri_vre.demo.services import dap_dataset
+
 DAP2_SUFFIXES = (".dds", ".das", ".dods", ".asc", ".ascii", ".ver", ".html")
-
-
-class _LazyArray:
-    """One variable of a file as pydap slices it: raw values (no masking or scaling: the
-    client decodes them from the attributes, as from any DAP server), read on each slice."""
-
-    def __init__(self, path: Path, name: str, variable: Any) -> None:
-        self.path, self.name = path, name
-        self.dtype = np.dtype(variable.dtype)
-        self.shape = tuple(variable.shape)
-        self.ndim = len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0] if self.shape else 1
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        keys = key if isinstance(key, tuple) else (key,)
-        with netCDF4.Dataset(self.path) as source:
-            variable = source[self.name]
-            variable.set_auto_maskandscale(False)
-            if self.shape and all(isinstance(k, slice | int) for k in keys):
-                return np.asarray(variable[keys])
-            # np.newaxis and friends (pydap's scalar path): numpy indexes the whole value.
-            return np.asarray(variable[...])[key]
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self[...], dtype=dtype)
-
-
-def _attributes(item: Any) -> dict[str, Any]:
-    return {name: item.getncattr(name) for name in item.ncattrs()}
-
-
-@functools.lru_cache(maxsize=8)
-def dataset_of(path: Path) -> DatasetType:
-    """The file's dataset (its arrays read on each slice); kept for the next requests."""
-    with netCDF4.Dataset(path) as source:
-        dataset = DatasetType(path.name, attributes={"NC_GLOBAL": _attributes(source)})
-        for name, variable in source.variables.items():
-            dataset[name] = BaseType(
-                name,
-                _LazyArray(path, name, variable),
-                dims=list(variable.dimensions),
-                attributes=_attributes(variable),
-            )
-    return dataset
 
 
 def dap_app(root: Path) -> Callable[..., Any]:
@@ -90,7 +43,7 @@ def dap_app(root: Path) -> Callable[..., Any]:
         if not dot or ".." in target.parts or not target.is_file():
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b'Error { code = 404; message = "no such dataset"; }']
-        return BaseHandler(dataset_of(target))(environ, start_response)
+        return BaseHandler(dap_dataset(target))(environ, start_response)
 
     return app
 

@@ -70,7 +70,9 @@ class _LazyArray:
 
 
 @functools.lru_cache(maxsize=16)
-def _dataset(path: Path) -> Any:
+def dap_dataset(path: Path) -> Any:
+    """A NetCDF file as a pydap dataset whose arrays are read on each slice (kept for the next
+    requests)."""
     import netCDF4
     from pydap.model import BaseType, DatasetType
 
@@ -102,7 +104,7 @@ def dap_app(root: Path) -> Callable[..., Any]:
         if not dot or not target.is_relative_to(root) or not target.is_file():
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b'Error { code = 404; message = "no such dataset"; }']
-        return BaseHandler(_dataset(target))(environ, start_response)
+        return BaseHandler(dap_dataset(target))(environ, start_response)
 
     return app
 
