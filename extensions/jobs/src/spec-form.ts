@@ -1,4 +1,4 @@
-import type { FieldProblem, JobKind, JobSpec } from '@espri-vre/core';
+import type { FieldProblem, JobKind, JobMail, JobSpec } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 /**
@@ -41,7 +41,14 @@ export interface IJobForm {
   conda_env: string;
   /** The kernel a notebook job runs with (papermill's -k). */
   kernel: string;
+  /** Whom the scheduler e-mails about the job; empty for no e-mail. */
+  mail_address: string;
+  /** When it e-mails: at the end, only on failure, or at the start and the end. */
+  mail_when: JobMail['when'];
 }
+
+/** The choices of `mail_when`, in the order the form offers them. */
+export const MAIL_WHEN: readonly JobMail['when'][] = ['end', 'fail', 'all'];
 
 /**
  * The form's numeric fields.
@@ -67,7 +74,9 @@ export function emptyForm(path: string, cluster: string): IJobForm {
     array: '',
     afterok: '',
     conda_env: '',
-    kernel: ''
+    kernel: '',
+    mail_address: '',
+    mail_when: 'end'
   };
 }
 
@@ -223,6 +232,17 @@ export function formToSpec(
       spec[field] = value;
     }
   }
+  const address = form.mail_address.trim();
+  if (address) {
+    // One address: the server checks the rest (line breaks, quotes, shell characters).
+    if (/[\s,;]/.test(address)) {
+      problems.push({
+        field: 'mail.address',
+        message: trans.__('Give one e-mail address: %1', address)
+      });
+    }
+    spec.mail = { address, when: form.mail_when };
+  }
   const after = form.afterok.split(/[\s,]+/).filter(Boolean);
   if (after.length) {
     spec.afterok = after;
@@ -263,7 +283,9 @@ export function specToForm(spec: JobSpec, cluster: string): IJobForm {
     array: text(spec.array),
     afterok: (spec.afterok ?? []).join(', '),
     conda_env: text(spec.conda_env),
-    kernel: text(spec.kernel)
+    kernel: text(spec.kernel),
+    mail_address: spec.mail?.address ?? '',
+    mail_when: spec.mail?.when ?? 'end'
   };
 }
 

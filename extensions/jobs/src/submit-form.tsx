@@ -19,6 +19,7 @@ import {
   type IJobForm,
   type IJobPreset,
   jobKind,
+  MAIL_WHEN,
   presetsFor,
   problemsByField
 } from './spec-form';
@@ -86,9 +87,30 @@ const FIELDS = [
   'afterok',
   'conda_env',
   'kernel',
+  'mail.address',
+  'mail.when',
   'cron',
   'timezone'
 ] as const;
+
+/**
+ * Whether a cluster's scheduler sends e-mail: Slurm and Torque do (their own mail),
+ * the local back end does not, and refuses a job that asks for it.
+ */
+function sendsMail(clusters: JobCluster[] | null, id: string): boolean {
+  const kind = clusters?.find(c => c.id === id)?.kind;
+  return kind === 'slurm' || kind === 'torque';
+}
+
+/**
+ * The form as it is sent: an address typed for a cluster that sends no e-mail (before
+ * another cluster was chosen) is left out rather than refused.
+ */
+function sentForm(form: IJobForm, clusters: JobCluster[] | null): IJobForm {
+  return sendsMail(clusters, form.cluster)
+    ? form
+    : { ...form, mail_address: '' };
+}
 
 /** The browser's time zone, the schedules' default: the user's wall clock. */
 function localZone(): string {
@@ -145,7 +167,10 @@ export function SubmitJobForm(
     if (!form.cluster) {
       return;
     }
-    const { spec, problems: local } = formToSpec(form, trans);
+    const { spec, problems: local } = formToSpec(
+      sentForm(form, clusters),
+      trans
+    );
     if (!spec) {
       setProblems(local);
       setPreview(null);
@@ -181,11 +206,14 @@ export function SubmitJobForm(
       window.clearTimeout(timer);
       controller.abort();
     };
-  }, [service, trans, form]);
+  }, [service, trans, form, clusters]);
 
   const submit = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault();
-    const { spec, problems: local } = formToSpec(form, trans);
+    const { spec, problems: local } = formToSpec(
+      sentForm(form, clusters),
+      trans
+    );
     if (!spec) {
       setProblems(local);
       return;
@@ -427,6 +455,47 @@ export function SubmitJobForm(
             )}
         </div>
       </details>
+      {sendsMail(clusters, form.cluster) && (
+        <div className="jp-EspriVre-formRow" data-field="mail">
+          {field(
+            'mail.address',
+            trans.__('E-mail address'),
+            <input
+              type="email"
+              id={`${idPrefix}-mail.address`}
+              name="mail_address"
+              placeholder="name@example.org"
+              value={form.mail_address}
+              onChange={set('mail_address')}
+              aria-invalid={byField.has('mail.address')}
+              aria-describedby={
+                byField.has('mail.address')
+                  ? `${idPrefix}-mail.address-problem`
+                  : undefined
+              }
+            />,
+            trans.__(
+              'The cluster’s scheduler e-mails you about the job; leave empty for no e-mail.'
+            )
+          )}
+          {field(
+            'mail.when',
+            trans.__('Send it'),
+            <select
+              id={`${idPrefix}-mail.when`}
+              name="mail_when"
+              value={form.mail_when}
+              onChange={set('mail_when')}
+            >
+              {MAIL_WHEN.map(w => (
+                <option key={w} value={w}>
+                  {mailWhenLabel(w, trans)}
+                </option>
+              ))}
+            </select>
+          )}
+        </div>
+      )}
       {jobKind(form.path) === 'notebook' &&
         field(
           'parameters',
@@ -570,6 +639,21 @@ function StartEstimate(props: {
       </ul>
     </div>
   );
+}
+
+/** What each choice of when to e-mail means, in the user's words. */
+function mailWhenLabel(
+  when: (typeof MAIL_WHEN)[number],
+  trans: TranslationBundle
+): string {
+  switch (when) {
+    case 'fail':
+      return trans.__('Only if it fails');
+    case 'all':
+      return trans.__('When it starts and when it ends');
+    default:
+      return trans.__('When it ends');
+  }
 }
 
 function message(reason: unknown): string {

@@ -181,7 +181,9 @@ describe('presets', () => {
       array: '',
       afterok: '',
       conda_env: '',
-      kernel: ''
+      kernel: '',
+      mail_address: '',
+      mail_when: 'end'
     });
     expect(applyPreset(form, SMALL).cluster).toBe('local');
   });

@@ -1,0 +1,186 @@
+// @vitest-environment jsdom
+import type {
+  JobClustersResponse,
+  JobInfo,
+  JobListResponse,
+  JobPreviewResponse,
+  JobSpec
+} from '@espri-vre/core';
+import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
+import {
+  cleanup,
+  fireEvent,
+  render,
+  screen,
+  waitFor
+} from '@testing-library/react';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as React from 'react';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JobService } from '../src/service';
+import { emptyForm, formToSpec, specToForm } from '../src/spec-form';
+import { SubmitJobForm } from '../src/submit-form';
+import clustersFixture from './fixtures/clusters.json';
+import jobsFixture from './fixtures/jobs.json';
+import previewFixture from './fixtures/preview.json';
+
+const trans = nullTranslator.load('espri_vre');
+const CLUSTERS = clustersFixture as JobClustersResponse;
+const LISTING = jobsFixture as JobListResponse;
+const PREVIEW = previewFixture as JobPreviewResponse;
+const ADDRESS = 'ada@climate-lab.example.org';
+/** The server's own sentence for this address (validation.check_mail_address). */
+const REFUSAL =
+  "the e-mail address '$(id)@example.org' holds $ ( ), which addresses here may not contain";
+
+/**
+ * A real HTTP server playing the Jobs API with the recorded clusters (a local back end
+ * and a Slurm cluster): it refuses a preview whose address holds shell characters, as
+ * the server does, and records what is submitted.
+ */
+let server: http.Server;
+let baseUrl: string;
+let posted: { cluster: string; spec: JobSpec }[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let text = '';
+    req.on('data', chunk => (text += chunk));
+    req.on('end', () => {
+      const body = text ? JSON.parse(text) : undefined;
+      const path = url.pathname.replace(/^\/espri-vre\/api\//, '');
+      const send = (status: number, answer: unknown): void => {
+        res
+          .writeHead(status, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify(answer));
+      };
+      if (path === 'jobs/clusters') {
+        send(200, CLUSTERS);
+      } else if (path === 'jobs/estimate') {
+        send(200, { start_time: null, detail: 'no estimate', partitions: [] });
+      } else if (path === 'jobs/preview') {
+        if (body.spec.mail?.address.includes('$')) {
+          send(400, {
+            error: 'invalid-job',
+            detail: `The job was refused: ${REFUSAL}.`,
+            problems: [{ field: 'mail.address', message: REFUSAL }]
+          });
+        } else {
+          send(200, PREVIEW);
+        }
+      } else if (req.method === 'POST' && path === 'jobs') {
+        posted.push(body);
+        const job: JobInfo = { ...LISTING.jobs[0], id: '3' };
+        send(201, job);
+      } else {
+        send(404, { error: 'not-found', detail: path });
+      }
+    });
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+
+afterEach(() => {
+  cleanup();
+  posted = [];
+});
+
+describe('the mail field of a job', () => {
+  it('becomes the spec’s mail, and comes back from it', () => {
+    const form = {
+      ...emptyForm('hello.sh', 'gpu-slurm'),
+      mail_address: ` ${ADDRESS} `,
+      mail_when: 'fail' as const
+    };
+    const { spec, problems } = formToSpec(form, trans);
+    expect(problems).toEqual([]);
+    expect(spec?.mail).toEqual({ address: ADDRESS, when: 'fail' });
+    expect(specToForm(spec!, 'local')).toMatchObject({
+      mail_address: ADDRESS,
+      mail_when: 'fail'
+    });
+    const none = formToSpec(emptyForm('hello.sh', 'gpu-slurm'), trans);
+    expect(none.spec).not.toHaveProperty('mail');
+  });
+
+  it('refuses several addresses, naming the field', () => {
+    const form = {
+      ...emptyForm('hello.sh', 'gpu-slurm'),
+      mail_address: `${ADDRESS}, root@localhost`
+    };
+    const { spec, problems } = formToSpec(form, trans);
+    expect(spec).toBeNull();
+    expect(problems).toEqual([
+      {
+        field: 'mail.address',
+        message: `Give one e-mail address: ${ADDRESS}, root@localhost`
+      }
+    ]);
+  });
+
+  it('is offered on Slurm, shows the server’s refusal and submits the mail', async () => {
+    const submitted: JobInfo[] = [];
+    const { container } = render(
+      <SubmitJobForm
+        service={
+          new JobService({
+            serverSettings: ServerConnection.makeSettings({ baseUrl })
+          })
+        }
+        trans={trans}
+        path="hello.sh"
+        presets={[]}
+        onSubmitted={job => submitted.push(job)}
+      />
+    );
+    const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(cluster.value).toBe('local'));
+    // The local back end sends no e-mail: no field.
+    expect(screen.queryByLabelText('E-mail address')).toBeNull();
+
+    fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
+    const address = screen.getByLabelText('E-mail address') as HTMLInputElement;
+    const when = screen.getByLabelText('Send it') as HTMLSelectElement;
+    expect(Array.from(when.options).map(o => [o.value, o.text])).toEqual([
+      ['end', 'When it ends'],
+      ['fail', 'Only if it fails'],
+      ['all', 'When it starts and when it ends']
+    ]);
+
+    fireEvent.change(address, { target: { value: '$(id)@example.org' } });
+    await waitFor(() =>
+      expect(
+        container.querySelector(
+          '.jp-EspriVre-fieldProblem[data-field="mail.address"]'
+        )?.textContent
+      ).toBe(REFUSAL)
+    );
+    expect(address.getAttribute('aria-invalid')).toBe('true');
+
+    fireEvent.change(address, { target: { value: ADDRESS } });
+    fireEvent.change(when, { target: { value: 'all' } });
+    const preview = container.querySelector('pre.jp-EspriVre-scriptPreview')!;
+    await waitFor(() => expect(preview.textContent).toBe(PREVIEW.script));
+    expect(container.querySelector('.jp-EspriVre-fieldProblem')).toBeNull();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].spec.mail).toEqual({ address: ADDRESS, when: 'all' });
+
+    // Back on the local back end, the address typed is not sent.
+    fireEvent.change(screen.getByLabelText('Cluster'), {
+      target: { value: 'local' }
+    });
+    expect(screen.queryByLabelText('E-mail address')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(2));
+    expect(posted[1]).toMatchObject({ cluster: 'local' });
+    expect(posted[1].spec).not.toHaveProperty('mail');
+  });
+});
