@@ -116,7 +116,7 @@ async function distinctColours(page, cdp, selector) {
   }, shot.data);
 }
 
-async function ours(page, task, between, beforeFull) {
+async function ours(page, task, marks) {
   const first = await page.evaluate(
     ({ path, source, timeout }) =>
       window.__bench.timed(
@@ -133,6 +133,7 @@ async function ours(page, task, between, beforeFull) {
       ),
     { path: task.path, source: task.source, timeout: TIMEOUT }
   );
+  marks.first();
   const { shown, resolution } = await page.evaluate(() => {
     const data = document.querySelector(
       'canvas.jp-EspriVre-previewMap'
@@ -144,7 +145,7 @@ async function ours(page, task, between, beforeFull) {
     first.t0
   );
   await page.waitForTimeout(500);
-  between();
+  marks.between();
   const next = await page.evaluate(
     ({ shown, timeout }) => {
       const slider = document.querySelector('input.jp-EspriVre-timeSlider');
@@ -172,7 +173,7 @@ async function ours(page, task, between, beforeFull) {
         .renderedSelection
   );
   await page.waitForTimeout(500);
-  beforeFull();
+  marks.beforeFull();
   // The full resolution of the step shown, read from the chunks when asked for (issue 17);
   // null when the first picture was already at full resolution (no overview offered).
   const full = await page.evaluate(timeout => {
@@ -190,7 +191,7 @@ async function ours(page, task, between, beforeFull) {
   return { first, next, full, shown: [shown, after], resolution };
 }
 
-async function h5web(page, task, between) {
+async function h5web(page, task, marks) {
   // The file is selected in the file browser first: h5web's command opens the selection.
   await page.evaluate(
     async path =>
@@ -241,6 +242,7 @@ async function h5web(page, task, between) {
     },
     { variable: settings.variable, timeout: TIMEOUT }
   );
+  marks.first();
   first.timeline = await page.evaluate(
     t0 => window.__bench.timeline(t0, '/h5web/'),
     first.t0
@@ -251,7 +253,7 @@ async function h5web(page, task, between) {
     .first()
     .focus();
   await page.waitForTimeout(500);
-  between();
+  marks.between();
   const next = await page.evaluate(timeout => {
     const before = window.__bench.dataEntries().length;
     // The slicing slider of the first dimension (not the colour limits' sliders).
@@ -316,21 +318,25 @@ async function runTask(browser, task) {
     });
     let mark = -1;
     const run = task.side === 'ours' ? ours : h5web;
+    let firstMark = -1;
     let nextMark = -1;
-    const result = await run(
-      page,
-      task,
-      () => {
+    const result = await run(page, task, {
+      first: () => {
+        firstMark = done.length;
+      },
+      between: () => {
         mark = done.length;
       },
-      () => {
+      beforeFull: () => {
         nextMark = done.length;
       }
-    );
+    });
     await page.waitForTimeout(1000);
     const sum = list => list.reduce((s, r) => s + r.bytes, 0);
-    // The data requests done when the first slice was drawn (+ 500 ms), and the next step's.
-    const firstReqs = done.slice(0, mark);
+    // The data requests done when the first picture was drawn; those of the next 500 ms
+    // (ours reads the next time step ahead then); the next step's; the full resolution's.
+    const firstReqs = done.slice(0, firstMark);
+    const aheadReqs = done.slice(firstMark, mark);
     const nextReqs = done.slice(mark, nextMark < 0 ? undefined : nextMark);
     const fullReqs = nextMark < 0 ? [] : done.slice(nextMark);
     const selector =
@@ -347,8 +353,10 @@ async function runTask(browser, task) {
       resolution: result.resolution ?? 'full',
       firstBytes: sum(firstReqs),
       nextBytes: sum(nextReqs),
+      aheadBytes: sum(aheadReqs),
       fullBytes: sum(fullReqs),
       firstRequests: firstReqs.map(r => [short(r.url), r.bytes]),
+      aheadRequests: aheadReqs.map(r => [short(r.url), r.bytes]),
       nextRequests: nextReqs.map(r => [short(r.url), r.bytes]),
       shown: result.shown,
       colours

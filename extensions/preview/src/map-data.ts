@@ -203,7 +203,8 @@ export interface ISliceState {
 /**
  * Read the slice in view; moving on cancels the chunks still on their way. A slice
  * larger than the screen comes first as the server's overview when the dataset has
- * one and `full` is not asked for (issue 17); the chunks are read when it is.
+ * one and `full` is not asked for (issue 17); the chunks are read when it is. Once a
+ * slice is shown, the `next` one (the next time step) is read ahead.
  *
  * @param selectionKey `selection` as JSON: the slice is read again when it changes.
  */
@@ -213,6 +214,7 @@ export function useSlice(
   selection: (number | null)[] | null,
   selectionKey: string,
   full: boolean,
+  next: (number | null)[] | null,
   trans: TranslationBundle,
   setError: SetError
 ): ISliceState {
@@ -227,11 +229,22 @@ export function useSlice(
     setLoading(true);
     setError(null);
     const side = full ? Infinity : screenSide(window.devicePixelRatio);
-    readSliceOrOverview(dataset, variable, selection, side, controller.signal)
+    const prefetched = takePrefetched(dataset, variable, selection, side);
+    (
+      prefetched ??
+      readSliceOrOverview(dataset, variable, selection, side, controller.signal)
+    )
       .then(result => {
+        // A prefetched read is not cancelled with this effect: drop it if we moved on.
+        if (controller.signal.aborted) {
+          return;
+        }
         sliceKey.current = selectionKey;
         setSlice(result);
         setLoading(false);
+        if (next) {
+          prefetch(dataset, variable, next, side);
+        }
       })
       .catch(reason => {
         if (!controller.signal.aborted) {
@@ -276,6 +289,61 @@ export async function readSliceOrOverview(
     }
   }
   return readSlice(dataset, variable, selection, signal);
+}
+
+/**
+ * Reads started ahead of the user (the next time step while they look at this one),
+ * per dataset: at most one, a slice of a large grid being megabytes.
+ */
+const ahead = new WeakMap<Dataset, { key: string; slice: Promise<Slice2D> }>();
+
+function aheadKey(
+  variable: VariableInfo,
+  selection: (number | null)[],
+  side: number
+): string {
+  return JSON.stringify([variable.name, selection, side]);
+}
+
+/** Read `selection` ahead; a failure is forgotten (the real read will say it). */
+export function prefetch(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  side: number
+): void {
+  const key = aheadKey(variable, selection, side);
+  if (ahead.get(dataset)?.key === key) {
+    return;
+  }
+  const slice = readSliceOrOverview(
+    dataset,
+    variable,
+    selection,
+    side,
+    new AbortController().signal
+  );
+  slice.catch(() => {
+    if (ahead.get(dataset)?.slice === slice) {
+      ahead.delete(dataset);
+    }
+  });
+  ahead.set(dataset, { key, slice });
+}
+
+/** The read started ahead for `selection`, taken out of the cache; undefined if none. */
+export function takePrefetched(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  side: number
+): Promise<Slice2D> | undefined {
+  const found = ahead.get(dataset);
+  if (found?.key !== aheadKey(variable, selection, side)) {
+    return undefined;
+  }
+  ahead.delete(dataset);
+  return found.slice;
 }
 
 /**

@@ -168,12 +168,21 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const selection =
     variable && dims ? sliceSelection(variable.dims, dims, indices) : null;
   const selectionKey = JSON.stringify(selection);
+  // The next step along time, read ahead while the user looks at this one.
+  const timeAt = variable && axes.time ? variable.dims.indexOf(axes.time) : -1;
+  const nextSelection =
+    selection && variable && timeAt >= 0 && selection[timeAt] !== null
+      ? selection[timeAt]! + 1 < variable.shape[timeAt]
+        ? selection.map((v, d) => (d === timeAt ? v! + 1 : v))
+        : null
+      : null;
   const { slice, setSlice, loading, sliceKey } = useSlice(
     dataset,
     variable,
     selection,
     selectionKey,
     fullResolution,
+    nextSelection,
     trans,
     setError
   );

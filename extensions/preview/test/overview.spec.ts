@@ -12,6 +12,9 @@ import {
   screenSide,
   wantsOverview
 } from '../src/overview';
+import { prefetch, takePrefetched } from '../src/map-data';
+import { openReferences } from '../src/reader';
+import { DemoServer } from './demo-server';
 import { runPython } from './python';
 
 /**
@@ -30,8 +33,10 @@ values = (250 + 40 * rng.random((3, 50, 77))).astype("float32")
 values[1, 10:14, 30:41] = np.nan
 values[1, 40:50, 72:77] = np.nan  # the whole bottom-right edge block
 xr.Dataset({"tas": (("time", "lat", "lon"), values, {"units": "K"})}).to_netcdf(
-    path, encoding={"tas": {"zlib": True, "_FillValue": 1e20}}
+    path, encoding={"tas": {"zlib": True, "_FillValue": 1e20, "chunksizes": (1, 50, 77)}}
 )
+from espri_vre.data.references import references_for
+refs = json.loads(references_for(path.resolve(), "field.nc", cache=None).body)
 found = overview_of(path, "field.nc", "tas", "[1, null, null]", 20, 20)
 with xr.open_dataset(path) as ds:
     plane = ds.tas.isel(time=1).values.astype("float64")
@@ -53,6 +58,8 @@ print(json.dumps({
         "X-Overview-Max": repr(found.maximum),
     },
     "mean": [None if np.isnan(v) else float(v) for v in mean.ravel()],
+    "refs": refs,
+    "day2": [float(v) for v in values[2].ravel()],
 }))
 `;
 
@@ -60,6 +67,8 @@ interface Expected {
   body: string;
   headers: Record<string, string>;
   mean: (number | null)[];
+  refs: { refs: Record<string, unknown> };
+  day2: number[];
 }
 
 let dir: string;
@@ -71,6 +80,39 @@ beforeAll(() => {
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('reading the next time step ahead', () => {
+  it('reads it once, hands it over once, and only for the same selection', async () => {
+    const server = new DemoServer(dir);
+    await server.start();
+    try {
+      const dataset = openReferences(
+        expected.refs,
+        `${server.base}/field.nc`,
+        request => fetch(request)
+      );
+      const tas = dataset.variables.find(v => v.name === 'tas')!;
+      prefetch(dataset, tas, [2, null, null], 900);
+      prefetch(dataset, tas, [2, null, null], 900);
+      expect(
+        takePrefetched(dataset, tas, [1, null, null], 900)
+      ).toBeUndefined();
+      const slice = await takePrefetched(dataset, tas, [2, null, null], 900)!;
+      const reads = server.requested.length;
+      expect(reads).toBeGreaterThan(0);
+      expect(slice.overview).toBeUndefined();
+      expect(Array.from(slice.values)).toEqual(
+        expected.day2.map(v => Math.fround(v))
+      );
+      expect(
+        takePrefetched(dataset, tas, [2, null, null], 900)
+      ).toBeUndefined();
+      expect(server.requested.length).toBe(reads);
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe('the server overview decoded in the browser', () => {
   it('equals numpy block means spread over the grid, missing blocks NaN', async () => {
