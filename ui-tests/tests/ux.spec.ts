@@ -86,7 +86,7 @@ test.describe('Working in JupyterLab', () => {
     );
   });
 
-  test('a reload restores the catalogue search, the preview at its time step and the globe with its layer', async ({
+  test('a reload restores the catalogue search, the preview at its time step, the globe with its layer and the Jobs tab', async ({
     page
   }) => {
     const saved: string[] = [];
@@ -99,11 +99,17 @@ test.describe('Working in JupyterLab', () => {
       }
     });
 
+    // The Jobs tab first, so that the tabs opened next stay in front.
     await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
       await window.jupyterapp.commands.execute('espri-vre:browse-catalog', {
         id: 'demo-esm'
       });
     });
+    const jobsTab = page.locator('#jp-main-dock-panel .lm-TabBar-tab', {
+      hasText: /^Jobs$/
+    });
+    await expect(jobsTab).toHaveCount(1);
     const browser = page.locator(
       '.jp-EspriVre-catalogBrowser[data-catalog-id="demo-esm"]'
     );
@@ -152,7 +158,8 @@ test.describe('Working in JupyterLab', () => {
           body =>
             body.includes('"indices":{"time":13}') &&
             body.includes('variable_id%3Dtas') &&
-            body.includes('"title":"EUR-11 domain"')
+            body.includes('"title":"EUR-11 domain"') &&
+            body.includes('espri-vre-jobs:espri-vre-jobs')
         )
       )
       .toBe(true);
@@ -169,6 +176,7 @@ test.describe('Working in JupyterLab', () => {
       '13'
     );
     await expect(layer).toHaveCount(1);
+    await expect(jobsTab).toHaveCount(1);
   });
 
   test('Insert code with no notebook open opens a new one; the launcher has the suite', async ({
