@@ -4,12 +4,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * The reviewer's path: a crate received from an author (a real run, recorded by a real kernel
- * and exported by `python -m espri_vre.provenance.sample`, which then deletes the author's
- * folder: only the crate is left) is opened from the file browser, replayed in a fresh kernel
- * from the UI, and its reproducibility report read: per-cell verdicts, the files each cell
- * wrote compared (one identical, one declared to vary, one that differs undeclared), and the
- * input read from the crate's copy.
+ * The author's and the reviewer's paths on a real run, recorded by a real kernel in batch and
+ * exported by `python -m espri_vre.provenance.sample --keep-analysis`. The author declares
+ * from the timeline that a cell varies on replay (kept in the cell's metadata, which the
+ * replay reads). The reviewer, once the author's folder is deleted (only the crate is left),
+ * opens the crate from the file browser, replays it in a fresh kernel from the UI, and reads
+ * the reproducibility report: per-cell verdicts, the files each cell wrote compared (one
+ * identical, one declared to vary, one that differs undeclared), and the input read from the
+ * crate's copy.
  */
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,10 +23,18 @@ const SERVER_ROOT =
 const FOLDER = `provenance-review-${process.pid}-${Date.now()}`;
 
 test.describe('Provenance: a reviewer replays a received crate', () => {
+  // The author declares before the reviewer deletes the author's folder.
+  test.describe.configure({ mode: 'serial' });
+
   test.beforeAll(() => {
     execFileSync(
       PYTHON,
-      ['-m', 'espri_vre.provenance.sample', path.join(SERVER_ROOT, FOLDER)],
+      [
+        '-m',
+        'espri_vre.provenance.sample',
+        path.join(SERVER_ROOT, FOLDER),
+        '--keep-analysis'
+      ],
       { stdio: 'pipe', timeout: 60000 }
     );
   });
@@ -33,8 +43,83 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
     fs.rmSync(path.join(SERVER_ROOT, FOLDER), { recursive: true, force: true });
   });
 
+  test('the author declares from the timeline that a cell varies', async ({
+    page
+  }) => {
+    const notebook = `${FOLDER}/analysis/stations.ipynb`;
+    // The batch run's id: opening the notebook starts a kernel of its own.
+    const [log] = fs.readdirSync(
+      path.join(SERVER_ROOT, FOLDER, 'analysis', 'stations.provenance')
+    );
+    await page.notebook.openByPath(notebook);
+    await page.evaluate(
+      async args => {
+        await window.jupyterapp.commands.execute(
+          'espri-vre:provenance-timeline',
+          args
+        );
+      },
+      { path: notebook, run: log.replace(/\.jsonl$/, '') }
+    );
+    const executions = page.locator(
+      '.jp-EspriVre-provenancePanel li.jp-EspriVre-provExecution'
+    );
+    await expect(executions).toHaveCount(4);
+    // [3] is declared in the notebook; [4] (the time) is not, until the author says so.
+    await expect(
+      executions.nth(2).locator('.jp-EspriVre-provDeclared')
+    ).toHaveText('declared: varies: an unseeded random draw');
+    await expect(
+      executions.nth(3).locator('.jp-EspriVre-provDeclared')
+    ).toHaveCount(0);
+    await executions.nth(3).locator('.jp-EspriVre-provDeclare').click();
+    await page.locator('.jp-Dialog input').fill('the current time');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(
+      executions.nth(3).locator('.jp-EspriVre-provDeclared')
+    ).toHaveText('declared: varies: the current time');
+
+    const kept = await page.evaluate(path => {
+      const tracker = window.jupyterapp.shell.widgets('main');
+      for (const widget of tracker) {
+        const panel = widget as unknown as {
+          context?: { path: string };
+          content: {
+            model: {
+              cells: {
+                get: (i: number) => { getMetadata: (k: string) => unknown };
+              };
+            };
+          };
+        };
+        if (panel.context?.path === path) {
+          return panel.content.model.cells.get(4).getMetadata('espri-vre');
+        }
+      }
+      return null;
+    }, notebook);
+    expect(kept).toEqual({ replay: 'varies', reason: 'the current time' });
+    // Its kernel ends now: none writes into the author's folder once it is deleted.
+    await page.evaluate(async path => {
+      for (const widget of window.jupyterapp.shell.widgets('main')) {
+        const panel = widget as unknown as {
+          context?: { path: string };
+          sessionContext?: { shutdown: () => Promise<void> };
+        };
+        if (panel.context?.path === path) {
+          await panel.sessionContext?.shutdown();
+        }
+      }
+    }, notebook);
+  });
+
   test('open the crate, replay it, read the report', async ({ page }) => {
     test.setTimeout(90000);
+    // The reviewer has the crate only.
+    fs.rmSync(path.join(SERVER_ROOT, FOLDER, 'analysis'), {
+      recursive: true,
+      force: true
+    });
     await page.filebrowser.openDirectory(FOLDER);
     // The author's folder is gone: the crate is all the reviewer has.
     await expect(page.locator('.jp-DirListing-item')).toHaveCount(1);

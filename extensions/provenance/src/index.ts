@@ -109,7 +109,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         kernelId: notebook =>
           notebooks?.find(p => p.context.path === notebook)?.sessionContext
             .session?.kernel?.id ?? null,
-        keptHash
+        keptHash,
+        cellOf: (notebook, execution) => {
+          const cells = notebooks?.find(p => p.context.path === notebook)
+            ?.content.model?.cells;
+          for (let i = 0; cells && i < cells.length; i++) {
+            const cell = cells.get(i);
+            if (
+              execution.cellId
+                ? cell.id === execution.cellId
+                : execution.source !== null &&
+                  cell.sharedModel.getSource() === execution.source
+            ) {
+              return cell;
+            }
+          }
+          return null;
+        }
       });
       const widget = new MainAreaWidget({ content });
       widget.id = `espri-vre-provenance-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;

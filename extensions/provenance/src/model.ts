@@ -177,6 +177,66 @@ export function metadataUpdate(
 }
 
 /**
+ * The cell metadata key the replay reads a cell's declaration from (replay.py `declared`):
+ * `"espri-vre": {"replay": "varies" | "rtol=…, atol=…", "reason": "…"}`.
+ */
+export const DECLARATION_KEY = 'espri-vre';
+
+/**
+ * What a cell model offers for its metadata (ICellModel's methods of that name).
+ */
+export interface IMetadataHolder {
+  getMetadata(key: string): unknown;
+  setMetadata(key: string, value: unknown): void;
+  deleteMetadata(key: string): unknown;
+}
+
+/**
+ * What a cell declares of its replay, as the report words it: "varies: <reason>", "varies",
+ * or its tolerances; null when it declares nothing.
+ */
+export function declaredVariation(cell: IMetadataHolder): string | null {
+  const meta = cell.getMetadata(DECLARATION_KEY) as
+    { replay?: unknown; reason?: unknown } | undefined;
+  if (!meta || typeof meta.replay !== 'string' || !meta.replay) {
+    return null;
+  }
+  const reason =
+    typeof meta.reason === 'string' && meta.reason ? `: ${meta.reason}` : '';
+  return `${meta.replay}${reason}`;
+}
+
+/**
+ * Declares that a cell varies on replay (an unseeded draw, the current time), with its
+ * reason; `null` removes the declaration. Other keys of the cell's `espri-vre` metadata
+ * are kept.
+ */
+export function declareVaries(
+  cell: IMetadataHolder,
+  reason: string | null
+): void {
+  const {
+    replay: _replay,
+    reason: _reason,
+    ...others
+  } = (cell.getMetadata(DECLARATION_KEY) as Record<string, unknown>) ?? {};
+  if (reason === null) {
+    if (Object.keys(others).length > 0) {
+      cell.setMetadata(DECLARATION_KEY, others);
+    } else {
+      cell.deleteMetadata(DECLARATION_KEY);
+    }
+    return;
+  }
+  const why = reason.trim();
+  cell.setMetadata(DECLARATION_KEY, {
+    ...others,
+    replay: 'varies',
+    ...(why ? { reason: why } : {})
+  });
+}
+
+/**
  * One file a cell touched, with the cells that wrote it before (for a read) or read it
  * after (for a write).
  */

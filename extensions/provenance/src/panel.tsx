@@ -5,6 +5,7 @@ import type {
   ReplayReport
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { InputDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { ReadWriteGraph } from './graph';
@@ -13,7 +14,10 @@ import { ReportView } from './report';
 import {
   buildGraph,
   buildTimeline,
+  declaredVariation,
+  declareVaries,
   environmentSummary,
+  type IMetadataHolder,
   replayProgress,
   type IExecution,
   type IRunEvents,
@@ -77,6 +81,14 @@ export namespace ProvenancePanel {
     kernelId?: (notebook: string) => string | null;
     /** The hash the notebook's metadata keeps for this run, if any. */
     keptHash?: (notebook: string, run: string) => string | null;
+    /**
+     * The cell of an open notebook that an execution ran (by its id; a batch run records
+     * none, then by its source), where its replay declaration is kept.
+     */
+    cellOf?: (
+      notebook: string,
+      execution: Pick<IExecution, 'cellId' | 'source'>
+    ) => IMetadataHolder | null;
   }
 }
 
@@ -265,7 +277,12 @@ function TimelineView(
           {tab === 'timeline' && (
             <ol className="jp-EspriVre-provTimeline">
               {timeline.executions.map(e => (
-                <ExecutionItem key={e.order} execution={e} trans={trans} />
+                <ExecutionItem
+                  key={e.order}
+                  execution={e}
+                  trans={trans}
+                  cell={props.cellOf?.(view.notebook, e) ?? null}
+                />
               ))}
             </ol>
           )}
@@ -338,11 +355,58 @@ function Verification(props: {
   );
 }
 
+/**
+ * What the cell declares of its replay, and the button that declares (or withdraws) that it
+ * varies: kept in the cell's metadata, which the replay reads (saved with the notebook).
+ */
+function Declaration(props: {
+  cell: IMetadataHolder;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { cell, trans } = props;
+  const [declared, setDeclared] = React.useState(() => declaredVariation(cell));
+  const declare = async (): Promise<void> => {
+    const answer = await InputDialog.getText({
+      title: trans.__('Declare that this cell varies on replay'),
+      label: trans.__('Why (for the reviewer):'),
+      placeholder: trans.__('an unseeded random draw'),
+      okLabel: trans.__('Declare')
+    });
+    if (answer.button.accept) {
+      declareVaries(cell, answer.value ?? '');
+      setDeclared(declaredVariation(cell));
+    }
+  };
+  const withdraw = (): void => {
+    declareVaries(cell, null);
+    setDeclared(declaredVariation(cell));
+  };
+  return (
+    <div className="jp-EspriVre-provDeclaration">
+      {declared && (
+        <span className="jp-EspriVre-provDeclared">
+          {trans.__('declared: %1', declared)}
+        </span>
+      )}{' '}
+      <button
+        type="button"
+        className="jp-mod-styled jp-EspriVre-provDeclare"
+        onClick={() => (declared ? withdraw() : void declare())}
+      >
+        {declared
+          ? trans.__('Withdraw the declaration')
+          : trans.__('Declare that it varies…')}
+      </button>
+    </div>
+  );
+}
+
 function ExecutionItem(props: {
   execution: IExecution;
   trans: TranslationBundle;
+  cell: IMetadataHolder | null;
 }): React.ReactElement {
-  const { execution: e, trans } = props;
+  const { execution: e, trans, cell } = props;
   const seconds =
     e.end !== null
       ? ((Date.parse(e.end) - Date.parse(e.start)) / 1000).toFixed(3)
@@ -363,6 +427,7 @@ function ExecutionItem(props: {
         {e.source ?? trans.__('(source not in the log)')}
       </pre>
       {e.error && <div className="jp-EspriVre-provCellError">{e.error}</div>}
+      {cell && <Declaration cell={cell} trans={trans} />}
       {e.files.length > 0 && (
         <ul className="jp-EspriVre-provFiles">
           {e.files.map((f, i) => (

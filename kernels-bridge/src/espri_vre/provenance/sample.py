@@ -5,10 +5,11 @@ author at hand.
     python -m espri_vre.provenance.sample OUT_DIR
 
 runs the notebook in batch in a real kernel that records (nbclient, as notebook jobs run), then
-writes OUT_DIR/crate and deletes the analysis folder, so that only the crate is left, as a
-reviewer receives it. Its cells read a table, write a result that replays identical, write a
-random draw declared to vary (`"espri-vre": {"replay": "varies"}`), and write the time, which
-differs undeclared: a replay of the crate shows each kind of verdict."""
+writes OUT_DIR/crate and deletes the analysis folder (--keep-analysis keeps it), so that only
+the crate is left, as a reviewer receives it. Its cells read a table, write a result that
+replays identical, write a random draw declared to vary (`"espri-vre": {"replay": "varies"}`),
+and write the time, which differs undeclared: a replay of the crate shows each kind of
+verdict."""
 
 from __future__ import annotations
 
@@ -71,15 +72,17 @@ def record_sample(folder: Path) -> Path:
     return notebook
 
 
-def write_sample_crate(out: Path) -> Path:
-    """Records the sample in `out/analysis`, exports `out/crate`, then deletes the analysis:
-    only the crate is left, as a reviewer receives it. Returns the crate's folder."""
+def write_sample_crate(out: Path, keep_analysis: bool = False) -> Path:
+    """Records the sample in `out/analysis`, exports `out/crate`, then deletes the analysis
+    (unless `keep_analysis`): only the crate is left, as a reviewer receives it. Returns the
+    crate's folder."""
     analysis = out / "analysis"
     if analysis.exists() or (out / "crate").exists():
         raise FileExistsError(f"{out} already holds a sample: choose a new folder")
     notebook = record_sample(analysis)
     crate = export_crate(notebook, out / "crate")
-    shutil.rmtree(analysis)
+    if not keep_analysis:
+        shutil.rmtree(analysis)
     return crate
 
 
@@ -88,9 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m espri_vre.provenance.sample", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("out", help="a new or empty folder: the crate is written to OUT/crate")
+    parser.add_argument(
+        "--keep-analysis",
+        action="store_true",
+        help="keep OUT/analysis (the notebook, its log and files), as its author has them",
+    )
     args = parser.parse_args(argv)
     try:
-        print(write_sample_crate(Path(args.out).resolve()))
+        print(write_sample_crate(Path(args.out).resolve(), args.keep_analysis))
     except (OSError, ValueError) as error:
         print(f"sample: {error}", file=sys.stderr)
         return 2
