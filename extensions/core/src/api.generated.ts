@@ -720,6 +720,16 @@ export interface ProvenanceRun {
 export interface ProvenanceRunsResponse {
   notebook: string;
   runs: ProvenanceRun[];
+  /**
+   * The kernel asked about records and its log is not open yet (it opens with the first cell); absent when that kernel has a run here or does not record.
+   */
+  waiting?: {
+    kernel_id: string;
+    /**
+     * When it started recording, in seconds since the epoch.
+     */
+    since: number;
+  };
 }
 /**
  * This interface was referenced by `EspriVreApi`'s JSON-Schema

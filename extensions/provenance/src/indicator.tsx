@@ -63,7 +63,13 @@ export class RecordingIndicator extends ReactWidget {
     try {
       const answer = await service.runs(panel.context.path, kernelId);
       const { state, run } = kernelRun(answer.runs, kernelId);
-      this._state = state;
+      // A kernel that records opens its log with the first cell: until then the server
+      // says it waits (no run on disk yet), which is recording, not off.
+      const waiting =
+        run === null &&
+        kernelId !== undefined &&
+        answer.waiting?.kernel_id === kernelId;
+      this._state = waiting ? 'recording' : state;
       this._run = run?.run ?? null;
       this._detail = run
         ? this._options.trans.__(
@@ -72,9 +78,13 @@ export class RecordingIndicator extends ReactWidget {
             String(run.events),
             (run.last_hash ?? '').slice(0, 12)
           )
-        : this._options.trans.__(
-            "This notebook's kernel is not recording. Load it with %load_ext espri_vre."
-          );
+        : waiting
+          ? this._options.trans.__(
+              'Recording: the log opens with the first cell run.'
+            )
+          : this._options.trans.__(
+              "This notebook's kernel is not recording. Load it with %load_ext espri_vre."
+            );
       if (this._options.keepInMetadata()) {
         this._keep(run);
       }

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..provenance import events
+from ..provenance import events, waiting
 from ..provenance.events import Event, FileOp
 from ..provenance.hashing import FileHasher, sha256_text
 from ..provenance.identifiers import DatasetIdentifiers
@@ -65,6 +65,8 @@ class Recorder:
         self._batch_thread: int | None = None
         self._session: events.Session | None = None
         """Taken at `start`, written when the log opens (`_open_log`)."""
+        self._waiting: Path | None = None
+        """The file saying this kernel records with no log yet (`provenance.waiting`)."""
 
     @property
     def _cell(self) -> _Cell | None:
@@ -98,6 +100,9 @@ class Recorder:
         state.set_active(True)
         if not lazily:
             self._open_log()
+        else:
+            # The notebook's indicator reads the runs on disk: tell it the kernel records.
+            self._waiting = waiting.announce(self.notebook)
 
     def _open_log(self) -> bool:
         """Opens the log and writes the session record taken at `start`; False when there is
@@ -107,6 +112,9 @@ class Recorder:
         session, self._session = self._session, None
         if session is None:
             return False
+        # The log opens (or recording stops here): the kernel waits no longer either way.
+        waiting.withdraw(self._waiting)
+        self._waiting = None
         errors = []
         with state.busy():
             for directory in log_directories(self.notebook, self.settings.directory):
@@ -173,6 +181,8 @@ class Recorder:
                 if self.log is not None:
                     self._append(events.Control("end", reason))
             self._session = None
+            waiting.withdraw(self._waiting)
+            self._waiting = None
             if self.log is not None:
                 self.log.close()
         if self.state != "stopped":

@@ -36,6 +36,7 @@ from ..provenance.service import (
     list_runs,
     run_events,
 )
+from ..provenance.waiting import waiting
 from .base import ApiError, EspriVreHandler
 
 JOBS = ReplayJobs()
@@ -104,9 +105,15 @@ class RunsHandler(ProvenanceHandler):
         runs = await self.off_loop(lambda: list_runs(notebook, kernel_id=kernel_id))
         for run in runs:
             run["log"] = self.shown(Path(run["log"]))
+        answer: dict[str, Any] = {"notebook": self.shown(notebook), "runs": runs}
+        if kernel_id is not None and not any(r["kernel_id"] == kernel_id for r in runs):
+            # Recording with its log not open yet (it opens with the first cell).
+            said = waiting(Path(self.kernel_manager.connection_dir), kernel_id)
+            if said is not None:
+                answer["waiting"] = {"kernel_id": kernel_id, "since": said["since"]}
         self.respond(
             "ProvenanceRunsResponse",
-            {"notebook": self.shown(notebook), "runs": runs},
+            answer,
             source=f"the provenance log of {self.shown(notebook)}",
         )
 

@@ -1,0 +1,89 @@
+"""A kernel that records but has no log yet says so beside its connection file.
+
+The log and its `<notebook>.provenance` folder open with the first cell (a notebook merely
+opened leaves nothing in the user's folders), so until then the runs on disk cannot tell the
+notebook's recording indicator that the kernel records. The kernel writes
+`espri-vre-waiting-<kernel id>.json` in the folder of its connection file (Jupyter's runtime
+folder, which the server that started it shares) when it starts recording, and removes it when
+the log opens or recording ends. The server reads it for the kernel a page asks about; a file
+left by a killed kernel is never asked about again (a new kernel has a new id) and goes with the
+runtime folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from . import events
+
+_KERNEL_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def _connection_dir() -> Path | None:
+    try:
+        from ipykernel.connect import get_connection_file
+
+        return Path(get_connection_file()).resolve().parent
+    except Exception:  # not in an ipykernel, or it has no connection file
+        return None
+
+
+def _file(directory: Path, kernel_id: str) -> Path:
+    if not _KERNEL_ID.fullmatch(kernel_id):
+        raise ValueError(f"{kernel_id!r} is not a kernel id")
+    return directory / f"espri-vre-waiting-{kernel_id}.json"
+
+
+def announce(notebook: Path | None) -> Path | None:
+    """Says that this kernel records `notebook` and its log is not open yet; the file written,
+    or None outside a kernel with a connection file or where it cannot be written (the
+    indicator then shows "off" until the first cell, as before: nothing of the capture
+    depends on it)."""
+    kernel, directory = events.kernel_id(), _connection_dir()
+    if kernel is None or directory is None:
+        return None
+    path = _file(directory, kernel)
+    body = {
+        "kernel_id": kernel,
+        "notebook": str(notebook) if notebook else None,
+        "since": time.time(),
+    }
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        partial.write_text(json.dumps(body), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return None
+    return path
+
+
+def withdraw(path: Path | None) -> None:
+    """The log opened, or recording ended: the kernel no longer waits."""
+    if path is not None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def waiting(runtime_dir: Path, kernel_id: str) -> dict[str, Any] | None:
+    """What kernel `kernel_id` said in `runtime_dir` (the folder of the server's connection
+    files), or None when it waits for nothing (or said something unreadable)."""
+    try:
+        text = _file(runtime_dir, kernel_id).read_text(encoding="utf-8")
+        said = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(said, dict)
+        or said.get("kernel_id") != kernel_id
+        or not isinstance(said.get("since"), int | float)
+        or not isinstance(said.get("notebook"), str | None)
+    ):
+        return None
+    return {"kernel_id": kernel_id, "notebook": said["notebook"], "since": float(said["since"])}

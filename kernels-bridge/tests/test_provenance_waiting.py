@@ -1,0 +1,131 @@
+"""A kernel that records says so before its log exists: the notebook's indicator asks the
+server for the runs of the notebook's kernel, and a real kernel started by the real server
+(loading espri_vre at start-up, as the VRE's kernels do) is "waiting" until its first cell,
+then has its run and waits no more; a kernel that does not record never waits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import KERNEL_TIMEOUT
+
+from espri_vre.provenance.waiting import waiting
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"espri_vre": True}}}
+
+
+def profile(tmp_path: Path, load: bool) -> Path:
+    """An IPython folder whose kernels load espri_vre at start-up, or load nothing."""
+    folder = tmp_path / "ipython"
+    config = folder / "profile_default" / "ipython_kernel_config.py"
+    config.parent.mkdir(parents=True)
+    config.write_text("c.IPKernelApp.extensions = ['espri_vre']\n" if load else "")
+    return folder
+
+
+async def runs(jp_fetch: Any, path: str, kernel_id: str) -> dict[str, Any]:
+    response = await jp_fetch(
+        "espri-vre", "api", "provenance", "runs", params={"path": path, "kernel": kernel_id}
+    )
+    return json.loads(response.body)
+
+
+async def start_session(jp_fetch: Any, path: str) -> str:
+    """A notebook session as JupyterLab opens one: the server starts its kernel."""
+    body = {"path": path, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    return json.loads(response.body)["kernel"]["id"]
+
+
+async def ready(jp_serverapp: Any, kernel_id: str) -> Any:
+    client = jp_serverapp.kernel_manager.get_kernel(kernel_id).client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=KERNEL_TIMEOUT)
+    return client
+
+
+@pytest.mark.parametrize("load", [True, False], ids=["recording kernel", "plain kernel"])
+async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
+    jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch, load
+):
+    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, load)))
+    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
+    nbformat.write(nbformat.v4.new_notebook(), Path(jp_root_dir) / "analysis.ipynb")
+    kernel_id = await start_session(jp_fetch, "analysis.ipynb")
+    client = await ready(jp_serverapp, kernel_id)
+    try:
+        # The extension loads before the kernel answers its first request.
+        answer = await runs(jp_fetch, "analysis.ipynb", kernel_id)
+        assert answer["runs"] == []
+        if load:
+            assert answer["waiting"]["kernel_id"] == kernel_id
+            assert answer["waiting"]["since"] > 0
+        else:
+            assert "waiting" not in answer
+        assert not (Path(jp_root_dir) / "analysis.provenance").exists()
+
+        reply = await client.execute_interactive("1 + 1", timeout=KERNEL_TIMEOUT)
+        assert reply["content"]["status"] == "ok"
+        answer = await runs(jp_fetch, "analysis.ipynb", kernel_id)
+        assert "waiting" not in answer
+        if load:
+            (run,) = answer["runs"]
+            assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
+            assert run["events"] >= 3  # session, source, cell start and end
+        else:
+            assert answer["runs"] == []
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)
+    connection_dir = Path(jp_serverapp.kernel_manager.connection_dir)
+    assert not list(connection_dir.glob("espri-vre-waiting-*"))
+
+
+async def test_a_recording_kernel_stopped_before_any_cell_leaves_nothing(
+    jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
+    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
+    nbformat.write(nbformat.v4.new_notebook(), Path(jp_root_dir) / "opened.ipynb")
+    kernel_id = await start_session(jp_fetch, "opened.ipynb")
+    client = await ready(jp_serverapp, kernel_id)
+    connection_dir = Path(jp_serverapp.kernel_manager.connection_dir)
+    assert [p.name for p in connection_dir.glob("espri-vre-waiting-*")] == [
+        f"espri-vre-waiting-{kernel_id}.json"
+    ]
+    client.stop_channels()
+    await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)  # a clean exit
+    for _ in range(50):  # the kernel's exit handlers run after the shutdown reply
+        if not list(connection_dir.glob("espri-vre-waiting-*")):
+            break
+        await asyncio.sleep(0.1)
+    assert not list(connection_dir.glob("espri-vre-waiting-*"))
+    assert sorted(p.name for p in Path(jp_root_dir).iterdir()) == ["opened.ipynb"]
+
+
+def test_what_a_kernel_said_is_read_only_when_it_is_its_own_and_well_formed(tmp_path: Path):
+    kernel = "5f1c2a4e-0000-4000-8000-000000000001"
+    said = tmp_path / f"espri-vre-waiting-{kernel}.json"
+    said.write_text(json.dumps({"kernel_id": kernel, "notebook": "/a.ipynb", "since": 1.5}))
+    assert waiting(tmp_path, kernel) == {"kernel_id": kernel, "notebook": "/a.ipynb", "since": 1.5}
+    # another kernel's file under this name, broken JSON, a wrong type: nothing is waiting
+    for body in (
+        json.dumps({"kernel_id": "other", "notebook": None, "since": 1}),
+        "{not json",
+        json.dumps({"kernel_id": kernel, "notebook": None, "since": "soon"}),
+        json.dumps([kernel]),
+    ):
+        said.write_text(body)
+        assert waiting(tmp_path, kernel) is None
+    # ids that are not kernel ids never name a file
+    assert waiting(tmp_path, "../../etc/passwd") is None
+    assert waiting(tmp_path, "") is None
+    assert waiting(tmp_path / "absent", kernel) is None
