@@ -11,6 +11,7 @@ runtime folder."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -65,10 +66,8 @@ def announce(notebook: Path | None) -> Path | None:
 def withdraw(path: Path | None) -> None:
     """The log opened, or recording ended: the kernel no longer waits."""
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):  # a runtime folder gone: nothing to withdraw
             path.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def waiting(runtime_dir: Path, kernel_id: str) -> dict[str, Any] | None:
