@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeZarrV3FillValue } from '../src/cf';
 import { openReferences, openZarr, readDecoded } from '../src/reader';
 import { DemoServer, FILES_ROUTE } from './demo-server';
+import { expectLikeXarray } from './loopback';
 import { runPython } from './python';
 
 /**
@@ -81,28 +82,6 @@ afterAll(() => {
   server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Equal within float32 precision, relative to the wanted value; NaN where xarray has NaN. */
-function expectLikeXarray(
-  actual: Float64Array,
-  wanted: (number | null)[],
-  label: string
-): void {
-  expect(actual.length, label).toBe(wanted.length);
-  for (let i = 0; i < wanted.length; i++) {
-    const w = wanted[i];
-    if (w === null) {
-      expect(actual[i], `${label}[${i}]`).toBeNaN();
-    } else if (w === 0) {
-      expect(actual[i], `${label}[${i}]`).toBe(0);
-    } else {
-      expect(
-        Math.abs(actual[i] - w) / Math.abs(w),
-        `${label}[${i}]: ${actual[i]} vs ${w}`
-      ).toBeLessThan(1e-6);
-    }
-  }
-}
 
 describe('fill values as xarray reads them', () => {
   it.each(['v3.zarr', 'v2.zarr'])(
