@@ -50,6 +50,8 @@ export interface IMapCanvasProps {
   /** The cell under the pointer; null outside the map or where no cell is drawn. */
   onHover: (cell: ICell | null) => void;
   onPick: (cell: ICell) => void;
+  /** Told each time a slice's pixels are on the canvas, the right way up. */
+  onDrawn?: () => void;
 }
 
 /**
@@ -187,6 +189,7 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
       el.dataset.resolution = slice.overview
         ? `overview 1:${slice.overview.factor}`
         : 'full';
+      props.onDrawn?.();
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [slice, lo, hi, cmap, flip, scale, geo, orientationKnown]);

@@ -203,8 +203,8 @@ export interface ISliceState {
 /**
  * Read the slice in view; moving on cancels the chunks still on their way. A slice
  * larger than the screen comes first as the server's overview when the dataset has
- * one and `full` is not asked for (issue 17); the chunks are read when it is. Once a
- * slice is shown, the `next` one (the next time step) is read ahead.
+ * one and `full` is not asked for (issue 17); the chunks are read when it is; a slice
+ * read ahead ({@link prefetch}) is taken as it is.
  *
  * @param selectionKey `selection` as JSON: the slice is read again when it changes.
  */
@@ -214,7 +214,6 @@ export function useSlice(
   selection: (number | null)[] | null,
   selectionKey: string,
   full: boolean,
-  next: (number | null)[] | null,
   trans: TranslationBundle,
   setError: SetError
 ): ISliceState {
@@ -228,7 +227,7 @@ export function useSlice(
     const controller = new AbortController();
     setLoading(true);
     setError(null);
-    const side = full ? Infinity : screenSide(window.devicePixelRatio);
+    const side = readSide(full);
     const prefetched = takePrefetched(dataset, variable, selection, side);
     (
       prefetched ??
@@ -242,9 +241,6 @@ export function useSlice(
         sliceKey.current = selectionKey;
         setSlice(result);
         setLoading(false);
-        if (next) {
-          prefetch(dataset, variable, next, side);
-        }
       })
       .catch(reason => {
         if (!controller.signal.aborted) {
@@ -289,6 +285,11 @@ export async function readSliceOrOverview(
     }
   }
   return readSlice(dataset, variable, selection, signal);
+}
+
+/** The largest overview side worth reading (Infinity: the full resolution). */
+export function readSide(full: boolean): number {
+  return full ? Infinity : screenSide(window.devicePixelRatio);
 }
 
 /**

@@ -31,6 +31,8 @@ import {
   useCoordinates,
   useCurvilinearGrid,
   useExactCells,
+  prefetch,
+  readSide,
   useGeoView,
   useLocator,
   useSeries,
@@ -168,7 +170,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
   const selection =
     variable && dims ? sliceSelection(variable.dims, dims, indices) : null;
   const selectionKey = JSON.stringify(selection);
-  // The next step along time, read ahead while the user looks at this one.
+  // The next step along time, read ahead once this one is drawn (not competing with it).
   const timeAt = variable && axes.time ? variable.dims.indexOf(axes.time) : -1;
   const nextSelection =
     selection && variable && timeAt >= 0 && selection[timeAt] !== null
@@ -182,7 +184,6 @@ export function MapView(props: IMapViewProps): JSX.Element {
     selection,
     selectionKey,
     fullResolution,
-    nextSelection,
     trans,
     setError
   );
@@ -587,6 +588,11 @@ export function MapView(props: IMapViewProps): JSX.Element {
         }
         onHover={onHover}
         onPick={onPick}
+        onDrawn={() =>
+          variable &&
+          nextSelection &&
+          prefetch(dataset, variable, nextSelection, readSide(fullResolution))
+        }
       />
       {chunkOverlay && (
         <ChunkSummary
