@@ -8,6 +8,7 @@ Configure it in a jupyter_server_config file (JSON or Python), e.g.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..jobs.notifications import Notifications
 from ..jobs.pipelines import PipelineService
 from ..jobs.schedules import ScheduleService
 from ..jobs.service import JobService
+from ..provenance.follow import FollowError, follow_rename
 from ..version import __version__
 from . import (
     catalog_handlers,
@@ -40,6 +42,7 @@ from . import (
 from .base import NotFoundHandler
 
 API = ("espri-vre", "api")
+CONTENTS_EVENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 _ID = r"([^/]+)"
 
 API_ROUTES: list[tuple[str, type[Any]]] = [
@@ -175,6 +178,9 @@ class EspriVreApp(ExtensionApp):
             self.jobs, self.log, self.schedules.adopt_runs if self.schedules else None
         )
         self._configure_dask()
+        self.serverapp.event_logger.add_listener(
+            schema_id=CONTENTS_EVENTS, listener=self._follow_rename
+        )
         self.log.info(
             "espri-vre %s: %d catalogues, %d clusters, %d data roots",
             __version__,
@@ -191,6 +197,27 @@ class EspriVreApp(ExtensionApp):
     async def stop_extension(self) -> None:
         if self.schedules is not None:
             await self.schedules.stop()
+
+    async def _follow_rename(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        """A renamed notebook's provenance folder follows it (provenance/follow.py). Called
+        after the rename is done: a refusal is logged, the user's rename stands."""
+        if data.get("action") != "rename":
+            return
+        root = getattr(self.serverapp.contents_manager, "root_dir", self.serverapp.root_dir)
+        try:
+            followed = await asyncio.to_thread(
+                follow_rename, root, data.get("source_path") or "", data.get("path") or ""
+            )
+        except FollowError as e:
+            self.log.warning("espri-vre provenance: %s", e.detail)
+            return
+        if followed is not None and followed.kept:
+            self.log.warning(
+                "espri-vre provenance: %s already holds %s: left in %s",
+                followed.target,
+                ", ".join(followed.kept),
+                followed.source,
+            )
 
     def _configure_dask(self) -> None:
         """Dask on the clusters: the same cluster list as the jobs, with each one's scheduler

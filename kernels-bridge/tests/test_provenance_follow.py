@@ -1,0 +1,230 @@
+"""A notebook's `<stem>.provenance` folder follows it when JupyterLab renames or moves it
+(PATCH /api/contents on a real Jupyter server with the espri_vre extension): the runs route
+then lists its runs under the new name, a running kernel keeps recording into the moved log,
+an existing target folder gets the runs without anything replaced, and what is not a notebook,
+has no folder or would leave the root is not moved while the user's rename still succeeds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import KERNEL_TIMEOUT
+from test_provenance_lazy_log import run_kernel
+from test_provenance_waiting import profile, ready, runs
+
+from espri_vre.provenance.follow import FollowError, follow_rename
+from espri_vre.provenance.store import read_log
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """analysis.ipynb and analysis.provenance/ as a real kernel that recorded one cell left
+    them (a clean exit: the log ends and its last hash is kept beside it)."""
+    base = tmp_path_factory.mktemp("follow")
+    run_kernel(base, ["1 + 1"])
+    return base / "work"
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"espri_vre": True}}}
+
+
+@pytest.fixture
+def root(jp_root_dir: Path, recorded: Path) -> Path:
+    """The server's root holding the recorded notebook and its folder, as a user's files."""
+    root = Path(jp_root_dir)
+    shutil.copy(recorded / "analysis.ipynb", root / "analysis.ipynb")
+    shutil.copytree(recorded / "analysis.provenance", root / "analysis.provenance")
+    return root
+
+
+async def rename(jp_fetch: Any, jp_serverapp: Any, old: str, new: str) -> str:
+    """Renames as JupyterLab does, then waits for the server's event listeners to finish."""
+    response = await jp_fetch(
+        "api", "contents", *old.split("/"), method="PATCH", body=json.dumps({"path": new})
+    )
+    await jp_serverapp.event_logger.gather_listeners()
+    return json.loads(response.body)["path"]
+
+
+async def open_notebook(jp_fetch: Any, path: str) -> str:
+    """A session as JupyterLab opens a notebook (named after its file, so that the kernel
+    knows its notebook from JPY_SESSION_NAME): the server starts its kernel."""
+    body = {"path": path, "type": "notebook", "name": path.rpartition("/")[2]}
+    body["kernel"] = {"name": "python3"}
+    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    return json.loads(response.body)["kernel"]["id"]
+
+
+def names(folder: Path) -> list[str]:
+    """A folder's entries but Jupyter's own checkpoints folder (its rename creates one)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != ".ipynb_checkpoints")
+
+
+async def test_a_renamed_notebook_takes_its_runs_and_the_runs_route_lists_them(
+    jp_fetch, jp_serverapp, root
+):
+    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    recorded = log.read_bytes()
+    assert await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb") == (
+        "results.ipynb"
+    )
+    assert names(root) == ["results.ipynb", "results.provenance"]
+    assert (root / "results.provenance" / log.name).read_bytes() == recorded
+    answer = await runs(jp_fetch, "results.ipynb", "")
+    (run,) = answer["runs"]
+    assert run["run"] == log.stem
+    assert run["log"] == f"results.provenance/{log.name}"
+    assert (run["state"], run["problems"]) == ("ended", [])
+
+
+async def test_a_notebook_moved_into_another_folder_takes_its_runs_there(
+    jp_fetch, jp_serverapp, root
+):
+    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    (root / "final").mkdir()
+    await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "final/paper.ipynb")
+    assert names(root) == ["final"]
+    assert names(root / "final") == ["paper.ipynb", "paper.provenance"]
+    assert names(root / "final" / "paper.provenance") == [log.name, f"{log.stem}.last-hash"]
+    answer = await runs(jp_fetch, "final/paper.ipynb", "")
+    assert [r["log"] for r in answer["runs"]] == [f"final/paper.provenance/{log.name}"]
+
+
+async def test_an_existing_target_folder_gets_the_runs_and_loses_nothing(
+    jp_fetch, jp_serverapp, root
+):
+    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    # an earlier notebook of the new name (deleted since) left its run behind
+    earlier = root / "results.provenance" / "20200101T000000Z-0123abcd.jsonl"
+    earlier.parent.mkdir()
+    shutil.copy(log, earlier)
+    await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
+    assert names(root) == ["results.ipynb", "results.provenance"]
+    assert names(root / "results.provenance") == sorted(
+        [earlier.name, log.name, f"{log.stem}.last-hash"]
+    )
+    assert earlier.read_bytes() == (root / "results.provenance" / log.name).read_bytes()
+    answer = await runs(jp_fetch, "results.ipynb", "")
+    assert [r["run"] for r in answer["runs"]] == [log.stem, earlier.stem]
+
+
+async def test_a_taken_name_in_the_target_is_never_replaced_and_the_rest_stays(
+    jp_fetch, jp_serverapp, root, caplog
+):
+    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    recorded = log.read_bytes()
+    taken = root / "results.provenance" / log.name
+    taken.parent.mkdir()
+    taken.write_bytes(b"another run of the same name\n")
+    with caplog.at_level(logging.WARNING):
+        await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
+    assert taken.read_bytes() == b"another run of the same name\n"
+    # the run whose name is taken stays in the old folder, whole; its last hash moved
+    assert names(root / "analysis.provenance") == [log.name]
+    assert (root / "analysis.provenance" / log.name).read_bytes() == recorded
+    assert names(root / "results.provenance") == [log.name, f"{log.stem}.last-hash"]
+    assert f"results.provenance already holds {log.name}: left in analysis.provenance" in (
+        caplog.text
+    )
+
+
+async def test_a_notebook_without_runs_is_renamed_and_nothing_is_created(
+    jp_fetch, jp_serverapp, jp_root_dir
+):
+    root = Path(jp_root_dir)
+    nbformat.write(nbformat.v4.new_notebook(), root / "opened.ipynb")
+    await rename(jp_fetch, jp_serverapp, "opened.ipynb", "kept.ipynb")
+    assert names(root) == ["kept.ipynb"]
+
+
+async def test_a_file_that_is_not_a_notebook_moves_no_provenance_folder(
+    jp_fetch, jp_serverapp, root
+):
+    # analysis.csv shares its stem with the recorded notebook: the folder is the notebook's
+    (root / "analysis.csv").write_text("a,b\n1,2\n")
+    await rename(jp_fetch, jp_serverapp, "analysis.csv", "table.csv")
+    assert names(root) == ["analysis.ipynb", "analysis.provenance", "table.csv"]
+
+
+async def test_a_symlinked_folder_leading_out_of_the_root_is_not_followed(
+    jp_fetch, jp_serverapp, jp_root_dir, tmp_path, caplog
+):
+    root = Path(jp_root_dir)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jsonl").write_text("not the user's run\n")
+    nbformat.write(nbformat.v4.new_notebook(), root / "analysis.ipynb")
+    (root / "analysis.provenance").symlink_to(outside, target_is_directory=True)
+    with caplog.at_level(logging.WARNING):
+        # the user's rename succeeds; ours is refused and said in the server's log
+        assert await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "b.ipynb") == "b.ipynb"
+    assert names(root) == ["analysis.provenance", "b.ipynb"]
+    assert names(outside) == ["secret.jsonl"]
+    assert "analysis.provenance is not a folder: it did not follow the notebook" in caplog.text
+
+
+def test_paths_that_leave_the_root_are_refused_and_nothing_moves(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "analysis.provenance").mkdir(parents=True)
+    (root / "analysis.provenance" / "run.jsonl").write_text("{}\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    for source, target in [
+        ("analysis.ipynb", "../stolen.ipynb"),
+        ("analysis.ipynb", "escape/stolen.ipynb"),
+        ("../root/analysis.ipynb", "moved.ipynb"),
+        ("analysis.ipynb", "a//b.ipynb"),
+    ]:
+        with pytest.raises(FollowError, match="root"):
+            follow_rename(root, source, target)
+    assert names(root / "analysis.provenance") == ["run.jsonl"]
+    assert names(outside) == []
+    # a target name taken by a file is refused too, the runs stay
+    (root / "moved.provenance").write_text("a file")
+    with pytest.raises(FollowError, match="moved.provenance exists and is not a folder"):
+        follow_rename(root, "analysis.ipynb", "moved.ipynb")
+    assert names(root / "analysis.provenance") == ["run.jsonl"]
+
+
+async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
+    jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
+    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
+    root = Path(jp_root_dir)
+    nbformat.write(nbformat.v4.new_notebook(), root / "draft.ipynb")
+    (root / "final").mkdir()
+    kernel_id = await open_notebook(jp_fetch, "draft.ipynb")
+    client = await ready(jp_serverapp, kernel_id)
+    try:
+        reply = await client.execute_interactive("x = 20", timeout=KERNEL_TIMEOUT)
+        assert reply["content"]["status"] == "ok"
+        (log,) = (root / "draft.provenance").glob("*.jsonl")
+        await rename(jp_fetch, jp_serverapp, "draft.ipynb", "final/paper.ipynb")
+        assert names(root) == ["final"]
+        moved = root / "final" / "paper.provenance" / log.name
+        reply = await client.execute_interactive("y = x + 1", timeout=KERNEL_TIMEOUT)
+        assert reply["content"]["status"] == "ok"
+        answer = await runs(jp_fetch, "final/paper.ipynb", kernel_id)
+        (run,) = answer["runs"]
+        assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
+        assert run["log"] == f"final/paper.provenance/{log.name}"
+        assert "waiting" not in answer
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)  # a clean exit
+    events = list(read_log(moved).events())
+    sources = [e["text"] for e in events if e["kind"] == "source"]
+    assert sources == ["x = 20", "y = x + 1"]
+    assert (events[-1]["kind"], events[-1]["action"]) == ("control", "end")
+    # the kernel's exit recreated nothing at the old place
+    assert names(root) == ["final"]
