@@ -19,12 +19,14 @@ const SCREENSHOTS = path.resolve(
 );
 
 test.describe('Jobs', () => {
-  test('a shell script submitted from the form on the local cluster completes and its log is read', async ({
+  test('a shell script submitted from the form on the local cluster completes, its log is read, and the Jobs tab shows its 40-character name whole', async ({
     page,
     tmpPath
   }) => {
     const stamp = Date.now();
-    const name = `galata-${stamp}`;
+    // As long as names that the sidebar cuts (issue 20): the Jobs tab shows it whole.
+    const name = `galata-${stamp}-`.padEnd(40, 'long-name');
+    expect(name).toHaveLength(40);
     const greeting = `hello from galata ${stamp}`;
     const script = `${tmpPath}/${name}.sh`;
     expect(
@@ -86,6 +88,33 @@ test.describe('Jobs', () => {
 
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await panel.screenshot({ path: path.join(SCREENSHOTS, 'jobs-panel.png') });
+
+    // The Jobs tab of the main area: the name cell holds the whole name, uncut.
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
+    });
+    const tab = page.locator('#espri-vre-jobs');
+    const nameCell = tab.locator(
+      'tr.jp-EspriVre-jobRow[data-cluster="local"] .jp-EspriVre-jobName',
+      { hasText: name }
+    );
+    await expect(nameCell).toHaveText(name);
+    await expect(nameCell).toHaveAttribute('title', name);
+    const fit = await nameCell.evaluate(node => ({
+      scrollWidth: node.scrollWidth,
+      clientWidth: node.clientWidth
+    }));
+    expect(fit.scrollWidth).toBeLessThanOrEqual(fit.clientWidth);
+
+    // Its log viewer: a search highlights the match.
+    await nameCell.click();
+    const tabDetails = tab.locator('section.jp-EspriVre-jobDetails');
+    await tabDetails
+      .getByRole('searchbox', { name: 'Search the log' })
+      .fill('HELLO FROM');
+    await expect(
+      tabDetails.locator('mark.jp-EspriVre-logMatch[data-current="true"]')
+    ).toHaveText('hello from');
   });
 
   test('the file browser offers Submit as Job on a script and the server’s objection shows next to its field', async ({
@@ -141,6 +170,12 @@ test.describe('Jobs', () => {
       '.jp-NotebookPanel-toolbar [data-jp-item-name="espri-vre-submit-job"] button'
     );
     await expect(button).toBeVisible();
+    // Labelled, not an icon alone like the Jobs panel's (issue 20).
+    await expect(
+      page.locator(
+        '.jp-NotebookPanel-toolbar [data-jp-item-name="espri-vre-submit-job"]'
+      )
+    ).toHaveText('Submit as Job');
     await button.click();
 
     const form = page.locator('form.jp-EspriVre-submitForm');

@@ -9,7 +9,11 @@ import {
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  IToolbarWidgetRegistry,
+  Notification
+} from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
@@ -24,6 +28,7 @@ import { JobsPanel } from './panel';
 import { JobService } from './service';
 import { isPipelineFile, jobKind, type IJobPreset } from './spec-form';
 import { SubmitJobWidget } from './submit-form';
+import { addSubmitToolbarButton } from './toolbar-button';
 
 export { JobRefusedError, JobService } from './service';
 export { JOBS_PANEL_ID, JobsPanel } from './panel';
@@ -187,7 +192,8 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
     IDocumentManager,
     ISettingRegistry,
     ITranslator,
-    ILauncher
+    ILauncher,
+    IToolbarWidgetRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -197,7 +203,8 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
     docManager: IDocumentManager | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    toolbarRegistry: IToolbarWidgetRegistry | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('espri_vre');
     // The form needs the clusters, the preview and the refusals' field problems, which
@@ -272,6 +279,13 @@ const submitPlugin: JupyterFrontEndPlugin<void> = {
         return widget;
       }
     });
+    if (toolbarRegistry) {
+      addSubmitToolbarButton(
+        toolbarRegistry,
+        app.commands,
+        CommandIDs.submitJob
+      );
+    }
     palette?.addItem({
       command: CommandIDs.submitJob,
       category: trans.__('ESPRI VRE')

@@ -1,6 +1,5 @@
 import {
   ApiError,
-  isAbortError,
   type JobInfo,
   type JobState,
   VisiblePoll
@@ -14,7 +13,6 @@ import {
   actionable,
   filterJobs,
   formatDuration,
-  isFinished,
   JOB_STATES,
   jobKey,
   jobRows,
@@ -23,6 +21,7 @@ import {
   stateBadge,
   windowRange
 } from './job-view';
+import { LogTail } from './log-viewer';
 import { PipelinesSection } from './pipeline-graph';
 import { SchedulesSection } from './schedules-view';
 import type { JobService } from './service';
@@ -418,8 +417,10 @@ function JobsView(props: {
                       onChange={() => toggle(row.key)}
                     />
                   </td>
-                  <td>
-                    <span className="jp-EspriVre-jobName">{row.name}</span>{' '}
+                  <td className="jp-EspriVre-jobNameCell">
+                    <span className="jp-EspriVre-jobName" title={row.name}>
+                      {row.name}
+                    </span>{' '}
                     <span className="jp-EspriVre-jobCluster">
                       {row.cluster}
                       {row.dask && (
@@ -646,100 +647,5 @@ export function JobDetails(props: {
         trans={trans}
       />
     </section>
-  );
-}
-
-/** How often a running job's log is read again, in milliseconds. */
-const LOG_INTERVAL = 2000;
-
-/**
- * A job's log, read from the byte offset the last read ended at, until the job has
- * finished and the whole file is read.
- */
-function LogTail(props: {
-  job: JobInfo;
-  stream: 'stdout' | 'stderr';
-  service: JobService;
-  trans: TranslationBundle;
-}): React.ReactElement {
-  const { job, stream, service, trans } = props;
-  const [text, setText] = React.useState('');
-  const [note, setNote] = React.useState(trans.__('Reading the log…'));
-  // Read in the loop without restarting it (and losing the text) when the job ends.
-  const finished = React.useRef(isFinished(job.state));
-  finished.current = isFinished(job.state);
-  const cluster = job.cluster ?? '';
-  const id = job.id;
-
-  React.useEffect(() => {
-    const controller = new AbortController();
-    let offset = 0;
-    const read = async (): Promise<void> => {
-      while (!controller.signal.aborted) {
-        const wasFinished = finished.current;
-        try {
-          const chunk = await service.logs(
-            cluster,
-            id,
-            stream,
-            offset,
-            controller.signal
-          );
-          if (chunk.text) {
-            setText(previous => previous + chunk.text);
-          }
-          offset = chunk.next_offset;
-          const complete = chunk.next_offset >= chunk.size;
-          if (!chunk.exists) {
-            setNote(
-              wasFinished
-                ? trans.__('This job wrote no %1.', stream)
-                : trans.__('The job has not written its %1 yet.', stream)
-            );
-          } else {
-            setNote('');
-          }
-          if (wasFinished && complete) {
-            return;
-          }
-          if (!complete) {
-            continue;
-          }
-        } catch (reason) {
-          if (isAbortError(reason)) {
-            return;
-          }
-          setNote(
-            trans.__(
-              'The log could not be read: %1',
-              reason instanceof Error ? reason.message : String(reason)
-            )
-          );
-        }
-        await new Promise(resolve => {
-          const timer = window.setTimeout(resolve, LOG_INTERVAL);
-          controller.signal.addEventListener('abort', () => {
-            window.clearTimeout(timer);
-            resolve(undefined);
-          });
-        });
-      }
-    };
-    void read();
-    return () => controller.abort();
-  }, [service, cluster, id, stream, trans]);
-
-  return (
-    <div className="jp-EspriVre-logTail">
-      {note && <p className="jp-EspriVre-logNote">{note}</p>}
-      <pre
-        className="jp-EspriVre-jobLog"
-        data-stream={stream}
-        tabIndex={0}
-        aria-label={trans.__('%1 of job %2', stream, id)}
-      >
-        {text}
-      </pre>
-    </div>
   );
 }
