@@ -68,7 +68,9 @@ def follow_rename(root: str | os.PathLike[str], source: str, target: str) -> Fol
     if old == new or not os.path.lexists(old):
         return None
     if old.is_symlink() or not old.is_dir():
-        raise FollowError(f"{shown_source} is not a folder: it did not follow the notebook.")
+        raise FollowError(
+            f"{shown_source} is a link or not a folder: it did not follow the notebook."
+        )
     if new.is_symlink() or (os.path.lexists(new) and not new.is_dir()):
         raise FollowError(
             f"{shown_target} exists and is not a folder: the runs stay in {shown_source}."
