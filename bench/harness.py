@@ -419,7 +419,10 @@ def main() -> int:
                 f"{with_spread(r.anchor, r.anchor_runs)} {r.unit}, ratio {ratio_cell(r)}; "
                 f"{r.verdict()}"
             )
-    write(args.out, fresh)
+        # Written after each module: a run cut short keeps the modules it finished.
+        write(args.out, {path.stem: entry})
+    if args.render:
+        write(args.out, fresh)
     print(f"[bench] wrote {args.out}")
     return 1 if any(e["failure"] for e in fresh.values()) else 0
 
