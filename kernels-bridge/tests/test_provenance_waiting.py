@@ -39,8 +39,10 @@ async def runs(jp_fetch: Any, path: str, kernel_id: str) -> dict[str, Any]:
 
 
 async def start_session(jp_fetch: Any, path: str) -> str:
-    """A notebook session as JupyterLab opens one: the server starts its kernel."""
-    body = {"path": path, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+    """A notebook session as JupyterLab opens one (its name is the file's): the server starts
+    its kernel, which names the notebook it records for."""
+    name = Path(path).name
+    body = {"path": path, "type": "notebook", "name": name, "kernel": {"name": "python3"}}
     response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
     return json.loads(response.body)["kernel"]["id"]
 
@@ -80,6 +82,7 @@ async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
             (run,) = answer["runs"]
             assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
             assert run["events"] >= 3  # session, source, cell start and end
+            assert run["log"].startswith("analysis.provenance/")  # beside the notebook
         else:
             assert answer["runs"] == []
     finally:
