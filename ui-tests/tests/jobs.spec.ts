@@ -141,6 +141,11 @@ test.describe('Jobs', () => {
     await expect(form).toBeVisible();
     await expect(form.getByLabel('File')).toHaveValue(`${tmpPath}/${file}`);
     await form.getByLabel('Cluster').selectOption('local');
+    // An empty field says the cluster's default and where it comes from (issue 20).
+    await expect(form.getByLabel('Walltime')).toHaveAttribute(
+      'placeholder',
+      'cluster default: no limit'
+    );
     await form.getByLabel('GPUs').fill('1');
 
     await expect(

@@ -10,6 +10,7 @@ import {
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { fieldDefaults } from './form-defaults';
 import { jobsIcon } from './icons';
 import { JobRefusedError, type JobService } from './service';
 import {
@@ -299,6 +300,7 @@ export function SubmitJobForm(
       : undefined
   });
   const partitions = cluster?.partitions ?? [];
+  const defaults = fieldDefaults(partitions, form.partition, trans);
 
   return (
     <form
@@ -396,14 +398,18 @@ export function SubmitJobForm(
         {field(
           'memory',
           trans.__('Memory per node'),
-          <input type="text" placeholder="4G" {...inputProps('memory')} />
+          <input
+            type="text"
+            placeholder={defaults.memory}
+            {...inputProps('memory')}
+          />
         )}
         {field(
           'walltime',
           trans.__('Walltime'),
           <input
             type="text"
-            placeholder="01:00:00"
+            placeholder={defaults.walltime}
             {...inputProps('walltime')}
           />
         )}
