@@ -89,7 +89,9 @@ test.describe('Jobs', () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await panel.screenshot({ path: path.join(SCREENSHOTS, 'jobs-panel.png') });
 
-    // The Jobs tab of the main area: the name cell holds the whole name, uncut.
+    // The Jobs tab of the main area: the name cell holds the whole name, uncut, also
+    // in a window narrow enough that the table has to scroll sideways for it.
+    await page.setViewportSize({ width: 700, height: 720 });
     await page.evaluate(async () => {
       await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
     });
