@@ -7,6 +7,7 @@
 export * from './api';
 export * from './api.generated';
 export * from './dataset';
+export * from './main-area';
 export * from './poll';
 export * from './tokens';
 export * from './settings';

@@ -6,6 +6,7 @@
  * dashboards in JupyterLab and gives the code that connects a notebook to it.
  */
 import {
+  addMainAreaPanel,
   addSidePanel,
   followSettings,
   type DaskRunning
@@ -19,14 +20,14 @@ import {
   Clipboard,
   ICommandPalette,
   IFrame,
-  MainAreaWidget
+  MainAreaWidget,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { daskIcon } from './icons';
-import { addMainAreaPanel } from './main-area';
 import { DaskService } from './model';
 import { DaskPanel } from './panel';
 
@@ -136,6 +137,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       category: trans.__('ESPRI VRE'),
       namespace: 'espri-vre-dask',
       create: newPanel,
+      tracker: new WidgetTracker<MainAreaWidget<DaskPanel>>({
+        namespace: 'espri-vre-dask'
+      }),
+      wrap: content => new MainAreaWidget({ content }),
       restorer,
       palette
     });

@@ -3,7 +3,12 @@
  * The Jobs panel of the espri-vre suite, the job service behind it, and "Submit as
  * job" for scripts, Python files and notebooks.
  */
-import { addSidePanel, followSettings, IJobService } from '@espri-vre/core';
+import {
+  addMainAreaPanel,
+  addSidePanel,
+  followSettings,
+  IJobService
+} from '@espri-vre/core';
 import {
   ILayoutRestorer,
   type JupyterFrontEnd,
@@ -12,7 +17,9 @@ import {
 import {
   ICommandPalette,
   IToolbarWidgetRegistry,
-  Notification
+  MainAreaWidget,
+  Notification,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
@@ -22,7 +29,6 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { jobsIcon } from './icons';
 import { contentsPath } from './job-view';
-import { addMainAreaPanel } from './main-area';
 import { JobNotifier } from './notifier';
 import { JobsPanel } from './panel';
 import { JobService } from './service';
@@ -139,6 +145,10 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       category: trans.__('ESPRI VRE'),
       namespace: 'espri-vre-jobs',
       create: newPanel,
+      tracker: new WidgetTracker<MainAreaWidget<JobsPanel>>({
+        namespace: 'espri-vre-jobs'
+      }),
+      wrap: content => new MainAreaWidget({ content }),
       restorer,
       palette
     });

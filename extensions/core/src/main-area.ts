@@ -1,6 +1,6 @@
 import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
-import {
-  type ICommandPalette,
+import type {
+  ICommandPalette,
   MainAreaWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
@@ -15,16 +15,16 @@ import type { Widget } from '@lumino/widgets';
  * with `-content`), so that it may be the same class as a sidebar panel without two
  * nodes sharing an id. Returns the tracker of the tab, for a caller that needs it.
  *
- * The Jobs and Dask packages each hold this file: in @espri-vre/core it would be one
- * more function of the singleton that every extension bundles, and an extension built
- * before it (whose core may be the one loaded) would lack it.
+ * Used by the Jobs and Dask extensions. The caller gives the tracker and how a tab
+ * wraps its content (`new MainAreaWidget(...)`): this package imports only types of
+ * JupyterLab's UI, so that what it holds (tokens, types, the REST client) also loads
+ * where there is no DOM (the suite's node tests).
  */
 export function addMainAreaPanel<T extends Widget>(
   app: JupyterFrontEnd,
   options: addMainAreaPanel.IOptions<T>
 ): WidgetTracker<MainAreaWidget<T>> {
-  const { command, namespace, icon } = options;
-  const tracker = new WidgetTracker<MainAreaWidget<T>>({ namespace });
+  const { command, namespace, icon, tracker } = options;
   app.commands.addCommand(command, {
     label: args => (args['isLauncher'] ? options.launcherLabel : options.label),
     caption: options.caption,
@@ -34,7 +34,7 @@ export function addMainAreaPanel<T extends Widget>(
       if (!widget) {
         const content = options.create();
         content.id = `${namespace}-content`;
-        widget = new MainAreaWidget({ content });
+        widget = options.wrap(content);
         widget.id = namespace;
         widget.title.label = options.title;
         widget.title.icon = icon;
@@ -73,6 +73,10 @@ export namespace addMainAreaPanel {
     /** The tracker's namespace, also the tab's id and its name in the layout. */
     namespace: string;
     create: () => T;
+    /** The tabs' tracker, made with `namespace` (`new WidgetTracker({ namespace })`). */
+    tracker: WidgetTracker<MainAreaWidget<T>>;
+    /** The tab around the content (`content => new MainAreaWidget({ content })`). */
+    wrap: (content: T) => MainAreaWidget<T>;
     restorer: ILayoutRestorer | null;
     palette: ICommandPalette | null;
   }
