@@ -284,19 +284,26 @@ def test_the_preview_rows_carry_each_rounds_figures():
     measured = []
     for k in (1.0, 1.5):
         for side, label in (("ours", "nc"), ("h5web", "nc"), ("ours", "zarr")):
+            ours = side == "ours"
             measured.append(
                 {
-                    "side": side, "label": label, "firstMs": 600 * k, "nextMs": 300 * k,
-                    "firstBytes": 2.3e6, "nextBytes": 2.26e6,
+                    "side": side, "label": label, "firstMs": (200 if ours else 600) * k,
+                    "nextMs": 300 * k, "fullMs": 400 * k if ours else None,
+                    "firstBytes": (0.5e6 if ours else 4.15e6), "nextBytes": 2.26e6,
+                    "fullBytes": 2.3e6, "aheadBytes": 0.5e6,
+                    "resolution": "overview 1:2" if ours else "full",
                     "firstRequests": [["data/info", 600]],
                 }
             )  # fmt: skip
     data = {"raw": 1514e6, "nc_bytes": 826e6, "zarr_bytes": 826e6}
     rows = preview.rows(data, measured[:3], measured, 2, 135.0)
-    first, _, size, *_ = rows
-    assert first.ours_runs == [600, 900] and first.anchor_runs == [600, 900]
-    assert first.verdict() == "≥ 2x faster: missed"
-    assert size.goal == 2 and size.ours_runs == [2.3, 2.3]
+    first, full, _, size, *_ = rows
+    assert first.ours_runs == [200, 300] and first.anchor_runs == [600, 900]
+    assert first.verdict() == "≥ 3x faster: met"
+    # full resolution: the overview's time plus the click's, against h5web's first picture
+    assert full.ours_runs == [600, 900] and full.anchor_runs == [600, 900]
+    assert size.goal == 4 and size.ours_runs == [0.5, 0.5] and size.anchor_runs == [4.15, 4.15]
+    assert "overview 1:2" in first.note
 
 
 def readme_states() -> dict[str, str]:
