@@ -51,8 +51,14 @@ test.describe('Provenance', () => {
     await expect(indicator).toHaveAttribute('data-state', 'recording', {
       timeout: 30000
     });
+    // "recording" also before the log opens (the kernel waits for its first cell): the
+    // run id comes with the indicator's next look after the cells ran.
+    await expect(indicator).toHaveAttribute(
+      'data-run',
+      /^\d{8}T\d{6}Z-[0-9a-f]+$/,
+      { timeout: 30000 }
+    );
     const run = await indicator.getAttribute('data-run');
-    expect(run).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]+$/);
 
     // The notebook keeps the run id and the last hash, nothing else.
     const kept = await page.evaluate(() => {
