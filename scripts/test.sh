@@ -53,43 +53,54 @@ check lint-machine-paths python3 scripts/check_paths.py
 # The documentation: Sphinx + MyST, warnings as errors (scripts/docs.sh).
 check lint-docs bash scripts/docs.sh "$RT/docs-html"
 
-# vitest and pytest side by side: vitest keeps the processors busy while pytest mostly waits
-# for Slurm, kernels and servers (together about two minutes less than one after the other).
-# Neither shares a port, a file or Slurm state with the other; vitest's output is printed
-# after pytest's.
-log "vitest (in the background) and pytest (real kernels, real Slurm)"
+# What the Galata tests need, made before the suites start: the demo (its data and
+# configuration) and, for the job and Dask UI tests, the real Slurm (pytest's set-up starts the
+# same one; idempotent).
+export SLURM_CONF="${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf"
+export ESPRI_VRE_DEMO_DIR="$RT/demo"
+python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" >"$RT/demo-build.log" 2>&1 \
+  || { cat "$RT/demo-build.log"; crashed+=(demo-build); }
+
+# pytest mostly waits (Slurm, kernels, servers), so beside it, one after the other: vitest, then
+# the Galata specs that need neither Slurm nor the server to themselves (project `ui`, two
+# workers). Together about six minutes less than all in a row. None of them shares a port, a
+# file or Slurm state with pytest; their output is printed after pytest's.
+log "pytest (real kernels, real Slurm), with vitest then Galata's ui specs beside it"
 start=$EPOCHREALTIME
 (
   npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" \
     >"$RT/vitest.log" 2>&1
   echo "$EPOCHREALTIME" >"$RT/vitest.end"
+  (cd ui-tests && ESPRI_VRE_GALATA_REPORT=galata.xml npx playwright test --project ui) \
+    >"$RT/galata-ui.log" 2>&1
+  echo "$EPOCHREALTIME" >"$RT/galata-ui.end"
 ) &
-vitest_pid=$!
+beside_pid=$!
 (cd kernels-bridge && python -m pytest --junitxml="$RESULTS/pytest.xml") || true
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
 took pytest "$start"
-wait "$vitest_pid"
+wait "$beside_pid"
 log "vitest"
 cat "$RT/vitest.log"
 [ -f "$RESULTS/vitest.xml" ] || crashed+=(vitest)
 times+=(--time "vitest=$(awk -v a="$start" -v b="$(cat "$RT/vitest.end")" 'BEGIN { printf "%.1f", b - a }')")
-
-log "Galata UI tests in Debian's Chromium"
-start=$EPOCHREALTIME
-# The real Slurm for the job and Dask UI tests (already running after pytest: idempotent).
-bash scripts/slurm/start.sh || crashed+=(slurm)
-export SLURM_CONF="${ESPRI_SLURM_DIR:-/tmp/espri-vre-slurm}/slurm.conf"
-export ESPRI_VRE_DEMO_DIR="$RT/demo"
-python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" || crashed+=(demo-build)
-# Two workers (ui-tests/playwright.config.js); the specs that must have the server to
-# themselves run after, in their own report.
-(cd ui-tests && npx playwright test --project slurm --project ui) || true
+log "Galata UI tests in Debian's Chromium: project ui (after vitest, beside pytest)"
+cat "$RT/galata-ui.log"
 [ -f "$RESULTS/galata.xml" ] || crashed+=(galata)
-took galata "$start"
-start=$EPOCHREALTIME
-(cd ui-tests && ESPRI_VRE_GALATA_REPORT=galata-alone.xml npx playwright test --project alone --no-deps) || true
-[ -f "$RESULTS/galata-alone.xml" ] || crashed+=(galata-alone)
-took galata-alone "$start"
+times+=(--time "galata=$(awk -v a="$(cat "$RT/vitest.end")" -v b="$(cat "$RT/galata-ui.end")" 'BEGIN { printf "%.1f", b - a }')")
+
+# Then the specs that submit to the one-node Slurm (one at a time), and the ones that need
+# the server to themselves (job-end notifications are told once, in whichever page asks
+# first), each in its own report.
+log "Galata: project slurm, then project alone"
+bash scripts/slurm/start.sh || crashed+=(slurm)
+for project in slurm alone; do
+  start=$EPOCHREALTIME
+  (cd ui-tests && ESPRI_VRE_GALATA_REPORT="galata-$project.xml" \
+    npx playwright test --project "$project" --no-deps) || true
+  [ -f "$RESULTS/galata-$project.xml" ] || crashed+=("galata-$project")
+  took "galata-$project" "$start"
+done
 
 log "tracked files unchanged by the run"
 # Screenshots go to .test-runtime/screenshots; docs/images changes only by npm run docs:images.

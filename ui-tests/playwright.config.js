@@ -7,6 +7,10 @@ const path = require('path');
 
 const PORT = Number(process.env.ESPRI_VRE_TEST_PORT || 8988);
 const RESULTS = path.resolve(__dirname, '..', '.test-runtime', 'results');
+// scripts/test.sh runs the projects in separate invocations, each with its own JUnit report
+// and its own output folder (Playwright empties the output folder when it starts).
+const REPORT = process.env.ESPRI_VRE_GALATA_REPORT || 'galata.xml';
+const OUTPUT = `galata-output${REPORT === 'galata.xml' ? '' : '-' + path.basename(REPORT, '.xml')}`;
 // The specs that submit jobs to the one-node real Slurm (or start Dask workers on it)
 // run one at a time: two of them together would queue behind each other's jobs and
 // see each other's jobs in the list.
@@ -36,16 +40,13 @@ module.exports = {
     // so that it runs, and is reported, also when a test of the others failed.
     { name: 'alone', testMatch: ALONE_SPECS, dependencies: ['slurm', 'ui'] }
   ],
-  outputDir: path.resolve(__dirname, '..', '.test-runtime', 'galata-output'),
+  outputDir: path.resolve(__dirname, '..', '.test-runtime', OUTPUT),
   reporter: [
     ['list'],
     [
       'junit',
       {
-        outputFile: path.join(
-          RESULTS,
-          process.env.ESPRI_VRE_GALATA_REPORT || 'galata.xml'
-        ),
+        outputFile: path.join(RESULTS, REPORT),
         includeRetries: true
       }
     ]
