@@ -257,3 +257,4 @@ def test_cmip6_sample_catalogue_points_at_the_shared_files_without_copying_them(
     assert float(ds["tasmax"].min()) > 200.0
     assert float(ds["tasmax"].max()) < 340.0
     assert ds.attrs["source_id"] == "CNRM-CM6-1"
+    ds.close()

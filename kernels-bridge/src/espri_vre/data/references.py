@@ -17,6 +17,8 @@ changed file gets new references and a new ETag.
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import hashlib
 import json
 import threading
@@ -211,6 +213,38 @@ def codecs_of(spec: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
+_gc_guard = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _no_cyclic_collection() -> Any:
+    """No automatic cyclic garbage collection while kerchunk translates an HDF5 file.
+
+    kerchunk walks the file inside h5py's `visititems`, which holds h5py's global lock, and
+    for each dataset waits on zarr's I/O thread. If the garbage collector runs in that thread
+    and finds an h5py object in a reference cycle (an xarray Dataset read with h5netcdf and
+    never closed, anywhere in the process), the object's `__del__` waits for the lock the
+    waiting thread holds: the process hangs for ever (seen in CI). Collecting first and then
+    pausing collection until the last translation ends removes the deadlock; objects freed by
+    reference counting are unaffected. A counter, since several requests translate at once."""
+    global _gc_holders, _gc_was_enabled
+    gc.collect()
+    with _gc_guard:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_guard:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def _hdf5_spec(
     source: Source, shown: str, description: str
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -228,7 +262,7 @@ def _hdf5_spec(
         try:
             # kerchunk reports a dataset it cannot translate as a warning and goes on; the
             # datasets it left out are found below by comparing with the file.
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _no_cyclic_collection():
                 warnings.simplefilter("ignore")
                 spec = translator.translate()
         except RuntimeError as e:
