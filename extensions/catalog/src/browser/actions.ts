@@ -8,7 +8,11 @@ import type { CatalogStatus } from '@espri-vre/core';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { DatasetRecord } from '../record';
-import { remotePreviewAccess, serverNetcdfFiles } from './dataset-actions';
+import {
+  remoteNetcdfFiles,
+  remotePreviewAccess,
+  serverNetcdfFiles
+} from './dataset-actions';
 import { isPinned, type Pin, togglePin } from './pins';
 import type { RemoteQuery } from './query';
 import type { RemoteBrowserActions } from './remote';
@@ -86,6 +90,13 @@ function previewVia(
     return trans.__(
       'Preview its %1 files as one dataset, combined along time',
       files.length
+    );
+  }
+  const remoteFiles = remoteNetcdfFiles(record);
+  if (remoteFiles.length > 1) {
+    return trans.__(
+      'Preview its %1 files as one dataset, combined along time, read by Range requests through this server',
+      remoteFiles.length
     );
   }
   const path = place.localPath(record);

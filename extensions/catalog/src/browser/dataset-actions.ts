@@ -45,6 +45,40 @@ export function remotePreviewAccess(
 }
 
 /**
+ * A dataset whose catalogue lists its files (an ESGF dataset and its File records) as
+ * one record whose accesses are those files on their data servers (HTTPServer,
+ * fileServer), so that the previewer combines them along time, as it does an intake-esm
+ * group's paths. Null unless there are two or more files and every one has such an
+ * access: a dataset shown without some of its files would look whole and not be.
+ */
+export function datasetOfFiles(
+  record: DatasetRecord,
+  files: readonly Pick<DatasetRecord, 'access'>[]
+): DatasetRecord | null {
+  const accesses = files.map(file => {
+    const access = remotePreviewAccess(file);
+    return access !== null && access.protocol === 'http' ? access : null;
+  });
+  if (accesses.length < 2 || accesses.some(access => access === null)) {
+    return null;
+  }
+  return { ...record, access: accesses as DatasetRecord['access'] };
+}
+
+/** The NetCDF files on data servers of a record (its HTTPServer/fileServer accesses). */
+export function remoteNetcdfFiles(
+  record: Pick<DatasetRecord, 'access'>
+): string[] {
+  return record.access
+    .filter(
+      access =>
+        access.protocol === 'http' &&
+        remotePreviewAccess({ access: [access] }) !== null
+    )
+    .map(access => access.url);
+}
+
+/**
  * The reference the previewer opens for a record: an intake-esm group of several
  * NetCDF files as all of them (combined along time), a file or store on the server
  * (`path`) as that path, and a remote record (no path: '') as its own accesses.

@@ -9,6 +9,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { type DatasetRecord, identifierUrl, safeUrl } from '../record';
 import type { CodeResult } from './code';
+import { datasetOfFiles } from './dataset-actions';
 import { failureView, type FailureView } from './model';
 import { Failure } from './widgets';
 
@@ -182,7 +183,14 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
       );
   };
   const noCode = 'reason' in code ? code.reason : null;
-  const previewWhy = actions.previewUnavailable(record);
+  // A dataset whose files are listed (ESGF) is previewed as all of them, combined.
+  const previewed =
+    (files.status === 'ready' ? datasetOfFiles(record, files.files) : null) ??
+    record;
+  const previewWhy =
+    files.status === 'loading'
+      ? trans.__('Listing the files of the dataset first…')
+      : actions.previewUnavailable(previewed);
   const globeWhy = actions.globeUnavailable(record);
   const provenanceWhy = actions.provenanceUnavailable(record);
   React.useEffect(
@@ -272,12 +280,14 @@ export function DatasetDetail(props: DatasetDetailProps): React.ReactElement {
           className="jp-EspriVre-previewDataset jp-mod-styled"
           disabled={previewWhy !== null}
           title={
-            previewWhy ?? actions.previewVia?.(record) ?? trans.__('Preview it')
+            previewWhy ??
+            actions.previewVia?.(previewed) ??
+            trans.__('Preview it')
           }
           onClick={() =>
             run(
               trans.__('The preview could not be opened:'),
-              () => actions.preview(record),
+              () => actions.preview(previewed),
               trans.__('The preview was opened.')
             )
           }
