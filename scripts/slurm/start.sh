@@ -85,6 +85,10 @@ render_conf() {
     -e "s|@CTLD_PORT@|$CTLD_PORT|g" -e "s|@SLURMD_PORT@|$SLURMD_PORT|g" "$HERE/slurm.conf.in"
 }
 
+# Slurm's MailProg: a wrapper in the state dir (slurmctld gives MailProg no arguments of ours
+# and no PATH) that calls mailprog.py next to this script.
+render_mailprog() { sed -e "s|@DIR@|$DIR|g" -e "s|@HERE@|$HERE|g" "$HERE/mailprog.in"; }
+
 etc_conf_is_ours() { [ ! -e "$ETC_CONF" ] || head -n 1 "$ETC_CONF" | grep -qF "$MARKER"; }
 etc_conf_current() { cmp -s "$ETC_CONF" "$DIR/slurm.conf"; }
 
@@ -92,7 +96,8 @@ etc_conf_current() { cmp -s "$ETC_CONF" "$DIR/slurm.conf"; }
 healthy() {
   command -v slurmd >/dev/null && [ -f "$DIR/slurm.conf" ] && [ -f "$DIR/gres.conf" ] &&
     pid_alive "$DIR/slurmctld.pid" && pid_alive "$DIR/slurmd.pid" && munge_ok &&
-    cmp -s <(render_conf) "$DIR/slurm.conf" && { ! etc_conf_is_ours || etc_conf_current; } &&
+    cmp -s <(render_conf) "$DIR/slurm.conf" && cmp -s <(render_mailprog) "$DIR/mailprog" &&
+    { ! etc_conf_is_ours || etc_conf_current; } &&
     node_usable
 }
 
@@ -175,6 +180,9 @@ touch "$DIR/fakegpu0" "$DIR/fakegpu1"
 render_conf >"$DIR/slurm.conf.new"
 mv "$DIR/slurm.conf.new" "$DIR/slurm.conf"
 sed -e "s|@DIR@|$DIR|g" "$HERE/gres.conf.in" >"$DIR/gres.conf"
+render_mailprog >"$DIR/mailprog.new"
+chmod 0755 "$DIR/mailprog.new"
+mv "$DIR/mailprog.new" "$DIR/mailprog"
 
 # 5. Daemons: each forks into the background once it has read its configuration. None may inherit
 # the lock's descriptor, or the next start would wait for it forever.
