@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import CACHE_HIT, Context, Row
+from harness import CACHE_HIT, Context, Row, interleaved_rounds
 from serverproc import free_port
 
 ROWS = 1_000_000
@@ -364,9 +364,8 @@ def combine(results: list[dict]) -> dict:
 
 def run(ctx: Context) -> list[Row]:
     descriptor = generate(ctx.work / "catalog-1m")
-    rounds = []
-    for _ in range(ROUNDS):
-        o = ours(ctx, descriptor)
+
+    def intake_esm(_: int) -> dict:
         done = subprocess.run(
             [sys.executable, __file__, str(descriptor)],
             cwd=Path(__file__).parent,
@@ -377,7 +376,12 @@ def run(ctx: Context) -> list[Row]:
         )
         if done.returncode != 0:
             raise RuntimeError(f"intake-esm failed: {done.stderr[-2000:]}")
-        rounds.append((o, json.loads(done.stdout.splitlines()[-1])))
+        return json.loads(done.stdout.splitlines()[-1])
+
+    got = interleaved_rounds(
+        {"ours": lambda _: ours(ctx, descriptor), "intake-esm": intake_esm}, ROUNDS
+    )
+    rounds = list(zip(got["ours"], got["intake-esm"], strict=True))
     for o, a in rounds:
         check(o, a)
     return rows(rounds)

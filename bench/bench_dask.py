@@ -21,7 +21,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from harness import Context, Row, interleave
+from harness import Context, Row, interleave, interleaved_rounds
 from serverproc import request, start_server, stop
 
 SLURM_CONF = Path(os.environ.get("ESPRI_SLURM_DIR", "/tmp/espri-vre-slurm")) / "slurm.conf"
@@ -100,45 +100,48 @@ def run(ctx: Context) -> list[Row]:
     server, base, token = start_server(
         Path(sys.executable), config, work / "server", work / "server.log", env
     )
-    ours: list[float] = []
-    anchor: list[float] = []
     throughput_rows: list[Row] = []
-    try:
-        for i in range(ROUNDS):
-            # Ours: the click, then the panel's status until two workers are connected.
-            t0 = time.perf_counter()
-            started = json.loads(
-                request(f"{base}/espri-vre/api/dask/clusters", token, {"cluster": "slurm"})
-            )
-            while True:
-                overview = json.loads(request(f"{base}/espri-vre/api/dask", token))
-                mine = [r for r in overview["running"] if r["id"] == started["id"]]
-                if mine and mine[0]["workers"] == 2:
-                    break
-                if time.perf_counter() - t0 > 300:
-                    raise RuntimeError(f"two workers did not connect in 300 s: {mine}")
-                time.sleep(0.1)
-            ours.append(time.perf_counter() - t0)
-            jobs = {j["id"] for j in mine[0]["jobs"]}
-            if i == ROUNDS - 1:
-                throughput_rows = throughput(ctx, work, started["scheduler_address"])
-            request(f"{base}/dask/clusters/{started['id']}", token, method="DELETE")
-            wait_queue_empty_of(jobs, env)
 
-            # The anchor: plain dask-jobqueue in its own process.
-            before = queue_ids(env)
-            done = subprocess.run(
-                [sys.executable, "-c", ANCHOR, str(work / "anchor-logs")],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=work,
-                timeout=600,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"plain dask-jobqueue failed: {done.stderr[-2000:]}")
-            anchor.append(float(done.stdout.strip().splitlines()[-1]))
-            wait_queue_empty_of(queue_ids(env) - before, env)
+    def ours(i: int) -> float:
+        """The click, then the panel's status until two workers are connected."""
+        t0 = time.perf_counter()
+        started = json.loads(
+            request(f"{base}/espri-vre/api/dask/clusters", token, {"cluster": "slurm"})
+        )
+        while True:
+            overview = json.loads(request(f"{base}/espri-vre/api/dask", token))
+            mine = [r for r in overview["running"] if r["id"] == started["id"]]
+            if mine and mine[0]["workers"] == 2:
+                break
+            if time.perf_counter() - t0 > 300:
+                raise RuntimeError(f"two workers did not connect in 300 s: {mine}")
+            time.sleep(0.1)
+        took = time.perf_counter() - t0
+        jobs = {j["id"] for j in mine[0]["jobs"]}
+        if i == ROUNDS - 1:
+            throughput_rows.extend(throughput(ctx, work, started["scheduler_address"]))
+        request(f"{base}/dask/clusters/{started['id']}", token, method="DELETE")
+        wait_queue_empty_of(jobs, env)
+        return took
+
+    def anchor(_: int) -> float:
+        """Plain dask-jobqueue in its own process."""
+        before = queue_ids(env)
+        done = subprocess.run(
+            [sys.executable, "-c", ANCHOR, str(work / "anchor-logs")],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=work,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"plain dask-jobqueue failed: {done.stderr[-2000:]}")
+        wait_queue_empty_of(queue_ids(env) - before, env)
+        return float(done.stdout.strip().splitlines()[-1])
+
+    try:
+        got = interleaved_rounds({"ours": ours, "anchor": anchor}, ROUNDS)
     finally:
         stop(server)
     return [
@@ -146,9 +149,9 @@ def run(ctx: Context) -> list[Row]:
             issue="#9",
             task=f"click to two Dask workers connected on the real Slurm, median of {ROUNDS} "
             "interleaved rounds",
-            ours_runs=ours,
+            ours_runs=got["ours"],
             anchor_name="plain dask-jobqueue SLURMCluster + scale(2) + wait_for_workers(2)",
-            anchor_runs=anchor,
+            anchor_runs=got["anchor"],
             unit="s",
             goal=1 / 1.1,
             target="overhead < 10% (ratio >= 0.91)",

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -37,7 +36,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import Context, Row
+from harness import Context, Row, median_range
 
 # The local hub's own helpers, as its tests use them (kernels-bridge/tests/local_hub_fixture.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernels-bridge" / "tests"))
@@ -279,10 +278,11 @@ def run(ctx: Context) -> list[Row]:
         f"{N_USERS} users at once for {elapsed:.0f} s through the local hub's proxy "
         f"({len(memory)} servers)"
     )
+    server_mb = median_range(memory)
     common = (
         f"Errors of every kind: {n_errors} ({said_errors}). Servers started in {spawn_s:.0f} s "
-        f"(4 logins at a time). Memory: each server {statistics.median(memory):.0f} MB "
-        f"(min–max {min(memory):.0f}–{max(memory):.0f}), the hub {hub_memory:.0f} MB."
+        f"(4 logins at a time). Memory: each server {server_mb[0]:.0f} MB "
+        f"(min–max {server_mb[1]:.0f}–{server_mb[2]:.0f}), the hub {hub_memory:.0f} MB."
     )
     rows = []
     for kind, task in (

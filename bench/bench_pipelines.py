@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from espri_vre.jobs.cron import scheduler_time
-from harness import Context, Row
+from harness import Context, Row, interleaved_rounds
 from serverproc import request, start_server, stop
 
 SLURM_CONF = Path("/tmp/espri-vre-slurm/slurm.conf")
@@ -94,10 +94,9 @@ def gaps(seen: dict[tuple[str, str], float], prefix: str) -> list[float]:
 def pipeline_rounds(
     base: str, token: str, env: dict[str, str], work: Path, rounds: int
 ) -> tuple[list[float], list[float], list[str]]:
-    ours: list[float] = []
-    floor: list[float] = []
     jobs: list[str] = []
-    for n in range(rounds):
+
+    def ours(n: int) -> list[float]:
         prefix = f"pipe{n}"
         lines = [f"name: bench{n}", "steps:"]
         for i, step in enumerate(STEPS):
@@ -111,10 +110,11 @@ def pipeline_rounds(
                 {"path": f"bench{n}.pipeline.yaml", "cluster": "slurm"},
             )
         )
-        jobs += [s["job_id"] for s in run["steps"]]
+        jobs.extend(s["job_id"] for s in run["steps"])
         keys = [(f"{prefix}-{s}", e) for s in STEPS for e in ("start", "end")]
-        ours += gaps(wait_for(work, keys, f"our pipeline {run['id']}"), prefix)
+        return gaps(wait_for(work, keys, f"our pipeline {run['id']}"), prefix)
 
+    def floor(n: int) -> list[float]:
         prefix = f"floor{n}"
         previous: list[str] = []
         for step in STEPS:
@@ -122,8 +122,11 @@ def pipeline_rounds(
             jobs.append(job)
             previous = [f"--dependency=afterok:{job}"]
         keys = [(f"{prefix}-{s}", e) for s in STEPS for e in ("start", "end")]
-        floor += gaps(wait_for(work, keys, "the sbatch chain"), prefix)
-    return ours, floor, jobs
+        return gaps(wait_for(work, keys, "the sbatch chain"), prefix)
+
+    got = interleaved_rounds({"ours": ours, "floor": floor}, rounds)
+    # Each round gives the two gaps of its chain: the figures are every gap of every round.
+    return [g for r in got["ours"] for g in r], [g for r in got["floor"] for g in r], jobs
 
 
 def firing_rounds(
@@ -144,40 +147,45 @@ def firing_rounds(
             },
         )
     )
-    ours: list[float] = []
-    begin: list[float] = []
-    hand: list[float] = []
     jobs: list[str] = []
+    minutes: dict[int, int] = {}  # each round's minute, chosen by its --begin job (first)
+
+    def begin(n: int) -> float:
+        # The next minute that leaves time to submit the --begin job before it.
+        minute = minutes[n] = math.ceil((time.time() + 3) / 60) * 60
+        label = f"begin{n}"
+        jobs.append(sbatch(env, work, label, f"--begin={scheduler_time(minute, 'slurm')}"))
+        seen = wait_for(work, [(label, "start")], "the --begin job")
+        return (seen[(label, "start")] - minute) * 1000
+
+    def ours(n: int) -> float:
+        minute = minutes[n]
+        deadline = time.monotonic() + WAIT
+        while True:
+            # The schedule's runs all write the same label: each minute's is told by its time.
+            fired = [
+                t
+                for label, what, t in stamp_lines(work)
+                if label == "ours-fire" and what == "start" and minute <= t < minute + 60
+            ]
+            if fired:
+                return (fired[0] - minute) * 1000
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the schedule did not fire at {minute}")
+            time.sleep(0.2)
+
+    def hand(n: int) -> float:
+        label = f"hand{n}"
+        submitted = time.time()
+        jobs.append(sbatch(env, work, label))
+        seen = wait_for(work, [(label, "start")], "the job submitted by hand")
+        return (seen[(label, "start")] - submitted) * 1000
+
     try:
-        for n in range(rounds):
-            # The next minute that leaves time to submit the --begin job before it.
-            minute = math.ceil((time.time() + 3) / 60) * 60
-            label = f"begin{n}"
-            jobs.append(sbatch(env, work, label, f"--begin={scheduler_time(minute, 'slurm')}"))
-            seen = wait_for(work, [(label, "start")], "the --begin job")
-            begin.append((seen[(label, "start")] - minute) * 1000)
-            deadline = time.monotonic() + WAIT
-            while True:
-                # The schedule's runs all write the same label: each minute's is told by its time.
-                fired = [
-                    t
-                    for label, what, t in stamp_lines(work)
-                    if label == "ours-fire" and what == "start" and minute <= t < minute + 60
-                ]
-                if fired:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the schedule did not fire at {minute}")
-                time.sleep(0.2)
-            ours.append((fired[0] - minute) * 1000)
-            label = f"hand{n}"
-            submitted = time.time()
-            jobs.append(sbatch(env, work, label))
-            seen = wait_for(work, [(label, "start")], "the job submitted by hand")
-            hand.append((seen[(label, "start")] - submitted) * 1000)
+        got = interleaved_rounds({"begin": begin, "ours": ours, "hand": hand}, rounds)
     finally:
         request(f"{base}/espri-vre/api/schedules/{schedule['id']}", token, method="DELETE")
-    return ours, begin, hand, jobs
+    return got["ours"], got["begin"], got["hand"], jobs
 
 
 def run(ctx: Context) -> list[Row]:

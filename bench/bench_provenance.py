@@ -19,10 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness import OVERHEAD, Context, Row
+from harness import OVERHEAD, Context, Row, anchor_venv, interleaved_rounds
 
 N_CELLS = 100
 ANCHOR_PACKAGES = ("noworkflow", "ipykernel", "numpy", "xarray", "netCDF4", "scipy")
@@ -202,33 +203,6 @@ def run_notebook(
     return result
 
 
-def anchor_venv(ctx: Context) -> tuple[Path | None, str]:
-    """The noWorkflow venv (made once, reused); (python, '') or (None, why not)."""
-    venv = ctx.work / "anchors" / "noworkflow"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if marker.exists():
-        return python, ""
-    log = ctx.work / "anchors" / "noworkflow-install.log"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        # A plain venv of the system's Python: the anchor never touches the repository's .venv.
-        made = subprocess.run(
-            ["python3", "-m", "venv", "--clear", str(venv)], stdout=out, stderr=out
-        )
-        if made.returncode == 0:
-            made = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", *ANCHOR_PACKAGES],
-                stdout=out,
-                stderr=out,
-            )
-    if made.returncode != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return None, f"pip install {' '.join(ANCHOR_PACKAGES)} failed: {tail[0]}"
-    marker.write_text("ok\n")
-    return python, ""
-
-
 def notebook(cells: list[str], runs: NotebookRun | None = None) -> dict[str, Any]:
     nb_cells = []
     for i, code in enumerate(cells):
@@ -267,6 +241,58 @@ def fig(runs: list[NotebookRun]) -> str:
     return f"{cell:.2f} ms/cell, {total / 1000:.2f} s/notebook"
 
 
+def capture_round(
+    python: Path,
+    specs: Path,
+    work: Path,
+    recorded: dict[int, tuple[Path, Path]],
+    mode: str,
+    r: int,
+) -> NotebookRun:
+    """Round `r` of the notebook in a kernel, without capture (mode 'none') or with ours
+    ('espri': its notebook and log kept in `recorded[r]` for the replay)."""
+    cwd = work / f"{mode}-{r}"
+    cwd.mkdir()
+    cells = analysis_cells(cwd / "data")
+    record = cwd / "provenance"
+    env = clean_env(ESPRI_VRE_PROVENANCE_DIR=str(record))
+    pre = ["%load_ext espri_vre"] if mode == "espri" else []
+    got = run_notebook(python, specs, cwd, cells, mode, env, pre)
+    if got.errors:
+        raise RuntimeError(f"{mode} run failed: {got.errors[:2]}")
+    if mode == "espri":
+        nb_path = cwd / "analysis.ipynb"
+        full = notebook(cells, got)
+        pre_cell = notebook(["%load_ext espri_vre"])["cells"][0]
+        full["cells"].insert(0, dict(pre_cell, id="pre-0", execution_count=1))
+        nb_path.write_text(json.dumps(full))
+        logs = sorted(record.rglob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+        if not logs:
+            raise RuntimeError(f"the capture wrote no log under {record}")
+        recorded[r] = (nb_path, logs[-1])
+    return got
+
+
+def script_round(python: Path, work: Path, mode: str, r: int) -> float:
+    """Seconds of round `r` of the notebook as one script, run by the anchor venv's `python`
+    ('plain') or by noWorkflow's `now run` ('now'), interpreter start included."""
+    cwd = work / f"script-{mode}-{r}"
+    cwd.mkdir()
+    script = cwd / "analysis.py"
+    script.write_text("\n\n".join(analysis_cells(cwd / "data")) + "\n")
+    argv = [str(python), script.name]
+    if mode == "now":
+        argv = [str(python.parent / "now"), "run", script.name]
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=240, env=clean_env()
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:2])}: {done.stderr[-400:]}")
+    return elapsed
+
+
 def run(ctx: Context) -> list[Row]:
     ours_python = ctx.root / ".venv" / "bin" / "python"
     work = ctx.work / "provenance"
@@ -274,33 +300,18 @@ def run(ctx: Context) -> list[Row]:
     work.mkdir(parents=True)
     specs = work / "kernels"
     rounds = ROUNDS
-    anchor_python, anchor_problem = anchor_venv(ctx)
+    anchor_python, anchor_problem = anchor_venv(ctx, "noworkflow", ANCHOR_PACKAGES)
 
-    none: list[NotebookRun] = []
-    ours: list[NotebookRun] = []
-    last_ours: tuple[Path, Path] | None = None
-    for r in range(rounds):
-        for mode in ("none", "espri"):
-            cwd = work / f"{mode}-{r}"
-            cwd.mkdir()
-            cells = analysis_cells(cwd / "data")
-            record = cwd / "provenance"
-            env = clean_env(ESPRI_VRE_PROVENANCE_DIR=str(record))
-            pre = ["%load_ext espri_vre"] if mode == "espri" else []
-            got = run_notebook(ours_python, specs, cwd, cells, mode, env, pre)
-            if got.errors:
-                raise RuntimeError(f"{mode} run failed: {got.errors[:2]}")
-            (none if mode == "none" else ours).append(got)
-            if mode == "espri":
-                nb_path = cwd / "analysis.ipynb"
-                full = notebook(cells, got)
-                pre_cell = notebook(["%load_ext espri_vre"])["cells"][0]
-                full["cells"].insert(0, dict(pre_cell, id="pre-0", execution_count=1))
-                nb_path.write_text(json.dumps(full))
-                logs = sorted(record.rglob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-                if not logs:
-                    raise RuntimeError(f"the capture wrote no log under {record}")
-                last_ours = (nb_path, logs[-1])
+    recorded: dict[int, tuple[Path, Path]] = {}
+    got = interleaved_rounds(
+        {
+            m: partial(capture_round, ours_python, specs, work, recorded, m)
+            for m in ("none", "espri")
+        },
+        rounds,
+    )
+    none, ours = got["none"], got["espri"]
+    last_ours = recorded[rounds - 1]
     executions = sum(
         1 for line in last_ours[1].read_text().splitlines() if '"cell_end"' in line or False
     )
@@ -337,24 +348,11 @@ def run(ctx: Context) -> list[Row]:
     now_note = anchor_problem
     if anchor_python is not None:
         try:
-            plain_s, now_s = [], []
-            for r in range(rounds):
-                for mode in ("plain", "now"):
-                    cwd = work / f"script-{mode}-{r}"
-                    cwd.mkdir()
-                    script = cwd / "analysis.py"
-                    script.write_text("\n\n".join(analysis_cells(cwd / "data")) + "\n")
-                    argv = [str(anchor_python), script.name]
-                    if mode == "now":
-                        argv = [str(anchor_python.parent / "now"), "run", script.name]
-                    start = time.perf_counter()
-                    done = subprocess.run(
-                        argv, cwd=cwd, capture_output=True, text=True, timeout=240, env=clean_env()
-                    )
-                    elapsed = time.perf_counter() - start
-                    if done.returncode != 0:
-                        raise RuntimeError(f"{' '.join(argv[:2])}: {done.stderr[-400:]}")
-                    (plain_s if mode == "plain" else now_s).append(elapsed)
+            got = interleaved_rounds(
+                {m: partial(script_round, anchor_python, work, m) for m in ("plain", "now")},
+                rounds,
+            )
+            plain_s, now_s = got["plain"], got["now"]
             now_totals = [(w - p) / p * 100 for w, p in zip(now_s, plain_s, strict=True)]
         except Exception as e:  # the anchor's failure is reported, not hidden
             now_note = f"noWorkflow could not run the notebook: {type(e).__name__}: {e}"[:600]
@@ -418,8 +416,9 @@ def replay_row(ctx: Context, work: Path, recorded: tuple[Path, Path]) -> Row:
     plain = work / "plain.ipynb"
     cells = json.loads(nb_path.read_text())["cells"][1:]
     plain.write_text(json.dumps(notebook([c["source"] for c in cells])))
-    pm_times, replay_times, verdicts = [], [], {}
-    for _ in range(ROUNDS):
+    reports = []
+
+    def papermill_run(_: int) -> float:
         start = time.perf_counter()
         papermill.execute_notebook(
             str(plain),
@@ -429,14 +428,19 @@ def replay_row(ctx: Context, work: Path, recorded: tuple[Path, Path]) -> Row:
             progress_bar=False,
             log_output=False,
         )
-        pm_times.append(time.perf_counter() - start)
+        return time.perf_counter() - start
+
+    def replay_run(n: int) -> float:
         start = time.perf_counter()
         # each replay runs in a new working folder of its own (it never writes beside the notebook)
-        report = replay(nb_path, log=log, workdir=work / f"replay-{len(replay_times)}")
-        replay_times.append(time.perf_counter() - start)
-        verdicts = {}
-        for cell in report.cells:
-            verdicts[cell.verdict] = verdicts.get(cell.verdict, 0) + 1
+        reports.append(replay(nb_path, log=log, workdir=work / f"replay-{n}"))
+        return time.perf_counter() - start
+
+    got = interleaved_rounds({"papermill": papermill_run, "replay": replay_run}, ROUNDS)
+    pm_times, replay_times = got["papermill"], got["replay"]
+    verdicts: dict[str, int] = {}
+    for cell in reports[-1].cells:
+        verdicts[cell.verdict] = verdicts.get(cell.verdict, 0) + 1
     return Row.measured(
         issue="#7",
         task=task + f", median of {ROUNDS} interleaved rounds, kernel start included on both sides",
@@ -540,24 +544,34 @@ def export_rows(python: Path, specs: Path) -> list[Row]:
         if len(read) != INPUT_FILES:
             raise RuntimeError(f"the log records {len(read)} of the {INPUT_FILES} inputs read")
 
-        times: dict[tuple[str, bool], list[float]] = {}
-        sizes: dict[tuple[str, bool], list[int]] = {}
         exporters = {
             "ours": lambda out, copy: export_crate(
                 nb_path, out, log=log, copy_limit=2 * INPUT_BYTES if copy else 0
             ),
             "rocrate": lambda out, copy: rocrate_export(nb_path, log, files, out, copy),
         }
-        # interleaved: each round exports with and without copies, ours then the anchor
-        for r in range(ROUNDS):
-            for copy in (True, False):
-                for side, export in exporters.items():
-                    out = work / f"crate-{side}-{copy}-{r}"
-                    start = time.perf_counter()
-                    export(out, copy)
-                    times.setdefault((side, copy), []).append(time.perf_counter() - start)
-                    sizes.setdefault((side, copy), []).append(crate_bytes(out))
-                    shutil.rmtree(out)
+
+        def export_round(side: str, copy: bool, r: int) -> tuple[float, int]:
+            """Seconds and bytes of one export, its crate deleted after."""
+            out = work / f"crate-{side}-{copy}-{r}"
+            start = time.perf_counter()
+            exporters[side](out, copy)
+            took = time.perf_counter() - start
+            size = crate_bytes(out)
+            shutil.rmtree(out)
+            return took, size
+
+        # each round exports with and without copies, ours then the anchor
+        got = interleaved_rounds(
+            {
+                (side, copy): partial(export_round, side, copy)
+                for copy in (True, False)
+                for side in exporters
+            },
+            ROUNDS,
+        )
+        times = {key: [t for t, _ in runs] for key, runs in got.items()}
+        sizes = {key: [b for _, b in runs] for key, runs in got.items()}
 
     rows = []
     for copy in (True, False):

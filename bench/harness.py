@@ -27,11 +27,16 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+K = TypeVar("K")
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,15 +166,29 @@ def timed_ms(fn: Callable[[], object]) -> Callable[[], float]:
     return run
 
 
+def interleaved_rounds(sides: Mapping[K, Callable[[int], T]], count: int) -> dict[K, list[T]]:
+    """`count` rounds; each calls every side once, in the order given, with the round's number
+    (from 0): each side's results in round order. The one round loop of every bench module, so
+    that a burst of load on this shared machine falls on every side alike."""
+    got: dict[K, list[T]] = {name: [] for name in sides}
+    for n in range(count):
+        for name, side in sides.items():
+            got[name].append(side(n))
+    return got
+
+
 def interleave(
     ours: Callable[[], float], anchor: Callable[[], float], rounds: int
 ) -> tuple[list[float], list[float]]:
     """Rounds of ours then the anchor, each call returning its own figure: both samples."""
-    got: tuple[list[float], list[float]] = ([], [])
-    for _ in range(rounds):
-        got[0].append(ours())
-        got[1].append(anchor())
-    return got
+    got = interleaved_rounds({"ours": lambda _: ours(), "anchor": lambda _: anchor()}, rounds)
+    return got["ours"], got["anchor"]
+
+
+def median_range(values: Iterable[float]) -> tuple[float, float, float]:
+    """(median, min, max) of a figure's rounds: what a row or a note reports of them."""
+    got = list(values)
+    return statistics.median(got), min(got), max(got)
 
 
 def interleaved_times(
@@ -187,6 +206,33 @@ def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float
     for _ in range(warmup):
         fn()
     return statistics.median(timed_ms(fn)() for _ in range(repeat))
+
+
+def anchor_venv(ctx: Context, name: str, packages: Iterable[str]) -> tuple[Path | None, str]:
+    """A venv of the system's Python holding an anchor's `packages`, made once under
+    ctx.work/anchors/`name` and reused: (its python, '') or (None, why it could not be made).
+    The anchor never touches the repository's .venv."""
+    venv = ctx.work / "anchors" / name
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if marker.exists():
+        return python, ""
+    packages = list(packages)
+    log = ctx.work / "anchors" / f"{name}-install.log"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        made = subprocess.run(
+            ["python3", "-m", "venv", "--clear", str(venv)], stdout=out, stderr=out
+        )
+        if made.returncode == 0:
+            made = subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", *packages], stdout=out, stderr=out
+            )
+    if made.returncode != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return None, f"pip install {' '.join(packages)} failed: {tail[0]}"
+    marker.write_text("ok\n")
+    return python, ""
 
 
 def machine() -> dict:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -350,3 +353,77 @@ def test_the_provenance_overheads_are_per_round_and_may_be_negative():
     none = [notebook_run(4820, [18.0, 19.0]), notebook_run(5000, [18.0, 19.0])]
     assert provenance.overheads(ours, none) == pytest.approx([-1.2448, 2.0], abs=1e-3)
     assert len(provenance.analysis_cells(Path("data"))) == provenance.N_CELLS
+
+
+def test_interleaved_rounds_call_every_side_in_turn_with_the_round_number():
+    calls: list[tuple[str, int, int]] = []
+
+    def side(name: str):
+        def run(n: int) -> int:
+            stamp = time.perf_counter_ns()
+            calls.append((name, n, stamp))
+            return stamp
+
+        return run
+
+    got = harness.interleaved_rounds({"ours": side("ours"), ("anchor", 1): side("anchor")}, 3)
+    assert [(name, n) for name, n, _ in calls] == [
+        ("ours", 0), ("anchor", 0), ("ours", 1), ("anchor", 1), ("ours", 2), ("anchor", 2)
+    ]  # fmt: skip
+    assert list(got) == ["ours", ("anchor", 1)]
+    # Each side's results are its own calls' clock readings, in round order.
+    assert got["ours"] == [stamp for name, _, stamp in calls if name == "ours"]
+    assert got[("anchor", 1)] == [stamp for name, _, stamp in calls if name == "anchor"]
+    assert [stamp for *_, stamp in calls] == sorted(stamp for *_, stamp in calls)
+    assert harness.interleaved_rounds({"ours": side("ours")}, 0) == {"ours": []}
+
+
+def test_the_pipeline_gaps_of_interleaved_rounds_come_from_the_step_scripts_own_stamps(tmp_path):
+    """The benchmark's step.sh run for real by bash (no Slurm): two chains a round, ours then
+    the floor, their gaps read from the stamps the scripts wrote."""
+    pipelines = harness.load(BENCH / "bench_pipelines.py")
+    (tmp_path / "step.sh").write_text(pipelines.STEP)
+
+    def chain(prefix: str):
+        def run(n: int) -> list[float]:
+            for step in pipelines.STEPS:
+                label = f"{prefix}{n}-{step}"
+                subprocess.run(["bash", "step.sh", label], cwd=tmp_path, check=True)
+            return pipelines.gaps(pipelines.stamps(tmp_path), f"{prefix}{n}")
+
+        return run
+
+    got = harness.interleaved_rounds({"ours": chain("pipe"), "floor": chain("floor")}, 2)
+    assert [len(r) for r in got["ours"] + got["floor"]] == [2, 2, 2, 2]
+    # The stamps file is the order the scripts ran in: each round's chain of ours, then the floor's.
+    labels = [label for label, what, _ in pipelines.stamp_lines(tmp_path) if what == "start"]
+    assert labels == [
+        f"{prefix}{n}-{step}" for n in (0, 1) for prefix in ("pipe", "floor")
+        for step in pipelines.STEPS
+    ]  # fmt: skip
+    seen = pipelines.stamps(tmp_path)
+    first = got["ours"][0][0]
+    assert first == pytest.approx((seen[("pipe0-b", "start")] - seen[("pipe0-a", "end")]) * 1000)
+    gaps = [g for r in got["ours"] for g in r]
+    median, low, high = harness.median_range(gaps)
+    assert low == min(gaps) and high == max(gaps) and low <= median <= high
+    assert all(g > 0 for g in gaps)  # a step starts after the one before ended, on one clock
+
+
+def test_median_range_gives_the_median_with_the_rounds_extremes():
+    assert harness.median_range([1464, 1301, 1702]) == (1464, 1301, 1702)
+    assert harness.median_range(iter([3.0, 1.0, 2.0, 10.0])) == (2.5, 1.0, 10.0)
+    with pytest.raises(statistics.StatisticsError):
+        harness.median_range([])
+
+
+def test_an_anchor_venv_already_made_is_reused_without_pip(tmp_path):
+    ctx = harness.Context(root=tmp_path, work=tmp_path, repeat=1)
+    venv = tmp_path / "anchors" / "noworkflow"
+    venv.mkdir(parents=True)
+    (venv / ".installed").write_text("ok\n")
+    assert harness.anchor_venv(ctx, "noworkflow", ["no-such-package"]) == (
+        venv / "bin" / "python",
+        "",
+    )
+    assert not (tmp_path / "anchors" / "noworkflow-install.log").exists()
