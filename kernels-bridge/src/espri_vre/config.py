@@ -34,6 +34,7 @@ CLUSTER_KEYS = {
     "python",
     "max_running",
     "dask",
+    "mail",
 }
 SSH_KEYS = {"host", "user", "key_file", "port", "known_hosts", "env"}
 DATA_ROOT_KEYS = {"id", "title", "path"}
@@ -171,6 +172,10 @@ def _validate_clusters(raw: Sequence[Any], out: Validated) -> list[ClusterEntry]
         for key in ("defaults", "limits"):
             if key in item and not isinstance(item[key], Mapping):
                 problems.append(f"{key} must be an object")
+        if "mail" in item and not isinstance(item["mail"], bool):
+            out.warnings.append(
+                f"{label}: mail must be true or false, not {item['mail']!r}: ignored"
+            )
         title = _title(item, entry_id, label, out)
         settings = {**item, "id": entry_id, "title": title, "kind": kind, "transport": transport}
         entries.append(
