@@ -76,7 +76,8 @@ start=$EPOCHREALTIME
   echo "$EPOCHREALTIME" >"$RT/galata-ui.end"
 ) &
 beside_pid=$!
-(cd kernels-bridge && python -m pytest --junitxml="$RESULTS/pytest.xml") || true
+(cd kernels-bridge && python -m pytest --junitxml="$RESULTS/pytest.xml") 2>&1 \
+  | tee "$RT/pytest.log" || true
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
 took pytest "$start"
 wait "$beside_pid"
@@ -106,6 +107,15 @@ log "tracked files unchanged by the run"
 # Screenshots go to .test-runtime/screenshots; docs/images changes only by npm run docs:images.
 tracked_state >"$RT/tracked-after.txt"
 check check-tracked-files diff "$RT/tracked-before.txt" "$RT/tracked-after.txt"
+
+# A suite that stopped without its report (a crash, a kill) is told again where the summary is
+# read: the end of its own output says why it stopped.
+for suite in "${crashed[@]}"; do
+  if [ -f "$RT/$suite.log" ]; then
+    log "$suite stopped without its report; the end of its output"
+    tail -n 60 "$RT/$suite.log"
+  fi
+done
 
 log "summary"
 took total "$RUN_START"
