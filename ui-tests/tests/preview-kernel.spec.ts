@@ -54,6 +54,7 @@ function listing(dir: string, own: string): string[] {
         entry.name === 'history.sqlite' ||
         entry.name === '.espri-vre-jobs' ||
         entry.name.endsWith('.provenance') ||
+        entry.name === '.espri-vre-provenance' ||
         entry.name.endsWith('.ipynb')
       ) {
         continue;
