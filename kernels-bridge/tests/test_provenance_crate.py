@@ -83,7 +83,7 @@ def record_notebook(work: Path, cells: list[tuple[str, dict[str, Any]]]) -> Reco
     data.chmod(0o644)
     notebook = work / "analysis.ipynb"
     nb = run_and_save(notebook, cells)
-    (log,) = sorted((work / "analysis.provenance").glob("*.jsonl"))
+    (log,) = sorted((work / ".espri-vre-provenance/analysis").glob("*.jsonl"))
     return Recorded(work, notebook, log, data, work / "prsn_mean.nc", [c.id for c in nb.cells])
 
 

@@ -113,7 +113,7 @@ def run_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"import xarray as xr\nds = xr.open_dataset({str(CMIP6_FILE)!r})\nprint(ds.prsn.shape)",
     ]
     run_and_save(work / "read.ipynb", [(src, {}) for src in cells])
-    (log,) = (work / "read.provenance").glob("*.jsonl")
+    (log,) = (work / ".espri-vre-provenance/read").glob("*.jsonl")
     return log
 
 

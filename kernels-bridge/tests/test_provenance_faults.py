@@ -55,7 +55,7 @@ def test_a_kernel_killed_mid_cell_leaves_its_log_intact_and_says_the_cell_did_no
         kernel.client.shell_channel.send(
             kernel.client.session.msg("execute_request", content, metadata={"cellId": "cell-b"})
         )
-        (log,) = (tmp_path / "killed.provenance").glob("*.jsonl")
+        (log,) = (tmp_path / ".espri-vre-provenance/killed").glob("*.jsonl")
         deadline = time.monotonic() + KILL_WAIT
         while not any(e.get("cell_id") == "cell-b" for e in read_log(log).events()):
             assert time.monotonic() < deadline, "the kernel never logged the cell's start"

@@ -1,8 +1,10 @@
-"""A notebook's `<stem>.provenance` folder follows it when JupyterLab renames or moves it
-(PATCH /api/contents on a real Jupyter server with the espri_vre extension): the runs route
-then lists its runs under the new name, a running kernel keeps recording into the moved log,
-an existing target folder gets the runs without anything replaced, and what is not a notebook,
-has no folder or would leave the root is not moved while the user's rename still succeeds."""
+"""A notebook's provenance folder (`.espri-vre-provenance/<stem>/`) follows it when JupyterLab
+renames or moves it (PATCH /api/contents on a real Jupyter server with the espri_vre
+extension): the runs route then lists its runs under the new name, a running kernel keeps
+recording into the moved log, a kernel still waiting for its first cell records under the new
+name, an existing target folder gets the runs without anything replaced, a `<stem>.provenance`
+folder of the earlier layout is read and migrated on rename, and what is not a notebook, has
+no folder or would leave the root is not moved while the user's rename still succeeds."""
 
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from test_provenance_lazy_log import run_kernel
 from test_provenance_waiting import profile, ready, runs
 
 from espri_vre.provenance.follow import FollowError, follow_rename
+from espri_vre.provenance.layout import HIDDEN_FOLDER as H
 from espri_vre.provenance.store import read_log, verify
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """analysis.ipynb and analysis.provenance/ as a real kernel that recorded one cell left
+    """analysis.ipynb and its runs' folder as a real kernel that recorded one cell left
     them (a clean exit: the log ends and its last hash is kept beside it)."""
     base = tmp_path_factory.mktemp("follow")
     run_kernel(base, ["1 + 1"])
@@ -41,7 +44,7 @@ def root(jp_root_dir: Path, recorded: Path) -> Path:
     """The server's root holding the recorded notebook and its folder, as a user's files."""
     root = Path(jp_root_dir)
     shutil.copy(recorded / "analysis.ipynb", root / "analysis.ipynb")
-    shutil.copytree(recorded / "analysis.provenance", root / "analysis.provenance")
+    shutil.copytree(recorded / H / "analysis", root / H / "analysis")
     return root
 
 
@@ -71,47 +74,49 @@ def names(folder: Path) -> list[str]:
 async def test_a_renamed_notebook_takes_its_runs_and_the_runs_route_lists_them(
     jp_fetch, jp_serverapp, root
 ):
-    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    (log,) = (root / H / "analysis").glob("*.jsonl")
     recorded = log.read_bytes()
     assert await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb") == (
         "results.ipynb"
     )
-    assert names(root) == ["results.ipynb", "results.provenance"]
-    assert (root / "results.provenance" / log.name).read_bytes() == recorded
+    assert names(root) == [H, "results.ipynb"]
+    assert names(root / H) == ["results"]
+    assert (root / H / "results" / log.name).read_bytes() == recorded
     answer = await runs(jp_fetch, "results.ipynb", "")
     (run,) = answer["runs"]
     assert run["run"] == log.stem
-    assert run["log"] == f"results.provenance/{log.name}"
+    assert run["log"] == f"{H}/results/{log.name}"
     assert (run["state"], run["problems"]) == ("ended", [])
 
 
 async def test_a_notebook_moved_into_another_folder_takes_its_runs_there(
     jp_fetch, jp_serverapp, root
 ):
-    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    (log,) = (root / H / "analysis").glob("*.jsonl")
     (root / "final").mkdir()
     await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "final/paper.ipynb")
     assert names(root) == ["final"]
-    assert names(root / "final") == ["paper.ipynb", "paper.provenance"]
-    assert names(root / "final" / "paper.provenance") == [log.name, f"{log.stem}.last-hash"]
+    assert names(root / "final") == [H, "paper.ipynb"]
+    assert names(root / "final" / H / "paper") == [log.name, f"{log.stem}.last-hash"]
     answer = await runs(jp_fetch, "final/paper.ipynb", "")
-    assert [r["log"] for r in answer["runs"]] == [f"final/paper.provenance/{log.name}"]
+    assert [r["log"] for r in answer["runs"]] == [f"final/{H}/paper/{log.name}"]
 
 
 async def test_an_existing_target_folder_gets_the_runs_and_loses_nothing(
     jp_fetch, jp_serverapp, root
 ):
-    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    (log,) = (root / H / "analysis").glob("*.jsonl")
     # an earlier notebook of the new name (deleted since) left its run behind
-    earlier = root / "results.provenance" / "20200101T000000Z-0123abcd.jsonl"
+    earlier = root / H / "results" / "20200101T000000Z-0123abcd.jsonl"
     earlier.parent.mkdir()
     shutil.copy(log, earlier)
     await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
-    assert names(root) == ["results.ipynb", "results.provenance"]
-    assert names(root / "results.provenance") == sorted(
+    assert names(root) == [H, "results.ipynb"]
+    assert names(root / H) == ["results"]
+    assert names(root / H / "results") == sorted(
         [earlier.name, log.name, f"{log.stem}.last-hash"]
     )
-    assert earlier.read_bytes() == (root / "results.provenance" / log.name).read_bytes()
+    assert earlier.read_bytes() == (root / H / "results" / log.name).read_bytes()
     answer = await runs(jp_fetch, "results.ipynb", "")
     assert [r["run"] for r in answer["runs"]] == [log.stem, earlier.stem]
 
@@ -119,21 +124,19 @@ async def test_an_existing_target_folder_gets_the_runs_and_loses_nothing(
 async def test_a_taken_name_in_the_target_is_never_replaced_and_the_rest_stays(
     jp_fetch, jp_serverapp, root, caplog
 ):
-    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    (log,) = (root / H / "analysis").glob("*.jsonl")
     recorded = log.read_bytes()
-    taken = root / "results.provenance" / log.name
+    taken = root / H / "results" / log.name
     taken.parent.mkdir()
     taken.write_bytes(b"another run of the same name\n")
     with caplog.at_level(logging.WARNING):
         await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
     assert taken.read_bytes() == b"another run of the same name\n"
     # the run whose name is taken stays in the old folder, whole; its last hash moved
-    assert names(root / "analysis.provenance") == [log.name]
-    assert (root / "analysis.provenance" / log.name).read_bytes() == recorded
-    assert names(root / "results.provenance") == [log.name, f"{log.stem}.last-hash"]
-    assert f"results.provenance already holds {log.name}: left in analysis.provenance" in (
-        caplog.text
-    )
+    assert names(root / H / "analysis") == [log.name]
+    assert (root / H / "analysis" / log.name).read_bytes() == recorded
+    assert names(root / H / "results") == [log.name, f"{log.stem}.last-hash"]
+    assert f"{H}/results already holds {log.name}: left in {H}/analysis" in caplog.text
 
 
 async def test_a_notebook_without_runs_is_renamed_and_nothing_is_created(
@@ -151,7 +154,7 @@ async def test_a_file_that_is_not_a_notebook_moves_no_provenance_folder(
     # analysis.csv shares its stem with the recorded notebook: the folder is the notebook's
     (root / "analysis.csv").write_text("a,b\n1,2\n")
     await rename(jp_fetch, jp_serverapp, "analysis.csv", "table.csv")
-    assert names(root) == ["analysis.ipynb", "analysis.provenance", "table.csv"]
+    assert names(root) == [H, "analysis.ipynb", "table.csv"]
 
 
 async def test_a_symlinked_folder_leading_out_of_the_root_is_not_followed(
@@ -162,22 +165,23 @@ async def test_a_symlinked_folder_leading_out_of_the_root_is_not_followed(
     outside.mkdir()
     (outside / "secret.jsonl").write_text("not the user's run\n")
     nbformat.write(nbformat.v4.new_notebook(), root / "analysis.ipynb")
-    (root / "analysis.provenance").symlink_to(outside, target_is_directory=True)
+    (root / H).mkdir()
+    (root / H / "analysis").symlink_to(outside, target_is_directory=True)
     with caplog.at_level(logging.WARNING):
         # the user's rename succeeds; ours is refused and said in the server's log
         assert await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "b.ipynb") == "b.ipynb"
-    assert names(root) == ["analysis.provenance", "b.ipynb"]
+    assert names(root) == [H, "b.ipynb"]
+    assert names(root / H) == ["analysis"]
     assert names(outside) == ["secret.jsonl"]
-    assert (
-        "analysis.provenance is a link or not a folder: it did not follow the notebook"
-        in caplog.text
+    assert f"{H}/analysis is a link or not a folder: it did not follow the notebook" in (
+        caplog.text
     )
 
 
 def test_paths_that_leave_the_root_are_refused_and_nothing_moves(tmp_path: Path):
     root = tmp_path / "root"
-    (root / "analysis.provenance").mkdir(parents=True)
-    (root / "analysis.provenance" / "run.jsonl").write_text("{}\n")
+    (root / H / "analysis").mkdir(parents=True)
+    (root / H / "analysis" / "run.jsonl").write_text("{}\n")
     outside = tmp_path / "outside"
     outside.mkdir()
     (root / "escape").symlink_to(outside, target_is_directory=True)
@@ -189,13 +193,22 @@ def test_paths_that_leave_the_root_are_refused_and_nothing_moves(tmp_path: Path)
     ]:
         with pytest.raises(FollowError, match="root"):
             follow_rename(root, source, target)
-    assert names(root / "analysis.provenance") == ["run.jsonl"]
+    assert names(root / H / "analysis") == ["run.jsonl"]
     assert names(outside) == []
     # a target name taken by a file is refused too, the runs stay
-    (root / "moved.provenance").write_text("a file")
-    with pytest.raises(FollowError, match="moved.provenance exists and is not a folder"):
+    (root / H / "moved").write_text("a file")
+    with pytest.raises(FollowError, match=f"{H}/moved exists and is not a folder"):
         follow_rename(root, "analysis.ipynb", "moved.ipynb")
-    assert names(root / "analysis.provenance") == ["run.jsonl"]
+    assert names(root / H / "analysis") == ["run.jsonl"]
+    # a dot-folder that is a link out of the root is refused, on either side
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.ipynb").write_text("{}")
+    (elsewhere / H).symlink_to(outside, target_is_directory=True)
+    (outside / "a").mkdir()
+    with pytest.raises(FollowError, match="outside the server's root"):
+        follow_rename(elsewhere, "a.ipynb", "b.ipynb")
+    assert names(outside) == ["a"]
 
 
 async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
@@ -211,16 +224,16 @@ async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
     try:
         reply = await client.execute_interactive("x = 20", timeout=KERNEL_TIMEOUT)
         assert reply["content"]["status"] == "ok"
-        (log,) = (root / "draft.provenance").glob("*.jsonl")
+        (log,) = (root / H / "draft").glob("*.jsonl")
         await rename(jp_fetch, jp_serverapp, "draft.ipynb", "final/paper.ipynb")
         assert names(root) == ["final"]
-        moved = root / "final" / "paper.provenance" / log.name
+        moved = root / "final" / H / "paper" / log.name
         reply = await client.execute_interactive("y = x + 1", timeout=KERNEL_TIMEOUT)
         assert reply["content"]["status"] == "ok"
         answer = await runs(jp_fetch, "final/paper.ipynb", kernel_id)
         (run,) = answer["runs"]
         assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
-        assert run["log"] == f"final/paper.provenance/{log.name}"
+        assert run["log"] == f"final/{H}/paper/{log.name}"
         assert "waiting" not in answer
     finally:
         client.stop_channels()
@@ -235,3 +248,66 @@ async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
     assert names(moved.parent) == [log.name]
     checked = verify(moved)
     assert (checked.ok, checked.ended, checked.problems) == (True, True, [])
+
+
+async def test_a_folder_of_the_earlier_layout_is_read_then_migrated_on_rename(
+    jp_fetch, jp_serverapp, jp_root_dir, recorded
+):
+    """`analysis.provenance/` beside the notebook, as the earlier version wrote it, beside a
+    newer run in the hidden folder: both are listed, and a rename gathers both, whole, in the
+    hidden folder of the new name."""
+    root = Path(jp_root_dir)
+    shutil.copy(recorded / "analysis.ipynb", root / "analysis.ipynb")
+    shutil.copytree(recorded / H / "analysis", root / "analysis.provenance")
+    (log,) = (root / "analysis.provenance").glob("*.jsonl")
+    newer = root / H / "analysis" / "20990101T000000Z-0123abcd.jsonl"
+    newer.parent.mkdir(parents=True)
+    shutil.copy(log, newer)
+    answer = await runs(jp_fetch, "analysis.ipynb", "")
+    assert [r["log"] for r in answer["runs"]] == [
+        f"{H}/analysis/{newer.name}",
+        f"analysis.provenance/{log.name}",
+    ]
+    assert answer["runs"][1]["problems"] == []
+    recorded_bytes = log.read_bytes()
+    await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
+    assert names(root) == [H, "results.ipynb"]
+    assert names(root / H) == ["results"]
+    assert names(root / H / "results") == sorted(
+        [newer.name, log.name, f"{log.stem}.last-hash"]
+    )
+    assert (root / H / "results" / log.name).read_bytes() == recorded_bytes
+    answer = await runs(jp_fetch, "results.ipynb", "")
+    assert [r["run"] for r in answer["runs"]] == [newer.stem, log.stem]
+
+
+async def test_a_notebook_renamed_before_its_first_cell_records_under_its_new_name(
+    jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch
+):
+    """The kernel started for draft.ipynb waits for its first cell (no log yet); the notebook
+    is moved to final/paper.ipynb; the first cell's log opens beside the new name, and its
+    session names the new notebook."""
+    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
+    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
+    root = Path(jp_root_dir)
+    nbformat.write(nbformat.v4.new_notebook(), root / "draft.ipynb")
+    (root / "final").mkdir()
+    kernel_id = await open_notebook(jp_fetch, "draft.ipynb")
+    client = await ready(jp_serverapp, kernel_id)
+    try:
+        assert "waiting" in await runs(jp_fetch, "draft.ipynb", kernel_id)
+        await rename(jp_fetch, jp_serverapp, "draft.ipynb", "final/paper.ipynb")
+        reply = await client.execute_interactive("x = 20", timeout=KERNEL_TIMEOUT)
+        assert reply["content"]["status"] == "ok"
+        answer = await runs(jp_fetch, "final/paper.ipynb", kernel_id)
+        (run,) = answer["runs"]
+        assert run["log"].startswith(f"final/{H}/paper/")
+        assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)
+    assert names(root) == ["final"]
+    assert not (tmp_path / "fallback").exists()
+    (log,) = (root / "final" / H / "paper").glob("*.jsonl")
+    session = next(read_log(log).events())
+    assert session["notebook"] == str((root / "final" / "paper.ipynb").resolve())

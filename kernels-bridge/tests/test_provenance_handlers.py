@@ -69,10 +69,10 @@ async def test_runs_lists_the_recorded_run_with_its_state_kernel_and_hash(jp_fet
     assert code == 200, body
     assert body["notebook"] == "study/analysis.ipynb"
     (run,) = body["runs"]
-    (log,) = (study / "analysis.provenance").glob("*.jsonl")
+    (log,) = (study / ".espri-vre-provenance/analysis").glob("*.jsonl")
     checked = verify(log)
     assert run["run"] == log.stem
-    assert run["log"] == f"study/analysis.provenance/{log.name}"
+    assert run["log"] == f"study/.espri-vre-provenance/analysis/{log.name}"
     assert run["state"] == "ended"  # the kernel exited: its log was closed
     assert re.fullmatch(r"[0-9a-f-]{36}", run["kernel_id"]), run["kernel_id"]
     assert run["events"] == checked.events and run["last_hash"] == checked.last_hash
@@ -80,7 +80,7 @@ async def test_runs_lists_the_recorded_run_with_its_state_kernel_and_hash(jp_fet
 
 
 async def test_events_are_the_log_and_a_cut_end_is_caught_with_the_kept_hash(jp_fetch, study):
-    (log,) = (study / "analysis.provenance").glob("*.jsonl")
+    (log,) = (study / ".espri-vre-provenance/analysis").glob("*.jsonl")
     params = {"path": "study/analysis.ipynb", "run": log.stem}
     code, body = await call(jp_fetch, "events", params=params)
     assert code == 200

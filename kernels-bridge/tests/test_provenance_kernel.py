@@ -138,7 +138,7 @@ def of_kind(run: RecordedRun, kind: str) -> list[dict[str, Any]]:
 
 
 def test_the_log_lies_next_to_the_notebook_and_its_chain_verifies(recorded: RecordedRun):
-    assert recorded.log.parent == recorded.output.parent / "analysis.provenance"
+    assert recorded.log.parent == recorded.output.parent / ".espri-vre-provenance/analysis"
     result = verify(recorded.log, schema=True)
     assert result.ok, result.problems
     assert result.ended and result.torn_bytes == 0
@@ -303,7 +303,7 @@ def test_a_killed_kernel_leaves_a_valid_log(tmp_path: Path):
         kernel.run("%load_ext espri_vre")
         kernel.run("x = 1")
         kernel.client.execute("import time\ntime.sleep(60)")
-        logs = tmp_path / "long.provenance"
+        logs = tmp_path / ".espri-vre-provenance/long"
         deadline = time.monotonic() + 30
         while not any(
             e["kind"] == "cell_start" and e["order"] == 2

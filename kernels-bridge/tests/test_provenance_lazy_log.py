@@ -75,7 +75,7 @@ def test_one_cell_run_leaves_a_complete_record(tmp_path: Path):
     cell = f"value = int(open({str(data)!r}).read())\nvalue * 2"
     status, replies = run_kernel(tmp_path, [cell])
     assert [r["status"] for r in replies] == ["ok"]
-    (log,) = (tmp_path / "work" / "analysis.provenance").glob("*.jsonl")
+    (log,) = (tmp_path / "work" / ".espri-vre-provenance/analysis").glob("*.jsonl")
     check = verify(log, schema=True)
     assert check.ok, check.problems
     events = list(read_log(log).events())

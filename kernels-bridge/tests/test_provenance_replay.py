@@ -151,7 +151,7 @@ def test_cells_without_saved_outputs_are_unverifiable(recorded: Recorded, tmp_pa
     nb.cells[MEAN_CELL].outputs = []
     nb.cells[ARRAY_CELL].source += "  # edited after the run"
     nbformat.write(nb, notebook)
-    (log,) = (work / "analysis.provenance").glob("*.jsonl")
+    (log,) = (work / ".espri-vre-provenance/analysis").glob("*.jsonl")
     report = replay(notebook, log=log, workdir=tmp_path / "work").to_dict()
     by_id = {c["cell_id"]: c for c in report["cells"]}
     mean, array = by_id[recorded.cell_ids[MEAN_CELL]], by_id[recorded.cell_ids[ARRAY_CELL]]

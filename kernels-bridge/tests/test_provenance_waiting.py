@@ -72,7 +72,8 @@ async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
             assert answer["waiting"]["since"] > 0
         else:
             assert "waiting" not in answer
-        assert not (Path(jp_root_dir) / "analysis.provenance").exists()
+        # a notebook only opened: nothing beside it, not even the hidden folder
+        assert [p.name for p in Path(jp_root_dir).iterdir()] == ["analysis.ipynb"]
 
         reply = await client.execute_interactive("1 + 1", timeout=KERNEL_TIMEOUT)
         assert reply["content"]["status"] == "ok"
@@ -82,7 +83,7 @@ async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
             (run,) = answer["runs"]
             assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
             assert run["events"] >= 3  # session, source, cell start and end
-            assert run["log"].startswith("analysis.provenance/")  # beside the notebook
+            assert run["log"].startswith(".espri-vre-provenance/analysis/")  # beside the notebook
         else:
             assert answer["runs"] == []
     finally:

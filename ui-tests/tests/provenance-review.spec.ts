@@ -49,7 +49,13 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
     const notebook = `${FOLDER}/analysis/stations.ipynb`;
     // The batch run's id: opening the notebook starts a kernel of its own.
     const [log] = fs.readdirSync(
-      path.join(SERVER_ROOT, FOLDER, 'analysis', 'stations.provenance')
+      path.join(
+        SERVER_ROOT,
+        FOLDER,
+        'analysis',
+        '.espri-vre-provenance',
+        'stations'
+      )
     );
     await page.notebook.openByPath(notebook);
     await page.evaluate(

@@ -5,7 +5,7 @@
  */
 
 /**
- * One line of a provenance log (<notebook>.provenance/<run_id>.jsonl). Every event carries the envelope (seq, prev, time, run, kind); prev is the sha256 of the previous line's bytes, so an edited line breaks the chain at the next one. The TypeScript types of @espri-vre/provenance are generated from this file.
+ * One line of a provenance log (.espri-vre-provenance/<notebook>/<run_id>.jsonl beside the notebook). Every event carries the envelope (seq, prev, time, run, kind); prev is the sha256 of the previous line's bytes, so an edited line breaks the chain at the next one. The TypeScript types of @espri-vre/provenance are generated from this file.
  */
 export type ProvenanceEvent =
   | SessionEvent

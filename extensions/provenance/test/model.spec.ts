@@ -76,7 +76,7 @@ describe.skipIf(!HAVE_PYTHON)(
         }
       );
       cellIds = JSON.parse(out.trim().split('\n').pop() ?? '[]');
-      const folder = path.join(work, 'study.provenance');
+      const folder = path.join(work, '.espri-vre-provenance', 'study');
       const [log] = readdirSync(folder).filter(n => n.endsWith('.jsonl'));
       events = readFileSync(path.join(folder, log), 'utf-8')
         .trim()

@@ -3,13 +3,14 @@ IPython's pre_run_cell/post_run_cell events (its source, stored once per run by 
 times, status and error), and the files and jobs the hooks report. Any error of ours stops
 recording with a message in the cell's output (`internal_error`), never the user's cell.
 
-The log (and its `<notebook>.provenance` folder) opens with the first event worth keeping, a
-cell's start, a job, a dataset, a file seen between cells, not with the kernel: a notebook
-only opened leaves nothing behind. The session record is taken when recording starts and is
-the log's first line, so nothing before the first event is lost."""
+The log (and the notebook's folder in `.espri-vre-provenance/`) opens with the first event
+worth keeping, a cell's start, a job, a dataset, a file seen between cells, not with the
+kernel: a notebook only opened leaves nothing behind. The session record is taken when
+recording starts and is the log's first line, so nothing before the first event is lost."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -77,7 +78,7 @@ class Recorder:
     def start(self, *, lazily: bool = False) -> None:
         """Starts recording: takes the session record now, and opens the log now or, `lazily`,
         with the first event (a kernel that only starts, when a notebook is merely opened,
-        leaves no `.provenance` folder behind)."""
+        leaves no provenance folder behind)."""
         if self.state in ("recording", "paused"):
             return
         if self.log is not None:  # stopped by a full disk: `%provenance on` starts a new log
@@ -112,6 +113,10 @@ class Recorder:
         session, self._session = self._session, None
         if session is None:
             return False
+        renamed = waiting.renamed_to(self._waiting, self.notebook)
+        if renamed is not None:  # renamed in JupyterLab before the first cell: the new name
+            self.notebook = renamed
+            session = dataclasses.replace(session, notebook=str(renamed))
         # The log opens (or recording stops here): the kernel waits no longer either way.
         waiting.withdraw(self._waiting)
         self._waiting = None

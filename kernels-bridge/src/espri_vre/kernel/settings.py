@@ -1,7 +1,8 @@
 """Capture settings, from environment variables, and where a kernel's log goes.
 
-The log goes next to the notebook (`<notebook>.provenance/<run_id>.jsonl`) when the kernel
-knows its notebook (JPY_SESSION_NAME, set by jupyter_server 2, or `__session__`), else into
+The log goes beside the notebook, in its hidden folder (`.espri-vre-provenance/<notebook
+stem>/<run_id>.jsonl`, provenance/layout.py) when the kernel knows its notebook
+(JPY_SESSION_NAME, set by jupyter_server 2, or `__session__`), else into
 ESPRI_VRE_PROVENANCE_DIR (by default the Jupyter data directory's espri-vre/provenance)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..provenance.events import ENV_ALLOW, FsyncPolicy
 from ..provenance.hashing import DEFAULT_CHUNK_SIZE, DEFAULT_MANIFEST_ABOVE
+from ..provenance.layout import fallback_folder, hidden_folder
 
 ENV = "ESPRI_VRE_PROVENANCE"
 
@@ -92,6 +94,5 @@ def notebook_path(
 def log_directories(notebook: Path | None, fallback: Path) -> list[Path]:
     """Where the log may go, in order of preference: beside the notebook, else the fallback
     (a notebook in a read-only course folder still gets its log)."""
-    name = f"{notebook.stem if notebook else 'kernel'}.provenance"
-    places = [notebook.parent / name] if notebook else []
-    return [*places, fallback / name]
+    places = [hidden_folder(notebook)] if notebook else []
+    return [*places, fallback_folder(fallback, notebook)]

@@ -1,4 +1,4 @@
-"""A recorded run (a notebook and one `.provenance/<run>.jsonl` log) as a Workflow Run RO-Crate
+"""A recorded run (a notebook and one `<run>.jsonl` log) as a Workflow Run RO-Crate
 following the Provenance Run Crate 0.5 profile, built with the `rocrate` library.
 
 The mapping (the shape of the profile's example 3):
@@ -45,6 +45,7 @@ from ..errors import EspriVreError
 from .binder import BINDER_DIR, binder_files
 from .crate_job import job_entities
 from .hashing import iso_mtime, sha256_text
+from .layout import notebook_folders
 from .store import kept_hash_path, read_log, verify
 
 PROFILES = {
@@ -182,12 +183,15 @@ def load_run(log: str | os.PathLike[str]) -> RecordedRun:
 
 
 def latest_log(notebook: str | os.PathLike[str]) -> Path:
-    """The newest run's log next to a notebook (run ids sort by start time)."""
+    """The newest run's log next to a notebook (run ids sort by start time), in its hidden
+    folder or in one of the earlier layout (layout.py)."""
     nb = Path(notebook)
-    folder = nb.with_name(f"{nb.stem}.provenance")
-    logs = sorted(folder.glob("*.jsonl"))
+    folders = notebook_folders(nb)
+    logs = sorted(
+        (log for folder in folders for log in folder.glob("*.jsonl")), key=lambda log: log.name
+    )
     if not logs:
-        raise FileNotFoundError(f"no provenance log for {nb} in {folder}")
+        raise FileNotFoundError(f"no provenance log for {nb} in {folders[0]} or {folders[1]}")
     return logs[-1]
 
 

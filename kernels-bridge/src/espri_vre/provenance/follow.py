@@ -1,9 +1,12 @@
-"""A notebook's provenance folder follows the notebook when it is renamed or moved.
+"""A notebook's provenance follows the notebook when it is renamed or moved.
 
-Kernels write a notebook's runs beside it, in `<stem>.provenance/` (kernel/settings.py
-`log_directories`, service.py `log_folders`). When JupyterLab renames or moves the notebook
-(PATCH /api/contents), the server extension calls `follow_rename` with the two paths of the
-Contents API, and the folder goes to `<new stem>.provenance/` beside the new path.
+Kernels write a notebook's runs beside it, in `.espri-vre-provenance/<stem>/` (layout.py).
+When JupyterLab renames or moves the notebook (PATCH /api/contents), the server extension calls
+`follow_rename` with the two paths of the Contents API, and the runs go to the hidden folder of
+the new name beside the new path. A folder of the earlier layout, `<stem>.provenance/`, goes
+there too: a rename is when such a folder is migrated. Kernels still waiting for their first
+cell are told the new name (waiting.py `retarget`) before anything moves, so that their log
+opens under it.
 
 Only renames on the same filesystem, never a copy: a kernel still running keeps its log open,
 and an open file survives the rename of its folder (the kernel's next events land in the moved
@@ -18,15 +21,15 @@ they are: the runs route finds them by the kernel's id.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EspriVreError
-
-NOTEBOOK_SUFFIX = ".ipynb"
-FOLDER_SUFFIX = ".provenance"
+from .layout import HIDDEN_FOLDER, LEGACY_SUFFIX, NOTEBOOK_SUFFIX
+from .waiting import retarget
 
 
 class FollowError(EspriVreError):
@@ -50,23 +53,50 @@ class Followed:
 def folder_of(notebook: str) -> str:
     """The provenance folder of a notebook, as a Contents API path."""
     head, _, name = notebook.rpartition("/")
-    folder = name.removesuffix(NOTEBOOK_SUFFIX) + FOLDER_SUFFIX
+    folder = f"{HIDDEN_FOLDER}/{name.removesuffix(NOTEBOOK_SUFFIX)}"
     return f"{head}/{folder}" if head else folder
 
 
-def follow_rename(root: str | os.PathLike[str], source: str, target: str) -> Followed | None:
-    """Moves `source`'s provenance folder beside `target` (both Contents API paths, relative
-    to `root`, of the notebook after JupyterLab renamed it); None when there is nothing to
-    move (not a notebook, or a notebook without a folder). Raises FollowError when the folder
-    cannot follow: it is then left where it was, whole."""
+def legacy_folder_of(notebook: str) -> str:
+    """The folder of the earlier layout, `<stem>.provenance`, as a Contents API path."""
+    return notebook.removesuffix(NOTEBOOK_SUFFIX) + LEGACY_SUFFIX
+
+
+def follow_rename(
+    root: str | os.PathLike[str],
+    source: str,
+    target: str,
+    runtime_dir: str | os.PathLike[str] | None = None,
+) -> list[Followed]:
+    """Moves `source`'s provenance folders (the hidden one, then one of the earlier layout)
+    into the hidden folder of `target` (both Contents API paths, relative to `root`, of the
+    notebook after JupyterLab renamed it); what moved, nothing when there was nothing to move.
+    With `runtime_dir` (the kernels' connection files), kernels waiting to record `source` are
+    told its new name first. Raises FollowError when a folder cannot follow: it is then left
+    where it was, whole."""
     if not (source.endswith(NOTEBOOK_SUFFIX) and target.endswith(NOTEBOOK_SUFFIX)):
-        return None
+        return []
     real_root = Path(os.path.realpath(root))
-    shown_source, shown_target = folder_of(source.strip("/")), folder_of(target.strip("/"))
-    old = _confined(real_root, shown_source)
+    source, target = source.strip("/"), target.strip("/")
+    if runtime_dir is not None:
+        retarget(Path(runtime_dir), _confined(real_root, source), _confined(real_root, target))
+    shown_target = folder_of(target)
     new = _confined(real_root, shown_target)
-    if old == new or not os.path.lexists(old):
-        return None
+    followed = []
+    for shown_source in (folder_of(source), legacy_folder_of(source)):
+        old = _confined(real_root, shown_source)
+        if old == new or not os.path.lexists(old):
+            continue
+        followed.append(_follow(old, new, shown_source, shown_target))
+        hidden_parent = old.parent
+        if hidden_parent.name == HIDDEN_FOLDER and hidden_parent != new.parent:
+            # The folder's last notebook gone: no empty dot-folder stays (one not empty stays).
+            with contextlib.suppress(OSError):
+                hidden_parent.rmdir()
+    return followed
+
+
+def _follow(old: Path, new: Path, shown_source: str, shown_target: str) -> Followed:
     if old.is_symlink() or not old.is_dir():
         raise FollowError(
             f"{shown_source} is a link or not a folder: it did not follow the notebook."
@@ -76,6 +106,12 @@ def follow_rename(root: str | os.PathLike[str], source: str, target: str) -> Fol
             f"{shown_target} exists and is not a folder: the runs stay in {shown_source}."
         )
     try:
+        if new.parent.is_symlink() or (os.path.lexists(new.parent) and not new.parent.is_dir()):
+            raise FollowError(
+                f"{new.parent.name} beside the notebook is a link or not a folder: "
+                f"the runs stay in {shown_source}."
+            )
+        new.parent.mkdir(exist_ok=True)
         if not os.path.lexists(new):
             # os.rename, not shutil.move: across filesystems shutil.move copies, and a running
             # kernel's further events would go to the deleted original.

@@ -48,6 +48,7 @@ from .crate import (
     notebook_cells,
 )
 from .hashing import FileHasher, sha256_text
+from .layout import logs_in
 from .replay_compare import Tolerance, compare_files, compare_outputs
 from .replay_inputs import InputCheck, crate_copies, resolve_inputs
 from .replay_report import (
@@ -408,7 +409,7 @@ def replay(
             current = kernel.evaluate(_LOCK_CODE) or {}
             report.environment = environment_differences(run.session, current)
             ledger = _Tail(Path(folder.ledger or ""))
-            logs = sorted((private / "record").glob("*.provenance/*.jsonl"))
+            logs = logs_in(private / "record")
             replayed_log = _Tail(logs[0] if logs else None)
             ledger.read(), replayed_log.read()
             for done, execution in enumerate(run.executions):

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import EspriVreError, code_for
 from .crate import crate_contents
+from .layout import beside_folder, fallback_folder, logs_in, notebook_folders
 from .store import read_log, verify
 
 MAX_EVENTS = 200_000
@@ -44,8 +45,9 @@ def default_fallback_dir() -> Path:
 
 
 def log_folders(notebook: Path, fallback: Path) -> list[Path]:
-    name = f"{notebook.stem}.provenance"
-    return [notebook.parent / name, fallback / name]
+    """The folders of a notebook's runs: beside it (the hidden folder, then one of the earlier
+    layout, layout.py), then the fallback folder."""
+    return [*notebook_folders(notebook), fallback_folder(fallback, notebook)]
 
 
 def _state(path: Path) -> tuple[str, str | None, str | None]:
@@ -93,7 +95,7 @@ def _candidate_logs(
     if kernel_id or run_id:
         seen = set(logs)
         for parent in (notebook.parent, fallback):
-            for log in parent.glob("*.provenance/*.jsonl"):
+            for log in logs_in(parent):
                 if log in seen or log.parent in own:
                     continue
                 same_run = run_id is not None and log.stem == run_id
@@ -120,7 +122,7 @@ def list_runs(
     for log in _candidate_logs(notebook, fallback, kernel_id, run_id):
         state, recorded_kernel, recorded_for = _state(log)
         mine = recorded_for == str(notebook) or (kernel_id and recorded_kernel == kernel_id)
-        if log.parent.parent != notebook.parent and not mine and log.stem != run_id:
+        if beside_folder(log) != notebook.parent and not mine and log.stem != run_id:
             continue
         checked = verify(log)
         runs.append(

@@ -7,7 +7,12 @@ notebook's recording indicator that the kernel records. The kernel writes
 folder, which the server that started it shares) when it starts recording, and removes it when
 the log opens or recording ends. The server reads it for the kernel a page asks about; a file
 left by a killed kernel is never asked about again (a new kernel has a new id) and goes with the
-runtime folder."""
+runtime folder.
+
+The file is also how a notebook renamed before its first cell tells its kernel the new name:
+the server rewrites the notebook named in the waiting files of the kernels that record it
+(`retarget`, on the Contents API's rename event), and the kernel reads its file back when the
+log opens (`renamed_to`), so the log opens beside the new name, never the old one."""
 
 from __future__ import annotations
 
@@ -53,14 +58,47 @@ def announce(notebook: Path | None) -> Path | None:
         "notebook": str(notebook) if notebook else None,
         "since": time.time(),
     }
+    return path if _write(path, body) else None
+
+
+def _write(path: Path, body: dict[str, Any]) -> bool:
+    """Whole or not at all (a reader never sees half a file)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         partial.write_text(json.dumps(body), encoding="utf-8")
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def renamed_to(path: Path | None, notebook: Path | None) -> Path | None:
+    """The notebook's new path when the server said it was renamed since the kernel announced
+    `notebook` (`retarget`), else None."""
+    if path is None or notebook is None:
         return None
-    return path
+    said = waiting(path.parent, path.name.removeprefix("espri-vre-waiting-").removesuffix(".json"))
+    now = said and said["notebook"]
+    return Path(now) if now and now != str(notebook) and Path(now).is_file() else None
+
+
+def retarget(runtime_dir: Path, old: Path, new: Path) -> list[str]:
+    """Tells the kernels waiting to record notebook `old` (real path) that it is now `new`;
+    the ids of the kernels told. A file that cannot be rewritten is left as it was (that kernel
+    then records under the old name, and follow.py moves its folder if it was already made)."""
+    told = []
+    for path in runtime_dir.glob("espri-vre-waiting-*.json"):
+        kernel_id = path.name.removeprefix("espri-vre-waiting-").removesuffix(".json")
+        try:
+            said = waiting(runtime_dir, kernel_id)
+        except ValueError:  # not a kernel id: not one of ours
+            continue
+        if said is None or said["notebook"] != str(old):
+            continue
+        if _write(path, {**said, "notebook": str(new)}):
+            told.append(kernel_id)
+    return told
 
 
 def withdraw(path: Path | None) -> None:

@@ -205,19 +205,24 @@ class EspriVreApp(ExtensionApp):
             return
         root = getattr(self.serverapp.contents_manager, "root_dir", self.serverapp.root_dir)
         try:
-            followed = await asyncio.to_thread(
-                follow_rename, root, data.get("source_path") or "", data.get("path") or ""
+            all_followed = await asyncio.to_thread(
+                follow_rename,
+                root,
+                data.get("source_path") or "",
+                data.get("path") or "",
+                self.serverapp.kernel_manager.connection_dir,
             )
         except FollowError as e:
             self.log.warning("espri-vre provenance: %s", e.detail)
             return
-        if followed is not None and followed.kept:
-            self.log.warning(
-                "espri-vre provenance: %s already holds %s: left in %s",
-                followed.target,
-                ", ".join(followed.kept),
-                followed.source,
-            )
+        for followed in all_followed:
+            if followed.kept:
+                self.log.warning(
+                    "espri-vre provenance: %s already holds %s: left in %s",
+                    followed.target,
+                    ", ".join(followed.kept),
+                    followed.source,
+                )
 
     def _configure_dask(self) -> None:
         """Dask on the clusters: the same cluster list as the jobs, with each one's scheduler
