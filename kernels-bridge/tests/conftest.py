@@ -23,6 +23,7 @@ pytest_plugins = [
     "pytest_jupyter.jupyter_server",
     "slurm_fixture",
     "jobs_fixtures",
+    "jobs_server_fixtures",
     "sshd_fixture",
     "local_hub_fixture",
 ]

@@ -1,7 +1,8 @@
 """E-mail at a job's end through the scheduler's own mail (issue 21): the `mail` field of a job
 (one address, and when: end, fail or all), its strict check (every refusal names the field and
 nothing reaches a command), its record in the job store, and a held job on the real Slurm
-22.05 whose MailUser and MailType `scontrol show job` reports."""
+22.05 whose MailUser and MailType `scontrol show job` reports; the cluster's `mail` switch
+(configuration, else Slurm's MailProg read from the real `scontrol show config`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import subprocess
 
 import pytest
 
+from espri_vre.config import validate
 from espri_vre.jobs.local import LocalScheduler
 from espri_vre.jobs.slurm import SlurmScheduler
+from espri_vre.jobs.slurm.mail import NO_MAIL_PROG, SCONTROL_CONFIG_ARGV, parse_mail_prog
 from espri_vre.jobs.slurm.parse import parse_scontrol_record
 from espri_vre.jobs.store import JobStore
 from espri_vre.jobs.types import (
@@ -194,3 +197,71 @@ async def test_a_refused_address_never_reaches_sbatch(sched, user_root):
         )
     assert caught.value.fields == ["mail.address"]
     assert sched.store.list("slurm") == []
+
+
+# The cluster's switch
+
+
+def test_the_configuration_switch_and_the_defaults_of_each_kind():
+    def refusal(**settings: object) -> str | None:
+        return ClusterConfig.from_settings(
+            {"id": "c", "title": "Cluster C", **settings}
+        ).mail_refusal
+
+    assert refusal(kind="local") == "only Slurm and Torque clusters do"
+    assert refusal(kind="local", mail=True) == "only Slurm and Torque clusters do"
+    assert refusal(kind="slurm") is None
+    assert refusal(kind="torque") is None
+    assert refusal(kind="slurm", mail=False) == "the configuration of Cluster C says mail = false"
+    assert refusal(kind="torque", mail=False) == "the configuration of Cluster C says mail = false"
+    # A value that is not a boolean is ignored (the server's configuration check warns of it).
+    assert refusal(kind="slurm", mail="no") is None
+
+
+def test_the_server_configuration_knows_the_mail_key_and_warns_of_a_wrong_value():
+    checked = validate(
+        [],
+        [
+            {"id": "a", "title": "A", "kind": "slurm", "mail": False},
+            {"id": "b", "title": "B", "kind": "torque", "mail": "off"},
+        ],
+        [],
+    )
+    assert [c.settings["mail"] for c in checked.clusters] == [False, "off"]
+    assert checked.warnings == [
+        "EspriVreApp.clusters[1] ('b'): mail must be true or false, not 'off': ignored"
+    ]
+    assert ClusterConfig.from_settings(checked.clusters[1].settings).mail is None
+
+
+def test_mail_prog_is_read_from_the_real_scontrol_show_config(slurm):
+    shown = subprocess.run(
+        list(SCONTROL_CONFIG_ARGV), capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    # scripts/slurm/start.sh sets MailProg to its wrapper in the state dir.
+    assert parse_mail_prog(shown) == str(slurm.state_dir / "mailprog")
+    without = "\n".join(line for line in shown.splitlines() if not line.startswith("MailProg"))
+    assert parse_mail_prog(without) is None  # output that does not say: not taken as "none"
+
+
+@pytest.mark.anyio
+async def test_the_real_slurm_allows_mail_unless_configured_off(slurm, job_store, user_root):
+    (user_root / "mailed.sh").write_text("echo mailed\n")
+    spec = JobSpec(kind=JobKind.SCRIPT, path="mailed.sh", hold=True, mail=JobMail(ADDRESS))
+    on = SlurmScheduler(ClusterConfig(id="slurm", kind="slurm"), job_store, [user_root])
+    assert await on.mail_refusal() is None
+    assert on.known_mail_refusal is None
+    off = SlurmScheduler(
+        ClusterConfig(id="off", kind="slurm", title="Off", mail=False), job_store, [user_root]
+    )
+    for attempt in (off.submit(spec), off.preview_submission(spec)):
+        with pytest.raises(JobValidationError, match="Off says mail = false") as caught:
+            await attempt
+        assert caught.value.fields == ["mail"]
+    assert job_store.list("off") == []
+    # A Slurm without MailProg (as `scontrol show config` would say) refuses the same way.
+    without = SlurmScheduler(ClusterConfig(id="bare", kind="slurm"), job_store, [user_root])
+    without._mail_prog = ""
+    assert await without.mail_refusal() == NO_MAIL_PROG
+    with pytest.raises(JobValidationError, match="MailProg is not set"):
+        without.preview(spec)

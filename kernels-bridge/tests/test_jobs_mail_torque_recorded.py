@@ -73,3 +73,16 @@ async def test_replayed_injections_are_refused_before_qsub(torque, fake_torque, 
         assert caught.value.fields == ["mail.address"]
     assert fake_torque.jobs() == {}
     assert torque.store.list("cpu") == []
+
+
+@pytest.mark.anyio
+async def test_replayed_torque_with_mail_false_refuses_mail_and_submits_nothing(
+    fake_torque, job_store, user_root
+):
+    cluster = ClusterConfig(id="cpu", kind="torque", title="CPU", mail=False)
+    torque = TorqueScheduler(cluster, job_store, [user_root])
+    assert await torque.mail_refusal() == "the configuration of CPU says mail = false"
+    with pytest.raises(JobValidationError, match="sends no e-mail") as caught:
+        await torque.submit(mailed(user_root, MailWhen.END))
+    assert caught.value.fields == ["mail"]
+    assert job_store.list("cpu") == []

@@ -25,6 +25,7 @@ import smtplib
 import socket
 import sys
 import time
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def relay(state_dir: Path) -> tuple[str, int]:
 def message(subject: str, recipients: list[str], env: dict[str, str]) -> EmailMessage:
     """The e-mail: Slurm's subject, and the job's SLURM_* variables as the body (job id, state,
     exit code, run time), which Slurm itself leaves empty."""
-    mail = EmailMessage()
+    # Lines up to RFC 5322's limit: the default folding of 78 moves Slurm's subject, made of
+    # 'Job_id=42'-like words, whole onto a continuation line, which readers see as a leading blank.
+    mail = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
     mail["From"] = f"slurm@{socket.getfqdn()}"
     mail["To"] = ", ".join(recipients)
     mail["Subject"] = subject

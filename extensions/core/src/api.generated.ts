@@ -338,6 +338,10 @@ export interface JobCluster {
   transport: 'local' | 'ssh';
   partitions: Partition[];
   problem: string | null;
+  /**
+   * Whether jobs on this cluster may ask for e-mail (JobSpec.mail): false on the local back end, when the cluster's configuration says mail = false, and on a Slurm without MailProg.
+   */
+  mail: boolean;
 }
 /**
  * GET /espri-vre/api/jobs/clusters

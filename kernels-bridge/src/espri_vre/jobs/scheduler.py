@@ -110,13 +110,16 @@ class Scheduler(ABC):
         self.roots = tuple(Path(r) for r in roots)
         """Directories the user's files may be in (the server root, the data roots)."""
         self.transport: Transport = transport if transport is not None else LocalTransport()
+        self.known_mail_refusal: str | None = cluster.mail_refusal
+        """Why jobs may not ask for e-mail here, as `mail_refusal` last found (None: they may);
+        what `prepare` checks."""
 
     def prepare(self, spec: JobSpec) -> PreparedJob:
         """Validates the spec (with the cluster's defaults filled in) and writes its script."""
         checked = validate_spec(
             spec.with_defaults(self.cluster.defaults),
             self.roots,
-            mail_allowed=self.cluster.mail_allowed,
+            mail_refusal=self.known_mail_refusal,
         )
         log_dir = checked.working_dir / LOG_DIR_NAME
         stdout, stderr = self.log_patterns(checked, log_dir)
@@ -157,9 +160,16 @@ class Scheduler(ABC):
         """The batch script `submit` would send; raises JobValidationError as `submit` would."""
         return self.prepare(spec).script
 
+    async def mail_refusal(self) -> str | None:
+        """Why jobs may not ask for e-mail here (None when they may): the configuration's word;
+        a back end may ask its scheduler too. Kept for `prepare`."""
+        return self.known_mail_refusal
+
     async def preview_submission(self, spec: JobSpec) -> tuple[str, list[str]]:
         """The script and the command a submission would run, nothing submitted. Resources are
         checked as `submit` checks them, against the partitions when the scheduler answers."""
+        if spec.mail is not None:
+            await self.mail_refusal()
         prepared = self.prepare(spec)
         try:
             partitions: list[Partition] | None = await self.partitions()
@@ -171,6 +181,8 @@ class Scheduler(ABC):
 
     async def submit(self, spec: JobSpec) -> JobInfo:
         """Validates, checks resources against the cluster's limits, submits, records."""
+        if spec.mail is not None:
+            await self.mail_refusal()
         return await self.submit_prepared(self.prepare(spec))
 
     @abstractmethod

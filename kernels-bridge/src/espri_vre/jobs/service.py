@@ -118,6 +118,9 @@ class ClusterPartitions:
     transport: str
     partitions: list[Partition]
     problem: str | None
+    mail: bool = False
+    """Whether jobs here may ask for e-mail (`Scheduler.mail_refusal`); false for a cluster
+    that cannot be used."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +130,7 @@ class ClusterPartitions:
             "transport": self.transport,
             "partitions": [p.to_dict() for p in self.partitions],
             "problem": self.problem,
+            "mail": self.mail,
         }
 
 
@@ -220,12 +224,25 @@ class JobService:
         """Every configured cluster with its partitions: one cluster's failure is its
         `problem`, never the whole answer's."""
         found = await asyncio.gather(*(self._partitions(c[0]) for c in self.clusters))
+        mail = await asyncio.gather(*(self._mail(c[0]) for c in self.clusters))
         return [
-            ClusterPartitions(cid, title, kind, transport, partitions, problem)
-            for (cid, title, kind, transport), (partitions, problem) in zip(
-                self.clusters, found, strict=True
+            ClusterPartitions(cid, title, kind, transport, partitions, problem, mailed)
+            for (cid, title, kind, transport), (partitions, problem), mailed in zip(
+                self.clusters, found, mail, strict=True
             )
         ]
+
+    async def _mail(self, cluster: str) -> bool:
+        """Whether the cluster's jobs may ask for e-mail; asked after its partitions, so that a
+        scheduler that did not answer them is not waited for again."""
+        if cluster not in self.schedulers:
+            return False
+        scheduler = self.schedulers[cluster]
+        try:
+            refusal = await self._bounded(("mail", cluster), scheduler.mail_refusal)
+        except (TimeoutError, SchedulerError):
+            refusal = scheduler.known_mail_refusal
+        return refusal is None
 
     async def _partitions(self, cluster: str) -> tuple[list[Partition], str | None]:
         if cluster not in self.schedulers:

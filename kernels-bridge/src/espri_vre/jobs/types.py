@@ -312,11 +312,19 @@ class ClusterConfig:
     max_running: int | None = None
     """Local back end only: jobs run at once (the others wait, PENDING)."""
 
+    mail: bool | None = None
+    """The configuration's `mail` switch: false refuses jobs that ask for e-mail; unset, Torque
+    allows it (pbs_server mails) and Slurm when its MailProg is set (`SlurmScheduler`)."""
+
     @property
-    def mail_allowed(self) -> bool:
-        """Whether jobs may ask for e-mail: Slurm and Torque send it with their own mail
-        program; the local back end has none."""
-        return self.kind in ("slurm", "torque")
+    def mail_refusal(self) -> str | None:
+        """Why jobs here may not ask for e-mail, from the configuration alone; None when they
+        may: Slurm and Torque send it with their own mail program, the local back end has none."""
+        if self.kind not in ("slurm", "torque"):
+            return "only Slurm and Torque clusters do"
+        if self.mail is False:
+            return f"the configuration of {self.title or self.id} says mail = false"
+        return None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ClusterConfig:
@@ -331,6 +339,7 @@ class ClusterConfig:
             python=settings.get("python"),
             user=ssh.get("user") if ssh else None,
             max_running=int_or_none(settings.get("max_running")),
+            mail=settings["mail"] if isinstance(settings.get("mail"), bool) else None,
         )
 
     @property

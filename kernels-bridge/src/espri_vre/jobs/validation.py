@@ -147,11 +147,12 @@ def _mail_from_dict(value: Any, problems: list[tuple[str, str]]) -> JobMail | No
 
 
 def validate_spec(
-    spec: JobSpec, roots: Sequence[str | os.PathLike[str]], *, mail_allowed: bool = True
+    spec: JobSpec, roots: Sequence[str | os.PathLike[str]], *, mail_refusal: str | None = None
 ) -> CheckedSpec:
-    """Checks every field; raises JobValidationError listing all the wrong ones. `mail_allowed`
-    is False on a back end that sends no e-mail (the local one): a job asking for it is
-    refused rather than left to wait for a mail that never comes."""
+    """Checks every field; raises JobValidationError listing all the wrong ones. `mail_refusal`
+    says why the cluster sends no e-mail (the local back end, `mail = false` in its
+    configuration, a Slurm without MailProg): a job asking for it is refused rather than left
+    to wait for a mail that never comes."""
     problems: list[tuple[str, str]] = []
 
     def check(field: str, fn: Any, *args: Any) -> Any:
@@ -192,10 +193,8 @@ def validate_spec(
     check("parameters", check_parameters, spec.parameters)
     if spec.mail is not None:
         check("mail.address", check_mail_address, spec.mail.address)
-        if not mail_allowed:
-            problems.append(
-                ("mail", "this cluster sends no e-mail: only Slurm and Torque clusters do")
-            )
+        if mail_refusal is not None:
+            problems.append(("mail", f"this cluster sends no e-mail: {mail_refusal}"))
     if spec.parameters and spec.kind is not JobKind.NOTEBOOK:
         problems.append(("parameters", "parameters are for notebook jobs; give arguments"))
     if spec.arguments and spec.kind is JobKind.NOTEBOOK:

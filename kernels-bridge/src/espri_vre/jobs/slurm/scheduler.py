@@ -50,6 +50,7 @@ from .commands import (
     squeue_lines_argv,
     squeue_rows_argv,
 )
+from .mail import NO_MAIL_PROG, SCONTROL_CONFIG_ARGV, parse_mail_prog
 from .parse import (
     accounting_disabled,
     is_transient_error,
@@ -115,6 +116,8 @@ class SlurmScheduler(CliScheduler):
         # 6 KB a job (62 MB for 10,000 queued tasks), while -o gives the fields the list needs
         # in about 120 bytes a job and filters by user in slurmctld. --json stays a fallback.
         self._queue_form = QUEUE_FORMS[0]
+        self._mail_prog: str | None = None
+        """slurmctld's MailProg once read ('' when it has none)."""
         self._rows: dict[str | None, dict[str, JobInfo]] = {}
         """For each user filter, the last refresh's squeue rows, parsed (parse_squeue_fields)."""
         self._answers: dict[str | None, tuple[str, bytes, list[JobInfo]]] = {}
@@ -427,3 +430,19 @@ class SlurmScheduler(CliScheduler):
             return parse_sdiag_json(ran.stdout_text)
         ran = await self._query(SDIAG_ARGV)
         return parse_sdiag_text(ran.stdout_text) if ran.ok else None
+
+    async def mail_refusal(self) -> str | None:
+        """The configuration's word when it gives one; else e-mail needs slurmctld's MailProg,
+        read once. A scheduler that does not answer refuses nothing: sbatch says its own."""
+        if self.cluster.mail is not None or self.known_mail_refusal is not None:
+            return self.known_mail_refusal
+        if self._mail_prog is None:
+            try:
+                ran = await self._query(SCONTROL_CONFIG_ARGV)
+            except TransientSchedulerError:
+                return None
+            self._mail_prog = parse_mail_prog(ran.stdout_text) if ran.ok else None
+            if self._mail_prog is None:
+                return None
+        self.known_mail_refusal = None if self._mail_prog else NO_MAIL_PROG
+        return self.known_mail_refusal
