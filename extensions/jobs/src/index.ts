@@ -27,6 +27,8 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { PartialJSONObject } from '@lumino/coreutils';
+import { type ColumnWidths, ColumnWidthsModel } from './columns';
 import { jobsIcon } from './icons';
 import { contentsPath } from './job-view';
 import { JobNotifier } from './notifier';
@@ -102,10 +104,28 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
     };
     // From the settings once they are read: a tab opened later refreshes as the panel.
     let refreshSeconds: number | null = null;
-    const newPanel = (): JobsPanel => {
+    let panelSettings: ISettingRegistry.ISettings | null = null;
+    // The sidebar's narrow table and the tabs' wide one keep widths of their own.
+    const saveWidths =
+      (place: 'sidebar' | 'tab') =>
+      async (widths: ColumnWidths): Promise<void> => {
+        if (!panelSettings) {
+          return;
+        }
+        const all = (panelSettings.get('columnWidths').composite ??
+          {}) as PartialJSONObject;
+        await panelSettings.set('columnWidths', {
+          ...all,
+          [place]: widths as PartialJSONObject
+        });
+      };
+    const sidebarColumns = new ColumnWidthsModel(saveWidths('sidebar'));
+    const tabColumns = new ColumnWidthsModel(saveWidths('tab'));
+    const newPanel = (columns: ColumnWidthsModel): JobsPanel => {
       const jobs = new JobsPanel({
         service,
         trans,
+        columns,
         onSubmit: () => {
           if (app.commands.hasCommand(CommandIDs.submitJob)) {
             void app.commands.execute(CommandIDs.submitJob);
@@ -118,7 +138,7 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       }
       return jobs;
     };
-    const panel = newPanel();
+    const panel = newPanel(sidebarColumns);
     addSidePanel(app, panel, {
       command: CommandIDs.openJobsPanel,
       label: trans.__('Open Jobs Panel'),
@@ -144,7 +164,7 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
       icon: jobsIcon,
       category: trans.__('ESPRI VRE'),
       namespace: 'espri-vre-jobs',
-      create: newPanel,
+      create: () => newPanel(tabColumns),
       tracker: new WidgetTracker<MainAreaWidget<JobsPanel>>({
         namespace: 'espri-vre-jobs'
       }),
@@ -175,6 +195,13 @@ const panelPlugin: JupyterFrontEndPlugin<IJobService> = {
     void app.restored.then(() => notifier.start(NOTIFY_SECONDS));
 
     followSettings(settingRegistry, PANEL_PLUGIN_ID, settings => {
+      panelSettings = settings;
+      const widths = (settings.get('columnWidths').composite ?? {}) as Record<
+        string,
+        unknown
+      >;
+      sidebarColumns.load(widths['sidebar']);
+      tabColumns.load(widths['tab']);
       const seconds = settings.get('refreshSeconds').composite as number;
       refreshSeconds = seconds;
       panel.refreshSeconds = seconds;

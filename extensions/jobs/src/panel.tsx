@@ -8,6 +8,13 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, refreshIcon, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
+import {
+  JobColumnGroup,
+  JobColumnHeaders,
+  tableStyle,
+  useColumnWidths
+} from './column-headers';
+import { ColumnWidthsModel, isSized } from './columns';
 import { jobsIcon } from './icons';
 import {
   actionable,
@@ -45,6 +52,7 @@ export class JobsPanel extends ReactWidget {
     this._trans = options.trans;
     this._onSubmit = options.onSubmit;
     this._onOpen = options.onOpen;
+    this._columns = options.columns ?? new ColumnWidthsModel();
     this.id = JOBS_PANEL_ID;
     this.addClass('jp-EspriVre-jobsPanel');
     this.title.icon = jobsIcon;
@@ -84,6 +92,7 @@ export class JobsPanel extends ReactWidget {
         onSubmit={this._onSubmit}
         onOpen={this._onOpen}
         focus={this._focus}
+        columns={this._columns}
       />
     );
   }
@@ -92,6 +101,7 @@ export class JobsPanel extends ReactWidget {
   private _trans: TranslationBundle;
   private _onSubmit: (() => void) | undefined;
   private _onOpen: ((path: string) => void) | undefined;
+  private _columns: ColumnWidthsModel;
   private _focus: IFocus | null = null;
   private _poll = new VisiblePoll({
     widget: this,
@@ -113,6 +123,11 @@ export namespace JobsPanel {
     onSubmit?: () => void;
     /** Opens a file (a notebook job's output notebook) in JupyterLab. */
     onOpen?: (path: string) => void;
+    /**
+     * The table's column widths, shared by the views of one kind and kept in the
+     * settings; without it a drag resizes this view only, until it is closed.
+     */
+    columns?: ColumnWidthsModel;
   }
 }
 
@@ -141,6 +156,7 @@ export function JobsPanelComponent(props: {
   onSubmit?: () => void;
   onOpen?: (path: string) => void;
   focus?: IFocus | null;
+  columns?: ColumnWidthsModel;
 }): React.ReactElement {
   const { service } = props;
   return (
@@ -156,8 +172,12 @@ function JobsView(props: {
   onSubmit?: () => void;
   onOpen?: (path: string) => void;
   focus?: IFocus | null;
+  columns?: ColumnWidthsModel;
 }): React.ReactElement {
   const { service, trans, onSubmit } = props;
+  const [ownColumns] = React.useState(() => new ColumnWidthsModel());
+  const columns = props.columns ?? ownColumns;
+  const widths = useColumnWidths(columns);
   const [order, setOrder] = React.useState<SortOrder>('newest');
   const [state, setState] = React.useState<JobState | ''>('');
   const [selected, setSelected] = React.useState<ReadonlySet<string>>(
@@ -357,27 +377,42 @@ function JobsView(props: {
           onScroll={onScroll}
           data-rows={shown.length}
         >
-          <table className="jp-EspriVre-jobsTable">
-            <thead>
-              <tr>
-                <th scope="col">
-                  <input
-                    type="checkbox"
-                    aria-label={trans.__('Select every job shown')}
-                    checked={allSelected}
-                    onChange={() =>
-                      setSelected(
-                        allSelected ? new Set() : new Set(shown.map(jobKey))
-                      )
-                    }
-                  />
-                </th>
-                <th scope="col">{trans.__('Name')}</th>
-                <th scope="col">{trans.__('State')}</th>
-                <th scope="col">{trans.__('Partition')}</th>
-                <th scope="col">{trans.__('Elapsed')}</th>
-              </tr>
-            </thead>
+          <table
+            className="jp-EspriVre-jobsTable"
+            data-sized={isSized(widths)}
+            style={tableStyle(widths)}
+          >
+            <JobColumnGroup widths={widths} />
+            <JobColumnHeaders
+              model={columns}
+              trans={trans}
+              labels={{
+                name: trans.__('Name'),
+                state: trans.__('State'),
+                partition: trans.__('Partition'),
+                elapsed: trans.__('Elapsed or start')
+              }}
+              onSaveError={reason =>
+                setMessage(
+                  trans.__(
+                    'The column widths could not be saved: %1',
+                    reason instanceof Error ? reason.message : String(reason)
+                  )
+                )
+              }
+              selectAll={
+                <input
+                  type="checkbox"
+                  aria-label={trans.__('Select every job shown')}
+                  checked={allSelected}
+                  onChange={() =>
+                    setSelected(
+                      allSelected ? new Set() : new Set(shown.map(jobKey))
+                    )
+                  }
+                />
+              }
+            />
             <tbody>
               {start > 0 && (
                 <tr
