@@ -1,5 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
-import * as path from 'path';
+
+import { openPanel, screenshot } from './helpers/panels';
 
 /**
  * Dask on the real Slurm of the test set-up, from the Dask panel: a cluster of two workers
@@ -8,25 +9,13 @@ import * as path from 'path';
  * the workers, a dashboard opened in JupyterLab, a scale to one worker, and the stop.
  */
 
-const SCREENSHOTS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '.test-runtime',
-  'screenshots'
-);
-
 test.describe('Dask', () => {
   test.setTimeout(300000);
 
   test('a two-worker Dask cluster on the real Slurm: start, compute from a notebook, scale, stop', async ({
     page
   }) => {
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
-    });
-    const panel = page.locator('#espri-vre-dask-panel');
-    await expect(panel).toBeVisible();
+    const panel = await openPanel(page, 'dask');
     const form = panel.locator('form.jp-EspriVre-daskStart');
     await form.getByLabel('Cluster').selectOption('local-slurm');
     await form.getByLabel('Preset').selectOption('small');
@@ -55,14 +44,12 @@ test.describe('Dask', () => {
     await expect(card.locator('.jp-EspriVre-daskWorkers')).toContainText(
       'RUNNING 2'
     );
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'dask-panel.png') });
+    await screenshot(page, 'dask-panel.png');
 
     // The worker jobs are jobs of the cluster, tagged in the Jobs panel.
     const name = await card.getAttribute('data-name');
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
-    });
-    const workerRows = page.locator('#espri-vre-jobs-panel tr', {
+    const jobs = await openPanel(page, 'jobs');
+    const workerRows = jobs.locator('tr', {
       hasText: `dask-${name}`
     });
     await expect(workerRows).toHaveCount(2, { timeout: 60000 });
@@ -70,9 +57,7 @@ test.describe('Dask', () => {
 
     // The code the panel inserts connects a notebook's kernel to the workers.
     await page.notebook.createNew('dask-client.ipynb');
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
-    });
+    await openPanel(page, 'dask');
     await card.getByRole('button', { name: 'Insert into notebook' }).click();
     await expect(
       page.locator('.jp-Notebook .jp-Cell', {
@@ -94,9 +79,7 @@ test.describe('Dask', () => {
     ]);
 
     // A dashboard, proxied by dask-labextension, in a JupyterLab panel.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
-    });
+    await openPanel(page, 'dask');
     await card.getByRole('button', { name: 'Workers' }).click();
     const frame = page.locator(
       '.jp-MainAreaWidget iframe[src*="/dask/dashboard/"]'
@@ -107,9 +90,7 @@ test.describe('Dask', () => {
     expect((await page.request.get(src)).status()).toBe(200);
 
     // Scale to one worker, then stop: the card goes away.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-dask-panel');
-    });
+    await openPanel(page, 'dask');
     await card.locator('form.jp-EspriVre-daskScale input').fill('1');
     await card.getByRole('button', { name: 'Scale' }).click();
     await expect(card.locator('.jp-EspriVre-daskWorkers')).toHaveAttribute(
