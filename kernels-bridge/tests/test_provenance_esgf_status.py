@@ -153,3 +153,71 @@ def test_an_unreachable_or_malformed_index_says_so_and_decides_nothing(index):
     broken = dataset_status(index, INSTANCE)
     assert broken.status == "unknown" and "not Solr JSON" in broken.detail
     assert dataset_status(index, "not-an-instance-id").status == "unknown"
+
+
+# A CORDEX-CMIP6 file as the archive specifications (v2) describe it: every DRS element a
+# global attribute, the file at its place in the ESGF directory structure.
+CORDEX_CMIP6_DATASET = (
+    "CORDEX-CMIP6.DD.EUR-12.CLMcom-KIT.ERA5.evaluation.r1i1p1f1.ICON-CLM-202407-1-1.v1-r1.mon.tas"
+)
+CORDEX_CMIP6_ATTRIBUTES = {
+    "project_id": "CORDEX-CMIP6",
+    "mip_era": "CMIP6",
+    "activity_id": "DD",
+    "domain_id": "EUR-12",
+    "domain": "Europe",
+    "institution_id": "CLMcom-KIT",
+    "driving_source_id": "ERA5",
+    "driving_experiment_id": "evaluation",
+    "driving_variant_label": "r1i1p1f1",
+    "source_id": "ICON-CLM-202407-1-1",
+    "version_realization": "v1-r1",
+    "frequency": "mon",
+    "variable_id": "tas",
+    "tracking_id": "hdl:21.14103/187fcd6c-7cc6-11ee-9481-7824afb1963b",
+}
+
+
+def test_a_cordex_cmip6_input_gets_its_dataset_id_and_is_checked_for_retraction(
+    tmp_path: Path, index: str
+):
+    """A real kernel reads the file with xarray; the recorded input carries the dataset id
+    (and the version from its folder), and the index's retraction reaches the replay's check."""
+    import numpy as np
+    import xarray as xr
+
+    drs = tmp_path / CORDEX_CMIP6_DATASET.replace(".", "/") / "v20240920"
+    drs.mkdir(parents=True)
+    name = "tas_EUR-12_ERA5_evaluation_r1i1p1f1_CLMcom-KIT_ICON-CLM-202407-1-1_v1-r1_mon"
+    path = drs / f"{name}_197901-198012.nc"
+    xr.Dataset(
+        {"tas": (("time",), np.arange(24, dtype="float32"))}, attrs=CORDEX_CMIP6_ATTRIBUTES
+    ).to_netcdf(path)
+    cells = [
+        "%load_ext espri_vre",
+        f"import xarray as xr\nds = xr.open_dataset({str(path)!r})\nprint(float(ds.tas.sum()))",
+    ]
+    (tmp_path / "work").mkdir()
+    run_and_save(tmp_path / "work" / "read.ipynb", [(src, {}) for src in cells])
+    (log,) = (tmp_path / "work" / ".espri-vre-provenance/read").glob("*.jsonl")
+    retracted = {
+        "instance_id": f"{CORDEX_CMIP6_DATASET}.v20240920",
+        "master_id": CORDEX_CMIP6_DATASET,
+        "version": "20240920",
+        "latest": True,
+        "retracted": True,
+    }
+    _Index.docs = [retracted]
+    (check,) = resolve_inputs(load_run(log), esgf_index=index)
+    assert check.identifiers["instance_id"] == f"{CORDEX_CMIP6_DATASET}.v20240920"
+    assert check.identifiers["pid"] == CORDEX_CMIP6_ATTRIBUTES["tracking_id"]
+    assert check.status == "retracted"
+    (asked,) = _Index.asked
+    assert asked["master_id"] == [CORDEX_CMIP6_DATASET]
+    # missing one DRS element, no dataset id is guessed (and the index is not asked)
+    partial = {k: v for k, v in CORDEX_CMIP6_ATTRIBUTES.items() if k != "version_realization"}
+    from espri_vre.provenance.identifiers import identifiers_from_attributes
+
+    found = identifiers_from_attributes(partial, path)
+    assert (found.dataset_id, found.instance_id) == (None, None)
+    assert found.tracking_id == CORDEX_CMIP6_ATTRIBUTES["tracking_id"]

@@ -87,6 +87,16 @@ test.describe('Provenance', () => {
     await expect(panel.locator('.jp-EspriVre-provVerification')).toHaveClass(
       /jp-mod-ok/
     );
+    // The log lies in the hidden folder beside the notebook: the panel names it, the file
+    // browser does not show it (nor a provenance-demo.provenance folder).
+    await expect(panel.locator('.jp-EspriVre-provLogPath code')).toHaveText(
+      new RegExp(`(^|/)\\.espri-vre-provenance/provenance-demo/${run}\\.jsonl$`)
+    );
+    await page.filebrowser.refresh();
+    const listing = page.locator('.jp-DirListing-content');
+    await expect(listing).toContainText('provenance-demo.ipynb');
+    await expect(listing).not.toContainText('.espri-vre-provenance');
+    await expect(listing).not.toContainText('provenance-demo.provenance');
     await panel.screenshot({
       path: path.join(SCREENSHOTS, 'provenance-timeline.png')
     });

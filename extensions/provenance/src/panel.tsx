@@ -252,6 +252,13 @@ function TimelineView(
         </p>
       )}
       {events && <Verification events={events} trans={trans} />}
+      {events && (
+        // The log lies in a hidden folder beside the notebook (or in the kernels' fallback
+        // folder): the file browser does not show it, so the panel says where it is.
+        <p className="jp-EspriVre-provLogPath">
+          {trans.__('Log:')} <code>{events.log}</code>
+        </p>
+      )}
       {timeline && (
         <>
           <div className="jp-EspriVre-provTabs" role="tablist">

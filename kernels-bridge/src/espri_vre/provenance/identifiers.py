@@ -14,7 +14,14 @@ CORDEX (CMIP5-driven) files carry the attributes of the CORDEX archive specifica
 ESGF dataset id is 'cordex.<product>.<domain>.<institute>.<driving model>.<experiment>.
 <ensemble>.<RCM name>.<RCM version>.<frequency>.<variable>', where the RCM name is the
 file's `model_id` without its institute prefix (SMHI-RCA4 is RCA4 there) and the variable,
-which no global attribute holds, is the first part of the file's name (tas_EUR-11_...)."""
+which no global attribute holds, is the first part of the file's name (tas_EUR-11_...).
+
+CORDEX-CMIP6 files (archive specifications v2, DOI 10.5281/zenodo.15047096) carry every DRS
+element as a global attribute, `project_id` 'CORDEX-CMIP6' (v1 of the specifications said
+'CORDEX' with `mip_era` 'CMIP6'); their dataset id is the ESGF directory structure joined by dots,
+'CORDEX-CMIP6.<activity>.<domain>.<institution>.<driving source>.<driving experiment>.
+<driving variant>.<source>.<version_realization>.<frequency>.<variable>', the version
+('v20240920') coming, as for CMIP6, from the DRS directory."""
 
 from __future__ import annotations
 
@@ -40,6 +47,9 @@ FACETS = (
     "grid_label",
     "domain_id",
     "driving_source_id",
+    "driving_experiment_id",
+    "driving_variant_label",
+    "version_realization",
 )
 """Attributes kept as facets: the DRS of CMIP6 and CORDEX-CMIP6."""
 
@@ -124,6 +134,29 @@ def _cmip6_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
     return ".".join(p for p in parts if p is not None)
 
 
+_CORDEX_CMIP6_DRS = (
+    "activity_id",
+    "domain_id",
+    "institution_id",
+    "driving_source_id",
+    "driving_experiment_id",
+    "driving_variant_label",
+    "source_id",
+    "version_realization",
+    "frequency",
+    "variable_id",
+)
+
+
+def _cordex_cmip6_dataset_id(attrs: Mapping[str, str]) -> str | None:
+    """The ESGF dataset id of a CORDEX-CMIP6 file, when it carries every DRS element."""
+    project = attrs.get("project_id") or ""
+    if project != "CORDEX-CMIP6" and not (project == "CORDEX" and attrs.get("mip_era") == "CMIP6"):
+        return None
+    parts = [attrs.get(name) for name in _CORDEX_CMIP6_DRS]
+    return ".".join(["CORDEX-CMIP6", *parts]) if all(parts) else None  # type: ignore[list-item]
+
+
 def _cmip5_dataset_id(attrs: Mapping[str, str], path: str | None) -> str | None:
     """The ESGF dataset id of a CMIP5 file, when its DRS path names the product."""
     if attrs.get("project_id") != "CMIP5":
@@ -192,6 +225,8 @@ def identifiers_from_attributes(
     tracking_id = attrs.get("tracking_id")
     dataset_id = (
         attrs.get("dataset_id")
+        # before CMIP6's: a CORDEX-CMIP6 file says mip_era CMIP6 too
+        or _cordex_cmip6_dataset_id(attrs)
         or _cmip6_dataset_id(attrs, where)
         or _cmip5_dataset_id(attrs, where)
         or _cordex_dataset_id(attrs, where)
