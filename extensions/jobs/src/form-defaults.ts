@@ -2,20 +2,33 @@ import type { Partition } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 /**
- * What the submission form's memory and walltime fields say when left empty: the value
- * the cluster gives the job, with its source ("cluster default: 01:00:00"), so that a
- * hint is not taken for a value typed in (issue 20).
+ * What a job gets for a resource left empty in the submission form, and from where:
+ * shown in the field as a value with its source ("partition default: 01:00:00"), so
+ * that a hint is not taken for a value typed in, nor a value for a hint (issue 20).
  */
+export interface IFieldDefault {
+  /**
+   * The value in the field's own format, shown in the field while it is left empty;
+   * null when there is none to show (no time limit, a memory the clusters' answer
+   * does not give).
+   */
+  value: string | null;
+  /** Where it comes from and what it is, in words: the field's note. */
+  text: string;
+}
+
+/** The defaults of the fields that have one. */
 export interface IFieldDefaults {
-  memory: string;
-  walltime: string;
+  memory: IFieldDefault;
+  walltime: IFieldDefault;
 }
 
 /**
  * The defaults of the partition chosen (or of the cluster's default partition when none
  * is): Slurm gives a job without a time limit the partition's DefaultTime, else its
- * MaxTime; the clusters' answer has no default memory, only the most a node offers,
- * which is said as such rather than guessed.
+ * MaxTime (both the partition's default for the job); the clusters' answer has no
+ * default memory, only the most a node offers, which is said as such rather than
+ * guessed.
  */
 export function fieldDefaults(
   partitions: Partition[],
@@ -25,23 +38,47 @@ export function fieldDefaults(
   const partition =
     partitions.find(p => p.name === chosen) ??
     (chosen ? undefined : partitions.find(p => p.default));
+  const unknown = { value: null, text: trans.__('cluster default') };
   if (!partition) {
-    return {
-      memory: trans.__('cluster default'),
-      walltime: trans.__('cluster default')
-    };
+    return { memory: unknown, walltime: unknown };
   }
   const seconds = partition.default_time ?? partition.max_time ?? null;
   const maxMemory = partition.max_memory ?? null;
   return {
     memory:
       maxMemory === null
-        ? trans.__('cluster default')
-        : trans.__('cluster default (at most %1 per node)', `${maxMemory}M`),
+        ? unknown
+        : {
+            value: null,
+            text: trans.__(
+              'cluster default (at most %1 per node)',
+              `${maxMemory}M`
+            )
+          },
     walltime:
       seconds === null
-        ? trans.__('cluster default: no limit')
-        : trans.__('cluster default: %1', formatWalltime(seconds))
+        ? { value: null, text: trans.__('cluster default: no limit') }
+        : {
+            value: formatWalltime(seconds),
+            text: trans.__('partition default: %1', formatWalltime(seconds))
+          }
+  };
+}
+
+/**
+ * What a field with a default shows: what was typed, or the default's value while
+ * nothing was (`isDefault`: the job gets the default, the field's note says so). A
+ * field emptied by the user stays empty rather than filling again under the cursor.
+ */
+export function shownValue(
+  typed: string,
+  edited: boolean,
+  fallback: IFieldDefault
+): { value: string; isDefault: boolean } {
+  const isDefault = typed.trim() === '';
+  return {
+    value: isDefault && !edited ? (fallback.value ?? '') : typed,
+    isDefault
   };
 }
 

@@ -10,7 +10,7 @@ import {
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { fieldDefaults } from './form-defaults';
+import { fieldDefaults, shownValue } from './form-defaults';
 import { jobsIcon } from './icons';
 import { JobRefusedError, type JobService } from './service';
 import {
@@ -137,6 +137,10 @@ export function SubmitJobForm(
   const [busy, setBusy] = React.useState(false);
   const [preset, setPreset] = React.useState('');
   const [repeat, setRepeat] = React.useState(false);
+  // The fields with a default that the user has typed in (see `shownValue`).
+  const [edited, setEdited] = React.useState<ReadonlySet<string>>(
+    () => new Set()
+  );
   const [when, setWhen] = React.useState({
     cron: '0 6 * * *',
     timezone: localZone()
@@ -264,7 +268,8 @@ export function SubmitJobForm(
     name: (typeof FIELDS)[number],
     label: string,
     control: React.ReactElement,
-    hint?: string
+    hint?: string,
+    defaultNote?: string
   ): React.ReactElement => {
     const messages = byField.get(name) ?? [];
     return (
@@ -276,6 +281,14 @@ export function SubmitJobForm(
         <label htmlFor={`${idPrefix}-${name}`}>{label}</label>
         {control}
         {hint && <span className="jp-EspriVre-fieldHint">{hint}</span>}
+        {defaultNote && (
+          <span
+            id={`${idPrefix}-${name}-default`}
+            className="jp-EspriVre-fieldDefault"
+          >
+            {defaultNote}
+          </span>
+        )}
         {messages.map(m => (
           <p
             key={m}
@@ -301,6 +314,46 @@ export function SubmitJobForm(
   });
   const partitions = cluster?.partitions ?? [];
   const defaults = fieldDefaults(partitions, form.partition, trans);
+  /**
+   * A field whose default is shown as its value, with its source as its note, until
+   * the user types in it; nothing is sent for it then, so the scheduler applies the
+   * default itself.
+   */
+  const defaulted = (
+    name: 'memory' | 'walltime',
+    label: string
+  ): React.ReactElement => {
+    const fallback = defaults[name];
+    const shown = shownValue(form[name], edited.has(name), fallback);
+    const described = [
+      byField.has(name) ? `${idPrefix}-${name}-problem` : '',
+      shown.isDefault ? `${idPrefix}-${name}-default` : ''
+    ].filter(Boolean);
+    return field(
+      name,
+      label,
+      <input
+        type="text"
+        {...inputProps(name)}
+        value={shown.value}
+        placeholder={fallback.text}
+        data-default={shown.isDefault}
+        aria-describedby={described.join(' ') || undefined}
+        // The default is replaced by typing, not edited character by character.
+        onFocus={event => {
+          if (shown.isDefault && shown.value) {
+            event.currentTarget.select();
+          }
+        }}
+        onChange={event => {
+          setEdited(new Set(edited).add(name));
+          setForm({ ...form, [name]: event.target.value });
+        }}
+      />,
+      undefined,
+      shown.isDefault ? fallback.text : undefined
+    );
+  };
 
   return (
     <form
@@ -395,24 +448,8 @@ export function SubmitJobForm(
         )}
       </div>
       <div className="jp-EspriVre-formRow">
-        {field(
-          'memory',
-          trans.__('Memory per node'),
-          <input
-            type="text"
-            placeholder={defaults.memory}
-            {...inputProps('memory')}
-          />
-        )}
-        {field(
-          'walltime',
-          trans.__('Walltime'),
-          <input
-            type="text"
-            placeholder={defaults.walltime}
-            {...inputProps('walltime')}
-          />
-        )}
+        {defaulted('memory', trans.__('Memory per node'))}
+        {defaulted('walltime', trans.__('Walltime'))}
       </div>
       <details className="jp-EspriVre-formMore">
         <summary>

@@ -1,0 +1,205 @@
+// @vitest-environment jsdom
+import type {
+  JobClustersResponse,
+  JobInfo,
+  JobListResponse,
+  JobPreviewResponse,
+  JobSpec
+} from '@espri-vre/core';
+import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
+import {
+  cleanup,
+  fireEvent,
+  render,
+  screen,
+  waitFor
+} from '@testing-library/react';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as React from 'react';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fieldDefaults,
+  formatWalltime,
+  shownValue
+} from '../src/form-defaults';
+import { JobService } from '../src/service';
+import { SubmitJobForm } from '../src/submit-form';
+import clustersFixture from './fixtures/clusters.json';
+import jobsFixture from './fixtures/jobs.json';
+import previewFixture from './fixtures/preview.json';
+
+const trans = nullTranslator.load('espri_vre');
+// The clusters as the server answered them (a local back end and a Slurm one).
+const CLUSTERS = clustersFixture as JobClustersResponse;
+const clusters = CLUSTERS.clusters;
+const byId = (id: string) => clusters.find(c => c.id === id)!.partitions;
+
+describe('the submission form’s defaults', () => {
+  it('says the partition’s walltime as a value with its source', () => {
+    // The Slurm partition has no DefaultTime: a job gets its MaxTime of one hour.
+    expect(fieldDefaults(byId('gpu-slurm'), '', trans)).toEqual({
+      memory: {
+        value: null,
+        text: 'cluster default (at most 7900M per node)'
+      },
+      walltime: { value: '01:00:00', text: 'partition default: 01:00:00' }
+    });
+    expect(fieldDefaults(byId('gpu-slurm'), 'debug', trans).walltime).toEqual({
+      value: '01:00:00',
+      text: 'partition default: 01:00:00'
+    });
+    // The local back end sets no time limit: nothing to show as a value.
+    expect(fieldDefaults(byId('local'), '', trans).walltime).toEqual({
+      value: null,
+      text: 'cluster default: no limit'
+    });
+  });
+
+  it('prefers the partition’s DefaultTime and says nothing made up for an unknown partition', () => {
+    const [debug] = byId('gpu-slurm');
+    expect(
+      fieldDefaults([{ ...debug, default_time: 1800 }], '', trans).walltime
+    ).toEqual({ value: '00:30:00', text: 'partition default: 00:30:00' });
+    const unknown = { value: null, text: 'cluster default' };
+    expect(fieldDefaults(byId('gpu-slurm'), 'typo', trans)).toEqual({
+      memory: unknown,
+      walltime: unknown
+    });
+  });
+
+  it('shows the default until something is typed, and an emptied field empty', () => {
+    const hour = { value: '01:00:00', text: 'partition default: 01:00:00' };
+    expect(shownValue('', false, hour)).toEqual({
+      value: '01:00:00',
+      isDefault: true
+    });
+    expect(shownValue('02:00:00', true, hour)).toEqual({
+      value: '02:00:00',
+      isDefault: false
+    });
+    expect(shownValue('', true, hour)).toEqual({ value: '', isDefault: true });
+    expect(
+      shownValue('', false, { value: null, text: 'cluster default' })
+    ).toEqual({ value: '', isDefault: true });
+  });
+
+  it('writes walltimes in the field’s own format', () => {
+    expect(formatWalltime(59)).toBe('00:00:59');
+    expect(formatWalltime(3600)).toBe('01:00:00');
+    expect(formatWalltime(2 * 86400 + 3661)).toBe('2-01:01:01');
+  });
+});
+
+/**
+ * A real HTTP server playing the Jobs API with the recorded clusters and preview; it
+ * records what is submitted.
+ */
+let server: http.Server;
+let baseUrl: string;
+let posted: { cluster: string; spec: JobSpec }[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const route = new URL(req.url ?? '/', 'http://localhost').pathname.replace(
+      /^\/espri-vre\/api\//,
+      ''
+    );
+    let text = '';
+    req.on('data', chunk => (text += chunk));
+    req.on('end', () => {
+      const send = (status: number, answer: unknown): void => {
+        res
+          .writeHead(status, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify(answer));
+      };
+      if (route === 'jobs/clusters') {
+        send(200, CLUSTERS);
+      } else if (route === 'jobs/preview') {
+        send(200, previewFixture as JobPreviewResponse);
+      } else if (route === 'jobs/estimate') {
+        send(200, { start_time: null, detail: 'no estimate', partitions: [] });
+      } else if (req.method === 'POST' && route === 'jobs') {
+        posted.push(JSON.parse(text));
+        const job: JobInfo = { ...(jobsFixture as JobListResponse).jobs[0] };
+        send(201, job);
+      } else {
+        send(404, { error: 'not-found', detail: route });
+      }
+    });
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+
+afterEach(() => {
+  cleanup();
+  posted = [];
+});
+
+describe('the form’s fields with a default', () => {
+  it('show the default as a value with its source, send nothing for it, and send what is typed', async () => {
+    const submitted: JobInfo[] = [];
+    const { container } = render(
+      <SubmitJobForm
+        service={
+          new JobService({
+            serverSettings: ServerConnection.makeSettings({ baseUrl })
+          })
+        }
+        trans={trans}
+        path="hello.sh"
+        presets={[]}
+        onSubmitted={job => submitted.push(job)}
+      />
+    );
+    const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(cluster.value).toBe('local'));
+    const walltime = screen.getByLabelText('Walltime') as HTMLInputElement;
+    const note = (name: string): string | null | undefined =>
+      container.querySelector(
+        `[data-field="${name}"] .jp-EspriVre-fieldDefault`
+      )?.textContent;
+    // The local back end: no limit to show as a value, said beside the field.
+    expect(walltime.value).toBe('');
+    expect(walltime.placeholder).toBe('cluster default: no limit');
+    expect(note('walltime')).toBe('cluster default: no limit');
+
+    fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
+    expect(walltime.value).toBe('01:00:00');
+    expect(walltime.dataset.default).toBe('true');
+    expect(note('walltime')).toBe('partition default: 01:00:00');
+    expect(walltime.getAttribute('aria-describedby')).toBe(
+      container.querySelector(
+        '[data-field="walltime"] .jp-EspriVre-fieldDefault'
+      )?.id
+    );
+    const memory = screen.getByLabelText('Memory per node') as HTMLInputElement;
+    expect(memory.value).toBe('');
+    expect(note('memory')).toBe('cluster default (at most 7900M per node)');
+
+    // Submitted untouched, the job gets the partition's default from Slurm itself.
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].cluster).toBe('gpu-slurm');
+    expect(posted[0].spec).not.toHaveProperty('walltime');
+    expect(posted[0].spec).not.toHaveProperty('memory');
+
+    // Typed: the value is the user's, the note goes.
+    fireEvent.change(walltime, { target: { value: '00:20:00' } });
+    expect(walltime.value).toBe('00:20:00');
+    expect(walltime.dataset.default).toBe('false');
+    expect(note('walltime')).toBeUndefined();
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(2));
+    expect(posted[1].spec.walltime).toBe('00:20:00');
+
+    // Emptied: it stays empty (the default is said again beside it).
+    fireEvent.change(walltime, { target: { value: '' } });
+    expect(walltime.value).toBe('');
+    expect(note('walltime')).toBe('partition default: 01:00:00');
+  });
+});
