@@ -7,7 +7,12 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef, useState } from 'react';
 import type { IChunkRect } from './chunk-grid';
-import { drawOverlay, type IBasemap, OVERLAY_STYLE } from './coastlines';
+import {
+  canvasProjection,
+  drawMarker,
+  drawOverlay,
+  type IBasemap
+} from './coastlines';
 import { colourBarTicks } from './colorbar';
 import {
   colormapTable,
@@ -119,6 +124,41 @@ function useSize(ref: React.RefObject<HTMLElement>): [number, number] {
   return size;
 }
 
+/**
+ * The map's canvases are kept in the page's memory (not the GPU's): the picture is
+ * computed here and put whole, and the lines are drawn once per view. A GPU-backed
+ * canvas only adds an upload per change and, where the browser rasterises in software
+ * (no GPU, virtual desktops: SwiftShader), held the first time steps' frames back for
+ * seconds (bench/bench_preview.py, issue 17).
+ */
+const CANVAS_OPTIONS: CanvasRenderingContext2DSettings = {
+  willReadFrequently: true
+};
+
+/**
+ * The 2-D context of an overlay canvas sized to `size` CSS pixels at the screen's
+ * resolution, cleared; null before the canvas is laid out.
+ */
+function sizedContext(
+  el: HTMLCanvasElement | null,
+  size: [number, number]
+): CanvasRenderingContext2D | null {
+  if (!el || !size[0]) {
+    return null;
+  }
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.round(size[0] * ratio);
+  const height = Math.round(size[1] * ratio);
+  // Setting a canvas's size clears it; only when it changes (it reallocates it too).
+  if (el.width !== width || el.height !== height) {
+    el.width = width;
+    el.height = height;
+  }
+  const ctx = el.getContext('2d', CANVAS_OPTIONS);
+  ctx?.clearRect(0, 0, width, height);
+  return ctx;
+}
+
 /** The name of JupyterLab's theme (it marks the body with it), kept up to date. */
 function useTheme(): string {
   const [theme, setTheme] = useState(document.body.dataset.jpThemeName ?? '');
@@ -154,6 +194,7 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
   const [lo, hi] = [limits?.[0], limits?.[1]];
   const frameBox = useRef<HTMLDivElement>(null);
   const overlay = useRef<HTMLCanvasElement>(null);
+  const markerCanvas = useRef<HTMLCanvasElement>(null);
   const size = useSize(frameBox);
   // The overlay's lines take the theme's text colour: redrawn when the theme changes.
   const theme = useTheme();
@@ -165,9 +206,13 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     }
     const table = colormapTable(cmap);
     const [width, height] = geo ? geo.frame.pixels : [slice.cols, slice.rows];
-    el.width = width;
-    el.height = height;
-    const ctx = el.getContext('2d');
+    // putImageData replaces every pixel: the canvas is resized (and reallocated) only
+    // when the picture's size changes, not at each time step.
+    if (el.width !== width || el.height !== height) {
+      el.width = width;
+      el.height = height;
+    }
+    const ctx = el.getContext('2d', CANVAS_OPTIONS);
     if (!ctx) {
       return;
     }
@@ -198,51 +243,60 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     point && geo
       ? geo.locator.centre(point.row * geo.locator.cols + point.col)
       : null;
+  // The lines depend on the view alone: a new time step only repaints the data's canvas
+  // above (redrawing 1:50m coastlines each step made a step take seconds where the
+  // browser rasterises canvases in software).
+  const frame = geo?.frame ?? null;
   useEffect(() => {
     const el = overlay.current;
-    if (!el || !size[0]) {
+    const ctx = sizedContext(el, size);
+    if (!el || !ctx) {
       return;
     }
-    const ratio = window.devicePixelRatio || 1;
-    el.width = Math.round(size[0] * ratio);
-    el.height = Math.round(size[1] * ratio);
-    const ctx = el.getContext('2d');
-    if (!ctx) {
-      return;
-    }
-    ctx.clearRect(0, 0, el.width, el.height);
-    if (geo) {
+    if (frame) {
       const ink = getComputedStyle(el)
         .getPropertyValue('--jp-ui-font-color0')
         .trim();
       drawOverlay(
         ctx,
-        geo.frame,
+        frame,
         el.width,
         el.height,
-        ratio,
+        window.devicePixelRatio || 1,
         basemap,
-        marker,
         ink || undefined
       );
-    } else if (point && slice) {
-      // On the grid's own pixels: the clicked cell's centre.
-      const y = flip ? slice.rows - 1 - point.row : point.row;
-      ctx.beginPath();
-      ctx.arc(
-        ((point.col + 0.5) / slice.cols) * el.width,
-        ((y + 0.5) / slice.rows) * el.height,
-        OVERLAY_STYLE.markerRadius * ratio,
-        0,
-        2 * Math.PI
-      );
-      ctx.lineWidth = 1.5 * ratio;
-      ctx.strokeStyle = 'black';
-      ctx.stroke();
     }
-    el.dataset.coastlines = geo && basemap ? 'drawn' : 'none';
+    el.dataset.coastlines = frame && basemap ? 'drawn' : 'none';
+  }, [frame, basemap, size, theme]);
+
+  const rows = slice?.rows ?? 0;
+  const cols = slice?.cols ?? 0;
+  useEffect(() => {
+    const ctx = sizedContext(markerCanvas.current, size);
+    if (!ctx) {
+      return;
+    }
+    const { width, height } = ctx.canvas;
+    const ratio = window.devicePixelRatio || 1;
+    if (frame && marker) {
+      const at = canvasProjection(frame, width, height)(marker);
+      if (at) {
+        drawMarker(ctx, at[0], at[1], ratio, true);
+      }
+    } else if (!frame && point && rows && cols) {
+      // On the grid's own pixels: the clicked cell's centre.
+      const y = flip ? rows - 1 - point.row : point.row;
+      drawMarker(
+        ctx,
+        ((point.col + 0.5) / cols) * width,
+        ((y + 0.5) / rows) * height,
+        ratio,
+        false
+      );
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [geo, basemap, size, marker?.[0], marker?.[1], point, slice, flip, theme]);
+  }, [frame, size, marker?.[0], marker?.[1], point, rows, cols, flip]);
 
   const onMove = (event: React.MouseEvent<HTMLElement | SVGElement>): void =>
     props.onHover(cellAt(event, slice, geo, flip));
@@ -320,6 +374,11 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
             <canvas
               ref={overlay}
               className="jp-EspriVre-mapOverlay"
+              aria-hidden="true"
+            />
+            <canvas
+              ref={markerCanvas}
+              className="jp-EspriVre-mapMarker"
               aria-hidden="true"
             />
             {labels.map(l => (
