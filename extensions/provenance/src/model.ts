@@ -237,6 +237,54 @@ export function declareVaries(
 }
 
 /**
+ * The tolerances a cell may declare, as replay.py `declared` reads them ("rtol=1e-3, atol=0").
+ */
+const TOLERANCE = /^\s*(atol|rtol|image_ssim)\s*=\s*([-+0-9.eE]+)\s*$/;
+
+/**
+ * Why a tolerance declaration was refused: a part that is not `name=number` (name atol, rtol
+ * or image_ssim, the number finite and ≥ 0), or a name given twice.
+ */
+export type ToleranceProblem =
+  { kind: 'unreadable'; part: string } | { kind: 'twice'; name: string };
+
+/**
+ * Declares the tolerances a cell's outputs are compared with on replay (`rtol`, `atol`,
+ * `image_ssim`), with the reason; the text is checked as the replay reads it, and nothing is
+ * written when it cannot be read: the problem is returned instead (null once declared).
+ */
+export function declareTolerance(
+  cell: IMetadataHolder,
+  text: string,
+  reason: string
+): ToleranceProblem | null {
+  const settings = new Map<string, number>();
+  for (const part of text.split(',')) {
+    const match = TOLERANCE.exec(part);
+    const value = match ? Number(match[2]) : NaN;
+    if (!match || !Number.isFinite(value) || value < 0) {
+      return { kind: 'unreadable', part: part.trim() };
+    }
+    if (settings.has(match[1])) {
+      return { kind: 'twice', name: match[1] };
+    }
+    settings.set(match[1], value);
+  }
+  const {
+    replay: _replay,
+    reason: _reason,
+    ...others
+  } = (cell.getMetadata(DECLARATION_KEY) as Record<string, unknown>) ?? {};
+  const why = reason.trim();
+  cell.setMetadata(DECLARATION_KEY, {
+    ...others,
+    replay: [...settings].map(([k, v]) => `${k}=${v}`).join(', '),
+    ...(why ? { reason: why } : {})
+  });
+  return null;
+}
+
+/**
  * One file a cell touched, with the cells that wrote it before (for a read) or read it
  * after (for a write).
  */

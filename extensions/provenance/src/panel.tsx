@@ -5,7 +5,7 @@ import type {
   ReplayReport
 } from '@espri-vre/core';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { InputDialog } from '@jupyterlab/apputils';
+import { InputDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { ReadWriteGraph } from './graph';
@@ -15,6 +15,7 @@ import {
   buildGraph,
   buildTimeline,
   declaredVariation,
+  declareTolerance,
   declareVaries,
   environmentSummary,
   type IMetadataHolder,
@@ -384,6 +385,44 @@ function Declaration(props: {
       setDeclared(declaredVariation(cell));
     }
   };
+  const declareTolerances = async (): Promise<void> => {
+    const tolerances = await InputDialog.getText({
+      title: trans.__('Declare the tolerances of this cell on replay'),
+      label: trans.__('Tolerances (atol, rtol, image_ssim):'),
+      placeholder: 'rtol=1e-3, atol=0',
+      okLabel: trans.__('Next')
+    });
+    if (!tolerances.button.accept) {
+      return;
+    }
+    const why = await InputDialog.getText({
+      title: trans.__('Declare the tolerances of this cell on replay'),
+      label: trans.__('Why (for the reviewer):'),
+      placeholder: trans.__('a sum whose order varies'),
+      okLabel: trans.__('Declare')
+    });
+    if (!why.button.accept) {
+      return;
+    }
+    const problem = declareTolerance(
+      cell,
+      tolerances.value ?? '',
+      why.value ?? ''
+    );
+    if (problem) {
+      // Nothing was written: say what cannot be read, as the replay would.
+      await showErrorMessage(
+        trans.__('The tolerances were not declared'),
+        problem.kind === 'twice'
+          ? trans.__('%1 is given twice.', problem.name)
+          : trans.__(
+              '"%1" is not a tolerance such as "rtol=1e-3, atol=0" (atol, rtol or image_ssim, a number of 0 or more).',
+              problem.part
+            )
+      );
+    }
+    setDeclared(declaredVariation(cell));
+  };
   const withdraw = (): void => {
     declareVaries(cell, null);
     setDeclared(declaredVariation(cell));
@@ -404,6 +443,15 @@ function Declaration(props: {
           ? trans.__('Withdraw the declaration')
           : trans.__('Declare that it varies…')}
       </button>
+      {!declared && (
+        <button
+          type="button"
+          className="jp-mod-styled jp-EspriVre-provDeclareTolerance"
+          onClick={() => void declareTolerances()}
+        >
+          {trans.__('Declare tolerances…')}
+        </button>
+      )}
     </div>
   );
 }

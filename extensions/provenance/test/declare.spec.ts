@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DECLARATION_KEY,
   declaredVariation,
+  declareTolerance,
   declareVaries,
   type IMetadataHolder
 } from '../src/model';
@@ -35,7 +36,7 @@ function replayReads(metadata: Record<string, unknown>): string {
       'import json, sys\n' +
         'from espri_vre.provenance.replay import declared\n' +
         'd = declared({"metadata": json.loads(sys.argv[1])}, {})\n' +
-        'print(json.dumps([d.varies, d.reason]))',
+        'print(json.dumps([d.varies, d.reason] + ([d.tolerance] if d.tolerance else [])))',
       JSON.stringify(metadata)
     ],
     { encoding: 'utf-8' }
@@ -70,5 +71,35 @@ describe('declaring that a cell varies on replay', () => {
   it('shows a tolerance declared by hand as the report does', () => {
     const c = cell({ [DECLARATION_KEY]: { replay: 'rtol=1e-3' } });
     expect(declaredVariation(c)).toBe('rtol=1e-3');
+  });
+
+  it('declares tolerances the replay reads, and refuses what it could not read', () => {
+    const c = cell({ [DECLARATION_KEY]: { note: 'kept' } });
+    expect(
+      declareTolerance(c, ' rtol = 1e-3,atol=0 ', 'a sum whose order varies')
+    ).toBeNull();
+    expect(c.metadata[DECLARATION_KEY]).toEqual({
+      note: 'kept',
+      replay: 'rtol=0.001, atol=0',
+      reason: 'a sum whose order varies'
+    });
+    expect(declaredVariation(c)).toBe(
+      'rtol=0.001, atol=0: a sum whose order varies'
+    );
+    expect(replayReads(c.metadata)).toBe(
+      '[false, "a sum whose order varies", {"rtol": 0.001, "atol": 0.0}]'
+    );
+    const before = structuredClone(c.metadata);
+    for (const [text, problem] of [
+      ['rtol=abc', { kind: 'unreadable', part: 'rtol=abc' }],
+      ['tol=1', { kind: 'unreadable', part: 'tol=1' }],
+      ['atol=-1', { kind: 'unreadable', part: 'atol=-1' }],
+      ['rtol=e', { kind: 'unreadable', part: 'rtol=e' }],
+      ['', { kind: 'unreadable', part: '' }],
+      ['rtol=1, rtol=2', { kind: 'twice', name: 'rtol' }]
+    ] as const) {
+      expect(declareTolerance(c, text, 'why')).toEqual(problem);
+    }
+    expect(c.metadata).toEqual(before); // a refused declaration loses nothing
   });
 });
