@@ -1,6 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
-import * as fs from 'fs';
-import * as path from 'path';
+
+import { jobRow, submitFromForm } from './helpers/jobs';
+import { fromPalette, openPanel, screenshot } from './helpers/panels';
 
 /**
  * The Jobs panel and the submission form against a real JupyterLab server configured
@@ -8,15 +9,6 @@ import * as path from 'path';
  * processes of the server, in Debian's Chromium. The scripts are written in Galata's
  * temporary directory (`tmpPath`), where the file browser opens.
  */
-
-// Screenshots for the docs are taken here, never by hand (see docs/development.md).
-const SCREENSHOTS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '.test-runtime',
-  'screenshots'
-);
 
 test.describe('Jobs', () => {
   test('a shell script submitted from the form on the local cluster completes, its log is read, and the Jobs tab shows its 40-character name whole', async ({
@@ -37,36 +29,18 @@ test.describe('Jobs', () => {
       )
     ).toBe(true);
 
-    await page.keyboard.press('Control+Shift+C');
-    const palette = page.locator('#command-palette');
-    await expect(palette).toBeVisible();
-    await palette.locator('input').fill('Jobs Panel');
-    await palette
-      .locator('.lm-CommandPalette-item', { hasText: 'Open Jobs Panel' })
-      .first()
-      .click();
+    await fromPalette(page, 'Jobs Panel', 'Open Jobs Panel');
     const panel = page.locator('#espri-vre-jobs-panel');
     await expect(panel).toBeVisible();
 
-    await page.evaluate(async file => {
-      await window.jupyterapp.commands.execute('espri-vre:submit-job', {
-        path: file
-      });
-    }, script);
-    const form = page.locator('form.jp-EspriVre-submitForm');
-    await expect(form).toBeVisible();
-    await form.getByLabel('Cluster').selectOption('local');
-    await expect(form.getByLabel('File')).toHaveValue(script);
-    await form.getByLabel('Job name').fill(name);
-    await expect(form.locator('pre.jp-EspriVre-scriptPreview')).toContainText(
-      `${name}.sh`
-    );
-    await form.getByRole('button', { name: 'Submit' }).click();
-    await expect(form).toBeHidden();
-
-    const row = panel.locator('tr.jp-EspriVre-jobRow[data-cluster="local"]', {
-      has: page.locator('.jp-EspriVre-jobName', { hasText: name })
+    await submitFromForm(page, {
+      path: script,
+      cluster: 'local',
+      name,
+      preview: `${name}.sh`
     });
+
+    const row = jobRow(page, panel, 'local', name);
     await expect(row).toHaveAttribute('data-state', 'COMPLETED', {
       timeout: 60000
     });
@@ -84,16 +58,12 @@ test.describe('Jobs', () => {
       details.locator('pre.jp-EspriVre-jobLog[data-stream="stdout"]')
     ).toHaveText(`${greeting}\n`);
 
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await panel.screenshot({ path: path.join(SCREENSHOTS, 'jobs-panel.png') });
+    await screenshot(panel, 'jobs-panel.png');
 
     // The Jobs tab of the main area: the name cell holds the whole name, uncut, also
     // in a window narrow enough that the table has to scroll sideways for it.
     await page.setViewportSize({ width: 700, height: 720 });
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
-    });
-    const tab = page.locator('#espri-vre-jobs');
+    const tab = await openPanel(page, 'jobsTab');
     const nameCell = tab.locator(
       'tr.jp-EspriVre-jobRow[data-cluster="local"] .jp-EspriVre-jobName',
       { hasText: name }
@@ -194,27 +164,15 @@ test.describe('Jobs', () => {
   }) => {
     test.setTimeout(300000);
     const name = `demo-nb-${Date.now()}`;
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
-      await window.jupyterapp.commands.execute('espri-vre:submit-job', {
-        path: 'notebooks/open_demo_data.ipynb'
-      });
+    const panel = await openPanel(page, 'jobs');
+    await submitFromForm(page, {
+      path: 'notebooks/open_demo_data.ipynb',
+      cluster: 'local-slurm',
+      name,
+      preview: 'papermill'
     });
-    const form = page.locator('form.jp-EspriVre-submitForm');
-    await expect(form).toBeVisible();
-    await form.getByLabel('Cluster').selectOption('local-slurm');
-    await form.getByLabel('Job name').fill(name);
-    await expect(form.locator('pre.jp-EspriVre-scriptPreview')).toContainText(
-      'papermill'
-    );
-    await form.getByRole('button', { name: 'Submit' }).click();
-    await expect(form).toBeHidden();
 
-    const panel = page.locator('#espri-vre-jobs-panel');
-    const row = panel.locator(
-      'tr.jp-EspriVre-jobRow[data-cluster="local-slurm"]',
-      { has: page.locator('.jp-EspriVre-jobName', { hasText: name }) }
-    );
+    const row = jobRow(page, panel, 'local-slurm', name);
     await expect(row).toHaveAttribute('data-state', 'COMPLETED', {
       timeout: 240000
     });
@@ -236,17 +194,11 @@ test.describe('Jobs', () => {
     await expect(output).toHaveText(/^2000-01-16 12:00:00: \d{3}\.\d{2} K\s*$/);
 
     // Resubmit: the same recorded parameters, a new job id.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-jobs-panel');
-    });
+    await openPanel(page, 'jobs');
     await details.getByRole('button', { name: 'Resubmit' }).click();
     await expect(details.locator('.jp-EspriVre-jobActionNote')).toHaveText(
       /^Submitted again as job \d+\.$/
     );
-    await expect(
-      panel.locator('tr.jp-EspriVre-jobRow[data-cluster="local-slurm"]', {
-        has: page.locator('.jp-EspriVre-jobName', { hasText: name })
-      })
-    ).toHaveCount(2);
+    await expect(jobRow(page, panel, 'local-slurm', name)).toHaveCount(2);
   });
 });
