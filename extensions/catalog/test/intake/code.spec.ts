@@ -15,7 +15,13 @@ import {
   xarrayOpenKwargsFor
 } from '../../src/intake/code';
 import { parseEsmCollection } from '../../src/intake/collection';
-import { datasetKeys, datasetRecords } from '../../src/intake/group';
+import { datasetCode } from '../../src/browser/model';
+import {
+  datasetKeys,
+  datasetRecord,
+  datasetRecords,
+  groupDatasets
+} from '../../src/intake/group';
 import { IntakeQueryError, search } from '../../src/intake/search';
 import { readIntakeTable } from '../../src/intake/table';
 import {
@@ -203,6 +209,52 @@ describe.skipIf(!HAVE_SHARED)(
       const rows = search(table, query, { requireAllOn });
       expect(rows.length).toBeGreaterThan(0);
       expect(keys).toEqual(datasetKeys(table, rows, collection));
+    }, 120_000);
+
+    it("keeps a group's ensemble members apart (member_id), each as its file", () => {
+      // IPSL-CM6A-LR historical Omon: eight members, each one file of prra or prsn.
+      const dataset = groupDatasets(
+        table,
+        search(table, { source_id: 'IPSL-CM6A-LR', table_id: 'Omon' }),
+        collection
+      ).find(
+        group => group.key === 'CMIP.IPSL.IPSL-CM6A-LR.historical.Omon.gr'
+      )!;
+      const record = datasetRecord(table, collection, dataset, 'cmip6');
+      const members = [...record.facets.member_id].sort();
+      expect(members.length).toBe(8);
+      // The code the browser inserts for this dataset, with the search a user makes.
+      const code = datasetCode({
+        catalog: json,
+        collection,
+        selection: { source_id: ['IPSL-CM6A-LR'], member_id: members },
+        dataset,
+        record
+      });
+      // Each member's values against its own file, read by xarray in the same run.
+      const answer = run(
+        code,
+        [
+          'import numpy as np, xarray as xr',
+          'same = {}',
+          'for row in subset.df.itertuples():',
+          '    with xr.open_dataset(row.path, engine="h5netcdf") as own:',
+          '        mine = ds[row.variable_id].sel(member_id=row.member_id)',
+          '        same[row.member_id] = bool(np.array_equal(mine.values, own[row.variable_id].values, equal_nan=True))',
+          'print("\\nANSWER", json.dumps({"dims": dict(ds.sizes), "members": sorted(str(m) for m in ds.member_id.values), "same": same}))',
+          ''
+        ].join('\n')
+      ) as {
+        dims: Record<string, number>;
+        members: string[];
+        same: Record<string, boolean>;
+      };
+      expect(answer.dims.member_id).toBe(8);
+      expect(answer.dims.time).toBe(2);
+      expect(answer.members).toEqual(members);
+      expect(answer.same).toEqual(
+        Object.fromEntries(members.map(member => [member, true]))
+      );
     }, 120_000);
   }
 );
