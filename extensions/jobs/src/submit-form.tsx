@@ -95,20 +95,28 @@ const FIELDS = [
 ] as const;
 
 /**
- * Whether a cluster's scheduler sends e-mail: Slurm and Torque do (their own mail),
- * the local back end does not, and refuses a job that asks for it.
+ * What the form offers for e-mail on a cluster: nothing on the local back end (it has
+ * no mail of its own), the fields on Slurm and Torque (their own mail), disabled with
+ * the reason when the server says the cluster's jobs may not ask for it (`mail: false`:
+ * its configuration, or a Slurm without MailProg); a server that does not say allows it.
  */
-function sendsMail(clusters: JobCluster[] | null, id: string): boolean {
-  const kind = clusters?.find(c => c.id === id)?.kind;
-  return kind === 'slurm' || kind === 'torque';
+export function mailOffer(
+  clusters: JobCluster[] | null,
+  id: string
+): 'none' | 'refused' | 'allowed' {
+  const cluster = clusters?.find(c => c.id === id);
+  if (cluster?.kind !== 'slurm' && cluster?.kind !== 'torque') {
+    return 'none';
+  }
+  return cluster.mail === false ? 'refused' : 'allowed';
 }
 
 /**
- * The form as it is sent: an address typed for a cluster that sends no e-mail (before
- * another cluster was chosen) is left out rather than refused.
+ * The form as it is sent: an address typed for a cluster whose jobs may not ask for
+ * e-mail (before another cluster was chosen) is left out rather than refused.
  */
 function sentForm(form: IJobForm, clusters: JobCluster[] | null): IJobForm {
-  return sendsMail(clusters, form.cluster)
+  return mailOffer(clusters, form.cluster) === 'allowed'
     ? form
     : { ...form, mail_address: '' };
 }
@@ -254,6 +262,7 @@ export function SubmitJobForm(
     p => !(FIELDS as readonly string[]).includes(p.field)
   );
   const cluster = clusters?.find(c => c.id === form.cluster);
+  const mail = mailOffer(clusters, form.cluster);
   const offered = presetsFor(presets, form.cluster);
   const set =
     (field: keyof IJobForm) =>
@@ -280,7 +289,14 @@ export function SubmitJobForm(
       >
         <label htmlFor={`${idPrefix}-${name}`}>{label}</label>
         {control}
-        {hint && <span className="jp-EspriVre-fieldHint">{hint}</span>}
+        {hint && (
+          <span
+            id={`${idPrefix}-${name}-hint`}
+            className="jp-EspriVre-fieldHint"
+          >
+            {hint}
+          </span>
+        )}
         {defaultNote && (
           <span
             id={`${idPrefix}-${name}-default`}
@@ -498,8 +514,8 @@ export function SubmitJobForm(
             )}
         </div>
       </details>
-      {sendsMail(clusters, form.cluster) && (
-        <div className="jp-EspriVre-formRow" data-field="mail">
+      {mail !== 'none' && (
+        <div className="jp-EspriVre-formRow" data-field="mail" data-mail={mail}>
           {field(
             'mail.address',
             trans.__('E-mail address'),
@@ -508,18 +524,24 @@ export function SubmitJobForm(
               id={`${idPrefix}-mail.address`}
               name="mail_address"
               placeholder="name@example.org"
-              value={form.mail_address}
+              value={mail === 'allowed' ? form.mail_address : ''}
+              disabled={mail === 'refused'}
               onChange={set('mail_address')}
               aria-invalid={byField.has('mail.address')}
               aria-describedby={
                 byField.has('mail.address')
                   ? `${idPrefix}-mail.address-problem`
-                  : undefined
+                  : `${idPrefix}-mail.address-hint`
               }
             />,
-            trans.__(
-              'The cluster’s scheduler e-mails you about the job; leave empty for no e-mail.'
-            )
+            mail === 'allowed'
+              ? trans.__(
+                  'The cluster’s scheduler e-mails you about the job; leave empty for no e-mail.'
+                )
+              : trans.__(
+                  'E-mail is off on %1: its configuration does not allow jobs to ask for it (or its scheduler has no mail program).',
+                  cluster?.title || form.cluster
+                )
           )}
           {field(
             'mail.when',
@@ -528,6 +550,7 @@ export function SubmitJobForm(
               id={`${idPrefix}-mail.when`}
               name="mail_when"
               value={form.mail_when}
+              disabled={mail === 'refused'}
               onChange={set('mail_when')}
             >
               {MAIL_WHEN.map(w => (

@@ -43,6 +43,7 @@ const REFUSAL =
 let server: http.Server;
 let baseUrl: string;
 let posted: { cluster: string; spec: JobSpec }[] = [];
+let clustersAnswer: unknown = CLUSTERS;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -58,7 +59,7 @@ beforeAll(async () => {
           .end(JSON.stringify(answer));
       };
       if (path === 'jobs/clusters') {
-        send(200, CLUSTERS);
+        send(200, clustersAnswer);
       } else if (path === 'jobs/estimate') {
         send(200, { start_time: null, detail: 'no estimate', partitions: [] });
       } else if (path === 'jobs/preview') {
@@ -89,7 +90,37 @@ afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
 afterEach(() => {
   cleanup();
   posted = [];
+  clustersAnswer = CLUSTERS;
 });
+
+/** The recorded clusters, the Slurm one's `mail` replaced (undefined: left out). */
+function slurmMail(mail: boolean | undefined): unknown {
+  return {
+    clusters: CLUSTERS.clusters.map(c => {
+      if (c.kind !== 'slurm') {
+        return c;
+      }
+      const { mail: _recorded, ...rest } = c;
+      return mail === undefined ? rest : { ...rest, mail };
+    })
+  };
+}
+
+function renderForm(submitted: JobInfo[]): HTMLElement {
+  return render(
+    <SubmitJobForm
+      service={
+        new JobService({
+          serverSettings: ServerConnection.makeSettings({ baseUrl })
+        })
+      }
+      trans={trans}
+      path="hello.sh"
+      presets={[]}
+      onSubmitted={job => submitted.push(job)}
+    />
+  ).container;
+}
 
 describe('the mail field of a job', () => {
   it('becomes the spec’s mail, and comes back from it', () => {
@@ -182,5 +213,41 @@ describe('the mail field of a job', () => {
     await waitFor(() => expect(submitted).toHaveLength(2));
     expect(posted[1]).toMatchObject({ cluster: 'local' });
     expect(posted[1].spec).not.toHaveProperty('mail');
+  });
+
+  it('is disabled with the reason on a Slurm cluster that allows no e-mail, and the job is sent without', async () => {
+    const submitted: JobInfo[] = [];
+    // A server that says this Slurm's jobs may not ask for e-mail.
+    clustersAnswer = slurmMail(false);
+    renderForm(submitted);
+    const refused = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(refused.value).toBe('local'));
+    fireEvent.change(refused, { target: { value: 'gpu-slurm' } });
+    const address = screen.getByLabelText('E-mail address') as HTMLInputElement;
+    expect(address.disabled).toBe(true);
+    expect(
+      (screen.getByLabelText('Send it') as HTMLSelectElement).disabled
+    ).toBe(true);
+    const reason = document.getElementById(
+      address.getAttribute('aria-describedby')!
+    );
+    expect(reason?.textContent).toBe(
+      'E-mail is off on GPU cluster (Slurm): its configuration does not allow jobs to ask for it (or its scheduler has no mail program).'
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].cluster).toBe('gpu-slurm');
+    expect(posted[0].spec).not.toHaveProperty('mail');
+  });
+
+  it('is offered when the server does not say whether the cluster allows e-mail', async () => {
+    clustersAnswer = slurmMail(undefined);
+    renderForm([]);
+    const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(cluster.value).toBe('local'));
+    fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
+    expect(
+      (screen.getByLabelText('E-mail address') as HTMLInputElement).disabled
+    ).toBe(false);
   });
 });
