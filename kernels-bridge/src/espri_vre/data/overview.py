@@ -52,6 +52,9 @@ class Overview:
     """The exact smallest and largest overview value (None when every value is missing)."""
     maximum: float | None
     method: str = METHOD
+    variable: str = ""
+    """The variable and selection the overview is of (chosen here when the request named none)."""
+    selection: tuple[int | None, ...] = ()
 
 
 def parse_selection(text: str, ndim: int, name: str) -> list[int | None]:
@@ -135,18 +138,59 @@ def _read(array: Any, shown: str) -> np.ndarray:
     return values.astype("float64")
 
 
+def first_map(ds: Any) -> tuple[str, list[int | None]]:
+    """The variable and slice a preview shows first, chosen as the browser chooses them
+    (extensions/preview/src/axes.ts dataVariables, then mapDims and sliceSelection): the
+    variables of two or more dimensions that bound no coordinate, those that are coordinates or
+    cell measures of others last, then the most dimensions first, in the file's order; its last
+    two dimensions whole and index 0 on the others. Lets the browser ask for the first picture
+    before it has read the file's metadata (issue 17); when the browser would have chosen
+    otherwise (lat/lon not the last two dimensions, say), it reads its own choice."""
+    variables = ds.variables
+    bounds = {v.attrs.get("bounds") for v in variables.values()}
+    auxiliary = {str(name) for name in ds.coords if name not in ds.dims}
+    for v in variables.values():
+        # "area: areacella": the names are the words that are not measures ("area:").
+        measures = str(v.attrs.get("cell_measures", "")).split()
+        auxiliary.update(m for m in measures if not m.endswith(":"))
+    candidates = [
+        (100 * (str(name) in auxiliary) - v.ndim, i, str(name))
+        for i, (name, v) in enumerate(variables.items())
+        if v.ndim >= 2 and name not in bounds
+    ]
+    if not candidates:
+        raise WrongKind("No variable here has two or more dimensions to draw as a map.")
+    name = min(candidates)[2]
+    ndim = variables[name].ndim
+    return name, [0] * (ndim - 2) + [None, None]
+
+
 def overview_of(
-    path: Path, shown: str, name: str, selection_text: str, max_rows: int, max_cols: int
+    path: Path,
+    shown: str,
+    name: str | None,
+    selection_text: str | None,
+    max_rows: int,
+    max_cols: int,
 ) -> Overview:
-    """The block-mean overview of `name` at the selection, at most max_rows x max_cols."""
+    """The block-mean overview of `name` at the selection, at most max_rows x max_cols; of the
+    first map (`first_map`) when `name` is None."""
     if not (1 <= max_rows <= MAX_SIDE and 1 <= max_cols <= MAX_SIDE):
         raise OverviewRefused(
             f"An overview is at most {MAX_SIDE} x {MAX_SIDE} values; "
             f"{max_rows} x {max_cols} was asked for."
         )
+    if (name is None) != (selection_text is None):
+        raise OverviewRefused(
+            "Give both the variable and the selection, or neither (the first map is chosen)."
+        )
     with _open(path, shown) as ds:
-        array = _variable(ds, name, shown)
-        selection = parse_selection(selection_text, array.ndim, name)
+        if name is None:
+            name, selection = first_map(ds)
+            array = ds[name]
+        else:
+            array = _variable(ds, name, shown)
+            selection = parse_selection(selection_text or "", array.ndim, name)
         free = [d for d, s in zip(array.dims, selection, strict=True) if s is None]
         if len(free) != 2:
             raise OverviewRefused(
@@ -172,7 +216,18 @@ def overview_of(
             )
         values = _read(plane, shown)
     body, low, high = quantise(values)
-    return Overview(body, values.shape[0], values.shape[1], factor, rows, cols, low, high)
+    return Overview(
+        body,
+        values.shape[0],
+        values.shape[1],
+        factor,
+        rows,
+        cols,
+        low,
+        high,
+        variable=name,
+        selection=tuple(selection),
+    )
 
 
 def cell_value(path: Path, shown: str, name: str, index_text: str) -> float | None:

@@ -7,6 +7,7 @@ espri_vre.data.overview.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -29,15 +30,17 @@ class _SliceHandler(DataHandler):
 class OverviewHandler(_SliceHandler):
     """GET ?path=&variable=&selection=[t,null,null]&rows=&cols=: the slice's block means, at
     most rows x cols, as zlib-compressed uint16 codes; the shape, block factor and exact
-    minimum and maximum in the X-Overview-* headers."""
+    minimum and maximum in the X-Overview-* headers. Without variable and selection: the
+    first map a preview shows (asked for before the browser has the file's metadata), the
+    variable and selection chosen in X-Overview-Variable and X-Overview-Selection."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
         shown = self.path_argument()
         resolved = self.resolve(shown)
-        variable = self.required("variable")
-        selection = self.required("selection")
+        variable = self.get_argument("variable", "") or None
+        selection = self.get_argument("selection", "") or None
         rows = self.int_argument("rows", 0)
         cols = self.int_argument("cols", 0)
         found = await asyncio.to_thread(
@@ -48,6 +51,8 @@ class OverviewHandler(_SliceHandler):
         self.set_header("X-Overview-Source", f"{found.source_rows},{found.source_cols}")
         self.set_header("X-Overview-Factor", str(found.factor))
         self.set_header("X-Overview-Method", found.method)
+        self.set_header("X-Overview-Variable", json.dumps(found.variable))
+        self.set_header("X-Overview-Selection", json.dumps(list(found.selection)))
         # repr: the shortest text that reads back as the same float64.
         self.set_header("X-Overview-Min", "" if found.minimum is None else repr(found.minimum))
         self.set_header("X-Overview-Max", "" if found.maximum is None else repr(found.maximum))
