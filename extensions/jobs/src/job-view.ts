@@ -85,14 +85,21 @@ export function elapsedSeconds(job: JobInfo, now: number): number | null {
   return Math.max(0, Math.floor(end - job.start_time));
 }
 
+/** Whether a job waits to start: pending, or held. */
+export function isWaiting(state: JobState): boolean {
+  return state === 'PENDING' || state === 'HELD';
+}
+
 /**
  * When a waiting job is expected to start (Slurm's estimate, squeue's START_TIME), in
  * seconds since the epoch; `null` for a job that is not waiting or has no estimate.
  */
 export function expectedStart(job: JobInfo, now: number): number | null {
-  const waiting = job.state === 'PENDING' || job.state === 'HELD';
   const start = job.start_time;
-  return waiting && start !== null && start !== undefined && start > now / 1000
+  return isWaiting(job.state) &&
+    start !== null &&
+    start !== undefined &&
+    start > now / 1000
     ? start
     : null;
 }
@@ -197,6 +204,8 @@ export interface IJobRow {
   badge: IStateBadge;
   partition: string;
   elapsed: string;
+  /** The expected start of a waiting job as a date and time, for the cell's tooltip. */
+  startsAt: string;
   /** What the scheduler says of a waiting or failed job, for the row's tooltip. */
   reason: string;
   /** The Dask cluster the job is a worker of (see `daskClusterOf`), or null. */
@@ -230,10 +239,20 @@ export function jobRows(
       state: job.state,
       badge: stateBadge(job.state, trans),
       partition: job.partition ?? '',
+      // A waiting job has run for no time, whatever start the scheduler last guessed.
       elapsed:
+        start !== null
+          ? trans.__('starts in %1', formatDuration(start - now / 1000))
+          : isWaiting(job.state)
+            ? formatDuration(null)
+            : formatDuration(elapsedSeconds(job, now)),
+      startsAt:
         start === null
-          ? formatDuration(elapsedSeconds(job, now))
-          : trans.__('starts in %1', formatDuration(start - now / 1000)),
+          ? ''
+          : trans.__(
+              'Expected start: %1',
+              new Date(start * 1000).toLocaleString()
+            ),
       reason: job.reason ?? '',
       dask: daskClusterOf(job.name)
     };

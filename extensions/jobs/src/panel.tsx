@@ -483,7 +483,12 @@ function JobsView(props: {
                     </span>
                   </td>
                   <td className="jp-EspriVre-jobPartition">{row.partition}</td>
-                  <td className="jp-EspriVre-jobElapsed">{row.elapsed}</td>
+                  <td
+                    className="jp-EspriVre-jobElapsed"
+                    title={row.startsAt || undefined}
+                  >
+                    {row.elapsed}
+                  </td>
                 </tr>
               ))}
               {end < shown.length && (

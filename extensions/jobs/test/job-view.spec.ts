@@ -191,6 +191,7 @@ describe('jobRows', () => {
         badge: { label: 'Running', tone: 'active' },
         partition: 'hw-l',
         elapsed: '1m 01s',
+        startsAt: '',
         reason: '',
         dask: null
       },
@@ -203,6 +204,7 @@ describe('jobRows', () => {
         badge: { label: 'Pending', tone: 'waiting' },
         partition: 'hw-m',
         elapsed: '—',
+        startsAt: '',
         reason: 'Dependency',
         dask: null
       },
@@ -215,6 +217,7 @@ describe('jobRows', () => {
         badge: { label: 'Failed', tone: 'failure' },
         partition: 'local',
         elapsed: '0s',
+        startsAt: '',
         reason: 'NonZeroExitCode',
         dask: null
       }
@@ -233,6 +236,21 @@ describe('a waiting job with an expected start', () => {
     );
     expect(expectedStart({ ...waiting, state: 'RUNNING' }, now)).toBeNull();
     expect(expectedStart({ ...waiting, start_time: 1 }, now)).toBeNull();
+    expect(jobRows([waiting], now, trans)[0].startsAt).toBe(
+      `Expected start: ${new Date((1684114921 + 600) * 1000).toLocaleString()}`
+    );
+  });
+
+  it('shows no elapsed time while it waits, even past the start last expected', () => {
+    const now = 1684114921 * 1000;
+    const late: JobInfo = { ...pending, start_time: 1684114921 - 600 };
+    expect(jobRows([late], now, trans)[0]).toMatchObject({
+      elapsed: '—',
+      startsAt: ''
+    });
+    expect(
+      jobRows([{ ...late, state: 'RUNNING' }], now, trans)[0].elapsed
+    ).toBe('10m 00s');
   });
 });
 
