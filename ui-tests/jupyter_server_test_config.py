@@ -26,6 +26,7 @@ c.ServerApp.root_dir = str(demo)
 os.environ["IPYTHONDIR"] = str(demo / ".ipython")
 for key, value in config.get("EspriVreApp", {}).items():
     setattr(c.EspriVreApp, key, value)
+ESGF_PORT = int(os.environ.get("ESPRI_VRE_TEST_PORT", 8988)) + 101
 c.EspriVreApp.catalogs = [
     *config.get("EspriVreApp", {}).get("catalogs", []),
     {
@@ -33,6 +34,14 @@ c.EspriVreApp.catalogs = [
         "title": "ESGF index on a closed port",
         "kind": "esgf",
         "url": "http://127.0.0.1:9/esg-search/search",
+    },
+    # The recorded ESGF answers and their files of tests/catalog-esgf-files.spec.ts
+    # (kernels-bridge/tests/esgf_index.py), on the test server's port + 101.
+    {
+        "id": "esgf-recorded",
+        "title": "ESGF index (recorded answers)",
+        "kind": "esgf",
+        "url": f"http://127.0.0.1:{ESGF_PORT}/esg-search/search",
     },
 ]
 c.EspriVreApp.reachability_timeout = 2.0
