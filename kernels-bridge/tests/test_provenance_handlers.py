@@ -13,6 +13,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from conftest import SHARED, needs_shared
 from test_provenance_crate import run_and_save
 from tornado.httpclient import HTTPClientError
 
@@ -51,9 +52,13 @@ def study(jp_root_dir: Path, recorded_folder: Path) -> Path:
 
 
 async def call(
-    jp_fetch: Any, *parts: str, body: Any = None, params: dict[str, str] | None = None
+    jp_fetch: Any,
+    *parts: str,
+    body: Any = None,
+    params: dict[str, str] | None = None,
+    request_timeout: float = 20,
 ) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {"params": params or {}}
+    kwargs: dict[str, Any] = {"params": params or {}, "request_timeout": request_timeout}
     if body is not None:
         kwargs.update(method="POST", body=body if isinstance(body, str) else json.dumps(body))
     try:
@@ -220,3 +225,63 @@ async def test_a_notebook_renamed_after_its_kernel_started_finds_its_run_by_kern
     assert code == 200 and events["events"][0]["kernel"]["id"] == kernel_id
     code, body = await call(jp_fetch, "runs", params={**params, "kernel": "x;rm -rf /"})
     assert code == 400 and "not a kernel id" in body["detail"]
+
+
+async def validate(jp_fetch: Any, crate: dict[str, str]) -> tuple[int, Any]:
+    """The crate view's check: roc-validator takes seconds (its SHACL shapes), many on a
+    loaded machine; the server's own limits apply, not the test client's default."""
+    return await call(jp_fetch, "crate", body="", params=crate, request_timeout=300)
+
+
+@needs_shared
+async def test_a_crate_is_validated_from_the_crate_view_against_the_genuine_contexts(
+    jp_fetch, study, tmp_path, monkeypatch
+):
+    """POST provenance/crate runs roc-validator (provenance-run-crate-0.5, REQUIRED) offline on
+    the genuine RO-Crate contexts of ../shared, each under its own address; a crate broken
+    since fails naming the check; without contexts, or with a context under another version's
+    address, the server says so and validates nothing."""
+    code, body = await call(jp_fetch, "export", body={"path": "study/analysis.ipynb"})
+    assert code == 201, body
+    crate = {"path": body["crate"]}
+    monkeypatch.delenv("ESPRI_VRE_ROCRATE_CONTEXTS", raising=False)
+    code, body = await validate(jp_fetch, crate)
+    assert code == 503
+    assert "No RO-Crate contexts are configured on this server" in body["detail"]
+
+    monkeypatch.setenv("ESPRI_VRE_ROCRATE_CONTEXTS", str(SHARED / "schemas/ro-crate"))
+    code, body = await validate(jp_fetch, crate)
+    assert code == 200, body
+    assert (body["profile"], body["passed"], body["required"]) == (
+        "provenance-run-crate-0.5",
+        True,
+        [],
+    )
+    assert body["path"] == "study/analysis-crate"
+    assert body["contexts"] == [
+        f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")
+    ]
+    assert body["recommended_count"] == len(body["recommended"])
+    assert "Action agent" not in body["recommended"]  # a RECOMMENDED field the crate has
+
+    broken = study / "analysis-crate" / "ro-crate-metadata.json"
+    metadata = json.loads(broken.read_text())
+    for entity in metadata["@graph"]:
+        if entity["@id"] == "analysis.ipynb":
+            entity["@type"] = "File"
+    broken.write_text(json.dumps(metadata))
+    code, body = await validate(jp_fetch, crate)
+    assert code == 200 and body["passed"] is False
+    assert "The Main Workflow must have types File, SoftwareSourceCode, ComputationalWorkflow" in [
+        i["message"] for i in body["required"]
+    ]
+
+    # the 1.3 context served under 1.1's address: refused, never used
+    wrong = tmp_path / "contexts"
+    shutil.copytree(SHARED / "schemas/ro-crate/1.3", wrong / "1.1")
+    monkeypatch.setenv("ESPRI_VRE_ROCRATE_CONTEXTS", str(wrong))
+    code, body = await validate(jp_fetch, crate)
+    assert code == 503
+    assert "is not the context of https://w3id.org/ro/crate/1.1/context" in body["detail"]
+    code, body = await call(jp_fetch, "crate", body="", params={"path": "study"})
+    assert code == 404

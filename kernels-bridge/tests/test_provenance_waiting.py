@@ -133,3 +133,33 @@ def test_what_a_kernel_said_is_read_only_when_it_is_its_own_and_well_formed(tmp_
     assert waiting(tmp_path, "../../etc/passwd") is None
     assert waiting(tmp_path, "") is None
     assert waiting(tmp_path / "absent", kernel) is None
+
+
+def test_a_notebook_renamed_while_its_kernel_started_records_under_its_new_name(tmp_path):
+    """JupyterLab's new notebook: "Untitled.ipynb" is renamed at once, before its kernel
+    (loading espri_vre at start-up) looked for it. The kernel announces the name it was given
+    all the same, the rename (`retarget`, what the server's rename listener calls) reaches
+    it, and its first cell's log opens beside the new name instead of the fallback folder."""
+    from espri_vre.provenance.replay import fresh_kernel
+    from espri_vre.provenance.store import read_log
+    from espri_vre.provenance.waiting import retarget
+
+    work = tmp_path / "work"
+    work.mkdir()
+    named = work / "Untitled.ipynb"  # gone before the kernel looked
+    renamed = work / "analysis.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), renamed)
+    env = {
+        "IPYTHONDIR": str(profile(tmp_path, True)),
+        "JPY_SESSION_NAME": str(named),
+        "ESPRI_VRE_PROVENANCE_DIR": str(tmp_path / "fallback"),
+    }
+    with fresh_kernel(work, **env) as kernel:
+        runtime = Path(kernel.manager.connection_file).parent
+        told = retarget(runtime, named.resolve(), renamed.resolve())
+        assert told == [kernel.manager.kernel_id]
+        assert kernel.run("x = 1").status == "ok"
+    (log,) = (work / ".espri-vre-provenance" / "analysis").glob("*.jsonl")
+    assert next(read_log(log).events())["notebook"] == str(renamed.resolve())
+    assert not (tmp_path / "fallback").exists()
+    assert sorted(p.name for p in work.iterdir()) == [".espri-vre-provenance", "analysis.ipynb"]

@@ -26,7 +26,7 @@ from ..provenance.identifiers import DatasetIdentifiers
 from ..provenance.store import EventLog, new_run_id, recover_directory
 from . import state
 from .files import NOT_STATTED, PendingFiles, ignored_prefixes
-from .settings import CaptureSettings, log_directories, notebook_path
+from .settings import CaptureSettings, log_directories, named_notebook, notebook_path
 
 State = Literal["recording", "paused", "off", "stopped"]
 
@@ -68,6 +68,7 @@ class Recorder:
         """Taken at `start`, written when the log opens (`_open_log`)."""
         self._waiting: Path | None = None
         """The file saying this kernel records with no log yet (`provenance.waiting`)."""
+        self._announced: Path | None = None
 
     @property
     def _cell(self) -> _Cell | None:
@@ -85,6 +86,9 @@ class Recorder:
             self.log.close()
             self.log = None
         self.notebook = notebook_path(self.shell.user_ns)
+        # What the kernel says it records (waiting.py), the name given even when that file is
+        # gone: a rename before the first cell is then told to the kernel (`_open_log`).
+        self._announced = self.notebook or named_notebook(self.shell.user_ns)
         self._order = 0
         self._sources.clear()
         # The environment as the kernel started, even when the log opens cells later.
@@ -103,7 +107,7 @@ class Recorder:
             self._open_log()
         else:
             # The notebook's indicator reads the runs on disk: tell it the kernel records.
-            self._waiting = waiting.announce(self.notebook)
+            self._waiting = waiting.announce(self._announced)
 
     def _open_log(self) -> bool:
         """Opens the log and writes the session record taken at `start`; False when there is
@@ -113,7 +117,7 @@ class Recorder:
         session, self._session = self._session, None
         if session is None:
             return False
-        renamed = waiting.renamed_to(self._waiting, self.notebook)
+        renamed = waiting.renamed_to(self._waiting, self._announced)
         if renamed is not None:  # renamed in JupyterLab before the first cell: the new name
             self.notebook = renamed
             session = dataclasses.replace(session, notebook=str(renamed))

@@ -91,6 +91,20 @@ def notebook_path(
     return None
 
 
+def named_notebook(
+    user_ns: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The notebook the session names, as a real path, whether or not it exists: a notebook
+    renamed while its kernel started (JupyterLab's new "Untitled.ipynb", renamed at once) is
+    no longer there, and the server's rename tells the kernel its new name by this one."""
+    env = os.environ if environ is None else environ
+    for raw in (env.get("JPY_SESSION_NAME"), user_ns.get("__session__")):
+        if isinstance(raw, str) and raw.endswith(".ipynb"):
+            given = Path(raw).expanduser()
+            return (given if given.is_absolute() else Path.cwd() / given.name).resolve()
+    return None
+
+
 def log_directories(notebook: Path | None, fallback: Path) -> list[Path]:
     """Where the log may go, in order of preference: beside the notebook, else the fallback
     (a notebook in a read-only course folder still gets its log)."""

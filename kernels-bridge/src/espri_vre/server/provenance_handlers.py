@@ -4,6 +4,7 @@ GET  /espri-vre/api/provenance/runs?path=NB            ProvenanceRunsResponse
 GET  /espri-vre/api/provenance/events?path=NB&run=ID   the run's events (events.schema.json)
 POST /espri-vre/api/provenance/export                  ExportRequest -> 201 ExportResponse
 GET  /espri-vre/api/provenance/crate?path=DIR          CrateSummary
+POST /espri-vre/api/provenance/crate?path=DIR          its validation by roc-validator
 POST /espri-vre/api/provenance/replay                  ReplayRequest -> 202 ReplayJob
 GET  /espri-vre/api/provenance/replay/<id>             ReplayJob (progress, then the report)
 GET  /espri-vre/api/provenance/report?path=DIR         a written report.json
@@ -36,6 +37,7 @@ from ..provenance.service import (
     list_runs,
     run_events,
 )
+from ..provenance.validation import contexts_folder, default_cache_dir, validate_crate
 from ..provenance.waiting import waiting
 from .base import ApiError, EspriVreHandler
 
@@ -167,6 +169,19 @@ class CrateHandler(ProvenanceHandler):
         summary["log"] = self.shown(Path(summary["log"]))
         metadata = self.shown(folder / "ro-crate-metadata.json")
         self.respond("CrateSummary", summary, source=metadata)
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Validates the crate with roc-validator against the genuine contexts (validation.py):
+        a POST, as it runs the validator (seconds) and writes its cache."""
+        folder = self.real_path(None, "crate")
+        if folder.name == "ro-crate-metadata.json":
+            folder = folder.parent
+        contexts = contexts_folder()
+        result = await self.off_loop(validate_crate, folder, contexts, default_cache_dir())
+        result["path"] = self.shown(folder)
+        self.write_json(result)
 
 
 class ReplayHandler(ProvenanceHandler):
