@@ -45,6 +45,11 @@ c.EspriVreApp.catalogs = [
     },
 ]
 c.EspriVreApp.reachability_timeout = 2.0
+# The genuine RO-Crate contexts the crate view's validation is served (../shared, offline).
+os.environ.setdefault(
+    "ESPRI_VRE_ROCRATE_CONTEXTS",
+    str(Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "ro-crate"),
+)
 # The OPeNDAP server of tests/preview-opendap.spec.ts, beside the test server's port.
 c.EspriVreApp.allowed_hosts = [
     *config.get("EspriVreApp", {}).get("allowed_hosts", []),
