@@ -29,6 +29,7 @@ LITERAL_COLOUR = re.compile(
     r"yellow|orange|navy|teal)\b",
     re.IGNORECASE,
 )
+CUSTOM_PROPERTY = re.compile(r"(?:^|[;{\s])(--[\w-]+)\s*:\s*([^;}]+)")
 INLINE_STYLE = re.compile(r"style=\{\{(.*?)\}\}", re.DOTALL)
 """A component's inline style (`style={{ ... }}`): canvas code elsewhere is not a style."""
 INLINE_COLOUR = re.compile(
@@ -59,15 +60,35 @@ def test_the_suite_has_style_sheets_and_components_to_check():
     assert any(INLINE_STYLE.search(p.read_text("utf-8")) for p in COMPONENTS)
 
 
+def _literal_colours(css: str) -> list[str]:
+    """The declarations of `css` that name a colour of their own: colour properties, and
+    custom properties (`--espri-vre-...: ...`) whatever their name, since a rule may take its
+    colour from one of them."""
+    css = _without_comments(css)
+    return [
+        f"{prop}: {value.strip()}"
+        for prop, value in [*COLOUR_PROPERTY.findall(css), *CUSTOM_PROPERTY.findall(css)]
+        if LITERAL_COLOUR.search(value)
+    ]
+
+
+def test_the_lint_finds_literal_colours_and_lets_theme_variables_pass():
+    css = """
+    .a { color: #fff; border: 1px solid var(--jp-border-color1); }
+    /* a comment may say white */
+    .b { --espri-vre-tone: rgb(1, 2, 3); background: var(--espri-vre-tone); }
+    .c { --espri-vre-dot: var(--jp-success-color1); outline-color: navy; }
+    """
+    assert sorted(_literal_colours(css)) == [
+        "--espri-vre-tone: rgb(1, 2, 3)",
+        "color: #fff",
+        "outline-color: navy",
+    ]
+
+
 @pytest.mark.parametrize("sheet", STYLE_SHEETS, ids=lambda p: str(p.relative_to(EXTENSIONS)))
 def test_style_sheets_name_no_colour_of_their_own(sheet: Path):
-    css = _without_comments(sheet.read_text("utf-8"))
-    literal = [
-        f"{prop}: {value.strip()}"
-        for prop, value in COLOUR_PROPERTY.findall(css)
-        if not prop.lower().startswith(("white-space", "--")) and LITERAL_COLOUR.search(value)
-    ]
-    assert literal == []
+    assert _literal_colours(sheet.read_text("utf-8")) == []
 
 
 def test_components_set_no_literal_colour_inline():
