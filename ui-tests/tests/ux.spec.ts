@@ -2,6 +2,8 @@ import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { openCatalogBrowser, openPanel, runCommand } from './helpers/panels';
+
 /**
  * The suite as a JupyterLab user meets it, against a real server configured by the
  * demo builder (ESPRI_VRE_DEMO_DIR), in Debian's Chromium: a data root browsed in the
@@ -31,13 +33,9 @@ test.describe('Working in JupyterLab', () => {
   test('a data root opens in the file browser and its file previews from the context menu', async ({
     page
   }) => {
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-data-panel');
-    });
-    await page
-      .locator(
-        '#espri-vre-data-panel li.jp-EspriVre-dataRootItem[data-root-id="demo-data"]'
-      )
+    const panel = await openPanel(page, 'data');
+    await panel
+      .locator('li.jp-EspriVre-dataRootItem[data-root-id="demo-data"]')
       .click();
 
     const listing = page.locator(
@@ -100,19 +98,12 @@ test.describe('Working in JupyterLab', () => {
     });
 
     // The Jobs tab first, so that the tabs opened next stay in front.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
-      await window.jupyterapp.commands.execute('espri-vre:browse-catalog', {
-        id: 'demo-esm'
-      });
-    });
+    await runCommand(page, 'espri-vre:open-jobs-tab');
+    const browser = await openCatalogBrowser(page, 'demo-esm');
     const jobsTab = page.locator('#jp-main-dock-panel .lm-TabBar-tab', {
       hasText: /^Jobs$/
     });
     await expect(jobsTab).toHaveCount(1);
-    const browser = page.locator(
-      '.jp-EspriVre-catalogBrowser[data-catalog-id="demo-esm"]'
-    );
     const count = browser.locator('.jp-EspriVre-resultCount');
     await expect(count).toHaveAttribute('data-count', '4');
     const tas = browser.locator(
@@ -121,10 +112,8 @@ test.describe('Working in JupyterLab', () => {
     await tas.check();
     await expect(count).toHaveAttribute('data-count', '3');
 
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:open-preview', {
-        path: 'data/tas_demo_monthly.nc'
-      });
+    await runCommand(page, 'espri-vre:open-preview', {
+      path: 'data/tas_demo_monthly.nc'
     });
     const preview = page.locator('.jp-EspriVre-preview');
     await preview.locator('input.jp-EspriVre-timeSlider').fill('13');
@@ -133,18 +122,13 @@ test.describe('Working in JupyterLab', () => {
     );
 
     // A footprint on the globe: its source (the box) is what a reload draws again.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute(
-        'espri-vre:globe-add-footprint',
-        {
-          title: 'EUR-11 domain',
-          west: -44,
-          south: 22,
-          east: 65,
-          north: 72,
-          fly: false
-        }
-      );
+    await runCommand(page, 'espri-vre:globe-add-footprint', {
+      title: 'EUR-11 domain',
+      west: -44,
+      south: 22,
+      east: 65,
+      north: 72,
+      fly: false
     });
     const layer = page.locator('.jp-EspriVre-globeLayerTitle', {
       hasText: 'EUR-11 domain'
@@ -182,14 +166,7 @@ test.describe('Working in JupyterLab', () => {
   test('Insert code with no notebook open opens a new one; the launcher has the suite', async ({
     page
   }) => {
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('espri-vre:browse-catalog', {
-        id: 'demo-esm'
-      });
-    });
-    const browser = page.locator(
-      '.jp-EspriVre-catalogBrowser[data-catalog-id="demo-esm"]'
-    );
+    const browser = await openCatalogBrowser(page, 'demo-esm');
     await browser
       .locator(`li.jp-EspriVre-dataset[data-key="${NETCDF_KEY}"]`)
       .click();
@@ -218,9 +195,7 @@ test.describe('Working in JupyterLab', () => {
 
     // Jobs opens as a main-area tab (the sidebar's panel stays where it is); the card
     // took the first launcher's place.
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('launcher:create');
-    });
+    await runCommand(page, 'launcher:create');
     await section
       .locator('.jp-LauncherCard', {
         has: page.getByText('Jobs', { exact: true })

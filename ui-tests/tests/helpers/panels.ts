@@ -75,6 +75,19 @@ export async function openPanel(
   return panel;
 }
 
+/** Opens the Catalogue Browser of the catalogue `id` in the main area: its locator. */
+export async function openCatalogBrowser(
+  page: IJupyterLabPageFixture,
+  id: string
+): Promise<Locator> {
+  await runCommand(page, 'espri-vre:browse-catalog', { id });
+  const browser = page.locator(
+    `.jp-EspriVre-catalogBrowser[data-catalog-id="${id}"]`
+  );
+  await expect(browser).toBeVisible();
+  return browser;
+}
+
 /**
  * Runs the command palette's entry `label`, found by typing `query`, as a user does
  * (Ctrl+Shift+C): checks that the entry is in the palette.
