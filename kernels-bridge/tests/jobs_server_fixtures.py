@@ -43,10 +43,19 @@ def jobs_clusters() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+def root(jp_root_dir: Path) -> Path:
+    """The server's root folder: the job files."""
+    return Path(jp_root_dir)
+
+
+@pytest.fixture
 def jobs_server_config(
-    slurm: Any, store_dir: Path, jobs_clusters: list[dict[str, Any]]
+    request: pytest.FixtureRequest, store_dir: Path, jobs_clusters: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The jp_server_config of a job API test: espri_vre with these clusters and store."""
+    """The jp_server_config of a job API test: espri_vre with these clusters and store. The
+    real Slurm is started first when a cluster is a Slurm one (only then)."""
+    if any(c.get("kind") == "slurm" for c in jobs_clusters):
+        request.getfixturevalue("slurm")
     return {
         "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
         "EspriVreApp": {"clusters": jobs_clusters, "job_store_dir": str(store_dir)},
@@ -54,14 +63,16 @@ def jobs_server_config(
 
 
 @pytest.fixture
-def slurm_jobs_cancelled(store_dir: Path) -> Iterator[None]:
-    """Cancels the test's unfinished Slurm jobs afterwards: the cluster is shared by the whole
-    session (and by the other engineers' tests on the same machine)."""
+def slurm_jobs_cancelled(store_dir: Path, slurm: Any) -> Iterator[None]:
+    """Cancels the test's unfinished jobs of the cluster `slurm` afterwards: the real Slurm is
+    shared by the whole session."""
     yield
     if (store_dir / "jobs.sqlite").exists():
         live = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
         if live:
-            subprocess.run(["scancel", *live], check=False, capture_output=True, timeout=30)
+            subprocess.run(
+                ["scancel", *live], check=False, capture_output=True, timeout=30, env=slurm.env
+            )
 
 
 async def api(

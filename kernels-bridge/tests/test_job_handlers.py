@@ -6,65 +6,43 @@ unknown clusters and jobs, no token) and the record that outlives a restart of t
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from jobs_server_fixtures import api
 
 from espri_vre.jobs.store import JobStore
 from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
 
-CLUSTERS = [
-    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
-    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
-    {
-        "id": "login",
-        "title": "Torque over SSH",
-        "kind": "torque",
-        "transport": "ssh",
-        # A login node that cannot be reached (nothing listens on port 9 here).
-        "ssh": {"host": "127.0.0.1", "port": 9, "user": "me"},
-    },
-    # An SSH cluster with no host: unusable, said as such.
-    {"id": "broken", "title": "No host", "kind": "torque", "transport": "ssh"},
-]
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
 SSH_UNREACHABLE = "cannot reach me@127.0.0.1:9"
+pytestmark = pytest.mark.usefixtures("slurm_jobs_cancelled")
 
 
 @pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    return tmp_path / "job-store"
+def jobs_clusters() -> list[dict[str, Any]]:
+    return [
+        {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
+        {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
+        {
+            "id": "login",
+            "title": "Torque over SSH",
+            "kind": "torque",
+            "transport": "ssh",
+            # A login node that cannot be reached (nothing listens on port 9 here).
+            "ssh": {"host": "127.0.0.1", "port": 9, "user": "me"},
+        },
+        # An SSH cluster with no host: unusable, said as such.
+        {"id": "broken", "title": "No host", "kind": "torque", "transport": "ssh"},
+    ]
 
 
 @pytest.fixture
-def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(store_dir)},
-    }
-
-
-@pytest.fixture(autouse=True)
-def no_job_left_behind(store_dir: Path) -> Iterator[None]:
-    """Cancels this test's unfinished Slurm jobs: the cluster is shared by the whole session."""
-    yield
-    if (store_dir / "jobs.sqlite").exists():
-        live = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
-        if live:
-            subprocess.run(["scancel", *live], check=False, capture_output=True, timeout=30)
-
-
-@pytest.fixture
-def root(jp_root_dir: Path) -> Path:
-    """The server's root folder: the job files."""
-    return Path(jp_root_dir)
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
 async def call(
@@ -75,16 +53,7 @@ async def call(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """(status, JSON body) of a GET, or of a POST when `body` is given (a str is sent as is)."""
-    kwargs: dict[str, Any] = {"params": params, "headers": headers}
-    if body is not None:
-        kwargs.update(method="POST", body=body if isinstance(body, str) else json.dumps(body))
-    try:
-        response = await jp_fetch("espri-vre", "api", "jobs", *parts, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    assert response.headers["Content-Type"].startswith("application/json")
-    return response.code, json.loads(response.body)
+    return await api(jp_fetch, "jobs", *parts, body=body, params=params, headers=headers)
 
 
 async def submit(jp_fetch: Any, cluster: str, **spec: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,7 @@ from slurm_fixture import START_SCRIPT, START_TIMEOUT
 from test_job_handlers import FINISHED, call, finished, job, submit
 
 from espri_vre.jobs.probe import AUTH_ADVICE, NO_CONTROLLER_ADVICE
-from espri_vre.jobs.store import JobStore
 
-CLUSTERS = [
-    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
-    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
-]
 PANEL_QUERY = {"cluster": "all", "mine": "true"}
 """What the Jobs panel asks for on each poll."""
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
@@ -40,37 +34,12 @@ MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
 
 
 @pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    return tmp_path / "job-store"
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
-@pytest.fixture
-def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(store_dir)},
-    }
-
-
-@pytest.fixture
-def root(jp_root_dir: Path) -> Path:
-    return Path(jp_root_dir)
-
-
-@pytest.fixture(autouse=True)
-def no_job_left_behind(store_dir: Path, slurm: Any) -> Iterator[None]:
-    """Cancels this test's unfinished Slurm jobs, once Slurm is back."""
-    yield
-    if (store_dir / "jobs.sqlite").exists():
-        live = [r.job_id for r in JobStore(store_dir).list("slurm") if not r.info.finished]
-        if live:
-            subprocess.run(
-                ["scancel", *live],
-                check=False,
-                capture_output=True,
-                timeout=30,
-                env=slurm.env,
-            )
+# Cancels this test's unfinished Slurm jobs, once Slurm is back (the test restarts it).
+pytestmark = pytest.mark.usefixtures("slurm_jobs_cancelled")
 
 
 def stop_slurmctld(slurm: Any) -> None:

@@ -12,12 +12,11 @@ from typing import Any
 
 import nbformat
 import pytest
+from jobs_server_fixtures import JOB_CLUSTERS
 from tornado.httpclient import HTTPClientError
 
 from espri_vre.jobs.pipelines import PipelineRefused, parse_pipeline
 from espri_vre.jobs.step_values import MissingValue, fill, main, read_outputs
-
-CLUSTERS = [{"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"}]
 
 PIPELINE = """\
 name: values
@@ -37,11 +36,13 @@ RECORD = "from espri_vre.jobs.step_values import record\nrecord('n', len(years))
 
 
 @pytest.fixture
-def jp_server_config(slurm: Any, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(tmp_path / "job-store")},
-    }
+def jobs_clusters() -> list[dict[str, Any]]:
+    return [c for c in JOB_CLUSTERS if c["kind"] == "slurm"]
+
+
+@pytest.fixture
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
 def recorded_notebook(path: Path, values: dict[str, Any]) -> Path:

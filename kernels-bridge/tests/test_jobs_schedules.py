@@ -9,7 +9,6 @@ take seconds, not two minutes; what runs is the schedule's own job and its own r
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from jobs_server_fixtures import api
 
 from espri_vre.jobs.chain import parse_runs
 from espri_vre.jobs.cron import Cron, CronError
@@ -26,24 +25,12 @@ from espri_vre.jobs.store import JobStore
 from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
 
-CLUSTERS = [
-    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
-    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
-]
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
 
 
 @pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    return tmp_path / "job-store"
-
-
-@pytest.fixture
-def jp_server_config(slurm: Any, store_dir: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(store_dir)},
-    }
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
 @pytest.fixture(autouse=True)
@@ -55,21 +42,6 @@ def no_job_left_behind(store_dir: Path) -> Iterator[None]:
         for schedule in ScheduleStore(store_dir).list("slurm"):
             if schedule.job_name:
                 subprocess.run(["scancel", f"--name={schedule.job_name}"], check=False, timeout=30)
-
-
-async def api(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> Any:
-    """(status, JSON body or None) of a request to /espri-vre/api/..."""
-    kwargs: dict[str, Any] = {"method": method}
-    if body is not None:
-        kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
-    elif method in ("POST", "PUT"):
-        kwargs["body"] = "{}"
-    try:
-        response = await jp_fetch("espri-vre", "api", *parts, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return response.code, json.loads(response.body) if response.body else None
 
 
 async def schedule(jp_fetch: Any, schedule_id: str) -> dict[str, Any]:

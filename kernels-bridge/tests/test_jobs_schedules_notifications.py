@@ -6,13 +6,12 @@ pipelines that cannot be opened leave the rest of the server running."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from jobs_server_fixtures import JOB_CLUSTERS, api
 
 from espri_vre.jobs.notifications import Notifications
 from espri_vre.jobs.pipelines import PipelineService
@@ -22,27 +21,15 @@ from espri_vre.jobs.store import JobStore
 from espri_vre.schema import validation_errors
 from espri_vre.server.app import EspriVreApp
 
-CLUSTERS = [{"id": "local", "title": "This server", "kind": "local", "max_running": 2}]
+
+@pytest.fixture
+def jobs_clusters() -> list[dict[str, Any]]:
+    return [c for c in JOB_CLUSTERS if c["kind"] == "local"]
 
 
 @pytest.fixture
-def jp_server_config(tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(tmp_path / "job-store")},
-    }
-
-
-async def api(jp_fetch: Any, *parts: str, body: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {}
-    if body is not None:
-        kwargs = {"method": "POST", "body": body if isinstance(body, str) else json.dumps(body)}
-    try:
-        response = await jp_fetch("espri-vre", "api", *parts, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return response.code, json.loads(response.body)
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
 async def untold(jp_fetch: Any) -> list[tuple[str, str]]:

@@ -6,18 +6,16 @@ fields, nothing submitted."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from jobs_server_fixtures import JOB_CLUSTERS, api
 
 from espri_vre.jobs.pipelines import PipelineRefused, parse_pipeline
 from espri_vre.schema import validation_errors
 
-CLUSTERS = [{"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"}]
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
 
 PIPELINE = """\
@@ -40,23 +38,18 @@ steps:
 
 
 @pytest.fixture
-def jp_server_config(slurm: Any, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(tmp_path / "job-store")},
-    }
+def jobs_clusters() -> list[dict[str, Any]]:
+    return [c for c in JOB_CLUSTERS if c["kind"] == "slurm"]
 
 
-async def api(jp_fetch: Any, *parts: str, body: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {}
-    if body is not None:
-        kwargs = {"method": "POST", "body": json.dumps(body)}
-    try:
-        response = await jp_fetch("espri-vre", "api", "pipelines", "runs", *parts, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return response.code, json.loads(response.body)
+@pytest.fixture
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
+
+
+async def runs(jp_fetch: Any, *parts: str, body: Any = None) -> tuple[int, Any]:
+    """A request to /espri-vre/api/pipelines/runs/<parts>."""
+    return await api(jp_fetch, "pipelines", "runs", *parts, body=body)
 
 
 def test_a_pipeline_file_is_read_in_dependency_order_and_wrong_ones_say_which_field():
@@ -87,7 +80,7 @@ async def test_a_pipeline_runs_on_slurm_and_the_step_after_a_failed_branch_never
     (work / "report.sh").write_text("echo report\n")
     (work / "monthly.pipeline.yaml").write_text(PIPELINE)
 
-    code, run = await api(jp_fetch, body={"path": "work/monthly.pipeline.yaml"})
+    code, run = await runs(jp_fetch, body={"path": "work/monthly.pipeline.yaml"})
     assert code == 201, run
     assert validation_errors("PipelineRun", run) == []
     ids = {s["id"]: s["job_id"] for s in run["steps"]}
@@ -100,7 +93,7 @@ async def test_a_pipeline_runs_on_slurm_and_the_step_after_a_failed_branch_never
     assert f"Dependency=afterok:{ids['broken']}" in shown
 
     async def current() -> dict[str, Any]:
-        code, body = await api(jp_fetch, run["id"])
+        code, body = await runs(jp_fetch, run["id"])
         assert code == 200, body
         return body
 
@@ -117,7 +110,7 @@ async def test_a_pipeline_runs_on_slurm_and_the_step_after_a_failed_branch_never
     # The output of fetch (its log's path) was check's argument: check printed it.
     log = next((work / ".espri-vre-jobs").glob(f"monthly-check-{ids['check']}.out"))
     assert log.read_text() == "fetched\n"
-    code, listed = await api(jp_fetch)
+    code, listed = await runs(jp_fetch)
     assert [r["id"] for r in listed["runs"]] == [run["id"]]
 
 
@@ -125,9 +118,9 @@ async def test_a_wrong_pipeline_submits_nothing(jp_fetch, jp_root_dir):
     (Path(jp_root_dir) / "bad.pipeline.yaml").write_text(
         "steps:\n  - {id: a, path: missing.sh}\n  - {id: b, path: ../../etc/passwd, after: [a]}\n"
     )
-    code, refused = await api(jp_fetch, body={"path": "bad.pipeline.yaml"})
+    code, refused = await runs(jp_fetch, body={"path": "bad.pipeline.yaml"})
     assert code == 400
     assert {p["field"] for p in refused["problems"]} == {"a.path", "b.path"}
-    assert (await api(jp_fetch, body={"path": "nowhere.yaml"}))[0] == 400
-    assert (await api(jp_fetch, "99"))[0] == 404
-    assert (await api(jp_fetch))[1] == {"runs": []}
+    assert (await runs(jp_fetch, body={"path": "nowhere.yaml"}))[0] == 400
+    assert (await runs(jp_fetch, "99"))[0] == 404
+    assert (await runs(jp_fetch))[1] == {"runs": []}

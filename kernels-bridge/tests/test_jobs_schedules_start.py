@@ -13,34 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from jobs_server_fixtures import api
 
 from espri_vre.jobs.slurm.start import parse_load, parse_test_only
 from espri_vre.schema import validation_errors
 
-CLUSTERS = [
-    {"id": "local", "title": "This server", "kind": "local", "max_running": 2},
-    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"},
-]
-
 
 @pytest.fixture
-def jp_server_config(slurm: Any, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-        "EspriVreApp": {"clusters": CLUSTERS, "job_store_dir": str(tmp_path / "job-store")},
-    }
+def jp_server_config(jobs_server_config: dict[str, Any]) -> dict[str, Any]:
+    return jobs_server_config
 
 
 async def post(jp_fetch: Any, *parts: str, body: Any) -> tuple[int, Any]:
-    try:
-        response = await jp_fetch(
-            "espri-vre", "api", "jobs", *parts, method="POST", body=json.dumps(body)
-        )
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return response.code, json.loads(response.body)
+    return await api(jp_fetch, "jobs", *parts, body=body)
 
 
 def squeue_ids() -> set[str]:
