@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from espri_vre.jobs.service import JobService
 from espri_vre.jobs.store import JobStore
+from espri_vre.jobs.torque import TorqueScheduler
 from espri_vre.jobs.types import ClusterConfig
 
 TESTS = Path(__file__).resolve().parent
@@ -121,6 +123,19 @@ def fake_torque(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTorque:
     monkeypatch.setenv("FAKE_TORQUE_DIR", str(state_dir))
     monkeypatch.setenv("FAKE_TORQUE_FIXTURES", str(fixtures))
     return FakeTorque(state_dir)
+
+
+@pytest.fixture
+def torque_jobs(fake_torque: FakeTorque, job_store: JobStore, user_root: Path) -> JobService:
+    """The job service of one Torque cluster `cpu` (queue `batch`) on the fake Torque CLI: what
+    the recorded schedule and pipeline tests build their services on."""
+    cluster = ClusterConfig(id="cpu", kind="torque", defaults={"queue": "batch"})
+    return JobService(
+        clusters=[("cpu", "Torque", "torque", "local")],
+        schedulers={"cpu": TorqueScheduler(cluster, job_store, [user_root])},
+        store=job_store,
+        roots=(str(user_root),),
+    )
 
 
 @pytest.fixture

@@ -14,10 +14,7 @@ import pytest
 from jobs_fixtures import recorded_path
 
 from espri_vre.jobs.pipelines import PipelineRefused, PipelineService
-from espri_vre.jobs.service import JobService
-from espri_vre.jobs.torque import TorqueScheduler
 from espri_vre.jobs.torque.parse import parse_qstat_xml
-from espri_vre.jobs.types import ClusterConfig
 
 PIPELINE = """\
 name: chain
@@ -40,15 +37,8 @@ steps:
 
 
 @pytest.fixture
-def pipelines(fake_torque, job_store, user_root) -> PipelineService:
-    cluster = ClusterConfig(id="cpu", kind="torque", defaults={"queue": "batch"})
-    jobs = JobService(
-        clusters=[("cpu", "Torque", "torque", "local")],
-        schedulers={"cpu": TorqueScheduler(cluster, job_store, [user_root])},
-        store=job_store,
-        roots=(str(user_root),),
-    )
-    service = PipelineService.open(jobs, logging.getLogger("t"))
+def pipelines(torque_jobs) -> PipelineService:
+    service = PipelineService.open(torque_jobs, logging.getLogger("t"))
     assert service is not None
     return service
 

@@ -15,21 +15,12 @@ import pytest
 from espri_vre.jobs.cron import Cron
 from espri_vre.jobs.schedule_store import ScheduleStore
 from espri_vre.jobs.schedules import ScheduleService
-from espri_vre.jobs.service import JobService
-from espri_vre.jobs.torque import TorqueScheduler
-from espri_vre.jobs.types import ClusterConfig
 
 
 @pytest.fixture
-def service(fake_torque, job_store, user_root) -> ScheduleService:
-    cluster = ClusterConfig(id="cpu", kind="torque", defaults={"queue": "batch"})
-    jobs = JobService(
-        clusters=[("cpu", "Torque", "torque", "local")],
-        schedulers={"cpu": TorqueScheduler(cluster, job_store, [user_root])},
-        store=job_store,
-        roots=(str(user_root),),
-    )
-    return ScheduleService(jobs, ScheduleStore(job_store.data_dir), log=logging.getLogger("t"))
+def service(torque_jobs, job_store) -> ScheduleService:
+    store = ScheduleStore(job_store.data_dir)
+    return ScheduleService(torque_jobs, store, log=logging.getLogger("t"))
 
 
 async def test_recorded_torque_schedule_waits_with_qsub_a_fires_and_resubmits_itself(
