@@ -14,7 +14,7 @@ import {
 import { URLExt } from '@jupyterlab/coreutils';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { VariableInfo } from './axes';
-import { overviewSlice } from './overview';
+import { type IFirstOverview, overviewSlice } from './overview';
 import type { FetchFn, IOverviewSource } from './reader';
 
 /** The answer of `data/info`. */
@@ -177,6 +177,33 @@ export function serverOverview(
       );
       return value ?? NaN;
     }
+  };
+}
+
+/**
+ * The overview of the map a preview of `path` shows first, the server choosing the
+ * variable and the slice (X-Overview-Variable, X-Overview-Selection): asked for before
+ * the file's metadata are read, so that the first picture does not wait for them.
+ */
+export async function requestFirstOverview(
+  path: string,
+  settings: ServerConnection.ISettings,
+  side: number,
+  signal?: AbortSignal
+): Promise<IFirstOverview> {
+  const { data, headers } = await requestBytes(
+    apiUrl(
+      `data/overview?path=${encodeURIComponent(path)}&rows=${side}&cols=${side}`,
+      settings
+    ),
+    { signal },
+    settings
+  );
+  return {
+    variable: JSON.parse(headers.get('X-Overview-Variable') ?? '""'),
+    selection: JSON.parse(headers.get('X-Overview-Selection') ?? '[]'),
+    side,
+    slice: await overviewSlice(data, headers)
   };
 }
 

@@ -38,7 +38,7 @@ import {
   type ProjectionKind
 } from './projection';
 import { type IRegridded, regridNearest, rotatedToGeographic } from './regrid';
-import { screenSide, wantsOverview } from './overview';
+import { type IFirstOverview, screenSide, wantsOverview } from './overview';
 import { seriesSelection } from './series';
 
 export interface ICoordinate {
@@ -228,7 +228,9 @@ export function useSlice(
     setLoading(true);
     setError(null);
     const side = readSide(full);
-    const prefetched = takePrefetched(dataset, variable, selection, side);
+    const prefetched =
+      takePrefetched(dataset, variable, selection, side) ??
+      takeFirstOverview(dataset, variable, selection, side, controller.signal);
     (
       prefetched ??
       readSliceOrOverview(dataset, variable, selection, side, controller.signal)
@@ -345,6 +347,53 @@ export function takePrefetched(
   }
   ahead.delete(dataset);
   return found.slice;
+}
+
+/** The first map's overview asked for when the dataset was opened, until it is used. */
+const firstOverviews = new WeakMap<Dataset, Promise<IFirstOverview | null>>();
+
+/**
+ * Hand the view the overview asked for before the dataset's metadata were read; a
+ * failure is forgotten (the view then reads the slice itself and says why if it fails).
+ */
+export function offerFirstOverview(
+  dataset: Dataset,
+  first: Promise<IFirstOverview | null>
+): void {
+  firstOverviews.set(
+    dataset,
+    first.catch(() => null)
+  );
+}
+
+/**
+ * The first slice the view reads, from the overview offered when the dataset was opened
+ * if the server chose the same variable and slice (and the slice is larger than the
+ * screen), else read as usual once it has answered; undefined when none was offered or
+ * it was taken already. Waiting for the server's answer rather than reading at once
+ * costs only when its choice differs, which the server's rules make rare.
+ */
+export function takeFirstOverview(
+  dataset: Dataset,
+  variable: VariableInfo,
+  selection: (number | null)[],
+  side: number,
+  signal: AbortSignal
+): Promise<Slice2D> | undefined {
+  const first = firstOverviews.get(dataset);
+  if (!first) {
+    return undefined;
+  }
+  firstOverviews.delete(dataset);
+  return first.then(found =>
+    found &&
+    found.variable === variable.name &&
+    found.side === side &&
+    JSON.stringify(found.selection) === JSON.stringify(selection) &&
+    wantsOverview(found.slice.rows, found.slice.cols, side)
+      ? found.slice
+      : readSliceOrOverview(dataset, variable, selection, side, signal)
+  );
 }
 
 /**

@@ -32,6 +32,19 @@ export interface IOverviewInfo {
   method: string;
 }
 
+/**
+ * The overview of the first map, asked for with the file's path alone as soon as the
+ * preview opens (the server chooses the variable and the slice as the map view does), so
+ * that it travels while the references and coordinates are read.
+ */
+export interface IFirstOverview {
+  variable: string;
+  selection: (number | null)[];
+  /** The largest side it was asked for. */
+  side: number;
+  slice: Slice2D;
+}
+
 /** The side, in device pixels, an overview of the map need not exceed. */
 export function screenSide(devicePixelRatio: number): number {
   return Math.ceil(MAP_MAX_CSS_PIXELS * Math.max(1, devicePixelRatio || 1));

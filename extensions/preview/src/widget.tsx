@@ -14,10 +14,13 @@ import {
   type DataInfo,
   fetchInfo,
   fetchReferences,
+  requestFirstOverview,
   serverOverview
 } from './connection';
 import type { IDatasetOrigin } from './code';
+import { offerFirstOverview } from './map-data';
 import { type IMapActions, MapView } from './map-view';
+import { screenSide } from './overview';
 import { type Dataset, openReferences, openZarr } from './reader';
 import { TableView } from './table-view';
 
@@ -110,15 +113,20 @@ function Preview(
     message: trans.__('Finding out what the file is…')
   });
 
+  // A reload restores its own variable and slice: only a fresh preview asks the server
+  // for the first map before the metadata.
+  const early = props.variable === undefined && props.indices === undefined;
   useEffect(() => {
     const controller = new AbortController();
-    open(source, settings, trans, setState, controller.signal).catch(reason => {
-      if (!controller.signal.aborted) {
-        setState({ step: 'error', message: explain(reason, trans) });
+    open(source, settings, trans, setState, early, controller.signal).catch(
+      reason => {
+        if (!controller.signal.aborted) {
+          setState({ step: 'error', message: explain(reason, trans) });
+        }
       }
-    });
+    );
     return () => controller.abort();
-  }, [source, settings, trans]);
+  }, [source, settings, trans, early]);
 
   switch (state.step) {
     case 'loading':
@@ -153,6 +161,7 @@ async function open(
   settings: ServerConnection.ISettings,
   trans: TranslationBundle,
   setState: (state: State) => void,
+  early: boolean,
   signal: AbortSignal
 ): Promise<void> {
   const fetchFn = authenticatedFetch(settings);
@@ -188,6 +197,16 @@ async function open(
     setState({ step: 'table', path: source.path });
     return;
   }
+  // The first picture is asked for at once, in parallel with the metadata (issue 17).
+  const first =
+    early && (info.reader === 'zarr' || info.reader === 'references')
+      ? requestFirstOverview(
+          source.path,
+          settings,
+          screenSide(window.devicePixelRatio),
+          signal
+        ).catch(() => null)
+      : null;
   if (info.reader === 'zarr') {
     if (!info.files_url) {
       throw new Error(outsideRoot(source.path, trans));
@@ -201,6 +220,9 @@ async function open(
       fetchFn
     );
     dataset.overview = serverOverview(source.path, settings);
+    if (first) {
+      offerFirstOverview(dataset, first);
+    }
     setState({
       step: 'map',
       dataset,
@@ -227,6 +249,9 @@ async function open(
     // The first picture of a large slice comes from the server's overview (issue 17).
     const dataset = openReferences(spec, target, fetchFn);
     dataset.overview = serverOverview(source.path, settings);
+    if (first) {
+      offerFirstOverview(dataset, first);
+    }
     setState({
       step: 'map',
       dataset,

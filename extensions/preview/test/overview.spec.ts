@@ -12,7 +12,12 @@ import {
   screenSide,
   wantsOverview
 } from '../src/overview';
-import { prefetch, takePrefetched } from '../src/map-data';
+import {
+  offerFirstOverview,
+  prefetch,
+  takeFirstOverview,
+  takePrefetched
+} from '../src/map-data';
 import { openReferences } from '../src/reader';
 import { DemoServer } from './demo-server';
 import { runPython } from './python';
@@ -109,7 +114,70 @@ describe('reading the next time step ahead', () => {
       ).toBeUndefined();
       expect(server.requested.length).toBe(reads);
     } finally {
-      server.close();
+      // The folder is removed after all (afterAll): the next test reads it too.
+      server.close(false);
+    }
+  });
+});
+
+describe('the first overview, asked for before the metadata', () => {
+  it("is the view's first slice when the server chose the same map, else the view reads its own", async () => {
+    const server = new DemoServer(dir);
+    await server.start();
+    try {
+      const dataset = openReferences(
+        expected.refs,
+        `${server.base}/field.nc`,
+        request => fetch(request)
+      );
+      const tas = dataset.variables.find(v => v.name === 'tas')!;
+      // The server's real answer for day 1, at most 20 x 20.
+      const slice = await overviewSlice(
+        new Uint8Array(Buffer.from(expected.body, 'base64')),
+        new Headers(expected.headers)
+      );
+      const signal = new AbortController().signal;
+      const served = { variable: 'tas', selection: [1, null, null], side: 20 };
+      offerFirstOverview(dataset, Promise.resolve({ ...served, slice }));
+      expect(
+        await takeFirstOverview(dataset, tas, [1, null, null], 20, signal)
+      ).toBe(slice);
+      expect(server.requested.length).toBe(0);
+      // Taken once: the next step is read as usual.
+      expect(
+        takeFirstOverview(dataset, tas, [2, null, null], 20, signal)
+      ).toBeUndefined();
+
+      // The view shows another day first (or the request failed): it reads that day itself.
+      for (const first of [
+        () => Promise.resolve({ ...served, slice }),
+        () =>
+          Promise.reject(new Error('The server could not make an overview.'))
+      ]) {
+        // A fresh dataset each time: an empty chunk cache.
+        const fresh = openReferences(
+          expected.refs,
+          `${server.base}/field.nc`,
+          request => fetch(request)
+        );
+        const before = server.requested.length;
+        offerFirstOverview(fresh, first());
+        const own = await takeFirstOverview(
+          fresh,
+          fresh.variables.find(v => v.name === 'tas')!,
+          [2, null, null],
+          20,
+          signal
+        )!;
+        expect(own.overview).toBeUndefined();
+        expect(Array.from(own.values)).toEqual(
+          expected.day2.map(v => Math.fround(v))
+        );
+        expect(server.requested.length).toBeGreaterThan(before);
+      }
+    } finally {
+      // The folder is removed after all (afterAll): the next test reads it too.
+      server.close(false);
     }
   });
 });
