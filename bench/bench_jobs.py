@@ -22,7 +22,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from espri_vre.jobs.slurm.commands import squeue_rows_argv
-from harness import CACHE_HIT, Context, Row, interleave, interleaved_times, timed_ms
+from harness import (
+    CACHE_HIT,
+    Context,
+    Row,
+    anchor_venv,
+    interleave,
+    interleaved_times,
+    timed_ms,
+)
 from serverproc import request, start_server, stop
 
 N_TASKS = 10_000
@@ -32,33 +40,6 @@ ANCHOR_NAME = "jupyterlab-slurm GET /jupyterlab_slurm/squeue"
 OURS_SQUEUE = squeue_rows_argv()
 ANCHOR_SQUEUE = ("squeue", "-o", "%.18i %.9P %j %.20u %.2t %.15M %.6D %R", "-h")
 """The command jupyterlab-slurm's handler runs (SqueueHandler.output_formatting)."""
-
-
-def anchor_venv(ctx: Context) -> tuple[Path | None, str]:
-    """The anchor's venv (made once, reused); (python, '') or (None, why not)."""
-    venv = ctx.work / "anchors" / "jupyterlab-slurm"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if marker.exists():
-        return python, ""
-    log = ctx.work / "anchors" / "jupyterlab-slurm-install.log"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        # A plain venv of the system's Python: the anchor never touches the repository's .venv.
-        made = subprocess.run(
-            ["python3", "-m", "venv", "--clear", str(venv)], stdout=out, stderr=out
-        )
-        if made.returncode == 0:
-            made = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", *ANCHOR_PACKAGES],
-                stdout=out,
-                stderr=out,
-            )
-    if made.returncode != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return None, f"pip install {' '.join(ANCHOR_PACKAGES)} failed: {tail[0]}"
-    marker.write_text("ok\n")
-    return python, ""
 
 
 def run(ctx: Context) -> list[Row]:
@@ -71,7 +52,7 @@ def run(ctx: Context) -> list[Row]:
     (work / "anchor").mkdir(exist_ok=True)
     script = work / "ours" / "tiny.sh"
     script.write_text("#!/bin/bash\necho hello\n")
-    anchor_python, anchor_problem = anchor_venv(ctx)
+    anchor_python, anchor_problem = anchor_venv(ctx, "jupyterlab-slurm", ANCHOR_PACKAGES)
     if anchor_python is None:
         raise RuntimeError(f"jupyterlab-slurm cannot be installed: {anchor_problem}")
     rounds = max(5, min(ctx.repeat, 15))
