@@ -53,7 +53,9 @@ def jp_server_config(upstream: _UpstreamServer) -> dict[str, Any]:  # noqa: F811
         "EspriVreApp": {
             "catalogs": catalogs,
         },
-        "CatalogProxy": {"timeout": 0.5, "max_response_bytes": MAX_RESPONSE, "cache_ttl": 60},
+        # Short enough for the slow-server test, long enough for a loaded CI machine (0.5 s
+        # timed out redirects there).
+        "CatalogProxy": {"timeout": 4.0, "max_response_bytes": MAX_RESPONSE, "cache_ttl": 60},
     }
 
 
@@ -263,10 +265,10 @@ async def test_an_oversized_answer_is_cut_and_flagged(jp_fetch, upstream):  # no
 
 async def test_a_slow_catalogue_server_gives_a_504_with_a_sentence(jp_fetch, upstream):  # noqa: F811
     status, body = await api_error(
-        jp_fetch, "esgf", "proxy", params={"url": f"{upstream.base}/slow?seconds=5"}
+        jp_fetch, "esgf", "proxy", params={"url": f"{upstream.base}/slow?seconds=12"}
     )
     assert (status, body["error"]) == (504, "timeout")
-    assert body["detail"].startswith(f"{upstream.netloc} did not answer within 0.5 s")
+    assert body["detail"].startswith(f"{upstream.netloc} did not answer within 4 s")
 
 
 async def test_malformed_answers_pass_through_and_upstream_5xx_becomes_502(jp_fetch, upstream):  # noqa: F811
