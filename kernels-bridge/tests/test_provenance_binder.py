@@ -69,6 +69,15 @@ def test_the_crate_of_a_slurm_job_links_the_job(job: tuple[Path, str]):
     assert "partition debug" in linked["description"]
     assert "node localhost" in linked["description"]
     assert "job name wrap" in linked["description"]
+    # the batch script Slurm ran (sbatch --wrap writes one), in the crate, about the job
+    script = f"job/{job_id}.sh"
+    assert linked["subjectOf"] == {"@id": script}
+    assert graph[script]["about"] == {"@id": f"#job/slurm/espri-vre/{job_id}"}
+    assert {"@id": script} in graph["./"]["hasPart"]
+    text = (crate / script).read_text()
+    assert text.startswith("#!/bin/sh\n# This script was created by sbatch --wrap.")
+    assert "espri_vre.provenance.sample" in text
+    assert graph[script]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
 
 
 def clean_env(home: Path) -> dict[str, str]:

@@ -163,3 +163,21 @@ def test_a_notebook_renamed_while_its_kernel_started_records_under_its_new_name(
     assert next(read_log(log).events())["notebook"] == str(renamed.resolve())
     assert not (tmp_path / "fallback").exists()
     assert sorted(p.name for p in work.iterdir()) == [".espri-vre-provenance", "analysis.ipynb"]
+
+    # The rename came first, before the kernel announced itself (what JupyterLab does with a
+    # new notebook): the server's note of it is read when the log opens.
+    later = work / "Untitled1.ipynb"
+    final = work / "final.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), final)
+    env["JPY_SESSION_NAME"] = str(later)
+    retarget(runtime, later.resolve(), final.resolve())  # no kernel was waiting for it
+    with fresh_kernel(work, **env) as kernel:
+        assert kernel.run("y = 2").status == "ok"
+    (log,) = (work / ".espri-vre-provenance" / "final").glob("*.jsonl")
+    assert next(read_log(log).events())["notebook"] == str(final.resolve())
+    # a new notebook of a name renamed before is another notebook: the old note does not apply
+    nbformat.write(nbformat.v4.new_notebook(), later)
+    with fresh_kernel(work, **env) as kernel:
+        assert kernel.run("z = 3").status == "ok"
+    assert len(list((work / ".espri-vre-provenance" / "Untitled1").glob("*.jsonl"))) == 1
+    assert not (tmp_path / "fallback").exists()

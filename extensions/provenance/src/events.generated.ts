@@ -103,6 +103,23 @@ export interface SessionEvent {
     manifest_above: number;
     chunk_size: number;
   };
+  /**
+   * The batch script of the Slurm job the kernel ran in (scontrol write batch_script), when it runs in one; absent in logs written before it was recorded.
+   */
+  job_script?: null | {
+    scheduler: 'slurm';
+    job_id: string;
+    sha256: Sha256;
+    /**
+     * Bytes of the whole script.
+     */
+    size: number;
+    /**
+     * The script, cut at 1 MiB.
+     */
+    text: string;
+    truncated: boolean;
+  };
 }
 export interface Package {
   name: string;

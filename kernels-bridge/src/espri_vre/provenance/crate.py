@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import EspriVreError
 from .binder import BINDER_DIR, binder_files
-from .crate_job import job_entities
+from .crate_job import job_entities, job_script_file
 from .hashing import iso_mtime, sha256_text
 from .layout import notebook_folders
 from .store import kept_hash_path, read_log, verify
@@ -578,7 +578,7 @@ class _CrateBuilder:
         starts = [_crate_time(e.start) for e in run.executions]
         ends = [_crate_time(e.end) for e in run.executions if e.end]
         # a notebook job's run is identified by its batch job too (crate_job.py)
-        jobs = [self.add(job_id, props) for job_id, props in job_entities(run.session)]
+        jobs = [self.add_job(job_id, props) for job_id, props in job_entities(run.session)]
         run_action = self.add(
             f"#run/{run.run_id}",
             {
@@ -656,6 +656,18 @@ class _CrateBuilder:
         crate.metadata["conformsTo"] = _ids([RO_CRATE_1_1, WORKFLOW_RO_CRATE])
         write_whole(self.out, self.write)
         return self.out
+
+    def add_job(self, job_id: str, properties: dict[str, Any]) -> str:
+        """The job the run ran in, with its batch script as a file of the crate when the session
+        kept it (crate_job.py)."""
+        from io import StringIO
+
+        script = job_script_file(self.run.session, properties["value"], job_id)
+        if script is not None:
+            dest, text, file_properties = script
+            self.crate.add_file(StringIO(text), dest_path=dest, properties=file_properties)
+            properties = {**properties, "subjectOf": {"@id": dest}}
+        return self.add(job_id, properties)
 
     def add_binder(self) -> None:
         """The Binder folder (binder.py): repo2docker builds an image that replays the run."""

@@ -1,7 +1,8 @@
 """The batch job a recorded notebook ran in (a notebook job: papermill under Slurm or Torque),
 as the crate links it: the scheduler sets its variables in the job's environment, the kernel
 inherits them, and the session record keeps those of events.ENV_ALLOW (ids, node, partition,
-CPUs; never the user's other variables)."""
+CPUs; never the user's other variables), and the batch script of a Slurm job (batch_script.py),
+which the crate holds as `job/<job id>.sh`, `subjectOf` the job's entity."""
 
 from __future__ import annotations
 
@@ -50,3 +51,32 @@ def job_entities(session: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             )
         )
     return entities
+
+
+def job_script_file(
+    session: dict[str, Any], job_id: str, entity_id: str
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(path in the crate, text, properties) of the batch script of job `job_id`, when the
+    session kept it; None otherwise."""
+    script = session.get("job_script")
+    if not isinstance(script, dict) or script.get("job_id") != job_id:
+        return None
+    # A script cut at 1 MiB keeps its whole hash in the description: the file's `sha256` would
+    # not match what the crate holds, and `verify` checks each file against it.
+    cut = (
+        f" (cut at 1 MiB; the whole one has sha256 {script['sha256']})"
+        if script.get("truncated")
+        else ""
+    )
+    return (
+        f"job/{job_id}.sh",
+        script["text"],
+        {
+            "name": f"batch script of {script['scheduler'].capitalize()} job {job_id}",
+            "encodingFormat": "text/x-shellscript",
+            "contentSize": str(script["size"]),
+            **({} if script.get("truncated") else {"sha256": script["sha256"]}),
+            "about": {"@id": entity_id},
+            "description": f"the script the batch job ran, as the scheduler kept it{cut}",
+        },
+    )

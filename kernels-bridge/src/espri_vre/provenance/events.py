@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from ..version import __version__
+from .batch_script import batch_script
 from .hashing import Digest, sha256_text
 from .identifiers import DatasetIdentifiers
 
@@ -100,6 +101,8 @@ class Session:
     env: dict[str, str]
     capture: dict[str, Any]
     schema_version: int = SCHEMA_VERSION
+    job_script: dict[str, Any] | None = None
+    """The batch script of the Slurm job the kernel runs in (batch_script.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -345,6 +348,7 @@ def session(
         conda=conda_lock(sys.prefix),
         env=allowed_env(env_allow),
         capture={"fsync": fsync, "manifest_above": manifest_above, "chunk_size": chunk_size},
+        job_script=batch_script(os.environ),
     )
 
 

@@ -73,20 +73,51 @@ def _write(path: Path, body: dict[str, Any]) -> bool:
     return True
 
 
+RENAMES = "espri-vre-renames.json"
+"""The notebooks renamed lately, {old real path: new real path}: a rename made before the
+kernel announced itself (JupyterLab renames its new Untitled.ipynb at once) found no waiting
+file to rewrite, and the kernel reads it here instead."""
+MAX_RENAMES = 200
+
+
+def _renames(runtime_dir: Path) -> dict[str, str]:
+    try:
+        said = json.loads((runtime_dir / RENAMES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(said, dict):
+        return {}
+    return {k: v for k, v in said.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def renamed_to(path: Path | None, notebook: Path | None) -> Path | None:
     """The notebook's new path when the server said it was renamed since the kernel announced
-    `notebook` (`retarget`), else None."""
+    `notebook` (its waiting file rewritten by `retarget`, or the renames it noted), else None."""
     if path is None or notebook is None:
         return None
     said = waiting(path.parent, path.name.removeprefix("espri-vre-waiting-").removesuffix(".json"))
-    now = said and said["notebook"]
-    return Path(now) if now and now != str(notebook) and Path(now).is_file() else None
+    now = said["notebook"] if said and said["notebook"] != str(notebook) else str(notebook)
+    # The note is read only for a notebook that is gone: an existing file of the same name is
+    # another notebook (JupyterLab's next Untitled.ipynb), which a stale note must not rename.
+    renames = _renames(path.parent) if not Path(now).is_file() else {}
+    for _ in range(MAX_RENAMES):  # a chain of renames (a -> b -> c), never a loop
+        if now not in renames:
+            break
+        now = renames[now]
+    return Path(now) if now != str(notebook) and Path(now).is_file() else None
 
 
 def retarget(runtime_dir: Path, old: Path, new: Path) -> list[str]:
-    """Tells the kernels waiting to record notebook `old` (real path) that it is now `new`;
-    the ids of the kernels told. A file that cannot be rewritten is left as it was (that kernel
-    then records under the old name, and follow.py moves its folder if it was already made)."""
+    """Tells the kernels waiting to record notebook `old` (real path) that it is now `new`, and
+    notes the rename for kernels not announced yet; the ids of the kernels told. A file that
+    cannot be rewritten is left as it was (that kernel then records under the old name, and
+    follow.py moves its folder if it was already made)."""
+    renames = _renames(runtime_dir)
+    renames.pop(str(new), None)  # a name used again is a new notebook: no older rename of it
+    renames[str(old)] = str(new)
+    # Concurrent renames may each write their own version: one rename lost from this note only
+    # means that kernel records under the old name, as before.
+    _write(runtime_dir / RENAMES, dict(list(renames.items())[-MAX_RENAMES:]))
     told = []
     for path in runtime_dir.glob("espri-vre-waiting-*.json"):
         kernel_id = path.name.removeprefix("espri-vre-waiting-").removesuffix(".json")
