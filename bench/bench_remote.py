@@ -19,6 +19,15 @@ the same URLs from it.
   its bundle); the clock is the cell `xr.open_dataset(url, engine="h5netcdf")` (or
   `xr.open_mfdataset(urls, engine="h5netcdf")`), the first day's `plot.imshow()` saved as PNG.
 
+The OPeNDAP row: the same file served over DAP2 by the demo's OPeNDAP server
+(espri_vre.demo.services.opendap_server: pydap's own server, the one the demo and the tests
+start) on the loopback. Ours: the source {kind: 'opendap', url}, the server opening it with
+pydap's client and serving it as a virtual Zarr store, each chunk one DAP request; anchor:
+`xr.open_dataset(url, engine="pydap")` (the same client) and the same first-day imshow saved as
+PNG. A DAP URL's query is its constraint, so each round reads its own URL through a link of
+its own to the file instead (`dap/roundN.nc`): neither side's per-URL cache serves a later
+round. The DAP server itself keeps the file's DDS/DAS after the first round, for both sides.
+
 Each round gives every URL a query of its own (`?round=N`: the data server ignores it), so that
 neither side reads references or metadata cached by an earlier round; the cached-references row
 repeats one URL instead (ours answers from the server's reference cache). Rounds interleaved
@@ -32,9 +41,12 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench_preview import VARIABLE, drive, generate, lab_config
+from espri_vre.demo.services import opendap_server
 from harness import CACHE_HIT, Context, Row
 from serverproc import start_server, stop
 
@@ -49,7 +61,7 @@ ROUNDS_MAX = 5
 WARM = (
     "import io, matplotlib\n"
     "matplotlib.use('Agg')\n"
-    "import matplotlib.pyplot as plt, xarray as xr, h5netcdf, fsspec, dask\n"
+    "import matplotlib.pyplot as plt, xarray as xr, h5netcdf, fsspec, dask, pydap.client\n"
 )
 """What the anchor's kernel imports before the clock starts."""
 
@@ -132,11 +144,29 @@ def anchor(urls: list[str]) -> float:
         call = f"xr.open_dataset({urls[0]!r}, engine='h5netcdf')"
     else:
         call = f"xr.open_mfdataset({urls!r}, engine='h5netcdf')"
+    return anchor_timed(call)
+
+
+def anchor_timed(call: str) -> float:
+    """The anchor's cell opening the data with `call`, in a fresh kernel: its wall time in ms."""
     kernel = Kernel()
     try:
         return kernel.timed(anchor_cell(call))
     finally:
         kernel.close()
+
+
+def dap_links(nc: Path, rounds: int) -> list[str]:
+    """One link to `nc` per round under its folder's `dap/`, as paths under that folder."""
+    folder = nc.parent / "dap"
+    folder.mkdir(exist_ok=True)
+    names = []
+    for r in range(rounds):
+        link = folder / f"round{r}.nc"
+        link.unlink(missing_ok=True)
+        link.symlink_to(nc)
+        names.append(f"dap/{link.name}")
+    return names
 
 
 def run(ctx: Context) -> list[Row]:
@@ -147,8 +177,12 @@ def run(ctx: Context) -> list[Row]:
     parts = split(data["nc"], root / "split")
     rounds = max(1, min(ctx.repeat, ROUNDS_MAX))
     servers, stop_data = remote_servers.start(root)
+    dap_names = dap_links(data["nc"], 1 + rounds)
+    # Stopped with the other servers in the `finally` below.
+    dap_server = ExitStack()
+    dap = dap_server.enter_context(opendap_server(root))
     config = lab_config(work, "ours")
-    config["EspriVreApp"]["allowed_hosts"] = servers.allowed_hosts
+    config["EspriVreApp"]["allowed_hosts"] = [*servers.allowed_hosts, urlsplit(dap).netloc]
     started = None
     try:
         started = start_server(
@@ -176,6 +210,11 @@ def run(ctx: Context) -> list[Row]:
                     "label": "files",
                     "source": {"kind": "files", "locations": [u + fresh for u in many]},
                 },
+                {
+                    "side": "ours",
+                    "label": "opendap",
+                    "source": {"kind": "opendap", "url": dap + dap_names[r]},
+                },
             ]
             for got in drive(ctx, ours_server, tasks):
                 results.setdefault(f"ours-{got['label']}", []).append(got["firstMs"])
@@ -183,11 +222,15 @@ def run(ctx: Context) -> list[Row]:
                 resolutions.add(got.get("resolution", "full"))
             results.setdefault("xarray-nc", []).append(anchor([one + fresh]))
             results.setdefault("xarray-files", []).append(anchor([u + fresh for u in many]))
+            results.setdefault("xarray-opendap", []).append(
+                anchor_timed(f"xr.open_dataset({dap + dap_names[r]!r}, engine='pydap')")
+            )
         wall = time.perf_counter() - t0
     finally:
         if started:
             stop(started[0])
         stop_data()
+        dap_server.close()
     if resolutions != {"full"}:
         # The anchor draws every value: a first picture of ours at a lower resolution (an
         # overview) would not be the same work.
@@ -261,6 +304,26 @@ def rows(
             "(the issue's 'no slower than one file'). First round on the fresh servers: ours "
             f"{first['ours-files']:,.0f} ms, anchor {first['xarray-files']:,.0f} ms. Ours's data "
             f"requests in the last round: {timeline('files')}. {method}",
+        ),
+        Row.measured(
+            issue="#16",
+            task="first slice over OPeNDAP (DAP2), the same file served by pydap's server",
+            ours_runs=measured["ours-opendap"],
+            anchor_name=f"{anchor_name} (xarray's pydap engine)",
+            anchor_runs=measured["xarray-opendap"],
+            unit="ms",
+            goal=3,
+            target="≥ 3x faster",
+            note="Ours: the source {kind: 'opendap', url}: the server opens the URL with "
+            "pydap's client through the proxy's allow-list (DDS, DAS, the coordinates) and "
+            "serves it as a virtual Zarr store; the browser reads the first day's chunks, each "
+            "one DAP request made by the server, and draws them at full resolution. Anchor: "
+            "xr.open_dataset(url, engine='pydap'), ds.tas.isel(time=0).plot.imshow(), the "
+            "figure saved as PNG. Both read the same slice from the same server (the demo's "
+            "pydap server, espri_vre.demo.services.opendap_server, on the loopback). First "
+            f"round: ours {first['ours-opendap']:,.0f} ms, anchor "
+            f"{first['xarray-opendap']:,.0f} ms. Ours's data requests in the last round: "
+            f"{timeline('opendap')}. {method}",
         ),
         Row.measured(
             issue="#16",
