@@ -185,6 +185,18 @@ test.describe('Themes', () => {
     });
     expect(submitted.status()).toBe(201);
 
+    // The slow ones first, waited for last: the replay of a reviewer's crate in a fresh
+    // kernel, and the globe's start (CesiumJS in software WebGL).
+    await command(page, 'espri-vre:provenance-open-crate', {
+      path: `${FOLDER}/crate`
+    });
+    const provenance = page.locator('.jp-EspriVre-provenancePanel', {
+      has: page.locator('.jp-EspriVre-provCrate')
+    });
+    await provenance.locator('.jp-EspriVre-provReplay').click();
+    await command(page, 'espri-vre:open-globe');
+    const globe = page.locator('.jp-EspriVre-globe');
+
     // The Catalogue Browser on the demo's intake-esm catalogue, a dataset opened.
     await command(page, 'espri-vre:browse-catalog', { id: 'demo-esm' });
     const catalog = page.locator(
@@ -266,8 +278,7 @@ test.describe('Themes', () => {
     });
 
     // The globe with a layer.
-    await command(page, 'espri-vre:open-globe');
-    const globe = page.locator('.jp-EspriVre-globe');
+    await activate(globe);
     await expect(globe).toHaveAttribute('data-state', 'ready', {
       timeout: 90000
     });
@@ -329,14 +340,8 @@ test.describe('Themes', () => {
       ]
     });
 
-    // The reviewer's path: the crate opened, replayed, its report.
-    await command(page, 'espri-vre:provenance-open-crate', {
-      path: `${FOLDER}/crate`
-    });
-    const provenance = page.locator('.jp-EspriVre-provenancePanel', {
-      has: page.locator('.jp-EspriVre-provCrate')
-    });
-    await provenance.locator('.jp-EspriVre-provReplay').click();
+    // The reviewer's path: the crate's replay report.
+    await activate(provenance);
     const report = provenance.locator('.jp-EspriVre-provReport');
     await expect(report.locator('.jp-EspriVre-provSummary')).toBeVisible({
       timeout: 60000
@@ -349,8 +354,12 @@ test.describe('Themes', () => {
       root: provenance,
       texts: [
         {
-          what: 'crate notebook',
+          what: 'crate run',
           locator: provenance.locator('.jp-EspriVre-provCrate dd').nth(1)
+        },
+        {
+          what: 'link',
+          locator: provenance.locator('.jp-EspriVre-provLink')
         },
         ...['identical', 'differs'].map(verdict => ({
           what: `summary: ${verdict}`,
@@ -394,6 +403,8 @@ test.describe('Themes', () => {
             );
           }
         }
+        // The selected row (the first text) in the picture.
+        await panel.texts[0].locator.first().scrollIntoViewIfNeeded();
         const shot = await panel.root.screenshot();
         fs.mkdirSync(SCREENSHOTS, { recursive: true });
         fs.writeFileSync(
