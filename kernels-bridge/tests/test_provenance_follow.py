@@ -113,9 +113,7 @@ async def test_an_existing_target_folder_gets_the_runs_and_loses_nothing(
     await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
     assert names(root) == [H, "results.ipynb"]
     assert names(root / H) == ["results"]
-    assert names(root / H / "results") == sorted(
-        [earlier.name, log.name, f"{log.stem}.last-hash"]
-    )
+    assert names(root / H / "results") == sorted([earlier.name, log.name, f"{log.stem}.last-hash"])
     assert earlier.read_bytes() == (root / H / "results" / log.name).read_bytes()
     answer = await runs(jp_fetch, "results.ipynb", "")
     assert [r["run"] for r in answer["runs"]] == [log.stem, earlier.stem]
@@ -273,9 +271,7 @@ async def test_a_folder_of_the_earlier_layout_is_read_then_migrated_on_rename(
     await rename(jp_fetch, jp_serverapp, "analysis.ipynb", "results.ipynb")
     assert names(root) == [H, "results.ipynb"]
     assert names(root / H) == ["results"]
-    assert names(root / H / "results") == sorted(
-        [newer.name, log.name, f"{log.stem}.last-hash"]
-    )
+    assert names(root / H / "results") == sorted([newer.name, log.name, f"{log.stem}.last-hash"])
     assert (root / H / "results" / log.name).read_bytes() == recorded_bytes
     answer = await runs(jp_fetch, "results.ipynb", "")
     assert [r["run"] for r in answer["runs"]] == [newer.stem, log.stem]
