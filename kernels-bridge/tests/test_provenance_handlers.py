@@ -237,10 +237,10 @@ async def validate(jp_fetch: Any, crate: dict[str, str]) -> tuple[int, Any]:
 async def test_a_crate_is_validated_from_the_crate_view_against_the_genuine_contexts(
     jp_fetch, study, tmp_path, monkeypatch
 ):
-    """POST provenance/crate runs roc-validator (provenance-run-crate-0.5, REQUIRED) offline on
-    the genuine RO-Crate contexts of ../shared, each under its own address; a crate broken
-    since fails naming the check; without contexts, or with a context under another version's
-    address, the server says so and validates nothing."""
+    """POST provenance/crate runs roc-validator (provenance-run-crate-0.5) offline on the
+    genuine RO-Crate contexts of ../shared, each under its own address; a crate broken since
+    its export fails naming the check; without contexts, or with a context under another
+    version's address, the server says so and validates nothing."""
     code, body = await call(jp_fetch, "export", body={"path": "study/analysis.ipynb"})
     assert code == 201, body
     crate = {"path": body["crate"]}
@@ -249,21 +249,10 @@ async def test_a_crate_is_validated_from_the_crate_view_against_the_genuine_cont
     assert code == 503
     assert "No RO-Crate contexts are configured on this server" in body["detail"]
 
+    # One validation (seconds of SHACL): of a crate broken since its export, which must fail
+    # naming the check; the valid crate passing through this route is checked in Chromium
+    # (provenance-review.spec.ts), the validator's verdict on an export in test_provenance_crate.
     monkeypatch.setenv("ESPRI_VRE_ROCRATE_CONTEXTS", str(SHARED / "schemas/ro-crate"))
-    code, body = await validate(jp_fetch, crate)
-    assert code == 200, body
-    assert (body["profile"], body["passed"], body["required"]) == (
-        "provenance-run-crate-0.5",
-        True,
-        [],
-    )
-    assert body["path"] == "study/analysis-crate"
-    assert body["contexts"] == [
-        f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")
-    ]
-    assert body["recommended_count"] == len(body["recommended"])
-    assert "Action agent" not in body["recommended"]  # a RECOMMENDED field the crate has
-
     broken = study / "analysis-crate" / "ro-crate-metadata.json"
     metadata = json.loads(broken.read_text())
     for entity in metadata["@graph"]:
@@ -271,10 +260,20 @@ async def test_a_crate_is_validated_from_the_crate_view_against_the_genuine_cont
             entity["@type"] = "File"
     broken.write_text(json.dumps(metadata))
     code, body = await validate(jp_fetch, crate)
-    assert code == 200 and body["passed"] is False
+    assert code == 200, body
+    assert (body["profile"], body["passed"], body["path"]) == (
+        "provenance-run-crate-0.5",
+        False,
+        "study/analysis-crate",
+    )
     assert "The Main Workflow must have types File, SoftwareSourceCode, ComputationalWorkflow" in [
         i["message"] for i in body["required"]
     ]
+    assert body["required_count"] == len(body["required"]) >= 1
+    versions = ("1.1", "1.2", "1.3")
+    assert body["contexts"] == [f"https://w3id.org/ro/crate/{v}/context" for v in versions]
+    assert body["recommended_count"] == len(body["recommended"])
+    assert "Action agent" not in body["recommended"]  # a RECOMMENDED field the crate has
 
     # the 1.3 context served under 1.1's address: refused, never used
     wrong = tmp_path / "contexts"
