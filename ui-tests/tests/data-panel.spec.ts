@@ -1,6 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SCREENSHOTS } from './helpers/panels';
 
 /**
  * The Data panel against a real JupyterLab server configured by the demo builder
@@ -22,15 +23,6 @@ function demoCatalogs(): ConfiguredCatalog[] {
   );
   return config.EspriVreApp.catalogs as ConfiguredCatalog[];
 }
-
-// Screenshots for the docs are taken here, never by hand (see docs/development.md).
-const SCREENSHOTS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '.test-runtime',
-  'screenshots'
-);
 
 test.describe('Data panel', () => {
   test('lists every demo catalogue as reachable and a closed port as unreachable', async ({

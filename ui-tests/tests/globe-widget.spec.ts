@@ -1,5 +1,6 @@
 import { type IJupyterLabPageFixture, expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
+import { SCREENSHOTS } from './helpers/panels';
 
 /**
  * The Python Globe widget in a real kernel, in Chromium with SwiftShader: a
@@ -9,14 +10,6 @@ import * as path from 'path';
  * browser's PNG; and nothing is requested off the Jupyter server.
  */
 
-// Tests never write tracked files: `npm run docs:images` copies the ones the docs show.
-const SCREENSHOTS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '.test-runtime',
-  'screenshots'
-);
 const DEMO =
   process.env.ESPRI_VRE_DEMO_DIR ??
   path.resolve(__dirname, '..', '..', '.test-runtime', 'demo');

@@ -1,6 +1,7 @@
 import { type IJupyterLabPageFixture, expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SCREENSHOTS } from './helpers/panels';
 
 /**
  * `espri_vre.preview(obj)` in a real kernel: the previewer in a notebook output on
@@ -10,14 +11,6 @@ import * as path from 'path';
  * file is written beside the notebook.
  */
 
-// Tests never write tracked files: `npm run docs:images` copies the ones the docs show.
-const SCREENSHOTS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '.test-runtime',
-  'screenshots'
-);
 const DEMO =
   process.env.ESPRI_VRE_DEMO_DIR ??
   path.resolve(__dirname, '..', '..', '.test-runtime', 'demo');
