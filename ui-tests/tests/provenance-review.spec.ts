@@ -85,6 +85,31 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
       executions.nth(3).locator('.jp-EspriVre-provDeclared')
     ).toHaveText('declared: varies: the current time');
 
+    // [2] sums floats: the author declares a tolerance for it alone. Text the replay could
+    // not read is refused, saying why, and nothing is written.
+    const declareTolerance = async (tolerances: string): Promise<void> => {
+      await executions
+        .nth(1)
+        .locator('.jp-EspriVre-provDeclareTolerance')
+        .click();
+      await page.locator('.jp-Dialog input').fill(tolerances);
+      await page.locator('.jp-Dialog .jp-mod-accept').click();
+      await page.locator('.jp-Dialog input').fill('a float sum');
+      await page.locator('.jp-Dialog .jp-mod-accept').click();
+    };
+    await declareTolerance('rtol=abc');
+    await expect(page.locator('.jp-Dialog')).toContainText(
+      '"rtol=abc" is not a tolerance such as "rtol=1e-3, atol=0"'
+    );
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(
+      executions.nth(1).locator('.jp-EspriVre-provDeclared')
+    ).toHaveCount(0);
+    await declareTolerance('rtol=1e-3, atol=0');
+    await expect(
+      executions.nth(1).locator('.jp-EspriVre-provDeclared')
+    ).toHaveText('declared: rtol=0.001, atol=0: a float sum');
+
     const kept = await page.evaluate(path => {
       const tracker = window.jupyterapp.shell.widgets('main');
       for (const widget of tracker) {
@@ -119,8 +144,10 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
     }, notebook);
   });
 
-  test('open the crate, replay it, read the report', async ({ page }) => {
-    test.setTimeout(90000);
+  test('open the crate, validate and replay it, read the report', async ({
+    page
+  }) => {
+    test.setTimeout(210000);
     // The reviewer has the crate only.
     fs.rmSync(path.join(SERVER_ROOT, FOLDER, 'analysis'), {
       recursive: true,
@@ -140,6 +167,19 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
     );
     await expect(crate.locator('.jp-EspriVre-provCrateFiles')).toContainText(
       'stations.csv'
+    );
+    // The reviewer checks the crate with an independent validator (roc-validator on the
+    // server, served the genuine RO-Crate contexts) before replaying it.
+    await crate.locator('.jp-EspriVre-provValidate').click();
+    const validation = crate.locator('.jp-EspriVre-provValidationResult');
+    await expect(validation).toHaveAttribute('data-passed', 'yes', {
+      timeout: 120000
+    });
+    await expect(validation).toContainText(
+      'Valid: every REQUIRED check of provenance-run-crate-0.5 passes'
+    );
+    await expect(validation).toContainText(
+      'https://w3id.org/ro/crate/1.1/context'
     );
     await crate.locator('.jp-EspriVre-provReplay').click();
 
