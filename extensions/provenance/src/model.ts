@@ -88,6 +88,18 @@ export class ProvenanceService {
     return this._get('crate', { path }, signal);
   }
 
+  /**
+   * Validates the crate at `path` with roc-validator on the server (`POST provenance/crate`),
+   * against the genuine RO-Crate contexts the server serves itself.
+   */
+  validateCrate(path: string, signal?: AbortSignal): Promise<ICrateValidation> {
+    return requestAPI<ICrateValidation>(
+      `provenance/crate${URLExt.objectToQueryString({ path })}`,
+      { method: 'POST', signal },
+      this._settings
+    );
+  }
+
   replay(path: string, run?: string): Promise<ReplayJob> {
     return this._post('replay', run ? { path, run } : { path });
   }
@@ -125,6 +137,22 @@ export class ProvenanceService {
   }
 
   private _settings: ServerConnection.ISettings;
+}
+
+/**
+ * What `POST provenance/crate` answers: roc-validator's verdict on a crate for the profile,
+ * at the REQUIRED level (with its issues), and the checks failed at the RECOMMENDED level.
+ */
+export interface ICrateValidation {
+  path: string;
+  profile: string;
+  passed: boolean;
+  required: { check: string; message: string }[];
+  required_count: number;
+  recommended: string[];
+  recommended_count: number;
+  /** The addresses of the genuine contexts the validator was served. */
+  contexts: string[];
 }
 
 /**

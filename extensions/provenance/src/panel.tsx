@@ -11,6 +11,7 @@ import * as React from 'react';
 import { ReadWriteGraph } from './graph';
 import { provenanceIcon } from './icons';
 import { ReportView } from './report';
+import { CrateValidation } from './validation';
 import {
   buildGraph,
   buildTimeline,
@@ -658,6 +659,7 @@ function CrateView(props: Props & { path: string }): React.ReactElement {
               {trans.__('Replay in a fresh kernel')}
             </button>
           </div>
+          <CrateValidation path={path} service={service} trans={trans} />
         </div>
       )}
       {job && <ReplayProgress job={job} trans={trans} />}
