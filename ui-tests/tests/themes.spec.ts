@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { Locator, Page, TestInfo } from '@playwright/test';
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -150,16 +150,25 @@ const THEMES = [
 ];
 
 test.describe('Themes', () => {
+  // A real recorded run, exported as the crate a reviewer receives: made while Galata
+  // loads JupyterLab (both take seconds), awaited before the crate is opened.
+  let sample: Promise<void>;
+
   test.beforeAll(() => {
-    // A real recorded run, exported as the crate a reviewer receives.
-    execFileSync(
-      PYTHON,
-      ['-m', 'espri_vre.provenance.sample', path.join(SERVER_ROOT, FOLDER)],
-      { stdio: 'pipe', timeout: 60000 }
-    );
+    sample = new Promise((resolve, reject) => {
+      execFile(
+        PYTHON,
+        ['-m', 'espri_vre.provenance.sample', path.join(SERVER_ROOT, FOLDER)],
+        { timeout: 60000 },
+        error => (error ? reject(error) : resolve())
+      );
+    });
+    // Reported by the test that awaits it, not as an unhandled rejection.
+    sample.catch(() => undefined);
   });
 
-  test.afterAll(() => {
+  test.afterAll(async () => {
+    await sample.catch(() => undefined);
     fs.rmSync(path.join(SERVER_ROOT, FOLDER), { recursive: true, force: true });
   });
 
@@ -187,6 +196,7 @@ test.describe('Themes', () => {
 
     // The slow ones first, waited for last: the replay of a reviewer's crate in a fresh
     // kernel, and the globe's start (CesiumJS in software WebGL).
+    await sample;
     await command(page, 'espri-vre:provenance-open-crate', {
       path: `${FOLDER}/crate`
     });
