@@ -101,7 +101,7 @@ test.describe('Provenance: a reviewer replays a received crate', () => {
     await expect(page.locator('.jp-Dialog')).toContainText(
       '"rtol=abc" is not a tolerance such as "rtol=1e-3, atol=0"'
     );
-    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await page.locator('.jp-Dialog .jp-mod-reject').click(); // "Close"
     await expect(
       executions.nth(1).locator('.jp-EspriVre-provDeclared')
     ).toHaveCount(0);
