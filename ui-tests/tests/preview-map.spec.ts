@@ -8,7 +8,11 @@ import * as path from 'path';
  * (ESPRI_VRE_DEMO_DIR): Natural Earth's coastline where the Strait of Gibraltar is, in
  * plate carrée and in the north polar stereographic projection (positions computed here
  * from the projections' formulas, not from the extension's code); the colour bar's
- * labels; the value under the pointer and at a click against xarray's.
+ * labels; the value under the pointer and at a click against xarray's. A field larger
+ * than the screen first shows the server's overview (its badge, its statistics those of
+ * numpy's block means), then the full resolution on request (xarray's exact minimum and
+ * maximum). The curvilinear ocean grid's pixels: land (missing) and sea where the file
+ * puts them.
  */
 
 const DEMO_FILE = 'data/tas_demo_monthly.nc';
@@ -136,6 +140,148 @@ async function hoverAndClick(
   );
 }
 
+/** Run Python in the project's venv; its printed JSON. */
+function python<T>(code: string, ...args: string[]): T {
+  return JSON.parse(
+    execFileSync(PYTHON, ['-c', code, ...args], { encoding: 'utf-8' })
+  );
+}
+
+/**
+ * A regular global field larger than the screen (480 x 1000 cells: the overview's blocks
+ * are 2 x 2), written in the demo's data folder under a name of this test's own; with
+ * xarray's exact minimum and maximum of its first step and numpy's of its 2 x 2 block
+ * means (what the overview's statistics must say).
+ */
+const LARGE_FIELD = `
+import json, sys
+import numpy as np, xarray as xr
+rng = np.random.default_rng(17)
+lat = np.linspace(-90 + 0.1875, 90 - 0.1875, 480)
+lon = np.linspace(-180 + 0.18, 180 - 0.18, 1000)
+values = (280 + 20 * np.cos(np.deg2rad(lat))[None, :, None] + rng.normal(0, 3, (2, 480, 1000))).astype("float32")
+xr.Dataset(
+    {"tas": (("time", "lat", "lon"), values, {"units": "K"})},
+    coords={
+        "time": ("time", [0.0, 1.0], {"units": "days since 2000-01-01", "calendar": "noleap"}),
+        "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+        "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
+    },
+).to_netcdf(sys.argv[1], encoding={"tas": {"zlib": True, "chunksizes": (1, 480, 1000)}})
+day = values[0].astype("float64")
+blocks = day.reshape(240, 2, 500, 2).mean(axis=(1, 3))
+print(json.dumps({"min": float(day.min()), "max": float(day.max()),
+                  "blockMin": float(blocks.min()), "blockMax": float(blocks.max())}))
+`;
+
+/**
+ * Cells of the curvilinear demo grid at its first step, well inside the land its mask
+ * makes (missing sea surface temperature, with land all around) and well inside the sea
+ * next to it (sea all around), 2 to 8 cells apart: each side of a coast.
+ */
+const COAST = `
+import json, sys
+import numpy as np, xarray as xr
+ds = xr.open_dataset(sys.argv[1])
+land = np.isnan(ds.tos.isel(time=0).values)
+lat, lon = ds.latitude.values, ds.longitude.values
+ny, nx = land.shape
+def all_around(mask, j, i, r=2):
+    return mask[j - r:j + r + 1, i - r:i + r + 1].all()
+for j in range(ny // 4, 3 * ny // 4):
+    for i in range(10, nx - 10):
+        if not all_around(land, j, i):
+            continue
+        for di in list(range(-8, -1)) + list(range(2, 9)):
+            if all_around(~land, j, i + di):
+                c = lambda jj, ii: [float(lon[jj, ii]), float(lat[jj, ii])]
+                print(json.dumps({"land": c(j, i), "sea": c(j, i + di)}))
+                sys.exit()
+`;
+
+/**
+ * Where a longitude and latitude are on a plate carrée map, in fractions of its box, from
+ * the positions of its axis labels (two of each axis: the map's own scale as it shows it).
+ */
+async function placeFromAxes(root: Locator): Promise<Place> {
+  const read = async (axis: 'lat' | 'lon'): Promise<[number, number][]> =>
+    root.locator(`.jp-EspriVre-mapAxisLabel[data-axis="${axis}"]`).evaluateAll(
+      (els, a) =>
+        els.map(el => {
+          const style = (el as HTMLElement).style;
+          return [
+            Number(el.getAttribute('data-value')),
+            parseFloat(a === 'lat' ? style.top : style.left) / 100
+          ] as [number, number];
+        }),
+      axis
+    );
+  const line = (pairs: [number, number][]): ((v: number) => number) => {
+    const [[v0, f0], [v1, f1]] = [pairs[0], pairs[pairs.length - 1]];
+    return v => f0 + ((v - v0) * (f1 - f0)) / (v1 - v0);
+  };
+  const y = line(await read('lat'));
+  const x = line(await read('lon'));
+  return (lon, lat) => [x(lon), y(lat)];
+}
+
+/** The RGBA of the map's data canvas at a place (fractions of its box). */
+async function dataPixel(
+  root: Locator,
+  at: [number, number]
+): Promise<number[]> {
+  return root
+    .locator('canvas.jp-EspriVre-previewMap')
+    .evaluate((el: HTMLCanvasElement, [fx, fy]) => {
+      const px = el
+        .getContext('2d')!
+        .getImageData(
+          Math.floor(fx * el.width),
+          Math.floor(fy * el.height),
+          1,
+          1
+        ).data;
+      return Array.from(px);
+    }, at);
+}
+
+/**
+ * The colours a screenshot of the map shows in a 7 x 7 patch at a place (fractions of the
+ * map's box), decoded in the page.
+ */
+async function shotPatch(
+  page: Page,
+  map: Locator,
+  png: Buffer,
+  at: [number, number]
+): Promise<number[][]> {
+  const box = (await map.boundingBox())!;
+  return page.evaluate(
+    async ([data, x, y]) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${data}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const px = ctx.getImageData(
+        Math.round(x) - 3,
+        Math.round(y) - 3,
+        7,
+        7
+      ).data;
+      const out: number[][] = [];
+      for (let i = 0; i < px.length; i += 4) {
+        out.push([px[i], px[i + 1], px[i + 2]]);
+      }
+      return out;
+    },
+    [png.toString('base64'), at[0] * box.width, at[1] * box.height] as const
+  );
+}
+
 test.describe('Geo-aware map', () => {
   test('coastlines, colour bar and values in plate carrée and north polar stereographic', async ({
     page
@@ -227,5 +373,114 @@ test.describe('Geo-aware map', () => {
     await root
       .locator('figure.jp-EspriVre-mapFigure')
       .screenshot({ path: path.join(SHOTS, 'preview-map-polar-dark.png') });
+  });
+
+  test('a field larger than the screen: the overview first, then the full resolution on request', async ({
+    page
+  }) => {
+    const name = `data/preview-map-overview-${test.info().workerIndex}-${process.pid}.nc`;
+    const file = path.join(DEMO_DIR, name);
+    const want = python<{
+      min: number;
+      max: number;
+      blockMin: number;
+      blockMax: number;
+    }>(LARGE_FIELD, file);
+    try {
+      await page.evaluate(async p => {
+        await window.jupyterapp.commands.execute('espri-vre:open-preview', {
+          path: p
+        });
+      }, name);
+      const root = page.locator('.jp-EspriVre-preview');
+      const canvas = root.locator('canvas.jp-EspriVre-previewMap');
+      const badge = root.locator('.jp-EspriVre-overviewBadge');
+      const stats = root.locator('.jp-EspriVre-previewStats');
+      // 1000 columns on a map at most 900 pixels wide: blocks of 2 x 2 cells.
+      await expect(badge).toHaveAttribute('data-factor', '2');
+      await expect(badge).toContainText('Overview 1:2');
+      await expect(canvas).toHaveAttribute('data-resolution', 'overview 1:2');
+      // The statistics are the block means' (16-bit codes between their exact limits).
+      expect(Number(await stats.getAttribute('data-min'))).toBeCloseTo(
+        want.blockMin,
+        9
+      );
+      expect(Number(await stats.getAttribute('data-max'))).toBeCloseTo(
+        want.blockMax,
+        9
+      );
+      expect(want.blockMin).toBeGreaterThan(want.min);
+
+      await badge.getByRole('button', { name: 'Full resolution' }).click();
+      await expect(canvas).toHaveAttribute('data-resolution', 'full');
+      await expect(badge).toHaveCount(0);
+      // Now xarray's exact values: float32 cells, read from the file's chunks.
+      await expect
+        .poll(async () => Number(await stats.getAttribute('data-min')))
+        .toBe(want.min);
+      expect(Number(await stats.getAttribute('data-max'))).toBe(want.max);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
+  test('the curvilinear ocean grid: land and sea pixels where the file puts them', async ({
+    page
+  }) => {
+    const file = 'data/tos_demo_curvilinear.nc';
+    const coast = python<{
+      land: [number, number];
+      sea: [number, number];
+    }>(COAST, path.join(DEMO_DIR, file));
+    await page.evaluate(async p => {
+      await window.jupyterapp.commands.execute('espri-vre:open-preview', {
+        path: p
+      });
+    }, file);
+    const root = page.locator('.jp-EspriVre-preview');
+    const map = root.locator('canvas.jp-EspriVre-previewMap');
+    await expect(map).toHaveAttribute('data-projection', 'latlon');
+    await expect(map).toHaveAttribute('data-rendered-selection', /.+/);
+    await expect(root.locator('canvas.jp-EspriVre-mapOverlay')).toHaveAttribute(
+      'data-coastlines',
+      'drawn'
+    );
+    const place = await placeFromAxes(root);
+    const land = place(...coast.land);
+    const sea = place(...coast.sea);
+    // The data's own pixels: nothing drawn on land (the value is missing), an opaque
+    // colour on the sea.
+    expect((await dataPixel(root, land))[3]).toBe(0);
+    const seaPixel = await dataPixel(root, sea);
+    expect(seaPixel[3]).toBe(255);
+    // Under the pointer: a value on the sea, 'missing' on land.
+    const box = (await map.boundingBox())!;
+    const hover = root.locator('.jp-EspriVre-previewHover');
+    await map.hover({
+      position: { x: sea[0] * box.width, y: sea[1] * box.height }
+    });
+    await expect(hover).toHaveText(/: -?[\d.]+ degC$/);
+    await map.hover({
+      position: { x: land[0] * box.width, y: land[1] * box.height }
+    });
+    await expect(hover).toHaveText(/: missing$/);
+    await page.mouse.move(0, 0);
+
+    // What the screen shows (light theme): the land patch is the page's white where no
+    // data are drawn, the sea patch is coloured and shows the data canvas's colour there.
+    const figure = root.locator('figure.jp-EspriVre-mapFigure');
+    await figure.screenshot({
+      path: path.join(SHOTS, 'preview-map-curvilinear.png')
+    });
+    const png = await map.screenshot();
+    const white = (p: number[]): boolean => p.every(v => v > 240);
+    const seaShown = await shotPatch(page, map, png, sea);
+    const landShown = await shotPatch(page, map, png, land);
+    // 7 x 7 patches: a coastline or graticule line may cross one.
+    expect(landShown.filter(white).length).toBeGreaterThan(30);
+    expect(seaShown.filter(white).length).toBe(0);
+    expect(
+      seaShown.some(p => p.every((v, i) => Math.abs(v - seaPixel[i]) <= 6))
+    ).toBe(true);
   });
 });

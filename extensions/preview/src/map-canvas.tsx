@@ -249,25 +249,40 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
   const frame = geo?.frame ?? null;
   useEffect(() => {
     const el = overlay.current;
-    const ctx = sizedContext(el, size);
-    if (!el || !ctx) {
+    if (!el) {
       return;
     }
-    if (frame) {
-      const ink = getComputedStyle(el)
-        .getPropertyValue('--jp-ui-font-color0')
-        .trim();
-      drawOverlay(
-        ctx,
-        frame,
-        el.width,
-        el.height,
-        window.devicePixelRatio || 1,
-        basemap,
-        ink || undefined
-      );
-    }
-    el.dataset.coastlines = frame && basemap ? 'drawn' : 'none';
+    const draw = (): void => {
+      const ctx = sizedContext(el, size);
+      if (!ctx) {
+        return;
+      }
+      if (frame) {
+        const ink = getComputedStyle(el)
+          .getPropertyValue('--jp-ui-font-color0')
+          .trim();
+        drawOverlay(
+          ctx,
+          frame,
+          el.width,
+          el.height,
+          window.devicePixelRatio || 1,
+          basemap,
+          ink || undefined
+        );
+      }
+      el.dataset.coastlines = frame && basemap ? 'drawn' : 'none';
+    };
+    // After the next frame: the data's picture is painted first, the lines (projecting
+    // the coastlines takes tens to hundreds of milliseconds the first time) follow.
+    let timer = 0;
+    const frameRequest = requestAnimationFrame(() => {
+      timer = window.setTimeout(draw);
+    });
+    return () => {
+      cancelAnimationFrame(frameRequest);
+      clearTimeout(timer);
+    };
   }, [frame, basemap, size, theme]);
 
   const rows = slice?.rows ?? 0;

@@ -274,7 +274,13 @@ export function MapView(props: IMapViewProps): JSX.Element {
     slice.cols === geoView.locator.cols
       ? geoView
       : null;
-  const basemap = useBasemap(!!locator, trans, setError);
+  // Loaded as soon as the variable is known to be on the globe, while its coordinates and
+  // first slice are still travelling.
+  const basemap = useBasemap(
+    onGlobe && (!!(axes.lat && axes.lon) || !!curvilinear),
+    trans,
+    setError
+  );
   // The rows are drawn the right way up once the row coordinate is read (or there is none);
   // a map on the globe is final once drawn in its projection.
   const orientationKnown = locator
