@@ -1,5 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
 
+import { jobRow } from './helpers/jobs';
+import { openPanel, runCommand } from './helpers/panels';
+
 /**
  * The Jobs tab's resizable columns and the submission form's defaults (issue 20), against
  * the demo's configuration (ESPRI_VRE_DEMO_DIR): its `local-slurm` cluster is the real
@@ -19,11 +22,7 @@ test('the Jobs tab keeps a column width dragged across a reload, and the form sh
     await page.contents.uploadContent('#!/bin/bash\ntrue\n', 'text', script)
   ).toBe(true);
 
-  await page.evaluate(async file => {
-    await window.jupyterapp.commands.execute('espri-vre:submit-job', {
-      path: file
-    });
-  }, script);
+  await runCommand(page, 'espri-vre:submit-job', { path: script });
   const form = page.locator('form.jp-EspriVre-submitForm');
   await expect(form).toBeVisible();
 
@@ -64,32 +63,39 @@ test('the Jobs tab keeps a column width dragged across a reload, and the form sh
   await form.getByRole('button', { name: 'Submit' }).click();
   await expect(form).toBeHidden();
 
-  await page.evaluate(async () => {
-    await window.jupyterapp.commands.execute('espri-vre:open-jobs-tab');
-  });
-  const tab = page.locator('#espri-vre-jobs');
-  const nameCell = tab.locator('.jp-EspriVre-jobName', { hasText: name });
-  await expect(nameCell).toHaveText(name);
+  const tab = await openPanel(page, 'jobsTab');
+  await expect(
+    jobRow(page, tab, 'local', name).locator('.jp-EspriVre-jobName')
+  ).toHaveText(name);
   const header = tab.locator('th[data-column="name"]');
-  const before = (await header.boundingBox())!;
-  const border = (await tab
-    .locator('[role="separator"][data-column="name"]')
-    .boundingBox())!;
+  const separator = tab.locator('[role="separator"][data-column="name"]');
+  /** Drags the name column's right border `dx` pixels sideways. */
+  const drag = async (dx: number): Promise<void> => {
+    const border = (await separator.boundingBox())!;
+    const x = border.x + border.width / 2;
+    const y = border.y + border.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + dx, y, { steps: 6 });
+    await page.mouse.up();
+  };
+  const width = async (): Promise<number> =>
+    (await header.boundingBox())!.width;
 
-  // Drag the name column's right border 120 pixels to the right.
-  const y = border.y + border.height / 2;
-  await page.mouse.move(border.x + border.width / 2, y);
-  await page.mouse.down();
-  await page.mouse.move(border.x + border.width / 2 + 120, y, { steps: 6 });
-  await page.mouse.up();
-  const widened = Math.round(before.width) + 120;
-  await expect(tab.locator('table.jp-EspriVre-jobsTable')).toHaveAttribute(
-    'data-sized',
-    'true'
-  );
-  expect(
-    Math.abs((await header.boundingBox())!.width - widened)
-  ).toBeLessThanOrEqual(1);
+  // Until a first drag the columns share the tab's width by their content (a width
+  // that moves as rows refresh); the drag fixes every column at its width shown then.
+  const fitted = await width();
+  await drag(120);
+  const table = tab.locator('table.jp-EspriVre-jobsTable');
+  await expect(table).toHaveAttribute('data-sized', 'true');
+  const first = Number(await separator.getAttribute('aria-valuenow'));
+  expect(first).toBeGreaterThan(fitted + 60);
+  expect(Math.abs((await width()) - first)).toBeLessThanOrEqual(1);
+  // From then on the column follows the pointer exactly.
+  await drag(-40);
+  const widened = first - 40;
+  await expect(separator).toHaveAttribute('aria-valuenow', String(widened));
+  expect(Math.abs((await width()) - widened)).toBeLessThanOrEqual(1);
 
   // Written to the panel's settings (the in-memory settings of this test).
   await expect
@@ -106,9 +112,10 @@ test('the Jobs tab keeps a column width dragged across a reload, and the form sh
   // has not): the Jobs tab comes back by itself, its widths from the settings.
   await page.mainFrame().goto(page.url(), { waitUntil: 'domcontentloaded' });
   const again = page.locator('#espri-vre-jobs');
-  await expect(
-    again.locator('.jp-EspriVre-jobName', { hasText: name })
-  ).toHaveText(name, { timeout: 120000 });
+  const againName = jobRow(page, again, 'local', name).locator(
+    '.jp-EspriVre-jobName'
+  );
+  await expect(againName).toHaveText(name, { timeout: 120000 });
   await expect(again.locator('col[data-column="name"]')).toHaveAttribute(
     'style',
     `width: ${widened}px;`
@@ -120,8 +127,8 @@ test('the Jobs tab keeps a column width dragged across a reload, and the form sh
     )
   ).toBeLessThanOrEqual(1);
   // The whole name still fits its widened column.
-  const fit = await again
-    .locator('.jp-EspriVre-jobName', { hasText: name })
-    .evaluate(node => node.scrollWidth <= node.clientWidth);
+  const fit = await againName.evaluate(
+    node => node.scrollWidth <= node.clientWidth
+  );
   expect(fit).toBe(true);
 });
