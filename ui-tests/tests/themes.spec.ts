@@ -261,7 +261,17 @@ test.describe('Themes', () => {
     panels.push({
       name: 'data-panel',
       root: data,
-      texts: [{ what: 'catalogue', locator: catalogItem }]
+      texts: [
+        { what: 'catalogue', locator: catalogItem },
+        {
+          what: 'catalogue state',
+          locator: catalogItem.locator('.jp-EspriVre-itemState')
+        },
+        {
+          what: 'catalogue kind',
+          locator: catalogItem.locator('.jp-EspriVre-itemKind')
+        }
+      ]
     });
 
     // The preview of the demo NetCDF file, its variable tas selected.
