@@ -1,9 +1,10 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import type { Locator, Page, TestInfo } from '@playwright/test';
+import type { Locator, TestInfo } from '@playwright/test';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { openCatalogBrowser, openPanel, runCommand } from './helpers/panels';
+import { jobRow as jobRowOf } from './helpers/jobs';
 
 /**
  * Every panel of the suite in JupyterLab's light and dark themes: each panel is opened
@@ -15,7 +16,8 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
-// Build output, never a tracked file: `npm run docs:images` copies what the docs show.
+// Build output, never a tracked file: `npm run docs:images` copies what the docs show
+// (it runs the specs whose source names 'screenshots').
 const SCREENSHOTS = path.join(ROOT, '.test-runtime', 'screenshots');
 // The server's root folder (jupyter_server_test_config.py): the demo's.
 const SERVER_ROOT =
@@ -122,21 +124,6 @@ async function activate(locator: Locator): Promise<void> {
   await expect(locator).toBeVisible();
 }
 
-async function command(
-  page: Page,
-  id: string,
-  args: ReadonlyPartialJSONObject = {}
-): Promise<string | null> {
-  return page.evaluate(
-    // What a command returns is kept when it is an id (a widget cannot cross to Node).
-    async ({ id, args }) => {
-      const result = await window.jupyterapp.commands.execute(id, args);
-      return typeof result === 'string' ? result : null;
-    },
-    { id, args }
-  );
-}
-
 /** A panel of the suite: its root and the texts whose contrast is checked. */
 interface Panel {
   name: string;
@@ -197,21 +184,18 @@ test.describe('Themes', () => {
     // The slow ones first, waited for last: the replay of a reviewer's crate in a fresh
     // kernel, and the globe's start (CesiumJS in software WebGL).
     await sample;
-    await command(page, 'espri-vre:provenance-open-crate', {
+    await runCommand(page, 'espri-vre:provenance-open-crate', {
       path: `${FOLDER}/crate`
     });
     const provenance = page.locator('.jp-EspriVre-provenancePanel', {
       has: page.locator('.jp-EspriVre-provCrate')
     });
     await provenance.locator('.jp-EspriVre-provReplay').click();
-    await command(page, 'espri-vre:open-globe');
+    await runCommand(page, 'espri-vre:open-globe');
     const globe = page.locator('.jp-EspriVre-globe');
 
     // The Catalogue Browser on the demo's intake-esm catalogue, a dataset opened.
-    await command(page, 'espri-vre:browse-catalog', { id: 'demo-esm' });
-    const catalog = page.locator(
-      '.jp-EspriVre-catalogBrowser[data-catalog-id="demo-esm"]'
-    );
+    const catalog = await openCatalogBrowser(page, 'demo-esm');
     await expect(catalog.locator('.jp-EspriVre-resultCount')).toHaveAttribute(
       'data-count',
       '4'
@@ -252,8 +236,7 @@ test.describe('Themes', () => {
     });
 
     // The Data panel.
-    await command(page, 'espri-vre:open-data-panel');
-    const data = page.locator('#espri-vre-data-panel');
+    const data = await openPanel(page, 'data');
     const catalogItem = data.locator(
       'li.jp-EspriVre-catalogItem[data-catalog-id="demo-esm"]'
     );
@@ -275,7 +258,7 @@ test.describe('Themes', () => {
     });
 
     // The preview of the demo NetCDF file, its variable tas selected.
-    await command(page, 'espri-vre:open-preview', {
+    await runCommand(page, 'espri-vre:open-preview', {
       path: 'data/tas_demo_monthly.nc'
     });
     const preview = page.locator('.jp-EspriVre-preview');
@@ -302,9 +285,11 @@ test.describe('Themes', () => {
     await expect(globe).toHaveAttribute('data-state', 'ready', {
       timeout: 90000
     });
-    const layerId = await command(page, 'espri-vre:globe-add-demo-points', {
-      count: 10
-    });
+    const layerId = await page.evaluate(() =>
+      window.jupyterapp.commands.execute('espri-vre:globe-add-demo-points', {
+        count: 10
+      })
+    );
     const layer = globe.locator(
       `li.jp-EspriVre-globeLayer[data-layer-id="${layerId}"]`
     );
@@ -321,11 +306,8 @@ test.describe('Themes', () => {
     });
 
     // The Jobs tab, this test's job selected.
-    await command(page, 'espri-vre:open-jobs-tab');
-    const jobs = page.locator('#espri-vre-jobs');
-    const jobRow = jobs.locator('tr.jp-EspriVre-jobRow[data-cluster="local"]', {
-      has: page.locator('.jp-EspriVre-jobName', { hasText: job })
-    });
+    const jobs = await openPanel(page, 'jobsTab');
+    const jobRow = jobRowOf(page, jobs, 'local', job);
     await jobRow.locator('.jp-EspriVre-jobName').click();
     await expect(jobRow).toHaveAttribute('aria-selected', 'true');
     panels.push({
@@ -344,8 +326,7 @@ test.describe('Themes', () => {
     });
 
     // The Dask panel, a preset chosen.
-    await command(page, 'espri-vre:open-dask-panel');
-    const dask = page.locator('#espri-vre-dask-panel');
+    const dask = await openPanel(page, 'dask');
     const form = dask.locator('form.jp-EspriVre-daskStart');
     await form.getByLabel('Cluster').selectOption('local');
     await form.getByLabel('Preset').selectOption('small');
