@@ -112,7 +112,8 @@ export function JobColumnHeaders(props: {
     const base = model.widths;
     const shown = measured();
     const startX = event.clientX;
-    let last = resized(base, shown, column, 0);
+    // A click that does not move (the first of a double-click) changes nothing.
+    let last: ColumnWidths | null = null;
     handle.setPointerCapture?.(event.pointerId);
     const move = (e: PointerEvent): void => {
       last = resized(base, shown, column, e.clientX - startX);
@@ -122,7 +123,9 @@ export function JobColumnHeaders(props: {
       handle.removeEventListener('pointermove', move);
       handle.removeEventListener('pointerup', end);
       handle.removeEventListener('pointercancel', end);
-      commit(last);
+      if (last) {
+        commit(last);
+      }
     };
     handle.addEventListener('pointermove', move);
     handle.addEventListener('pointerup', end);
