@@ -24,6 +24,7 @@ from conftest import SHARED
 
 from espri_vre.provenance.replay import fresh_kernel
 from espri_vre.provenance.store import kept_hash, verify
+from espri_vre.provenance.validation import offline_cache
 
 CMIP6_FILE = (
     SHARED
@@ -288,33 +289,10 @@ RO_CRATE_CONTEXTS = SHARED / "schemas/ro-crate"
 
 def offline_validator_cache(cache: Path) -> Path:
     """An HTTP cache for rocrate-validator's offline mode (this machine cannot reach w3id.org)
-    holding each genuine RO-Crate context under its own address only: a crate that uses a term
-    its declared version lacks must fail, as it would online."""
-    import io
-
-    import requests
-    import urllib3
-    from requests_cache import CachedSession
-
-    session = CachedSession(cache_name=str(cache), backend="sqlite")
-    for folder in sorted(p for p in RO_CRATE_CONTEXTS.iterdir() if p.is_dir()):
-        data = (folder / "context.jsonld").read_bytes()
-        url = f"https://w3id.org/ro/crate/{folder.name}/context"
-        assert json.loads(data)["@id"] == url, f"{folder} does not hold the context of {url}"
-        response = requests.Response()
-        response.status_code, response._content, response.url = 200, data, url
-        response.headers["Content-Type"] = "application/ld+json"
-        response.request = requests.Request("GET", url).prepare()
-        response.raw = urllib3.HTTPResponse(
-            body=io.BytesIO(data),
-            headers=dict(response.headers),
-            status=200,
-            preload_content=False,
-            request_url=url,
-        )
-        session.cache.save_response(response)
-    session.close()
-    return cache
+    holding each genuine RO-Crate context under its own address only, as the server's crate
+    validation makes it: a crate that uses a term its declared version lacks must fail, as it
+    would online."""
+    return offline_cache(RO_CRATE_CONTEXTS, cache)
 
 
 def test_the_crate_passes_rocrate_validator_for_the_provenance_run_crate_profile(
