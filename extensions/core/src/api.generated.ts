@@ -289,6 +289,9 @@ export interface JobInfo {
   cpus?: number | null;
   memory?: string | null;
   submit_time?: number | null;
+  /**
+   * When it started; for a pending or held job, when the scheduler expects it to start (null when it gives no estimate).
+   */
   start_time?: number | null;
   end_time?: number | null;
   time_limit?: number | null;
@@ -321,6 +324,11 @@ export interface Partition {
   cpus: number;
   max_cpus_per_node?: number | null;
   max_memory?: number | null;
+  /**
+   * MB a job gets when it asks for none: per node, or per CPU when default_memory_per_cpu (Slurm's DefMemPerNode / DefMemPerCPU); null when the partition sets none.
+   */
+  default_memory?: number | null;
+  default_memory_per_cpu?: boolean;
   gpus: number;
   gpus_used?: number | null;
   gres: string[];

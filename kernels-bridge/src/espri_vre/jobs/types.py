@@ -175,6 +175,8 @@ class JobInfo:
     submit_time: float | None = None
     """Seconds since the epoch, like start_time and end_time."""
     start_time: float | None = None
+    """For a job still waiting, when the scheduler expects it to start (Slurm's StartTime, set by
+    --begin or the backfill scheduler); None when it gives no estimate."""
     end_time: float | None = None
     time_limit: int | None = None
     """Seconds."""
@@ -231,6 +233,10 @@ class Partition:
     max_cpus_per_node: int | None = None
     max_memory: int | None = None
     """MB per node."""
+    default_memory: int | None = None
+    """MB a job gets when it asks for none (Slurm's DefMemPerNode, or DefMemPerCPU when
+    default_memory_per_cpu); None when the partition sets none (a job may use all of a node's)."""
+    default_memory_per_cpu: bool = False
     gpus: int = 0
     gpus_used: int | None = None
     gres: tuple[str, ...] = ()

@@ -98,6 +98,8 @@ def squeue_lines_argv(user: str | None = None) -> tuple[str, ...]:
 
 SINFO_PARTITIONS_ARGV = ("sinfo", "--noheader", "--format=%P|%a|%l|%L|%D|%c|%m|%G|%s")
 SINFO_JSON_ARGV = ("sinfo", "--json")
+# sinfo has no field for a partition's default memory (DefMemPerNode / DefMemPerCPU): scontrol has.
+SCONTROL_PARTITIONS_ARGV = ("scontrol", "--oneliner", "show", "partition")
 SINFO_GRES_COLUMNS = ("node", "partition", "gres", "gres_used", "state")
 SINFO_GRES_ARGV = (
     "sinfo",

@@ -4,7 +4,10 @@
 `squeue --json` answers every job whatever filter it is given (22.05): the scheduler filters.
 Shapes read: openapi v0.0.37 (21.08) and v0.0.38 (22.05), where numbers are plain, and the later
 data_parser shapes where a number is {"set", "infinite", "number"} and a state a list. The value
-readers at the end are shared with the partition parsers (partitions.py)."""
+readers at the end are shared with the partition parsers (partitions.py).
+
+A pending job's start time is kept: it is Slurm's expected start (what `squeue --start` shows),
+set by the backfill scheduler or by --begin, and N/A / Unknown / 0 (None) while it has none."""
 
 from __future__ import annotations
 
@@ -278,7 +281,7 @@ def _job_from_json(job: Mapping[str, Any]) -> JobInfo:
         cpus=json_number(job.get("cpus")),
         memory=_tres_value(job.get("tres_req_str") or "", "mem"),
         submit_time=_epoch(job.get("submit_time")),
-        start_time=_epoch(job.get("start_time")) if state is not JobState.PENDING else None,
+        start_time=_epoch(job.get("start_time")),
         end_time=_epoch(job.get("end_time")) if state.finished else None,
         time_limit=limit * 60 if limit is not None else None,
         exit_code=exit_code if state.finished else None,
@@ -463,7 +466,7 @@ def _job_from_fields(
         cpus=int_or_none(row[at["CPUS"]]),
         memory=parse_memory_text(row[at["MIN_MEMORY"]]),
         submit_time=when("SUBMIT_TIME"),
-        start_time=when("START_TIME") if state is not JobState.PENDING else None,
+        start_time=when("START_TIME"),
         end_time=when("END_TIME") if state.finished else None,
         time_limit=seen["limit", limit] if limit is not None else None,
         gres=gres or None,
@@ -524,7 +527,7 @@ def _job_from_line(row: Mapping[str, Any]) -> JobInfo:
         cpus=int_or_none(get("cpu")),
         memory=parse_memory_text(get("mem")),
         submit_time=_local_time(get("submit")),
-        start_time=_local_time(get("start")) if state is not JobState.PENDING else None,
+        start_time=_local_time(get("start")),
         end_time=_local_time(get("end_time")) if state.finished else None,
         time_limit=parse_time_limit(get("limit")),
         gres=get("gres"),
@@ -589,7 +592,7 @@ def _job_from_scontrol(f: Mapping[str, str]) -> JobInfo:
         cpus=int_or_none(get("NumCPUs")),
         memory=_tres_value(get("TRES") or "", "mem"),
         submit_time=_local_time(get("SubmitTime")),
-        start_time=_local_time(get("StartTime")) if state is not JobState.PENDING else None,
+        start_time=_local_time(get("StartTime")),
         end_time=_local_time(get("EndTime")) if state.finished else None,
         time_limit=parse_time_limit(get("TimeLimit")),
         exit_code=exit_code if state.finished else None,

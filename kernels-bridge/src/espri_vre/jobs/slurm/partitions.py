@@ -1,17 +1,24 @@
 """Pure parsers of what Slurm says of its partitions, nodes and load: `sinfo` (text and
-`--json`), the GPUs in use on each node, `sdiag`. Text in, `Partition` / `NodeGres` /
-`SchedulerLoad` out."""
+`--json`), the partitions' default memory (`scontrol show partition`), the GPUs in use on each
+node, `sdiag`. Text in, `Partition` / `NodeGres` / `SchedulerLoad` out."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..probe import count_gpus
 from ..types import Partition, int_or_none
-from .parse import NO_VALUE, first_word, gpus_in, json_number, parse_time_limit
+from .parse import (
+    NO_VALUE,
+    first_word,
+    gpus_in,
+    json_number,
+    parse_scontrol_record,
+    parse_time_limit,
+)
 
 
 def parse_sinfo_partitions(text: str) -> list[Partition]:
@@ -66,6 +73,37 @@ def parse_sinfo_partitions(text: str) -> list[Partition]:
         )
         for p in merged.values()
     ]
+
+
+class DefaultMemory(NamedTuple):
+    mb: int | None
+    per_cpu: bool
+
+
+def parse_scontrol_partitions(text: str) -> dict[str, DefaultMemory]:
+    """`scontrol --oneliner show partition`: each partition's default memory, from its
+    DefMemPerNode=4096 or DefMemPerCPU=2048 word (MB; UNLIMITED is none)."""
+    memory = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        fields = parse_scontrol_record(line)
+        if "PartitionName" not in fields:
+            raise ValueError(f"scontrol show partition answered {line[:80]!r}, not a partition")
+        per_cpu = "DefMemPerCPU" in fields
+        mb = int_or_none(fields.get("DefMemPerCPU" if per_cpu else "DefMemPerNode")) or None
+        memory[fields["PartitionName"]] = DefaultMemory(mb, per_cpu and mb is not None)
+    return memory
+
+
+def with_default_memory(
+    partitions: Iterable[Partition], memory: Mapping[str, DefaultMemory]
+) -> list[Partition]:
+    listed = []
+    for p in partitions:
+        default = memory.get(p.name, DefaultMemory(None, False))
+        listed.append(replace(p, default_memory=default.mb, default_memory_per_cpu=default.per_cpu))
+    return listed
 
 
 @dataclass(frozen=True)

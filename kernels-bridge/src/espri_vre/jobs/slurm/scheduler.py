@@ -39,6 +39,7 @@ from ..types import (
 )
 from ..validation import CheckedSpec, check_job_id, format_walltime
 from .commands import (
+    SCONTROL_PARTITIONS_ARGV,
     SDIAG_ARGV,
     SDIAG_JSON_ARGV,
     SINFO_GRES_ARGV,
@@ -63,11 +64,13 @@ from .parse import (
 )
 from .partitions import (
     SchedulerLoad,
+    parse_scontrol_partitions,
     parse_sdiag_json,
     parse_sdiag_text,
     parse_sinfo_gres,
     parse_sinfo_json,
     parse_sinfo_partitions,
+    with_default_memory,
     with_gpus_used,
 )
 
@@ -405,15 +408,22 @@ class SlurmScheduler(CliScheduler):
         if self._partitions is not None and now - self._partitions[0] < PARTITIONS_TTL:
             return self._partitions[1]
 
-        async def query() -> tuple[CommandResult, CommandResult]:
+        async def query() -> tuple[CommandResult, CommandResult, CommandResult]:
             return await asyncio.gather(
-                self._query(SINFO_PARTITIONS_ARGV), self._query(SINFO_JSON_ARGV)
+                self._query(SINFO_PARTITIONS_ARGV),
+                self._query(SINFO_JSON_ARGV),
+                self._query(SCONTROL_PARTITIONS_ARGV),
             )
 
-        summary, nodes = await retry_transient(query)
+        summary, nodes, settings = await retry_transient(query)
         if not summary.ok:
             raise SchedulerError(short_error(summary.stderr_text) or "sinfo failed")
         partitions = parse_sinfo_partitions(summary.stdout_text)
+        # The default memory is a hint for the form: without scontrol the partitions are listed.
+        if settings.ok:
+            partitions = with_default_memory(
+                partitions, parse_scontrol_partitions(settings.stdout_text)
+            )
         if nodes.ok:
             usage = parse_sinfo_json(nodes.stdout_text)
         else:  # a sinfo without --json
