@@ -294,6 +294,10 @@ const SERVICE_STATE: Record<JobState, IJobService.State> = {
 /**
  * A job as the `IJobService` token describes it.
  */
+function waiting(state: JobState): boolean {
+  return state === 'PENDING' || state === 'HELD';
+}
+
 export function serviceJob(job: JobInfo): IJobService.IJob {
   return {
     clusterId: job.cluster ?? '',
@@ -301,7 +305,8 @@ export function serviceJob(job: JobInfo): IJobService.IJob {
     name: job.name,
     state: SERVICE_STATE[job.state],
     submitted: isoTime(job.submit_time),
-    started: isoTime(job.start_time),
+    // A waiting job's start_time is the scheduler's expectation, not a start.
+    started: waiting(job.state) ? undefined : isoTime(job.start_time),
     ended: isoTime(job.end_time)
   };
 }

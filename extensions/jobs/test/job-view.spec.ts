@@ -336,6 +336,13 @@ describe('serviceJob', () => {
     });
     expect(serviceJob({ ...pending, state: 'TIMEOUT' }).state).toBe('failed');
     expect(serviceJob(pending).started).toBeUndefined();
+    // Slurm's expected start of a waiting job is not a start.
+    const expected = { ...pending, start_time: 1795500000 };
+    expect(serviceJob(expected).started).toBeUndefined();
+    expect(serviceJob({ ...expected, state: 'HELD' }).started).toBeUndefined();
+    expect(serviceJob({ ...expected, state: 'RUNNING' }).started).toBe(
+      '2026-11-24T06:00:00.000Z'
+    );
   });
 });
 
