@@ -26,9 +26,8 @@ export interface IFieldDefaults {
 /**
  * The defaults of the partition chosen (or of the cluster's default partition when none
  * is): Slurm gives a job without a time limit the partition's DefaultTime, else its
- * MaxTime (both the partition's default for the job); the clusters' answer has no
- * default memory, only the most a node offers, which is said as such rather than
- * guessed.
+ * MaxTime (both the partition's default for the job), and a job without a memory
+ * request the partition's DefMemPerNode or DefMemPerCPU (see `memoryDefault`).
  */
 export function fieldDefaults(
   partitions: Partition[],
@@ -43,18 +42,8 @@ export function fieldDefaults(
     return { memory: unknown, walltime: unknown };
   }
   const seconds = partition.default_time ?? partition.max_time ?? null;
-  const maxMemory = partition.max_memory ?? null;
   return {
-    memory:
-      maxMemory === null
-        ? unknown
-        : {
-            value: null,
-            text: trans.__(
-              'cluster default (at most %1 per node)',
-              `${maxMemory}M`
-            )
-          },
+    memory: memoryDefault(partition, trans) ?? unknown,
     walltime:
       seconds === null
         ? { value: null, text: trans.__('cluster default: no limit') }
@@ -63,6 +52,41 @@ export function fieldDefaults(
             text: trans.__('partition default: %1', formatWalltime(seconds))
           }
   };
+}
+
+/**
+ * The partition's default memory: a per-node one is the field's value (the field is
+ * memory per node, sent as --mem). A per-CPU one is only said beside the field: shown
+ * in it, it would read as memory per node, and edited there it would be sent as --mem;
+ * the memory per node it makes depends on the CPUs Slurm allocates on each node (whole
+ * cores or threads, by its configuration), so it is not computed here. Without a
+ * default, the most a node offers is said as such rather than a default guessed; null
+ * when the answer gives neither.
+ */
+function memoryDefault(
+  partition: Partition,
+  trans: TranslationBundle
+): IFieldDefault | null {
+  const megabytes = partition.default_memory ?? null;
+  if (megabytes !== null) {
+    const amount = `${megabytes}M`;
+    return partition.default_memory_per_cpu
+      ? {
+          value: null,
+          text: trans.__('partition default: %1 per CPU', amount)
+        }
+      : {
+          value: amount,
+          text: trans.__('partition default: %1 per node', amount)
+        };
+  }
+  const maxMemory = partition.max_memory ?? null;
+  return maxMemory === null
+    ? null
+    : {
+        value: null,
+        text: trans.__('cluster default (at most %1 per node)', `${maxMemory}M`)
+      };
 }
 
 /**

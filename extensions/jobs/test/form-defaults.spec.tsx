@@ -69,6 +69,38 @@ describe('the submission form’s defaults', () => {
     });
   });
 
+  it('says the partition’s memory per node as a value, and per CPU only as its note', () => {
+    // The recorded partition, with the default memory Slurm would give as
+    // DefMemPerNode / DefMemPerCPU (the recorded one sets none).
+    const [debug] = byId('gpu-slurm');
+    expect(
+      fieldDefaults(
+        [{ ...debug, default_memory: 3000, default_memory_per_cpu: false }],
+        '',
+        trans
+      ).memory
+    ).toEqual({ value: '3000M', text: 'partition default: 3000M per node' });
+    // Per CPU: not a value of the per-node field (it would be read, and sent, as --mem).
+    expect(
+      fieldDefaults(
+        [{ ...debug, default_memory: 512, default_memory_per_cpu: true }],
+        'debug',
+        trans
+      ).memory
+    ).toEqual({ value: null, text: 'partition default: 512M per CPU' });
+    // None set, none said: the most a node offers, as before.
+    expect(
+      fieldDefaults(
+        [{ ...debug, default_memory: null, default_memory_per_cpu: false }],
+        '',
+        trans
+      ).memory
+    ).toEqual({
+      value: null,
+      text: 'cluster default (at most 7900M per node)'
+    });
+  });
+
   it('shows the default until something is typed, and an emptied field empty', () => {
     const hour = { value: '01:00:00', text: 'partition default: 01:00:00' };
     expect(shownValue('', false, hour)).toEqual({
@@ -99,6 +131,8 @@ describe('the submission form’s defaults', () => {
 let server: http.Server;
 let baseUrl: string;
 let posted: { cluster: string; spec: JobSpec }[] = [];
+// The clusters the server answers: the recorded ones unless a test sets its own.
+let answer: JobClustersResponse = CLUSTERS;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -115,7 +149,7 @@ beforeAll(async () => {
           .end(JSON.stringify(answer));
       };
       if (route === 'jobs/clusters') {
-        send(200, CLUSTERS);
+        send(200, answer);
       } else if (route === 'jobs/preview') {
         send(200, previewFixture as JobPreviewResponse);
       } else if (route === 'jobs/estimate') {
@@ -138,31 +172,66 @@ afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
 afterEach(() => {
   cleanup();
   posted = [];
+  answer = CLUSTERS;
 });
+
+/** The form, talking to the test's server; the jobs it reports submitted. */
+function renderForm(): { submitted: JobInfo[]; container: HTMLElement } {
+  const submitted: JobInfo[] = [];
+  const { container } = render(
+    <SubmitJobForm
+      service={
+        new JobService({
+          serverSettings: ServerConnection.makeSettings({ baseUrl })
+        })
+      }
+      trans={trans}
+      path="hello.sh"
+      presets={[]}
+      onSubmitted={job => submitted.push(job)}
+    />
+  );
+  return { submitted, container };
+}
+
+/** The note beside a field: its default's source while the field is left empty. */
+function noteOf(
+  container: HTMLElement
+): (name: string) => string | null | undefined {
+  return name =>
+    container.querySelector(`[data-field="${name}"] .jp-EspriVre-fieldDefault`)
+      ?.textContent;
+}
+
+/** The recorded clusters, the Slurm partition with a default memory set. */
+function withDefaultMemory(
+  megabytes: number,
+  perCpu: boolean
+): JobClustersResponse {
+  return {
+    ...CLUSTERS,
+    clusters: clusters.map(c =>
+      c.id === 'gpu-slurm'
+        ? {
+            ...c,
+            partitions: c.partitions.map(p => ({
+              ...p,
+              default_memory: megabytes,
+              default_memory_per_cpu: perCpu
+            }))
+          }
+        : c
+    )
+  };
+}
 
 describe('the form’s fields with a default', () => {
   it('show the default as a value with its source, send nothing for it, and send what is typed', async () => {
-    const submitted: JobInfo[] = [];
-    const { container } = render(
-      <SubmitJobForm
-        service={
-          new JobService({
-            serverSettings: ServerConnection.makeSettings({ baseUrl })
-          })
-        }
-        trans={trans}
-        path="hello.sh"
-        presets={[]}
-        onSubmitted={job => submitted.push(job)}
-      />
-    );
+    const { submitted, container } = renderForm();
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));
     const walltime = screen.getByLabelText('Walltime') as HTMLInputElement;
-    const note = (name: string): string | null | undefined =>
-      container.querySelector(
-        `[data-field="${name}"] .jp-EspriVre-fieldDefault`
-      )?.textContent;
+    const note = noteOf(container);
     // The local back end: no limit to show as a value, said beside the field.
     expect(walltime.value).toBe('');
     expect(walltime.placeholder).toBe('cluster default: no limit');
@@ -201,5 +270,45 @@ describe('the form’s fields with a default', () => {
     fireEvent.change(walltime, { target: { value: '' } });
     expect(walltime.value).toBe('');
     expect(note('walltime')).toBe('partition default: 01:00:00');
+  });
+  it('show a per-node memory default as the value, send nothing for it, and send what is typed', async () => {
+    answer = withDefaultMemory(3000, false);
+    const { submitted, container } = renderForm();
+    const note = noteOf(container);
+    const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(cluster.value).toBe('local'));
+    fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
+    const memory = screen.getByLabelText('Memory per node') as HTMLInputElement;
+    expect(memory.value).toBe('3000M');
+    expect(memory.dataset.default).toBe('true');
+    expect(note('memory')).toBe('partition default: 3000M per node');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].spec).not.toHaveProperty('memory');
+
+    fireEvent.change(memory, { target: { value: '6G' } });
+    expect(memory.dataset.default).toBe('false');
+    expect(note('memory')).toBeUndefined();
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(2));
+    expect(posted[1].spec.memory).toBe('6G');
+  });
+
+  it('say a per-CPU memory default beside the per-node field, never in it nor sent as memory per node', async () => {
+    answer = withDefaultMemory(512, true);
+    const { submitted, container } = renderForm();
+    const note = noteOf(container);
+    const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
+    await waitFor(() => expect(cluster.value).toBe('local'));
+    fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
+    const memory = screen.getByLabelText('Memory per node') as HTMLInputElement;
+    expect(memory.value).toBe('');
+    expect(memory.placeholder).toBe('partition default: 512M per CPU');
+    expect(note('memory')).toBe('partition default: 512M per CPU');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].spec).not.toHaveProperty('memory');
   });
 });
