@@ -85,9 +85,15 @@ test('the Jobs tab keeps a column width dragged across a reload, and the form sh
   // Until a first drag the columns share the tab's width by their content (a width
   // that moves as rows refresh); the drag fixes every column at its width shown then.
   const fitted = await width();
-  await drag(120);
   const table = tab.locator('table.jp-EspriVre-jobsTable');
-  await expect(table).toHaveAttribute('data-sized', 'true');
+  // The table re-renders as the job list refreshes; a gesture that began on the border just
+  // before it was redrawn did not reach it (seen once in CI): the gesture is made again then.
+  await expect(async () => {
+    await drag(120);
+    await expect(table).toHaveAttribute('data-sized', 'true', {
+      timeout: 3000
+    });
+  }).toPass({ timeout: 30000 });
   const first = Number(await separator.getAttribute('aria-valuenow'));
   expect(first).toBeGreaterThan(fitted + 60);
   expect(Math.abs((await width()) - first)).toBeLessThanOrEqual(1);
