@@ -108,9 +108,19 @@ async def test_the_real_slurm_mails_the_end_of_a_job_through_mailprog_to_smtp(
         body
     )
     assert "SLURM_JOB_STATE=FAILED" in mails[broken.id].get_content().splitlines()
-    logged = (slurm.state_dir / "mailprog.log").read_text().splitlines()
-    for job in (fine.id, broken.id):
-        assert any(f"job {job}: delivered to {ADDRESS} via 127.0.0.1:" in line for line in logged)
+
+    # MailProg logs the delivery after the SMTP session ends, a moment after the server has the
+    # message: wait for the log lines too (CI once read the log in between).
+    async def delivered() -> set[str]:
+        log = slurm.state_dir / "mailprog.log"
+        logged = log.read_text().splitlines() if log.exists() else []
+        return {
+            job
+            for job in (fine.id, broken.id)
+            if any(f"job {job}: delivered to {ADDRESS} via 127.0.0.1:" in line for line in logged)
+        }
+
+    assert await poll(delivered, lambda got: len(got) == 2, timeout=30) == {fine.id, broken.id}
 
 
 def run_mailprog(state_dir: Path, *recipients: str) -> subprocess.CompletedProcess[str]:
