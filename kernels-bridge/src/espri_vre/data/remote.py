@@ -45,9 +45,17 @@ MAX_RANGE_BYTES = 64 * 1024 * 1024
 """The largest Range one chunk request may ask for: a chunk is a few MiB at most, and the
 route must not become a way to download whole files through the server."""
 
-BLOCK_BYTES = 512 * 1024
+BLOCK_BYTES = 64 * 1024
 """What kerchunk's reads fetch at once (fsspec's block): HDF5 metadata is scattered in small
-pieces, so blocks much larger than this read bytes nobody needs."""
+pieces (object headers, B-tree nodes next to the chunks they index), so larger blocks read bytes
+nobody needs. Measured on the bench's 826 MB file (365 chunks, B-tree nodes at 8 places) on the
+loopback: 64 KiB blocks 36 ms, 512 KiB 50 ms, the same 7 requests; 10 such files translated 4
+at a time 0.45 s instead of 1.4 s with 512 KiB read-ahead blocks."""
+
+CACHE_TYPE = "blockcache"
+"""fsspec's cache of the HTTP file: blocks kept in an LRU, so that the second pass over the
+file's metadata (h5py, after kerchunk) and HDF5's backward reads hit blocks already fetched.
+The default read-ahead cache keeps one block: 19 requests instead of 7 on the bench's file."""
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -261,7 +269,9 @@ class RemoteData:
         import fsspec
 
         fs = fsspec.filesystem("http", **self.storage_options())
-        return fs.open(remote.url, "rb", block_size=BLOCK_BYTES, size=remote.size)
+        return fs.open(
+            remote.url, "rb", block_size=BLOCK_BYTES, size=remote.size, cache_type=CACHE_TYPE
+        )
 
 
 def _check_answer(response: httpx.Response, body: bytes, first: int, last: int) -> None:
