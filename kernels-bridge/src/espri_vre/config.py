@@ -35,6 +35,7 @@ CLUSTER_KEYS = {
     "max_running",
     "dask",
     "mail",
+    "moab",
 }
 SSH_KEYS = {"host", "user", "key_file", "port", "known_hosts", "env"}
 DATA_ROOT_KEYS = {"id", "title", "path"}
@@ -172,10 +173,13 @@ def _validate_clusters(raw: Sequence[Any], out: Validated) -> list[ClusterEntry]
         for key in ("defaults", "limits"):
             if key in item and not isinstance(item[key], Mapping):
                 problems.append(f"{key} must be an object")
-        if "mail" in item and not isinstance(item["mail"], bool):
-            out.warnings.append(
-                f"{label}: mail must be true or false, not {item['mail']!r}: ignored"
-            )
+        for switch in ("mail", "moab"):
+            if switch in item and not isinstance(item[switch], bool):
+                out.warnings.append(
+                    f"{label}: {switch} must be true or false, not {item[switch]!r}: ignored"
+                )
+        if item.get("moab") is True and kind != "torque":
+            out.warnings.append(f"{label}: moab is read on Torque clusters only: ignored")
         title = _title(item, entry_id, label, out)
         settings = {**item, "id": entry_id, "title": title, "kind": kind, "transport": transport}
         entries.append(

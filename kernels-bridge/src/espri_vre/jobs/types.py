@@ -321,6 +321,8 @@ class ClusterConfig:
     mail: bool | None = None
     """The configuration's `mail` switch: false refuses jobs that ask for e-mail; unset, Torque
     allows it (pbs_server mails) and Slurm when its MailProg is set (`SlurmScheduler`)."""
+    moab: bool = False
+    """Torque only: Moab schedules this cluster, whose `showstart` estimates when jobs start."""
 
     @property
     def mail_refusal(self) -> str | None:
@@ -346,6 +348,7 @@ class ClusterConfig:
             user=ssh.get("user") if ssh else None,
             max_running=int_or_none(settings.get("max_running")),
             mail=settings["mail"] if isinstance(settings.get("mail"), bool) else None,
+            moab=settings.get("moab") is True and settings.get("kind") == "torque",
         )
 
     @property
