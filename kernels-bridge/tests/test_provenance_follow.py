@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from conftest import KERNEL_TIMEOUT
 from test_provenance_lazy_log import run_kernel
-from test_provenance_waiting import profile, ready, runs
+from test_provenance_waiting import new_notebook_kernel, runs
 
 from espri_vre.provenance.follow import FollowError, follow_rename
 from espri_vre.provenance.layout import HIDDEN_FOLDER as H
@@ -55,15 +55,6 @@ async def rename(jp_fetch: Any, jp_serverapp: Any, old: str, new: str) -> str:
     )
     await jp_serverapp.event_logger.gather_listeners()
     return json.loads(response.body)["path"]
-
-
-async def open_notebook(jp_fetch: Any, path: str) -> str:
-    """A session as JupyterLab opens a notebook (named after its file, so that the kernel
-    knows its notebook from JPY_SESSION_NAME): the server starts its kernel."""
-    body = {"path": path, "type": "notebook", "name": path.rpartition("/")[2]}
-    body["kernel"] = {"name": "python3"}
-    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
-    return json.loads(response.body)["kernel"]["id"]
 
 
 def names(folder: Path) -> list[str]:
@@ -212,14 +203,10 @@ def test_paths_that_leave_the_root_are_refused_and_nothing_moves(tmp_path: Path)
 async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
     jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
-    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
     root = Path(jp_root_dir)
-    nbformat.write(nbformat.v4.new_notebook(), root / "draft.ipynb")
     (root / "final").mkdir()
-    kernel_id = await open_notebook(jp_fetch, "draft.ipynb")
-    client = await ready(jp_serverapp, kernel_id)
-    try:
+    draft = new_notebook_kernel(jp_fetch, jp_serverapp, "draft.ipynb", tmp_path, monkeypatch, True)
+    async with draft as (kernel_id, client):  # left with a clean exit of the kernel
         reply = await client.execute_interactive("x = 20", timeout=KERNEL_TIMEOUT)
         assert reply["content"]["status"] == "ok"
         (log,) = (root / H / "draft").glob("*.jsonl")
@@ -233,9 +220,6 @@ async def test_a_running_kernel_keeps_recording_into_the_moved_folder(
         assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
         assert run["log"] == f"final/{H}/paper/{log.name}"
         assert "waiting" not in answer
-    finally:
-        client.stop_channels()
-        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)  # a clean exit
     events = list(read_log(moved).events())
     sources = [e["text"] for e in events if e["kind"] == "source"]
     assert sources == ["x = 20", "y = x + 1"]
@@ -283,14 +267,10 @@ async def test_a_notebook_renamed_before_its_first_cell_records_under_its_new_na
     """The kernel started for draft.ipynb waits for its first cell (no log yet); the notebook
     is moved to final/paper.ipynb; the first cell's log opens beside the new name, and its
     session names the new notebook."""
-    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
-    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
     root = Path(jp_root_dir)
-    nbformat.write(nbformat.v4.new_notebook(), root / "draft.ipynb")
     (root / "final").mkdir()
-    kernel_id = await open_notebook(jp_fetch, "draft.ipynb")
-    client = await ready(jp_serverapp, kernel_id)
-    try:
+    draft = new_notebook_kernel(jp_fetch, jp_serverapp, "draft.ipynb", tmp_path, monkeypatch, True)
+    async with draft as (kernel_id, client):
         assert "waiting" in await runs(jp_fetch, "draft.ipynb", kernel_id)
         await rename(jp_fetch, jp_serverapp, "draft.ipynb", "final/paper.ipynb")
         reply = await client.execute_interactive("x = 20", timeout=KERNEL_TIMEOUT)
@@ -299,9 +279,6 @@ async def test_a_notebook_renamed_before_its_first_cell_records_under_its_new_na
         (run,) = answer["runs"]
         assert run["log"].startswith(f"final/{H}/paper/")
         assert (run["kernel_id"], run["state"]) == (kernel_id, "recording")
-    finally:
-        client.stop_channels()
-        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)
     assert names(root) == ["final"]
     assert not (tmp_path / "fallback").exists()
     (log,) = (root / "final" / H / "paper").glob("*.jsonl")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +56,34 @@ async def ready(jp_serverapp: Any, kernel_id: str) -> Any:
     return client
 
 
+@asynccontextmanager
+async def new_notebook_kernel(
+    jp_fetch: Any, jp_serverapp: Any, path: str, tmp_path: Path, monkeypatch: Any, load: bool
+) -> AsyncIterator[tuple[str, Any]]:
+    """An empty notebook at `path` under the server's root, opened as JupyterLab opens one:
+    (its kernel's id, a client of the ready kernel), which loads espri_vre at start-up when
+    `load` (a fallback provenance folder under tmp_path); the kernel shut down cleanly on leaving
+    the block."""
+    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, load)))
+    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
+    nbformat.write(nbformat.v4.new_notebook(), Path(jp_serverapp.root_dir) / path)
+    kernel_id = await start_session(jp_fetch, path)
+    client = await ready(jp_serverapp, kernel_id)
+    try:
+        yield kernel_id, client
+    finally:
+        client.stop_channels()
+        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)
+
+
 @pytest.mark.parametrize("load", [True, False], ids=["recording kernel", "plain kernel"])
 async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
     jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch, load
 ):
-    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, load)))
-    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
-    nbformat.write(nbformat.v4.new_notebook(), Path(jp_root_dir) / "analysis.ipynb")
-    kernel_id = await start_session(jp_fetch, "analysis.ipynb")
-    client = await ready(jp_serverapp, kernel_id)
-    try:
+    notebook = new_notebook_kernel(
+        jp_fetch, jp_serverapp, "analysis.ipynb", tmp_path, monkeypatch, load
+    )
+    async with notebook as (kernel_id, client):
         # The extension loads before the kernel answers its first request.
         answer = await runs(jp_fetch, "analysis.ipynb", kernel_id)
         assert answer["runs"] == []
@@ -86,9 +106,6 @@ async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
             assert run["log"].startswith(".espri-vre-provenance/analysis/")  # beside the notebook
         else:
             assert answer["runs"] == []
-    finally:
-        client.stop_channels()
-        await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)
     connection_dir = Path(jp_serverapp.kernel_manager.connection_dir)
     assert not list(connection_dir.glob("espri-vre-waiting-*"))
 
@@ -96,17 +113,14 @@ async def test_a_kernel_waits_for_its_first_cell_then_has_its_run(
 async def test_a_recording_kernel_stopped_before_any_cell_leaves_nothing(
     jp_fetch, jp_serverapp, jp_root_dir, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("IPYTHONDIR", str(profile(tmp_path, True)))
-    monkeypatch.setenv("ESPRI_VRE_PROVENANCE_DIR", str(tmp_path / "fallback"))
-    nbformat.write(nbformat.v4.new_notebook(), Path(jp_root_dir) / "opened.ipynb")
-    kernel_id = await start_session(jp_fetch, "opened.ipynb")
-    client = await ready(jp_serverapp, kernel_id)
     connection_dir = Path(jp_serverapp.kernel_manager.connection_dir)
-    assert [p.name for p in connection_dir.glob("espri-vre-waiting-*")] == [
-        f"espri-vre-waiting-{kernel_id}.json"
-    ]
-    client.stop_channels()
-    await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id)  # a clean exit
+    notebook = new_notebook_kernel(
+        jp_fetch, jp_serverapp, "opened.ipynb", tmp_path, monkeypatch, True
+    )
+    async with notebook as (kernel_id, _):
+        assert [p.name for p in connection_dir.glob("espri-vre-waiting-*")] == [
+            f"espri-vre-waiting-{kernel_id}.json"
+        ]
     for _ in range(50):  # the kernel's exit handlers run after the shutdown reply
         if not list(connection_dir.glob("espri-vre-waiting-*")):
             break
