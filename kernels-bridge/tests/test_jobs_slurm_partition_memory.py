@@ -4,18 +4,21 @@ Slurm's own partitions through the cluster listing."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
 
 from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.slurm.commands import SCONTROL_PARTITIONS_ARGV
+from espri_vre.jobs.slurm.parse import parse_scontrol_record
 from espri_vre.jobs.slurm.partitions import (
     DefaultMemory,
     parse_scontrol_partitions,
     with_default_memory,
 )
-from espri_vre.jobs.types import ClusterConfig, Partition
+from espri_vre.jobs.types import ClusterConfig, JobKind, JobSpec, Partition
+from espri_vre.jobs.validation import parse_memory_mb
 
 # Captured from this project's Slurm 22.05.8 with SCONTROL_PARTITIONS_ARGV (and --all) on a
 # partition created for the capture (`scontrol create PartitionName=bigmem ... DefMemPerCPU=512`),
@@ -78,3 +81,61 @@ async def test_the_real_partitions_set_no_default_memory(slurm, job_store, user_
     for partition in (debug, gpu):
         assert (partition.default_memory, partition.default_memory_per_cpu) == (None, False)
         assert partition.to_dict()["default_memory"] is None
+
+
+@pytest.fixture
+def per_cpu_partition(slurm):
+    """A hidden partition of the real Slurm with DefMemPerCPU=512, deleted afterwards: hidden,
+    it is in no listing the other tests read (sinfo and scontrol without --all)."""
+    name = f"espri-defmem-{os.getpid()}"
+    scontrol = ["scontrol", "create", f"PartitionName={name}", "Nodes=localhost"]
+    subprocess.run(
+        [*scontrol, "DefMemPerCPU=512", "Hidden=YES", "MaxTime=00:05:00", "State=UP"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    try:
+        yield name
+    finally:
+        subprocess.run(
+            ["scontrol", "delete", f"PartitionName={name}"], capture_output=True, timeout=30
+        )
+
+
+@pytest.mark.anyio
+async def test_a_job_left_to_a_per_cpu_default_gets_it_times_its_cpus_on_the_real_slurm(
+    per_cpu_partition, job_store, user_root
+):
+    """The figure the submission form shows for an untouched memory field on such a partition
+    (form-defaults.ts: 512M per CPU = 1024M for 2 CPUs) is what the real Slurm gives the job
+    that the form sends: cores per task, and no --mem."""
+    said = subprocess.run(
+        [*SCONTROL_PARTITIONS_ARGV, "--all"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    assert parse_scontrol_partitions(said)[per_cpu_partition] == DefaultMemory(512, True)
+
+    (user_root / "defmem.sh").write_text("true\n")
+    sched = SlurmScheduler(ClusterConfig(id="slurm", kind="slurm"), job_store, [user_root])
+    spec = JobSpec(
+        kind=JobKind.SCRIPT, path="defmem.sh", partition=per_cpu_partition, cpus=2, hold=True
+    )
+    assert "--mem" not in sched.preview(spec)
+    job = await sched.submit(spec)
+    try:
+        shown = subprocess.run(
+            ["scontrol", "--oneliner", "show", "job", job.id],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    finally:
+        await sched.cancel(job.id)
+    fields = parse_scontrol_record(shown)
+    tres = dict(item.split("=", 1) for item in fields["TRES"].split(","))
+    assert (fields["MinMemoryCPU"], fields["NumCPUs"], parse_memory_mb(tres["mem"])) == (
+        "512M",
+        "2",
+        512 * 2,
+    )

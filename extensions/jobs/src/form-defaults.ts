@@ -27,12 +27,14 @@ export interface IFieldDefaults {
  * The defaults of the partition chosen (or of the cluster's default partition when none
  * is): Slurm gives a job without a time limit the partition's DefaultTime, else its
  * MaxTime (both the partition's default for the job), and a job without a memory
- * request the partition's DefMemPerNode or DefMemPerCPU (see `memoryDefault`).
+ * request the partition's DefMemPerNode or DefMemPerCPU times the CPUs it asks for on
+ * a node (`cpus`: the form's "Cores per task", as typed; see `memoryDefault`).
  */
 export function fieldDefaults(
   partitions: Partition[],
   chosen: string,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  cpus = ''
 ): IFieldDefaults {
   const partition =
     partitions.find(p => p.name === chosen) ??
@@ -43,7 +45,7 @@ export function fieldDefaults(
   }
   const seconds = partition.default_time ?? partition.max_time ?? null;
   return {
-    memory: memoryDefault(partition, trans) ?? unknown,
+    memory: memoryDefault(partition, cpusPerNode(cpus), trans) ?? unknown,
     walltime:
       seconds === null
         ? { value: null, text: trans.__('cluster default: no limit') }
@@ -55,30 +57,61 @@ export function fieldDefaults(
 }
 
 /**
- * The partition's default memory: a per-node one is the field's value (the field is
- * memory per node, sent as --mem). A per-CPU one is only said beside the field: shown
- * in it, it would read as memory per node, and edited there it would be sent as --mem;
- * the memory per node it makes depends on the CPUs Slurm allocates on each node (whole
- * cores or threads, by its configuration), so it is not computed here. Without a
- * default, the most a node offers is said as such rather than a default guessed; null
- * when the answer gives neither.
+ * The CPUs a job of the form asks for on each node: the form sends one task per node
+ * (it has no tasks field, and sbatch's --nodes without --ntasks starts one per node), so
+ * its cores per task, or Slurm's own default of one CPU per task when left empty; null
+ * when what is typed is not a count (the form's own check then says so).
+ */
+export function cpusPerNode(cpus: string): number | null {
+  const typed = cpus.trim();
+  if (typed === '') {
+    return 1;
+  }
+  return /^[0-9]+$/.test(typed) && Number(typed) > 0 ? Number(typed) : null;
+}
+
+/**
+ * The partition's default memory, as memory per node (the field's unit, sent as --mem
+ * once typed in): DefMemPerNode as it is, DefMemPerCPU times the CPUs the job asks for
+ * on a node, with the sum said in the note ("2000M per CPU = 8000M for 4 CPUs"). Slurm
+ * may allocate more CPUs than asked (whole cores on nodes with several threads per
+ * core), and then more memory: the figure is what the request gets on a node with one
+ * thread per core. Without a default, the most a node offers is said as such rather
+ * than a default guessed; null when the answer gives neither.
  */
 function memoryDefault(
   partition: Partition,
+  cpus: number | null,
   trans: TranslationBundle
 ): IFieldDefault | null {
   const megabytes = partition.default_memory ?? null;
+  if (megabytes !== null && partition.default_memory_per_cpu) {
+    const perCpu = `${megabytes}M`;
+    if (cpus === null) {
+      return {
+        value: null,
+        text: trans.__('partition default: %1 per CPU', perCpu)
+      };
+    }
+    const perNode = `${megabytes * cpus}M`;
+    return {
+      value: perNode,
+      text: trans._n(
+        'partition default: %2 per CPU = %3 for %1 CPU',
+        'partition default: %2 per CPU = %3 for %1 CPUs',
+        // n is the first value of a plural message: %1.
+        cpus,
+        perCpu,
+        perNode
+      )
+    };
+  }
   if (megabytes !== null) {
     const amount = `${megabytes}M`;
-    return partition.default_memory_per_cpu
-      ? {
-          value: null,
-          text: trans.__('partition default: %1 per CPU', amount)
-        }
-      : {
-          value: amount,
-          text: trans.__('partition default: %1 per node', amount)
-        };
+    return {
+      value: amount,
+      text: trans.__('partition default: %1 per node', amount)
+    };
   }
   const maxMemory = partition.max_memory ?? null;
   return maxMemory === null

@@ -329,7 +329,7 @@ export function SubmitJobForm(
       : undefined
   });
   const partitions = cluster?.partitions ?? [];
-  const defaults = fieldDefaults(partitions, form.partition, trans);
+  const defaults = fieldDefaults(partitions, form.partition, trans, form.cpus);
   /**
    * A field whose default is shown as its value, with its source as its note, until
    * the user types in it; nothing is sent for it then, so the scheduler applies the

@@ -69,7 +69,7 @@ describe('the submission form’s defaults', () => {
     });
   });
 
-  it('says the partition’s memory per node as a value, and per CPU only as its note', () => {
+  it('says the partition’s memory per node as a value, also from a default per CPU', () => {
     // The recorded partition, with the default memory Slurm would give as
     // DefMemPerNode / DefMemPerCPU (the recorded one sets none).
     const [debug] = byId('gpu-slurm');
@@ -80,14 +80,26 @@ describe('the submission form’s defaults', () => {
         trans
       ).memory
     ).toEqual({ value: '3000M', text: 'partition default: 3000M per node' });
-    // Per CPU: not a value of the per-node field (it would be read, and sent, as --mem).
-    expect(
-      fieldDefaults(
-        [{ ...debug, default_memory: 512, default_memory_per_cpu: true }],
-        'debug',
-        trans
-      ).memory
-    ).toEqual({ value: null, text: 'partition default: 512M per CPU' });
+    // Per CPU: the memory per node it makes for the CPUs the form asks for on a node
+    // (cores per task, one task per node), Slurm's one CPU when left empty.
+    const perCpu = [
+      { ...debug, default_memory: 2000, default_memory_per_cpu: true }
+    ];
+    expect(fieldDefaults(perCpu, 'debug', trans, '4').memory).toEqual({
+      value: '8000M',
+      text: 'partition default: 2000M per CPU = 8000M for 4 CPUs'
+    });
+    expect(fieldDefaults(perCpu, '', trans).memory).toEqual({
+      value: '2000M',
+      text: 'partition default: 2000M per CPU = 2000M for 1 CPU'
+    });
+    // Cores that are not a count: the per-CPU figure alone, no sum made up.
+    for (const typed of ['two', '0', '1.5', '-2']) {
+      expect(fieldDefaults(perCpu, 'debug', trans, typed).memory).toEqual({
+        value: null,
+        text: 'partition default: 2000M per CPU'
+      });
+    }
     // None set, none said: the most a node offers, as before.
     expect(
       fieldDefaults(
@@ -295,20 +307,45 @@ describe('the form’s fields with a default', () => {
     expect(posted[1].spec.memory).toBe('6G');
   });
 
-  it('say a per-CPU memory default beside the per-node field, never in it nor sent as memory per node', async () => {
-    answer = withDefaultMemory(512, true);
+  it('show a per-CPU memory default as the memory per node of the cores asked for, and send none of it', async () => {
+    answer = withDefaultMemory(2000, true);
     const { submitted, container } = renderForm();
     const note = noteOf(container);
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));
     fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
     const memory = screen.getByLabelText('Memory per node') as HTMLInputElement;
-    expect(memory.value).toBe('');
-    expect(memory.placeholder).toBe('partition default: 512M per CPU');
-    expect(note('memory')).toBe('partition default: 512M per CPU');
+    expect(memory.value).toBe('2000M');
+    expect(memory.dataset.default).toBe('true');
+    expect(note('memory')).toBe(
+      'partition default: 2000M per CPU = 2000M for 1 CPU'
+    );
+    // More cores per task: the figure follows, still the default.
+    const cores = screen.getByLabelText('Cores per task') as HTMLInputElement;
+    fireEvent.change(cores, { target: { value: '4' } });
+    expect(memory.value).toBe('8000M');
+    expect(memory.dataset.default).toBe('true');
+    expect(note('memory')).toBe(
+      'partition default: 2000M per CPU = 8000M for 4 CPUs'
+    );
 
+    // Submitted untouched: the cores go, no --mem, so Slurm applies DefMemPerCPU itself.
     fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
     await waitFor(() => expect(submitted).toHaveLength(1));
+    expect(posted[0].spec.cpus).toBe(4);
     expect(posted[0].spec).not.toHaveProperty('memory');
+
+    // Bad cores: the form refuses them, the memory note falls back to the per-CPU figure.
+    fireEvent.change(cores, { target: { value: 'four' } });
+    expect(memory.value).toBe('');
+    expect(note('memory')).toBe('partition default: 2000M per CPU');
+    fireEvent.click(screen.getByRole('button', { name: 'Submit' }));
+    await waitFor(() =>
+      expect(
+        container.querySelector('[data-field="cpus"] .jp-EspriVre-fieldProblem')
+      ).not.toBeNull()
+    );
+    expect(posted).toHaveLength(1);
+    expect(cores.value).toBe('four');
   });
 });
