@@ -35,6 +35,7 @@ from ..types import (
     TransientSchedulerError,
 )
 from ..validation import CheckedSpec, check_job_id, format_walltime
+from .moab import PendingStarts
 from .parse import (
     CutAnswer,
     is_transient_error,
@@ -72,6 +73,8 @@ class TorqueScheduler(CliScheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._partitions: tuple[float, list[Partition]] | None = None
+        self.pending_starts = PendingStarts(self.transport) if self.cluster.moab else None
+        """Moab's expected starts of waiting jobs, where the configuration says moab: true."""
 
     def is_transient(self, said: str) -> bool:
         return is_transient_error(said)
@@ -181,7 +184,10 @@ class TorqueScheduler(CliScheduler):
         def forgotten(record: JobRecord) -> JobInfo:
             return unknown(record.info, FORGOTTEN)
 
-        return JobListing(self.merge_recorded(seen, states, forgotten=forgotten))
+        listed = self.merge_recorded(seen, states, forgotten=forgotten)
+        if self.pending_starts is not None:
+            listed = await self.pending_starts.fill(listed, user)
+        return JobListing(listed)
 
     async def status(self, job_id: str) -> JobInfo:
         short, record = self._full_id(job_id)
@@ -207,6 +213,8 @@ class TorqueScheduler(CliScheduler):
             info = complete_from_record(info, record)
             if info != record.info:
                 self.store.update_info(self.cluster.id, short, info)
+        if self.pending_starts is not None:
+            (info,) = await self.pending_starts.fill([info], self.cluster.user_name)
         return info
 
     async def _control(self, command: str, job_id: str) -> None:
