@@ -34,8 +34,10 @@ CONDA_NAMES = {
     "jupyter-server": "jupyter_server",
 }
 """PyPI name (normalised) -> conda-forge name, where they differ."""
-PIP_ONLY = {"rocrate"}
-"""Installed with pip inside the conda environment (not packaged on conda-forge)."""
+PIP_ONLY = {"rocrate", "roc-validator"}
+"""Installed with pip inside the conda environment: rocrate is not packaged on conda-forge, and
+roc-validator comes from PyPI, as the lock has it, rather than from a conda-forge build we have
+not checked (these machines cannot reach conda-forge)."""
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from conftest import REPO_ROOT
 from packaging.requirements import Requirement
 from packaging.version import Version
 from uv import find_uv_bin
+
+from espri_vre.provenance import validation
 
 ENV = REPO_ROOT / "environments"
 sys.path.insert(0, str(ENV))
@@ -118,6 +121,58 @@ def test_the_images_install_the_locks_and_load_the_capture_in_every_kernel() -> 
     assert "!environments/requirements-gpu.txt" in (ENV / "Dockerfile.gpu.dockerignore").read_text()
     config = (ENV / "ipython_kernel_config.py").read_text()
     assert 'c.InteractiveShellApp.extensions.append("espri_vre")' in config
+
+
+def dockerfile_instructions(text: str) -> list[str]:
+    """The instructions of a Dockerfile, continuation lines joined, comments left out."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return [i.strip() for i in re.split(r"(?<!\\)\n", "\n".join(lines).replace("\\\n", " ")) if i]
+
+
+def test_the_image_fetches_each_ro_crate_context_from_its_own_address_no_internet_here(
+    tmp_path,
+) -> None:
+    """The build machine reaches w3id.org, this one does not: the Dockerfile is read, and the
+    fetch it runs is run against a refused proxy (no request leaves the machine)."""
+    instructions = dockerfile_instructions((ENV / "Dockerfile").read_text())
+    env = f"ENV ESPRI_VRE_ROCRATE_CONTEXTS={validation.IMAGE_CONTEXTS}"
+    (fetch,) = [i for i in instructions if "fetch-contexts" in i]
+    assert env in instructions and instructions.index(env) < instructions.index(fetch)
+    # after the wheel's install, which brings the module and roc-validator
+    wheel = next(i for i in instructions if "espri_vre-*.whl" in i and i.startswith("RUN"))
+    assert instructions.index(wheel) < instructions.index(fetch)
+    words = shlex.split(fetch.split("&&")[-1])
+    assert words[:5] == [
+        "python",
+        "-m",
+        "espri_vre.provenance.validation",
+        "fetch-contexts",
+        "$ESPRI_VRE_ROCRATE_CONTEXTS",
+    ]
+    assert words[5:] == [
+        "https://w3id.org/ro/crate/1.1/context",
+        "https://w3id.org/ro/crate/1.2/context",
+        "https://w3id.org/ro/crate/1.3/context",
+    ]
+    assert tuple(w.split("/")[-2] for w in words[5:]) == validation.VERSIONS
+
+    # the same command where w3id.org cannot be reached: exit 2, saying so, nothing written
+    refused = {**os.environ, "HTTPS_PROXY": f"http://127.0.0.1:{_free_port()}"}
+    done = subprocess.run(
+        [sys.executable, *words[1:4], str(tmp_path / "contexts"), *words[5:]],
+        env=refused,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "fetch-contexts: https://w3id.org/ro/crate/1.1/context did not answer"
+    )
+    assert not (tmp_path / "contexts").exists()
+    # an address that is not an RO-Crate context's is refused before anything is fetched
+    assert validation.main(["fetch-contexts", str(tmp_path / "c"), "https://w3id.org/x"]) == 2
+    assert not (tmp_path / "c").exists()
 
 
 def _free_port() -> int:
