@@ -10,7 +10,18 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+def ours_config(**app: object) -> dict:
+    """A server of ours: the espri_vre extension with no catalogue, cluster or data root but
+    the EspriVreApp traits given by name."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
+        "EspriVreApp": {"catalogs": [], "clusters": [], "data_roots": [], **app},
+    }
 
 
 def free_port() -> int:
@@ -75,6 +86,18 @@ def start_server(
                 stop(server)
                 raise RuntimeError(f"the Jupyter server did not start; see {log}") from None
             time.sleep(0.2)
+
+
+@contextmanager
+def running(
+    python: Path, config: dict, root: Path, log: Path, env: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    """start_server's server as (base URL, token), stopped on leaving the block."""
+    server, base, token = start_server(python, config, root, log, env)
+    try:
+        yield base, token
+    finally:
+        stop(server)
 
 
 def stop(server: subprocess.Popen) -> None:
