@@ -29,9 +29,10 @@ from harness import (
     anchor_venv,
     interleave,
     interleaved_times,
+    poll_until,
     timed_ms,
 )
-from serverproc import request, start_server, stop
+from serverproc import ours_config, request, running
 
 N_TASKS = 10_000
 ANCHOR_PACKAGES = ("jupyterlab-slurm", "jupyter_server")
@@ -58,86 +59,77 @@ def run(ctx: Context) -> list[Row]:
     rounds = max(5, min(ctx.repeat, 15))
     array_id = queue_tasks(env, work)
     submitted: list[str] = []
-    servers: list[subprocess.Popen] = []
+    ours_cfg = ours_config(
+        clusters=[{"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"}]
+    )
+    slurm_cfg = {"ServerApp": {"jpserver_extensions": {"jupyterlab_slurm": True}}}
+    ours = running(Path(sys.executable), ours_cfg, work / "ours", ctx.work / "jobs-ours.log", env)
+    anchor_server = running(
+        anchor_python, slurm_cfg, work / "anchor", ctx.work / "jobs-anchor.log", env
+    )
     try:
-        ours_cfg = {
-            "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-            "EspriVreApp": {
-                "catalogs": [],
-                "data_roots": [],
-                "clusters": [
-                    {"id": "slurm", "title": "Local Slurm", "kind": "slurm", "transport": "local"}
-                ],
-            },
-        }
-        server, base, token = start_server(
-            Path(sys.executable), ours_cfg, work / "ours", ctx.work / "jobs-ours.log", env
-        )
-        servers.append(server)
-        slurm_cfg = {"ServerApp": {"jpserver_extensions": {"jupyterlab_slurm": True}}}
-        aserver, abase, atoken = start_server(
-            anchor_python, slurm_cfg, work / "anchor", ctx.work / "jobs-anchor.log", env
-        )
-        servers.append(aserver)
-        list_url = f"{base}/espri-vre/api/jobs?cluster=slurm&mine=false"
-        squeue_url = f"{abase}/jupyterlab_slurm/squeue"
-        listing = json.loads(request(f"{list_url}&fresh=true", token))
-        ours_n = sum(1 for j in listing["jobs"] if j.get("array_job_id") == array_id)
-        answer = json.loads(request(squeue_url, atoken))
-        if not answer.get("success"):
-            raise RuntimeError(f"jupyterlab-slurm's squeue failed: {answer.get('errorMessage')}")
-        anchor_n = sum(1 for r in answer["data"]["rows"] if r[0].startswith(f"{array_id}_"))
-        if not ours_n == anchor_n == N_TASKS:
-            raise RuntimeError(f"ours lists {ours_n} tasks, jupyterlab-slurm {anchor_n}")
-        listed_n, anchor_rows = len(listing["jobs"]), len(answer["data"]["rows"])
-        listed_bytes = len(request(f"{list_url}&fresh=true", token))
-        anchor_bytes = len(request(squeue_url, atoken))
-
-        def ours_fresh() -> bytes:
-            return request(f"{list_url}&fresh=true", token)
-
-        def anchor() -> bytes:
-            return request(squeue_url, atoken)
-
-        fresh = interleaved_times(ours_fresh, anchor, rounds)
-        # The queue changes before each call of either side (not timed): the time limit of one
-        # task, then of every task (the whole array in one scontrol call).
-        one = changed_rounds(env, f"{array_id}_0", ours_fresh, anchor, rounds)
-        every = changed_rounds(env, array_id, ours_fresh, anchor, max(5, rounds // 2))
-        # The floor under both routes: the squeue each runs, alone, from this process.
-        alone = interleaved_times(
-            lambda: subprocess.run(OURS_SQUEUE, capture_output=True, check=True, env=env),
-            lambda: subprocess.run(ANCHOR_SQUEUE, capture_output=True, check=True, env=env),
-            rounds,
-        )
-        # The panel's poll: answered from the shared snapshot (at most QUEUE_TTL old).
-        warm = interleaved_times(lambda: request(list_url, token), anchor, rounds)
-
-        # Submit to visible: POST, then poll the list until the new id shows.
-        latencies = []
-        for _ in range(3):
-            start = time.perf_counter()
-            info = json.loads(
-                request(
-                    f"{base}/espri-vre/api/jobs",
-                    token,
-                    {
-                        "cluster": "slurm",
-                        "spec": {"kind": "script", "path": "tiny.sh", "hold": True},
-                    },
+        with ours as (base, token), anchor_server as (abase, atoken):
+            list_url = f"{base}/espri-vre/api/jobs?cluster=slurm&mine=false"
+            squeue_url = f"{abase}/jupyterlab_slurm/squeue"
+            listing = json.loads(request(f"{list_url}&fresh=true", token))
+            ours_n = sum(1 for j in listing["jobs"] if j.get("array_job_id") == array_id)
+            answer = json.loads(request(squeue_url, atoken))
+            if not answer.get("success"):
+                raise RuntimeError(
+                    f"jupyterlab-slurm's squeue failed: {answer.get('errorMessage')}"
                 )
+            anchor_n = sum(1 for r in answer["data"]["rows"] if r[0].startswith(f"{array_id}_"))
+            if not ours_n == anchor_n == N_TASKS:
+                raise RuntimeError(f"ours lists {ours_n} tasks, jupyterlab-slurm {anchor_n}")
+            listed_n, anchor_rows = len(listing["jobs"]), len(answer["data"]["rows"])
+            listed_bytes = len(request(f"{list_url}&fresh=true", token))
+            anchor_bytes = len(request(squeue_url, atoken))
+
+            def ours_fresh() -> bytes:
+                return request(f"{list_url}&fresh=true", token)
+
+            def anchor() -> bytes:
+                return request(squeue_url, atoken)
+
+            fresh = interleaved_times(ours_fresh, anchor, rounds)
+            # The queue changes before each call of either side (not timed): the time limit of one
+            # task, then of every task (the whole array in one scontrol call).
+            one = changed_rounds(env, f"{array_id}_0", ours_fresh, anchor, rounds)
+            every = changed_rounds(env, array_id, ours_fresh, anchor, max(5, rounds // 2))
+            # The floor under both routes: the squeue each runs, alone, from this process.
+            alone = interleaved_times(
+                lambda: subprocess.run(OURS_SQUEUE, capture_output=True, check=True, env=env),
+                lambda: subprocess.run(ANCHOR_SQUEUE, capture_output=True, check=True, env=env),
+                rounds,
             )
-            submitted.append(info["id"])
-            while True:
-                jobs = json.loads(request(list_url, token))["jobs"]
-                if any(j["id"] == info["id"] for j in jobs):
-                    break
-                if time.perf_counter() - start > 60:
-                    raise RuntimeError(f"job {info['id']} not listed 60 s after submission")
-            latencies.append((time.perf_counter() - start) * 1000)
+            # The panel's poll: answered from the shared snapshot (at most QUEUE_TTL old).
+            warm = interleaved_times(lambda: request(list_url, token), anchor, rounds)
+
+            # Submit to visible: POST, then poll the list until the new id shows.
+            latencies = []
+            for _ in range(3):
+                start = time.perf_counter()
+                info = json.loads(
+                    request(
+                        f"{base}/espri-vre/api/jobs",
+                        token,
+                        {
+                            "cluster": "slurm",
+                            "spec": {"kind": "script", "path": "tiny.sh", "hold": True},
+                        },
+                    )
+                )
+                submitted.append(info["id"])
+                # Asked again at once: the time to visible is what is measured.
+                poll_until(
+                    lambda: json.loads(request(list_url, token))["jobs"],
+                    lambda jobs, job=info["id"]: any(j["id"] == job for j in jobs),
+                    f"job {info['id']} listed after submission",
+                    60,
+                    every=0,
+                )
+                latencies.append((time.perf_counter() - start) * 1000)
     finally:
-        for server in servers:
-            stop(server)
         subprocess.run(["scancel", array_id, *submitted], env=env, check=False)
     sizes = (listed_n, listed_bytes, anchor_rows, anchor_bytes)
     return rows(rounds, fresh, one, every, alone, warm, latencies, sizes)

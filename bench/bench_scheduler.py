@@ -21,11 +21,10 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from harness import Context, Row, anchor_venv, interleaved_rounds
-from serverproc import request, start_server, stop
+from harness import Context, Row, anchor_venv, interleaved_rounds, poll_until
+from serverproc import ours_config, request, running
 
 ANCHOR = "jupyter-scheduler"
 ANCHOR_PACKAGES = ("jupyter-scheduler==2.12.1", "ipykernel")
@@ -61,17 +60,6 @@ def notebook() -> dict:
     }
 
 
-def until(get: Callable[[], dict], done: Callable[[dict], bool], what: str) -> dict:
-    deadline = time.monotonic() + WAIT
-    while True:
-        got = get()
-        if done(got):
-            return got
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not finished after {WAIT:.0f} s: {got}")
-        time.sleep(0.1)
-
-
 def ours_round(base: str, token: str) -> float:
     """Seconds from creating the schedule to its run-now job COMPLETED."""
     start = time.perf_counter()
@@ -88,10 +76,11 @@ def ours_round(base: str, token: str) -> float:
         )
     )
     job = json.loads(request(f"{base}/espri-vre/api/schedules/{made['id']}/run", token, {}))
-    info = until(
+    info = poll_until(
         lambda: json.loads(request(f"{base}/espri-vre/api/jobs/local/{job['id']}", token)),
         lambda j: j["state"] in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"),
         "our run",
+        WAIT,
     )
     took = time.perf_counter() - start
     request(f"{base}/espri-vre/api/schedules/{made['id']}", token, method="DELETE")
@@ -120,11 +109,12 @@ def anchor_round(base: str, token: str, environment: str) -> float:
     )
     definition = made["job_definition_id"]
     job = json.loads(request(f"{base}/scheduler/job_definitions/{definition}/jobs", token, {}))
-    info = until(
+    info = poll_until(
         lambda: json.loads(request(f"{base}/scheduler/jobs/{job['job_id']}", token)),
         # Not STOPPED: jupyter-scheduler's record says so until its subprocess has started.
         lambda j: j["status"] in ("COMPLETED", "FAILED"),
         "jupyter-scheduler's run",
+        WAIT,
     )
     took = time.perf_counter() - start
     request(f"{base}/scheduler/job_definitions/{definition}", token, method="DELETE")
@@ -143,28 +133,18 @@ def run(ctx: Context) -> list[Row]:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "report.ipynb").write_text(json.dumps(notebook()))
     rounds = max(5, min(ctx.repeat, 7))
-    servers = []
-    try:
-        ours_cfg = {
-            "ServerApp": {"jpserver_extensions": {"espri_vre": True}},
-            "EspriVreApp": {
-                "catalogs": [],
-                "data_roots": [],
-                "clusters": [{"id": "local", "title": "This server", "kind": "local"}],
-                "job_store_dir": str(work / "ours-store"),
-            },
-        }
-        server, base, token = start_server(
-            Path(sys.executable), ours_cfg, sides["ours"], work / "ours.log", dict(os.environ)
-        )
-        servers.append(server)
-        # jupyter-scheduler keeps its database and staging area in the Jupyter data dir: its own.
-        anchor_env = dict(os.environ, JUPYTER_DATA_DIR=str(work / "anchor-data"))
-        anchor_cfg = {"ServerApp": {"jpserver_extensions": {"jupyter_scheduler": True}}}
-        aserver, abase, atoken = start_server(
-            anchor_python, anchor_cfg, sides["anchor"], work / "anchor.log", anchor_env
-        )
-        servers.append(aserver)
+    ours_cfg = ours_config(
+        clusters=[{"id": "local", "title": "This server", "kind": "local"}],
+        job_store_dir=str(work / "ours-store"),
+    )
+    # jupyter-scheduler keeps its database and staging area in the Jupyter data dir: its own.
+    anchor_env = dict(os.environ, JUPYTER_DATA_DIR=str(work / "anchor-data"))
+    anchor_cfg = {"ServerApp": {"jpserver_extensions": {"jupyter_scheduler": True}}}
+    ours = running(
+        Path(sys.executable), ours_cfg, sides["ours"], work / "ours.log", dict(os.environ)
+    )
+    anchor = running(anchor_python, anchor_cfg, sides["anchor"], work / "anchor.log", anchor_env)
+    with ours as (base, token), anchor as (abase, atoken):
         environments = json.loads(request(f"{abase}/scheduler/runtime_environments", atoken))
         environment = environments[0]["name"]
         # One untimed run of each: kernels, papermill and nbconvert imported once.
@@ -177,9 +157,6 @@ def run(ctx: Context) -> list[Row]:
             },
             rounds,
         )
-    finally:
-        for s in servers:
-            stop(s)
     return [
         Row.measured(
             "21",

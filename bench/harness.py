@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import platform
+import reprlib
 import statistics
 import subprocess
 import sys
@@ -183,6 +184,22 @@ def interleave(
     """Rounds of ours then the anchor, each call returning its own figure: both samples."""
     got = interleaved_rounds({"ours": lambda _: ours(), "anchor": lambda _: anchor()}, rounds)
     return got["ours"], got["anchor"]
+
+
+def poll_until(
+    get: Callable[[], T], done: Callable[[T], bool], what: str, wait: float, every: float = 0.1
+) -> T:
+    """`get`'s first answer for which `done` holds, asked every `every` seconds; after `wait`
+    seconds a RuntimeError naming `what` and the last answer (shortened). The one waiting loop
+    of the bench modules that watch a server's route until a job gets somewhere."""
+    deadline = time.monotonic() + wait
+    while True:
+        got = get()
+        if done(got):
+            return got
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not done after {wait:.0f} s: {reprlib.repr(got)}")
+        time.sleep(every)
 
 
 def median_range(values: Iterable[float]) -> tuple[float, float, float]:
