@@ -245,6 +245,8 @@ async def test_a_crate_is_validated_from_the_crate_view_against_the_genuine_cont
     assert code == 201, body
     crate = {"path": body["crate"]}
     monkeypatch.delenv("ESPRI_VRE_ROCRATE_CONTEXTS", raising=False)
+    # nor w3id.org (through a refused proxy: no request leaves the machine)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     code, body = await validate(jp_fetch, crate)
     assert code == 503
     assert "No RO-Crate contexts are configured on this server" in body["detail"]
