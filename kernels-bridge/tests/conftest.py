@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import http.server
+import os
+import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # h5py's HDF5 and the hdf5plugin filters first: netCDF4's wheel carries its own libhdf5, and
 # when it is loaded first the filters bind to it, so writing a blosc dataset through h5py fails
@@ -49,6 +53,63 @@ def real_kernel(cwd: Path | None = None) -> Iterator[BlockingKernelClient]:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@dataclass
+class Cell:
+    """A cell run in a real kernel: what it printed on stdout and the comm messages it sent
+    (a widget's)."""
+
+    printed: str
+    comms: list[dict[str, Any]]
+
+
+def run_cell(
+    client: BlockingKernelClient,
+    code: str,
+    on_message: Callable[[dict[str, Any]], None] | None = None,
+) -> Cell:
+    """Runs `code` as a notebook cell; fails with the cell's traceback when it raised.
+    `on_message` sees each comm message as it comes (to answer it as a browser would)."""
+    printed: list[str] = []
+    comms: list[dict[str, Any]] = []
+    errors: list[str] = []
+
+    def hook(msg: dict[str, Any]) -> None:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream" and content["name"] == "stdout":
+            printed.append(content["text"])
+        elif kind == "error":
+            errors.extend(content["traceback"])
+        elif kind in ("comm_open", "comm_msg"):
+            comms.append(msg)
+            if on_message:
+                on_message(msg)
+
+    reply = client.execute_interactive(code, timeout=KERNEL_TIMEOUT, output_hook=hook)
+    assert reply["content"]["status"] == "ok", "\n".join(errors)
+    return Cell("".join(printed), comms)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A real 64 KiB file system, to fill (needs root and mount(8): mount -t tmpfs)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("a 64 KiB tmpfs needs root and mount(8)")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 needs_shared = pytest.mark.skipif(
