@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import real_kernel
+from conftest import real_kernel, run_cell
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from espri_vre.globe import decode
@@ -25,30 +25,6 @@ TIMEOUT = 120
 def kernel() -> Iterator[BlockingKernelClient]:
     with real_kernel() as client:
         yield client
-
-
-def run(
-    client: BlockingKernelClient, code: str, on_message: Any = None
-) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
-    """Runs code; returns the reply, what it printed, and the comm messages it sent."""
-    printed: list[str] = []
-    comms: list[dict[str, Any]] = []
-    errors: list[str] = []
-
-    def hook(msg: dict[str, Any]) -> None:
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream" and content["name"] == "stdout":
-            printed.append(content["text"])
-        elif kind == "error":
-            errors.extend(content["traceback"])
-        elif kind in ("comm_open", "comm_msg"):
-            comms.append(msg)
-            if on_message:
-                on_message(msg)
-
-    reply = client.execute_interactive(code, timeout=TIMEOUT, output_hook=hook)
-    assert reply["content"]["status"] == "ok", "\n".join(errors)
-    return reply["content"], "".join(printed), comms
 
 
 def send_comm(
@@ -88,7 +64,7 @@ def globe_comm(comms: list[dict[str, Any]]) -> str:
 
 
 def test_points_click_camera_and_screenshot_round_trip(kernel: BlockingKernelClient):
-    _, _, comms = run(
+    comms = run_cell(
         kernel,
         """
 import numpy as np
@@ -99,7 +75,7 @@ g.on_click(clicks.append)
 layer = g.add_points(np.array([350.0, 10.0, 20.0]), np.array([0.0, 45.0, -30.0]),
                      np.array([1.5, np.nan, 7.25]), title="Stations")
 """,
-    )
+    ).comms
     comm_id = globe_comm(comms)
     custom = [
         c
@@ -142,10 +118,10 @@ layer = g.add_points(np.array([350.0, 10.0, 20.0]), np.array([0.0, 45.0, -30.0])
     send_comm(
         kernel, comm_id, {"method": "update", "state": {"camera": camera}, "buffer_paths": []}
     )
-    _, printed, _ = run(
+    printed = run_cell(
         kernel,
         "import json; print(json.dumps({'clicks': clicks, 'camera': g.camera, 'layer': layer}))",
-    )
+    ).printed
     seen = json.loads(printed)
     assert seen["clicks"] == [
         {
@@ -181,12 +157,12 @@ layer = g.add_points(np.array([350.0, 10.0, 20.0]), np.array([0.0, 45.0, -30.0])
                 [png],
             )
 
-    _, printed, _ = run(
+    printed = run_cell(
         kernel,
         "png = await g.screenshot(timeout=60)\n"
         "print(len(png), png[:8] == b'\\x89PNG\\r\\n\\x1a\\n')",
         on_message=answer,
-    )
+    ).printed
     assert printed.split() == [str(len(png)), "True"]
 
 

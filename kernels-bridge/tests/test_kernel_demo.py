@@ -7,17 +7,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import real_kernel
+from conftest import real_kernel, run_cell
 from jupyter_client.blocking.client import BlockingKernelClient
 
 import espri_vre
-
-TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
@@ -27,25 +24,8 @@ def kernel(demo_dir: Path) -> Iterator[BlockingKernelClient]:
         yield client
 
 
-def run(client: BlockingKernelClient, code: str) -> tuple[dict[str, Any], str, list[str]]:
-    """Runs code; returns the execute reply's content, what it printed and its error lines."""
-    printed: list[str] = []
-    errors: list[str] = []
-
-    def hook(msg: dict[str, Any]) -> None:
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream" and content["name"] == "stdout":
-            printed.append(content["text"])
-        elif kind == "error":
-            errors.extend(content["traceback"])
-
-    reply = client.execute_interactive(code, timeout=TIMEOUT, output_hook=hook)
-    return reply["content"], "".join(printed), errors
-
-
 def test_kernel_runs_the_venv_python(kernel: BlockingKernelClient):
-    reply, printed, errors = run(kernel, "import sys; print(sys.executable)")
-    assert reply["status"] == "ok", errors
+    printed = run_cell(kernel, "import sys; print(sys.executable)").printed
     assert Path(printed.strip()).resolve() == Path(sys.executable).resolve()
 
 
@@ -66,9 +46,7 @@ with xr.open_dataset({str(path)!r}) as ds:
         "point": round(float(ds["tas"].isel(time=6, lat=70, lon=90)), 4),
     }}))
 """
-    reply, printed, errors = run(kernel, code)
-    assert reply["status"] == "ok", "\n".join(errors)
-    seen = json.loads(printed)
+    seen = json.loads(run_cell(kernel, code).printed)
     with xr.open_dataset(path) as ds:
         expected_mean = round(float(ds["tas"].mean()), 4)
         expected_point = round(float(ds["tas"].isel(time=6, lat=70, lon=90)), 4)
@@ -87,9 +65,7 @@ def test_demo_notebook_cells_run_in_the_kernel(kernel: BlockingKernelClient, dem
     for cell in notebook["cells"]:
         if cell["cell_type"] != "code":
             continue
-        reply, printed, errors = run(kernel, "".join(cell["source"]))
-        assert reply["status"] == "ok", "\n".join(errors)
-        outputs.append(printed)
+        outputs.append(run_cell(kernel, "".join(cell["source"])).printed)
     with xr.open_dataset(demo_dir / "data" / "tas_demo_monthly.nc") as ds:
         weights = np.cos(np.deg2rad(ds["lat"]))
         first = float(ds["tas"].isel(time=0).weighted(weights).mean(("lat", "lon")))

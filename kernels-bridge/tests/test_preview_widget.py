@@ -19,7 +19,7 @@ import dask.array
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import SHARED, needs_shared, real_kernel
+from conftest import SHARED, needs_shared, real_kernel, run_cell
 from jupyter_client.blocking.client import BlockingKernelClient
 
 import espri_vre
@@ -306,25 +306,6 @@ def kernel() -> Iterator[BlockingKernelClient]:
         yield client
 
 
-def run(client: BlockingKernelClient, code: str) -> tuple[str, list[dict[str, Any]]]:
-    printed: list[str] = []
-    comms: list[dict[str, Any]] = []
-    errors: list[str] = []
-
-    def hook(msg: dict[str, Any]) -> None:
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream" and content["name"] == "stdout":
-            printed.append(content["text"])
-        elif kind == "error":
-            errors.extend(content["traceback"])
-        elif kind in ("comm_open", "comm_msg"):
-            comms.append(msg)
-
-    reply = client.execute_interactive(code, timeout=TIMEOUT, output_hook=hook)
-    assert reply["content"]["status"] == "ok", "\n".join(errors)
-    return "".join(printed), comms
-
-
 def ask(client: BlockingKernelClient, comm_id: str, request_id: str, key: str) -> dict[str, Any]:
     """A `get` as the browser sends it; returns the kernel's answer (content and buffers)."""
     msg = client.session.msg(
@@ -355,7 +336,7 @@ def test_the_kernel_answers_chunk_requests_on_the_comm(kernel, tmp_path):
         coords={"time": times, "lat": [-30.0, 0.0, 30.0], "lon": [0.0, 180.0]},
     ).to_netcdf(path)
     before = sorted(p.name for p in tmp_path.iterdir())
-    _, comms = run(
+    comms = run_cell(
         kernel,
         f"""
 import xarray as xr, espri_vre
@@ -363,7 +344,7 @@ ds = xr.open_dataset({str(path)!r})
 p = espri_vre.preview(ds, chunks={{"time": 1}})
 anomaly = espri_vre.preview(ds.tas - ds.tas.mean("time"))
 """,
-    )
+    ).comms
     opened = [
         c
         for c in comms
@@ -393,12 +374,12 @@ anomaly = espri_vre.preview(ds.tas - ds.tas.mean("time"))
 
     other = opened[1]["content"]["comm_id"]
     answer = ask(kernel, other, "b-1", "tas/0.0.0")
-    printed, _ = run(
+    printed = run_cell(
         kernel,
         "import numpy as np\n"
         "print(np.asarray(ds.tas - ds.tas.mean('time')).ravel()[:4].tolist())\n"
         "print(list(p.requests))",
-    )
+    ).printed
     expected, requests = printed.strip().splitlines()
     values = np.frombuffer(answer["buffers"][0], "<f4")
     assert values[:4].tolist() == json.loads(expected)

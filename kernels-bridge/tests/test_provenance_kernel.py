@@ -9,7 +9,6 @@ import hashlib
 import os
 import platform
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -324,26 +323,6 @@ def test_a_killed_kernel_leaves_a_valid_log(tmp_path: Path):
     assert not result.ended
     last = list(read_log(log).events())[-1]
     assert (last["kind"], last["order"]) == ("cell_start", 2)
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("a 64 KiB tmpfs needs root (mount -t tmpfs)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_full_disk_stops_recording_and_the_cells_still_run(tiny_tmpfs: Path, tmp_path: Path):
