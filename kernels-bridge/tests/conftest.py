@@ -91,15 +91,16 @@ def run_cell(
     return Cell("".join(printed), comms)
 
 
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB file system, to fill (needs root and mount(8): mount -t tmpfs)."""
-    mount = tmp_path / "tiny"
+@contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A real file system of `size` (tmpfs's size=) mounted at `mount`, to fill: the test is
+    skipped where it cannot be mounted (it needs root and mount(8), as in CI); unmounted on
+    exit."""
     mount.mkdir()
     if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("a 64 KiB tmpfs needs root and mount(8)")
+        pytest.skip(f"a {size} tmpfs needs root and mount(8)")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
@@ -110,6 +111,13 @@ def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A real 64 KiB file system."""
+    with tmpfs(tmp_path / "tiny", "64k") as mount:
+        yield mount
 
 
 needs_shared = pytest.mark.skipif(

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import tmpfs
 
 from espri_vre.cli import main
 from espri_vre.provenance import events
@@ -132,16 +131,9 @@ def test_verify_checks_the_chain_of_a_log_and_of_a_crate_and_the_crate_s_copies(
 
 @pytest.fixture
 def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MiB file system (mount -t tmpfs needs root, as in CI)."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("a 1 MiB tmpfs needs root and mount(8)")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    try:
+    """A real 1 MiB file system."""
+    with tmpfs(tmp_path / "small", "1m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_disk_filling_up_while_a_crate_is_written_leaves_no_half_crate(
