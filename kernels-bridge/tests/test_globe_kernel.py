@@ -90,22 +90,18 @@ layer = g.add_points(np.array([350.0, 10.0, 20.0]), np.array([0.0, 45.0, -30.0])
     assert columns["value"][2] == 7.25 and np.isnan(columns["value"][1])
 
     # The browser reports a click on the third point, and a moved camera.
+    click = {
+        "lon": 20.0,
+        "lat": -30.0,
+        "layer_id": content["layer_id"],
+        "title": "Stations",
+        "value": 7.25,
+        "index": 2,
+    }
     send_comm(
         kernel,
         comm_id,
-        {
-            "method": "custom",
-            "content": {
-                "protocol": 1,
-                "type": "click",
-                "lon": 20.0,
-                "lat": -30.0,
-                "layer_id": content["layer_id"],
-                "title": "Stations",
-                "value": 7.25,
-                "index": 2,
-            },
-        },
+        {"method": "custom", "content": {"protocol": 1, "type": "click", **click}},
     )
     camera = {
         "lon": 20.0,
@@ -123,16 +119,7 @@ layer = g.add_points(np.array([350.0, 10.0, 20.0]), np.array([0.0, 45.0, -30.0])
         "import json; print(json.dumps({'clicks': clicks, 'camera': g.camera, 'layer': layer}))",
     ).printed
     seen = json.loads(printed)
-    assert seen["clicks"] == [
-        {
-            "lon": 20.0,
-            "lat": -30.0,
-            "layer_id": content["layer_id"],
-            "title": "Stations",
-            "value": 7.25,
-            "index": 2,
-        }
-    ]
+    assert seen["clicks"] == [click]  # the callback got the click as the browser sent it
     assert seen["camera"] == camera
     assert seen["layer"] == content["layer_id"]
 
