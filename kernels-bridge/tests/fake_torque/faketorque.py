@@ -20,10 +20,17 @@ state machine for the jobs the tests submit. No Torque server can be installed h
 - `qstat -Q -f` has no recorded sample: it is written in the format of Torque's qstat(1B), with
   two queues (batch, long).
 
+- `showstart` (Moab's, for a Torque cluster configured with moab: true) prints the outputs Moab's
+  documentation prints (moab/*.txt beside this file, their source in each header): its Example 1
+  for a job id this fake knows, its Example 2 for a resource request `<procs>[@<duration>]`,
+  verbatim whatever the job or request (only the arguments are checked). Each call's argv is
+  appended to showstart.log (one JSON list a line), so that tests see what reached it.
+
 State lives in $FAKE_TORQUE_DIR (state.json, under a lock). Tests steer it with files there:
 outcomes.json ({"job name": exit status}), fail_next (first line a count, then the stderr that
 many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle), clock_offset
-(seconds added to the fake's clock)."""
+(seconds added to the fake's clock), showstart_output (what showstart prints instead of the
+documented sample), showstart_hangs (showstart never answers)."""
 
 from __future__ import annotations
 
@@ -493,6 +500,39 @@ def pbsnodes(args: list[str]) -> int:
     return 0
 
 
+MOAB_SAMPLES = Path(__file__).resolve().parent / "moab"
+SHOWSTART_JOB_FILE = "showstart_job__moab_docs_example1.txt"
+SHOWSTART_REQUEST_FILE = "showstart_request__moab_docs_example2.txt"
+
+
+def documented(name: str) -> str:
+    """A documented sample's output: what follows its header's last line, '# ---'."""
+    return (MOAB_SAMPLES / name).read_text().split("# ---\n", 1)[1]
+
+
+def showstart(args: list[str]) -> int:
+    with open(state_dir() / "showstart.log", "a") as calls:
+        calls.write(json.dumps(args) + "\n")
+    if (state_dir() / "showstart_hangs").exists():
+        time.sleep(3600)
+    if len(args) != 1:
+        return fail("usage: showstart {jobid|proccount[@duration]}", 2)
+    if (state_dir() / "showstart_output").exists():
+        sys.stdout.write((state_dir() / "showstart_output").read_text())
+        return 0
+    with locked_state() as state:
+        known = short(args[0]) in state["jobs"]
+    if not known and re.fullmatch(r"\d+(@[\d:]+)?", args[0]):
+        # A number that names no job is read as a processor count (a request).
+        sys.stdout.write(documented(SHOWSTART_REQUEST_FILE))
+        return 0
+    if not known:
+        # The fake's own words: no documented sample shows Moab's answer for an unknown job.
+        return fail(f"faketorque showstart: no job {args[0]}")
+    sys.stdout.write(documented(SHOWSTART_JOB_FILE))
+    return 0
+
+
 def main(command: str, args: list[str]) -> int:
     if command == "qsub":
         return qsub(args)
@@ -502,4 +542,6 @@ def main(command: str, args: list[str]) -> int:
         return control(command, args)
     if command == "pbsnodes":
         return pbsnodes(args)
+    if command == "showstart":
+        return showstart(args)
     return fail(f"faketorque: unknown command {command}", 2)

@@ -1,7 +1,8 @@
 """When a job would start, asked before it is submitted (the submission form), with the current
 load of the cluster's partitions: Slurm answers with `sbatch --test-only` (`slurm.start`); the
-local back end from its own queue; Torque gives no estimate without Moab's `showstart`, which
-the clusters here do not have, and says so."""
+local back end from its own queue; a Torque cluster whose configuration says `moab: true` with
+Moab's `showstart <cores>@<walltime>` (`torque.moab`); other Torque clusters give no estimate and
+say so."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .local import LocalScheduler
 from .scheduler import CliScheduler
 from .service import JobService
 from .slurm.start import test_only
+from .torque.moab import request_argv, showstart
 from .types import JobState, JobValidationError, SchedulerError
 from .validation import spec_from_dict
 
@@ -58,8 +60,19 @@ async def estimate_start(jobs: JobService, cluster: str, data: Mapping[str, Any]
             return StartEstimate(None, f"Slurm gives no start time: {why}", partitions)
         where = f"on {found.nodes} in partition {found.partition} with {found.cores} cores"
         return StartEstimate(found.start, f"Slurm would start it {where}", partitions)
-    scheduler.prepare(spec)
-    return StartEstimate(None, f"{cluster} gives no start estimate (no Moab showstart here)")
+    prepared = scheduler.prepare(spec)
+    if scheduler.kind == "torque" and isinstance(scheduler, CliScheduler):
+        if not scheduler.cluster.moab:
+            return StartEstimate(
+                None, f"{cluster} gives no start estimate (Torque alone has none; no Moab here)"
+            )
+        try:
+            found, answered = await showstart(scheduler.transport, request_argv(prepared.checked))
+        except SchedulerError as e:
+            return StartEstimate(None, f"Moab gives no start time: {e}")
+        unsure = "" if prepared.checked.walltime else " (no walltime given: Moab counted 1 s)"
+        return StartEstimate(answered + found.start_in, found.describe() + unsure)
+    return StartEstimate(None, f"{cluster} gives no start estimate")
 
 
 async def _local(scheduler: LocalScheduler, spec: Any) -> StartEstimate:

@@ -126,7 +126,7 @@ def parse_showstart(text: str) -> ShowStart:
     for raw in text.splitlines():
         line = raw.strip()
         if line.upper().startswith("ERROR"):
-            raise MoabOutputError(f"showstart said: {short_error(line)}")
+            raise MoabOutputError(f"showstart said: {short_error(line).strip() or line}")
         if m := _REQUIRES.fullmatch(line):
             job, procs, duration = m["job"], int(m["procs"]), parse_duration(m["for"])
         elif m := _ESTIMATE.fullmatch(line):
@@ -154,12 +154,10 @@ def parse_showstart(text: str) -> ShowStart:
 
 def request_argv(checked: CheckedSpec) -> list[str]:
     """showstart's argv for a job not yet submitted: its cores and walltime, `<procs>@<seconds>`.
-    Both are numbers that validate_spec computed, so no word of the user reaches the command; a
-    job without a walltime asks for its cores alone (Moab then counts one second)."""
-    request = str(int(checked.cores))
-    if checked.walltime is not None:
-        request += f"@{int(checked.walltime)}"
-    return ["showstart", request]
+    Both are numbers that validate_spec computed, so no word of the user reaches the command. The
+    duration is always written, one second (Moab's own default) for a job without a walltime: a
+    bare number is also how showstart is given a job id."""
+    return ["showstart", f"{int(checked.cores)}@{int(checked.walltime or 1)}"]
 
 
 def job_argv(job_id: str) -> list[str]:
