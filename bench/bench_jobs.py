@@ -253,15 +253,18 @@ def rows(
         f"{anchor_rows:,} rows ({anchor_bytes / 1e6:.1f} MB). "
         "Both servers run at once; interleaved rounds, HTTP from this process."
     )
+
+    def versus_slurm(task: str, runs: tuple[list[float], list[float]], **kw: object) -> Row:
+        """A row of issue 15: ours against jupyterlab-slurm's route (unless another anchor is
+        named), in ms, informational unless a target is given."""
+        kw = {"anchor_name": ANCHOR_NAME, "target": "informational", **kw}
+        return Row.measured("#15", task, runs[0], anchor_runs=runs[1], unit="ms", **kw)
+
     return [
-        Row.measured(
-            issue="#15",
+        versus_slurm(
             task=f"fresh refresh of the job list (Refresh button: squeue called), {queue}, "
             f"{rounds} rounds",
-            ours_runs=fresh[0],
-            anchor_name=ANCHOR_NAME,
-            anchor_runs=fresh[1],
-            unit="ms",
+            runs=fresh,
             goal=2,
             target="ours ≥ 2x faster",
             note=f"{both} The queue does not change between the rounds: squeue answers the "
@@ -269,40 +272,26 @@ def rows(
             "and its JSON), so that a fresh refresh costs squeue and the HTTP answer (compare the "
             "squeue-alone row); the next two rows change the queue before each call.",
         ),
-        Row.measured(
-            issue="#15",
+        versus_slurm(
             task=f"fresh refresh after one task of the queue changed (its time limit), {queue}, "
             f"{rounds} rounds",
-            ours_runs=one[0],
-            anchor_name=ANCHOR_NAME,
-            anchor_runs=one[1],
-            unit="ms",
-            target="informational",
+            runs=one,
             note="`scontrol update JobId=<id>_0 TimeLimit=9|10` before each call of either side "
             "(not timed): ours parses the changed row again and builds the listing and its "
             "JSON anew from the rows it keeps.",
         ),
-        Row.measured(
-            issue="#15",
+        versus_slurm(
             task=f"fresh refresh after every task of the queue changed (its time limit), {queue}, "
             f"{len(every[0])} rounds",
-            ours_runs=every[0],
-            anchor_name=ANCHOR_NAME,
-            anchor_runs=every[1],
-            unit="ms",
-            target="informational",
+            runs=every,
             note="`scontrol update JobId=<id> TimeLimit=9|10` (the whole array) before each call "
             "of either side (not timed): ours parses every row again, makes every JobInfo and "
             "its JSON: what a refresh costs with nothing kept from the one before.",
         ),
-        Row.measured(
-            issue="#15",
+        versus_slurm(
             task=f"squeue alone, the command each route runs, {queue}, {rounds} rounds",
-            ours_runs=alone[0],
+            runs=alone,
             anchor_name="jupyterlab-slurm's squeue command",
-            anchor_runs=alone[1],
-            unit="ms",
-            target="informational",
             note="run from the benchmark's process (no server): ours `"
             + " ".join(OURS_SQUEUE).replace("\x1f", "\\x1f")
             + "` (the list's 17 fields, the finished jobs too), jupyterlab-slurm's `"
@@ -311,13 +300,10 @@ def rows(
             "in half of jupyterlab-slurm's time) needs our squeue to take less than half of "
             "jupyterlab-slurm's whole answer.",
         ),
-        Row.measured(
-            issue="#15",
+        versus_slurm(
             task=f"polling refresh of the same list (the panel's timer), {rounds} rounds",
-            ours_runs=warm[0],
-            anchor_name=ANCHOR_NAME,
-            anchor_runs=warm[1],
-            unit="ms",
+            runs=warm,
+            target="",
             kind=CACHE_HIT,
             note="the panels' polls share one squeue answer for QUEUE_TTL (2 s) and the "
             "refreshes that arrive while squeue runs wait for that call; a submission, cancel, "
