@@ -19,6 +19,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import secrets
 import socket
 import sys
@@ -47,6 +48,35 @@ class _Gzipped(tornado.web.StaticFileHandler):
         self.set_header("Content-Encoding", "gzip")
 
 
+class _Dying(tornado.web.RequestHandler):
+    """A data server that dies in the middle of its answers: the 206 headers of the whole range
+    and half its bytes, then the connection closed. Ranges of up to PROBE_BYTES (the server's
+    first look at a file) are answered whole, so that the death comes while the file is read."""
+
+    PROBE_BYTES = 8
+
+    def initialize(self, path: str) -> None:
+        self.root = Path(path)
+
+    async def get(self, name: str) -> None:
+        whole = (self.root / name).read_bytes()
+        found = re.fullmatch(r"bytes=(\d+)-(\d+)", self.request.headers.get("Range", ""))
+        if not found:
+            raise tornado.web.HTTPError(400)
+        first, last = int(found[1]), min(int(found[2]), len(whole) - 1)
+        body = whole[first : last + 1]
+        self.set_status(206)
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("Content-Range", f"bytes {first}-{last}/{len(whole)}")
+        self.set_header("Content-Length", str(len(body)))
+        if len(body) <= self.PROBE_BYTES:
+            self.finish(body)
+            return
+        self.write(body[: len(body) // 2])
+        await self.flush()
+        self.request.connection.stream.close()
+
+
 class _Moved(tornado.web.RequestHandler):
     def get(self, path: str) -> None:
         self.redirect(f"/files/{path}", status=302)
@@ -64,7 +94,8 @@ class RemoteServers:
 
     def url(self, kind: str, path: str) -> str:
         """kind: files (Range), moved (a redirect to files), portal (HTML), gzipped (a
-        compressed answer), norange, closed."""
+        compressed answer), dying (half an answer, then the connection closed), norange,
+        closed."""
         if kind == "norange":
             return f"http://127.0.0.1:{self.norange_port}/{path}"
         if kind == "closed":
@@ -91,6 +122,7 @@ def start(root: Path) -> tuple[RemoteServers, callable]:
                     (r"/moved/(.*)", _Moved),
                     (r"/portal/(.*)", _Html),
                     (r"/gzipped/(.*)", _Gzipped, {"path": str(root)}),
+                    (r"/dying/(.*)", _Dying, {"path": str(root)}),
                 ]
             )
             server = app.listen(0, "127.0.0.1")

@@ -143,6 +143,7 @@ async def test_remote_references_answer_304_to_their_etag_until_the_file_changes
         ("portal", 502, "html-answer", "answered an HTML page instead of the file"),
         ("closed", 502, "unreachable", "The data server cannot be reached: connection refused"),
         ("gzipped", 502, "unreachable", "answered gzip-compressed bytes to a Range request"),
+        ("dying", 502, "unreachable", "broke off while the server read the file"),
     ],
 )
 async def test_servers_that_cannot_serve_chunks_are_named_with_what_they_did(

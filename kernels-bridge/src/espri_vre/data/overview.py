@@ -165,6 +165,33 @@ def first_map(ds: Any) -> tuple[str, list[int | None]]:
     return name, [0] * (ndim - 2) + [None, None]
 
 
+@dataclass(frozen=True)
+class OverviewRequest:
+    """What an overview is asked for: the variable and selection (both None: the first map),
+    and the largest shape."""
+
+    name: str | None
+    selection_text: str | None
+    max_rows: int
+    max_cols: int
+
+
+def overview_request(
+    name: str | None, selection_text: str | None, max_rows: int, max_cols: int
+) -> OverviewRequest:
+    """The request checked before anything is opened (OverviewRefused otherwise)."""
+    if not (1 <= max_rows <= MAX_SIDE and 1 <= max_cols <= MAX_SIDE):
+        raise OverviewRefused(
+            f"An overview is at most {MAX_SIDE} x {MAX_SIDE} values; "
+            f"{max_rows} x {max_cols} was asked for."
+        )
+    if (name is None) != (selection_text is None):
+        raise OverviewRefused(
+            "Give both the variable and the selection, or neither (the first map is chosen)."
+        )
+    return OverviewRequest(name, selection_text, max_rows, max_cols)
+
+
 def overview_of(
     path: Path,
     shown: str,
@@ -175,46 +202,43 @@ def overview_of(
 ) -> Overview:
     """The block-mean overview of `name` at the selection, at most max_rows x max_cols; of the
     first map (`first_map`) when `name` is None."""
-    if not (1 <= max_rows <= MAX_SIDE and 1 <= max_cols <= MAX_SIDE):
-        raise OverviewRefused(
-            f"An overview is at most {MAX_SIDE} x {MAX_SIDE} values; "
-            f"{max_rows} x {max_cols} was asked for."
-        )
-    if (name is None) != (selection_text is None):
-        raise OverviewRefused(
-            "Give both the variable and the selection, or neither (the first map is chosen)."
-        )
+    request = overview_request(name, selection_text, max_rows, max_cols)
     with _open(path, shown) as ds:
-        if name is None:
-            name, selection = first_map(ds)
-            array = ds[name]
-        else:
-            array = _variable(ds, name, shown)
-            selection = parse_selection(selection_text or "", array.ndim, name)
-        free = [d for d, s in zip(array.dims, selection, strict=True) if s is None]
-        if len(free) != 2:
-            raise OverviewRefused(
-                f"The selection must leave exactly two dimensions whole (null), not {len(free)}."
-            )
-        index = {}
-        for dim, at in zip(array.dims, selection, strict=True):
-            if at is not None:
-                if at >= array.sizes[dim]:
-                    raise OverviewRefused(
-                        f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}."
-                    )
-                index[dim] = at
-        plane = array.isel(index).transpose(*free)
-        rows, cols = plane.shape
-        factor = overview_factor(rows, cols, max_rows, max_cols)
-        if factor > 1:
-            # In float64: a float32 mean of 4 to 100 cells is off by more than the 16-bit step.
-            plane = (
-                plane.astype("float64")
-                .coarsen({free[0]: factor, free[1]: factor}, boundary="pad")
-                .mean()
-            )
-        values = _read(plane, shown)
+        return overview_of_dataset(ds, shown, request)
+
+
+def overview_of_dataset(ds: Any, shown: str, request: OverviewRequest) -> Overview:
+    """The overview `request` asks for, of an opened xarray Dataset (a local file or store, a
+    remote file, an OPeNDAP dataset: CF-decoded, times left as numbers)."""
+    if request.name is None:
+        name, selection = first_map(ds)
+        array = ds[name]
+    else:
+        name = request.name
+        array = _variable(ds, name, shown)
+        selection = parse_selection(request.selection_text or "", array.ndim, name)
+    free = [d for d, s in zip(array.dims, selection, strict=True) if s is None]
+    if len(free) != 2:
+        raise OverviewRefused(
+            f"The selection must leave exactly two dimensions whole (null), not {len(free)}."
+        )
+    index = {}
+    for dim, at in zip(array.dims, selection, strict=True):
+        if at is not None:
+            if at >= array.sizes[dim]:
+                raise OverviewRefused(f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}.")
+            index[dim] = at
+    plane = array.isel(index).transpose(*free)
+    rows, cols = plane.shape
+    factor = overview_factor(rows, cols, request.max_rows, request.max_cols)
+    if factor > 1:
+        # In float64: a float32 mean of 4 to 100 cells is off by more than the 16-bit step.
+        plane = (
+            plane.astype("float64")
+            .coarsen({free[0]: factor, free[1]: factor}, boundary="pad")
+            .mean()
+        )
+    values = _read(plane, shown)
     body, low, high = quantise(values)
     return Overview(
         body,
@@ -233,12 +257,17 @@ def overview_of(
 def cell_value(path: Path, shown: str, name: str, index_text: str) -> float | None:
     """The exact (CF-decoded) value of `name` at one index per dimension; None when missing."""
     with _open(path, shown) as ds:
-        array = _variable(ds, name, shown)
-        index = parse_selection(index_text, array.ndim, name)
-        if any(i is None for i in index):
-            raise OverviewRefused("A cell needs an index on every dimension, not null.")
-        for dim, at in zip(array.dims, index, strict=True):
-            if at >= array.sizes[dim]:
-                raise OverviewRefused(f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}.")
-        value = float(_read(array[tuple(index)], shown))
+        return cell_of_dataset(ds, shown, name, index_text)
+
+
+def cell_of_dataset(ds: Any, shown: str, name: str, index_text: str) -> float | None:
+    """`cell_value` of an opened xarray Dataset."""
+    array = _variable(ds, name, shown)
+    index = parse_selection(index_text, array.ndim, name)
+    if any(i is None for i in index):
+        raise OverviewRefused("A cell needs an index on every dimension, not null.")
+    for dim, at in zip(array.dims, index, strict=True):
+        if at >= array.sizes[dim]:
+            raise OverviewRefused(f"Index {at} is outside 0..{array.sizes[dim] - 1} on {dim}.")
+    value = float(_read(array[tuple(index)], shown))
     return value if math.isfinite(value) else None

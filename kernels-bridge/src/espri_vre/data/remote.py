@@ -11,6 +11,10 @@ data servers send no CORS headers, and no browser request may reach an arbitrary
   with a sentence that says so.
 - `RemoteData.references` runs kerchunk on the URL (fsspec's HTTP file system, Range requests,
   no redirects: the probe's final URL is used), cached by (URL, ETag, Last-Modified, size).
+- `RemoteData.overview` and `RemoteData.cell` open the file itself (h5netcdf on fsspec's HTTP
+  file, Range requests) for the screen-sized overview of a slice and the exact value of a cell,
+  as data/overview does for a local file: the first picture asks for it with the URL alone, in
+  parallel with the references, so that it does not wait for them.
 - `RemoteData.read_range` forwards one Range request of the browser (a chunk) and gives back
   the 206 answer: the browser reads only the chunks in view, through the Jupyter server.
 """
@@ -18,7 +22,9 @@ data servers send no CORS headers, and no browser request may reach an arbitrary
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +41,16 @@ from ..catalogs.proxy import (
     UpstreamTimeout,
 )
 from ..catalogs.reachability import _connect_failure
-from .kinds import DESCRIPTIONS, HDF5_SIGNATURE, OTHER_SIGNATURES, WrongKind
-from .references import DEFAULT_CACHE, ReferenceCache, References, Source, build_references
+from .kinds import DESCRIPTIONS, HDF5_SIGNATURE, OTHER_SIGNATURES, CorruptFile, WrongKind
+from .overview import Overview, OverviewRequest, cell_of_dataset, overview_of_dataset
+from .references import (
+    DEFAULT_CACHE,
+    ReferenceCache,
+    References,
+    Source,
+    UnsupportedContent,
+    build_references,
+)
 
 PROBE_BYTES = 8
 """The first bytes asked for: enough for the HDF5 and NetCDF-3 signatures."""
@@ -162,9 +176,54 @@ class RemoteData:
                 source, _shown(httpx.URL(remote.url)), remote.kind, remote.description, key
             )
 
-        if self.cache is None or not (remote.etag or remote.last_modified):
-            return build()
-        return self.cache.get_or_compute(key, build)
+        with _reading(remote):
+            if self.cache is None or not (remote.etag or remote.last_modified):
+                return build()
+            return self.cache.get_or_compute(key, build)
+
+    def overview(self, remote: RemoteFile, request: OverviewRequest) -> Overview:
+        """The overview of a slice of a probed file (blocking: run it in a worker thread)."""
+        with _reading(remote), self._dataset(remote) as ds:
+            return overview_of_dataset(ds, _shown(httpx.URL(remote.url)), request)
+
+    def cell(self, remote: RemoteFile, name: str, index_text: str) -> float | None:
+        """The exact value of one cell of a probed file (blocking)."""
+        with _reading(remote), self._dataset(remote) as ds:
+            return cell_of_dataset(ds, _shown(httpx.URL(remote.url)), name, index_text)
+
+    @contextlib.contextmanager
+    def _dataset(self, remote: RemoteFile) -> Iterator[Any]:
+        """The file as an xarray Dataset read by Range requests (CF-decoded, times as numbers,
+        as data/overview opens a local file), closed on leaving: an h5py object left to the
+        garbage collector can deadlock a translation (references._no_cyclic_collection)."""
+        import fsspec
+        import xarray as xr
+
+        shown = _shown(httpx.URL(remote.url))
+        if remote.kind != "netcdf4":
+            # xarray's NetCDF-3 reader (scipy) reads every variable whole from a file object.
+            raise UnsupportedContent(
+                f"{shown} is {remote.description}: the server makes overviews of remote "
+                "NetCDF-4/HDF5 files only, as reading one slice of a remote NetCDF-3 file "
+                "here would download all of it; the preview reads the slice's chunks instead."
+            )
+        fs = fsspec.filesystem("http", **self.storage_options())
+        # The read-ahead cache (fsspec's default), not the block cache of the references: a
+        # slice's chunk is one large read, which the block cache would split into a request
+        # per block.
+        with fs.open(remote.url, "rb", block_size=BLOCK_BYTES, size=remote.size) as f:
+            try:
+                ds = xr.open_dataset(
+                    f, engine="h5netcdf", cache=False, decode_times=False, decode_timedelta=False
+                )
+            except (OSError, ValueError, TypeError, KeyError) as e:
+                raise CorruptFile(
+                    f"{shown} starts like {remote.description} but could not be opened "
+                    f"({type(e).__name__}: {e}); open it in a notebook with xarray to see what "
+                    "is wrong."
+                ) from e
+            with ds:
+                yield ds
 
     async def read_range(self, url: str, range_header: str | None) -> RangeAnswer:
         """One chunk: the browser's `Range: bytes=a-b` forwarded to `url`."""
@@ -272,6 +331,33 @@ class RemoteData:
         return fs.open(
             remote.url, "rb", block_size=BLOCK_BYTES, size=remote.size, cache_type=CACHE_TYPE
         )
+
+
+@contextlib.contextmanager
+def _reading(remote: RemoteFile) -> Iterator[None]:
+    """What fsspec's HTTP file system raises while the file is read (through h5py, kerchunk or
+    xarray, which let it through), said as the proxy's errors: the data server broke off an
+    answer, refused a later request, or stopped answering in time."""
+    import aiohttp
+
+    where = _shown(httpx.URL(remote.url))
+    try:
+        yield
+    except TimeoutError:
+        raise UpstreamTimeout(
+            f"{where} stopped answering while the server read the file: the data server is "
+            "slow or overloaded; try again later."
+        ) from None
+    except aiohttp.ClientError as e:
+        raise Unreachable(
+            f"{where} broke off while the server read the file ({_first_line(e)}): the data "
+            "server failed or the connection was cut; try again later."
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def _check_answer(response: httpx.Response, body: bytes, first: int, last: int) -> None:

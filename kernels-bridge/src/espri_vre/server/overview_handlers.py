@@ -12,7 +12,7 @@ import json
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..data.overview import cell_value, overview_of
+from ..data.overview import Overview, cell_value, overview_of
 from .base import ApiError
 from .data_handlers import DataHandler
 
@@ -46,17 +46,23 @@ class OverviewHandler(_SliceHandler):
         found = await asyncio.to_thread(
             overview_of, resolved.path, shown, variable, selection, rows, cols
         )
-        self.set_header("Cache-Control", "private, no-cache")
-        self.set_header("X-Overview-Shape", f"{found.rows},{found.cols}")
-        self.set_header("X-Overview-Source", f"{found.source_rows},{found.source_cols}")
-        self.set_header("X-Overview-Factor", str(found.factor))
-        self.set_header("X-Overview-Method", found.method)
-        self.set_header("X-Overview-Variable", json.dumps(found.variable))
-        self.set_header("X-Overview-Selection", json.dumps(list(found.selection)))
-        # repr: the shortest text that reads back as the same float64.
-        self.set_header("X-Overview-Min", "" if found.minimum is None else repr(found.minimum))
-        self.set_header("X-Overview-Max", "" if found.maximum is None else repr(found.maximum))
-        self.finish(found.body, set_content_type="application/octet-stream")
+        finish_overview(self, found)
+
+
+def finish_overview(handler: web.RequestHandler, found: Overview) -> None:
+    """The overview's answer (data/overview, data/remote/overview): its codes, and what they
+    are in the X-Overview-* headers."""
+    handler.set_header("Cache-Control", "private, no-cache")
+    handler.set_header("X-Overview-Shape", f"{found.rows},{found.cols}")
+    handler.set_header("X-Overview-Source", f"{found.source_rows},{found.source_cols}")
+    handler.set_header("X-Overview-Factor", str(found.factor))
+    handler.set_header("X-Overview-Method", found.method)
+    handler.set_header("X-Overview-Variable", json.dumps(found.variable))
+    handler.set_header("X-Overview-Selection", json.dumps(list(found.selection)))
+    # repr: the shortest text that reads back as the same float64.
+    handler.set_header("X-Overview-Min", "" if found.minimum is None else repr(found.minimum))
+    handler.set_header("X-Overview-Max", "" if found.maximum is None else repr(found.maximum))
+    handler.finish(found.body, set_content_type="application/octet-stream")
 
 
 class CellHandler(_SliceHandler):
