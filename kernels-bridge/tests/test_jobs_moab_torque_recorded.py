@@ -8,6 +8,7 @@ Every test name says `recorded_documented_moab_output`."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from espri_vre.config import validate
 from espri_vre.jobs.estimate import estimate_start
 from espri_vre.jobs.service import JobService
+from espri_vre.jobs.ssh import SSHSettings, SSHTransport
 from espri_vre.jobs.torque import TorqueScheduler
 from espri_vre.jobs.torque.moab import (
     MoabOutputError,
@@ -274,3 +276,30 @@ async def test_waiting_jobs_listed_when_showstart_fails_or_hangs_recorded_docume
     (waiting,) = await starts.fill([listed[then.id]], torque.cluster.user_name)
     assert (waiting.state, waiting.start_time) == (JobState.PENDING, None)
     assert showstart_calls(fake_torque) == [[then.id], [then.id]]
+
+
+@pytest.mark.anyio
+async def test_showstart_over_ssh_recorded_documented_moab_output(
+    sshd, fake_torque, job_store, user_root
+):
+    """showstart goes through the cluster's transport, here a real OpenSSH server on the
+    loopback, like qsub and qstat."""
+    env = {k: os.environ[k] for k in ("PATH", "FAKE_TORQUE_DIR", "FAKE_TORQUE_FIXTURES")}
+    ssh = SSHTransport(SSHSettings.from_settings(sshd.settings()), env=env)
+    settings = {"id": "cpu", "kind": "torque", "moab": True, "transport": "ssh"}
+    cluster = ClusterConfig.from_settings({**settings, "ssh": sshd.settings()})
+    jobs = JobService(
+        clusters=[("cpu", "Torque with Moab", "torque", "ssh")],
+        schedulers={"cpu": TorqueScheduler(cluster, job_store, [user_root], transport=ssh)},
+        store=job_store,
+        roots=(str(user_root),),
+    )
+    (user_root / "run.sh").write_text("echo run\n")
+    try:
+        spec = {"kind": "script", "path": "run.sh", "cpus": 3, "walltime": "1-00:00:00"}
+        before = time.time()
+        estimate = await estimate_start(jobs, "cpu", spec)
+        assert before + 99 <= estimate.start_time <= time.time() + 99
+        assert showstart_calls(fake_torque) == [["3@86400"]]
+    finally:
+        await ssh.close()

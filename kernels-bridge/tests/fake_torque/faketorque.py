@@ -514,7 +514,7 @@ def showstart(args: list[str]) -> int:
     with open(state_dir() / "showstart.log", "a") as calls:
         calls.write(json.dumps(args) + "\n")
     if (state_dir() / "showstart_hangs").exists():
-        time.sleep(3600)
+        time.sleep(120)  # longer than any time-out the tests give it
     if len(args) != 1:
         return fail("usage: showstart {jobid|proccount[@duration]}", 2)
     if (state_dir() / "showstart_output").exists():
