@@ -24,6 +24,7 @@ import {
 import { formatBytes, formatNumber } from './format';
 import type { ICell, IGeoView } from './map-data';
 import { axisLabels, pixelToLonLat } from './projection';
+import type { IOverviewInfo } from './overview';
 import type { Slice2D } from './reader';
 
 export interface IMapCanvasProps {
@@ -231,9 +232,11 @@ export function MapCanvas(props: IMapCanvasProps): JSX.Element {
     // What is on the canvas now, for the benchmarks (bench/preview_driver.mjs) and tests.
     if (orientationKnown) {
       el.dataset.renderedSelection = sliceKey.current ?? '';
-      el.dataset.resolution = slice.overview
-        ? `overview 1:${slice.overview.factor}`
-        : 'full';
+      el.dataset.resolution = slice.overview?.level
+        ? `level ${slice.overview.level.path} 1:${slice.overview.factor}`
+        : slice.overview
+          ? `overview 1:${slice.overview.factor}`
+          : 'full';
       props.onDrawn?.();
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -508,13 +511,25 @@ export function ChunkSummary(props: {
  */
 export function ColourSummary(props: {
   trans: TranslationBundle;
+  /** What the statistics are of when not the full slice. */
+  overview?: IOverviewInfo;
   stats: Stats | null;
   limits: [number, number] | null;
   typedLimits: [number, number] | null;
   limitsError: string | null;
   scale: Scale;
 }): JSX.Element {
-  const { trans, stats, limits, scale } = props;
+  const { trans, stats, limits, scale, overview } = props;
+  const of = overview?.level
+    ? trans.__(
+        'of multiscale level %1 (%2 × %3)',
+        overview.level.path,
+        overview.level.rows,
+        overview.level.cols
+      )
+    : overview
+      ? trans.__('of the overview 1:%1', overview.factor)
+      : trans.__('of the full slice');
   return (
     <>
       {stats && limits && (
@@ -527,7 +542,16 @@ export function ColourSummary(props: {
           data-lo={limits[0]}
           data-hi={limits[1]}
           data-scale={scale}
+          data-of={
+            overview?.level
+              ? `level ${overview.level.path}`
+              : overview
+                ? 'overview'
+                : 'full'
+          }
         >
+          {of}
+          {': '}
           {trans.__(
             'min %1 · max %2 · mean %3 · missing %4',
             formatNumber(stats.min),

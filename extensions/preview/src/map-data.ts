@@ -421,7 +421,13 @@ export function useExactCells(
   const missingKey = missing.map(c => `${c.row},${c.col}`).join(';');
   useEffect(() => {
     const source = dataset.overview;
-    if (!active || !source || !variable || !selection || !missing.length) {
+    if (
+      !active ||
+      !source?.cell ||
+      !variable ||
+      !selection ||
+      !missing.length
+    ) {
       return;
     }
     const controller = new AbortController();
@@ -431,7 +437,7 @@ export function useExactCells(
         missing.map(async cell => {
           const at = [cell.row, cell.col];
           const index = selection.map(i => (i === null ? at.shift()! : i));
-          const value = await source.cell(variable, index, controller.signal);
+          const value = await source.cell!(variable, index, controller.signal);
           return [`${cell.row},${cell.col}`, value] as const;
         })
       )

@@ -330,14 +330,22 @@ export function MapView(props: IMapViewProps): JSX.Element {
     const shown = Number.isNaN(value)
       ? trans.__('missing')
       : `${formatNumber(value)}${units ? ` ${units}` : ''}`;
+    const level = slice.overview?.level;
     return {
-      text: approximate
-        ? trans.__(
-            '%1: ≈ %2 (mean of the overview block; the exact value follows)',
-            describeCell(cell.row, cell.col),
-            shown
-          )
-        : `${describeCell(cell.row, cell.col)}: ${shown}`,
+      text: !approximate
+        ? `${describeCell(cell.row, cell.col)}: ${shown}`
+        : level
+          ? trans.__(
+              '%1: ≈ %2 (of multiscale level %3; Full resolution reads the exact value)',
+              describeCell(cell.row, cell.col),
+              shown,
+              level.path
+            )
+          : trans.__(
+              '%1: ≈ %2 (mean of the overview block; the exact value follows)',
+              describeCell(cell.row, cell.col),
+              shown
+            ),
       value,
       approximate
     };
@@ -563,7 +571,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
       )}
       {slice?.overview && (
         <OverviewBadge
-          factor={slice.overview.factor}
+          overview={slice.overview}
           loading={loading && fullResolution}
           onFullResolution={() => setFullResolution(true)}
           trans={trans}
@@ -628,6 +636,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
       <div className="jp-EspriVre-previewHover">{hover || '\u00a0'}</div>
       <ColourSummary
         trans={trans}
+        overview={slice?.overview}
         stats={stats}
         limits={limits}
         typedLimits={typedLimits}

@@ -5,6 +5,7 @@
  * step (projection, colours, hover) works on the grid's own cells. The full
  * resolution is read from the chunks only when the user asks for it.
  */
+import type { ILevelInfo } from './multiscales';
 import type { Slice2D } from './reader';
 
 /** The quantised code of a missing value; 0..LEVELS span [minimum, maximum]. */
@@ -30,6 +31,8 @@ export interface IOverviewHeader {
 export interface IOverviewInfo {
   factor: number;
   method: string;
+  /** Set when the values are a coarser level of a multiscale store, not the server's. */
+  level?: ILevelInfo;
 }
 
 /**

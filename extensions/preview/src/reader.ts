@@ -7,6 +7,7 @@ import * as zarr from 'zarrita';
 import { type VariableInfo, variablesFromReferences } from './axes';
 import { decodeValues, decodeZarrV3FillValue, textCoordinate } from './cf';
 import { ChunkCache, type IChunkCacheOptions } from './chunk-cache';
+import { multiscaleOverview, parseMultiscales, pyramidOf } from './multiscales';
 import type { IOverviewInfo } from './overview';
 
 /** Sends one HTTP request: adds the Jupyter credentials in the widget. */
@@ -40,7 +41,10 @@ export interface Dataset {
   overview?: IOverviewSource;
 }
 
-/** The server's screen-sized overview of a slice and exact values of single cells. */
+/**
+ * A screen-sized overview of a slice (the server's, or a multiscale store's level) and,
+ * for the server's, exact values of single cells.
+ */
 export interface IOverviewSource {
   /** The slice's block means, at most maxSide x maxSide, spread over the grid. */
   slice(
@@ -50,7 +54,7 @@ export interface IOverviewSource {
     signal?: AbortSignal
   ): Promise<Slice2D>;
   /** The exact value at an index per dimension (NaN when missing). */
-  cell(
+  cell?(
     variable: VariableInfo,
     index: number[],
     signal?: AbortSignal
@@ -225,7 +229,21 @@ export async function openZarrStore(
     variables.push(arrayInfo(item.path.replace(/^\//, ''), arr, storeFormat));
   }
   variables.sort((a, b) => a.name.localeCompare(b.name));
-  return Object.assign(dataset, { store, cache, variables }) as Dataset;
+  const opened = Object.assign(dataset, { store, cache, variables }) as Dataset;
+  // A multiscale store (issue 17) lists its full-resolution variables; its coarser
+  // levels make the first picture. A root group that cannot be read has no levels.
+  const root = await zarr
+    .open(zarr.root(store), { kind: 'group' })
+    .catch(() => null);
+  const multiscales = root ? parseMultiscales(root.attrs) : null;
+  const pyramid = multiscales ? pyramidOf(multiscales, variables) : null;
+  if (pyramid) {
+    opened.variables = pyramid.variables;
+    opened.overview = multiscaleOverview(pyramid, (v, selection, signal) =>
+      readSlice(opened, v, selection, signal)
+    );
+  }
+  return opened;
 }
 
 type ZarrFormat = 'v2' | 'v3';

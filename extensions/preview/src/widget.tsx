@@ -219,9 +219,12 @@ async function open(
       absoluteUrl(dataFilesUrl(info.files_url), settings),
       fetchFn
     );
-    dataset.overview = serverOverview(source.path, settings);
-    if (first) {
-      offerFirstOverview(dataset, first);
+    // A multiscale store's own levels make its first picture, not the server's overview.
+    if (!dataset.overview) {
+      dataset.overview = serverOverview(source.path, settings);
+      if (first) {
+        offerFirstOverview(dataset, first);
+      }
     }
     setState({
       step: 'map',
