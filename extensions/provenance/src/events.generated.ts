@@ -104,10 +104,10 @@ export interface SessionEvent {
     chunk_size: number;
   };
   /**
-   * The batch script of the Slurm job the kernel ran in (scontrol write batch_script), when it runs in one; absent in logs written before it was recorded.
+   * The batch script of the job the kernel ran in, when it runs in one: the copy our server kept when it submitted the job, else Slurm's (scontrol write batch_script); absent in logs written before it was recorded.
    */
   job_script?: null | {
-    scheduler: 'slurm';
+    scheduler: 'slurm' | 'torque' | 'local';
     job_id: string;
     sha256: Sha256;
     /**

@@ -3,7 +3,10 @@
 What was submitted (the spec, the script), where its logs and output notebook are, and the last
 state a scheduler reported survive a restart of the server and a scheduler that forgets
 finished jobs (Slurm drops them after MinJobAge, Torque after keep_completed). The local back end
-keeps its jobs' whole state here.
+keeps its jobs' whole state here. The batch script kept with each job is the one submitted (cut
+at MAX_SCRIPT_BYTES, its hash and size those of the whole): Torque does not give a job's script
+back to its user, so the crate of a batch run takes it from here (provenance/batch_script.py,
+through `submitted_scripts`, which only reads).
 
 Safe under concurrent access: every call opens its own connection (threads, the local back
 end's supervisor processes and a second server may write at once), the database is in WAL mode
@@ -11,6 +14,7 @@ and writers wait for each other (busy_timeout) instead of failing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -24,6 +28,8 @@ from typing import Any
 from .types import JobInfo, JobKind, JobMail, JobSpec, JobState
 
 SCHEMA_VERSION = 1
+"""Columns added since (nullable, added when missing: ADDED_COLUMNS) keep the version, so that an
+older espri-vre still reads the file."""
 BUSY_TIMEOUT_MS = 30_000
 STORE_FILE = "jobs.sqlite"
 
@@ -46,6 +52,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (cluster, state);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+ADDED_COLUMNS = {"script_sha256": "TEXT", "script_size": "INTEGER"}
+"""The kept script's whole hash and size (NULL in records written before they were kept)."""
+MAX_SCRIPT_BYTES = 1 << 20
+"""The kept script is cut there. Those rendered here are far shorter (a job's parameters are
+limited to 64 KiB); the bound is for a script a caller completed (a pipeline step's values)."""
 
 
 def default_store_dir() -> Path:
@@ -66,8 +77,15 @@ class JobRecord:
     """The last state seen (never UNKNOWN: a silent scheduler does not overwrite it)."""
     cancel_requested: bool = False
     process: Mapping[str, Any] = field(default_factory=dict)
-    """The local back end's own bookkeeping (pids, start ticks)."""
+    """The back end's own bookkeeping (the local back end's pids, Torque's full job id)."""
     updated_at: float = 0.0
+    script_sha256: str | None = None
+    """Of the whole script submitted; None in records older than the kept scripts."""
+    script_size: int | None = None
+
+    @property
+    def script_truncated(self) -> bool:
+        return self.script_size is not None and len(self.script.encode()) < self.script_size
 
     @property
     def state(self) -> JobState:
@@ -87,6 +105,10 @@ class JobStore:
                     "upgrade espri-vre or move the file away"
                 )
             db.executescript(_SCHEMA)
+            have = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -107,33 +129,41 @@ class JobStore:
         *,
         process: Mapping[str, Any] | None = None,
     ) -> JobRecord:
+        """Records a job just submitted with `script`, the batch script as submitted."""
         now = time.time()
+        whole = script.encode()
         record = JobRecord(
             cluster=cluster,
             job_id=info.id,
             spec=spec,
-            script=script,
+            # cut on a character's boundary: what is kept stays text
+            script=whole[:MAX_SCRIPT_BYTES].decode(errors="ignore"),
             submitted_at=info.submit_time or now,
             info=info,
             process=dict(process or {}),
             updated_at=now,
+            script_sha256=hashlib.sha256(whole).hexdigest(),
+            script_size=len(whole),
         )
         with self._connect() as db:
             db.execute(
                 "INSERT INTO jobs (cluster, job_id, name, kind, spec, script, submitted_at, state,"
-                " info, process, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " info, process, updated_at, script_sha256, script_size)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     cluster,
                     info.id,
                     info.name,
                     spec.kind.value,
                     json.dumps(spec.to_dict()),
-                    script,
+                    record.script,
                     record.submitted_at,
                     info.state.value,
                     json.dumps(info.to_dict()),
                     json.dumps(record.process),
                     now,
+                    record.script_sha256,
+                    record.script_size,
                 ),
             )
         return record
@@ -241,7 +271,26 @@ class JobStore:
             )
 
 
+def submitted_scripts(
+    job_id: str, data_dir: str | os.PathLike[str] | None = None
+) -> list[JobRecord]:
+    """The records of job id `job_id` (of any cluster) in the store of `data_dir` (the user's by
+    default), read without writing anything: for a kernel inside the job, on a compute node,
+    which must neither create the store nor wait on it. None found, or no store: []."""
+    path = Path(data_dir if data_dir is not None else default_store_dir()) / STORE_FILE
+    if not path.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchall()
+            return [_record(row) for row in rows]
+    except sqlite3.Error:
+        return []  # a store being migrated or locked for long: the caller does without
+
+
 def _record(row: sqlite3.Row) -> JobRecord:
+    columns = set(row.keys())  # `in row` would look among the values
     known = set(JobSpec.__dataclass_fields__)
     spec_data = {k: v for k, v in json.loads(row["spec"]).items() if k in known}
     spec = JobSpec(
@@ -266,4 +315,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         cancel_requested=bool(row["cancel_requested"]),
         process=json.loads(row["process"]),
         updated_at=row["updated_at"],
+        # a store not opened by this version's JobStore yet lacks the columns
+        script_sha256=row["script_sha256"] if "script_sha256" in columns else None,
+        script_size=row["script_size"] if "script_size" in columns else None,
     )

@@ -1,0 +1,175 @@
+"""The crate of a batch run holds the script our server submitted: every back end keeps the
+submitted script with the job's record (jobs/store.py), and the kernel inside the job takes it
+from there (provenance/batch_script.py), before asking Slurm (scontrol) and where Torque gives
+nothing back. Each job runs the reviewer's sample (espri_vre.provenance.sample: a real kernel
+that records, then the crate); the crate validates at the REQUIRED level of
+provenance-run-crate-0.5 (roc-validator on the genuine contexts of ../shared)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import SHARED, needs_shared
+
+from espri_vre.jobs.slurm import SlurmScheduler
+from espri_vre.jobs.store import MAX_SCRIPT_BYTES, JobStore, submitted_scripts
+from espri_vre.jobs.torque import TorqueScheduler
+from espri_vre.jobs.types import ClusterConfig, JobInfo, JobKind, JobSpec, JobState
+from espri_vre.provenance.batch_script import batch_script
+from espri_vre.provenance.validation import validate_crate
+
+RUN_SAMPLE = (
+    "import sys\nfrom espri_vre.provenance.sample import main\nsys.exit(main([sys.argv[1]]))\n"
+)
+
+
+def graph_of(crate: Path) -> dict[str, dict[str, Any]]:
+    return {
+        e["@id"]: e for e in json.loads((crate / "ro-crate-metadata.json").read_text())["@graph"]
+    }
+
+
+def session_of(crate: Path) -> dict[str, Any]:
+    (log,) = (crate / "provenance").glob("*.jsonl")
+    return json.loads(log.read_text().splitlines()[0])
+
+
+def assert_the_crate_holds(crate: Path, entity: str, job_id: str, submitted: str) -> None:
+    graph = graph_of(crate)
+    script = f"job/{job_id}.sh"
+    assert graph[entity]["subjectOf"] == {"@id": script}
+    assert graph[script]["about"] == {"@id": entity}
+    assert (crate / script).read_text() == submitted
+    assert graph[script]["sha256"] == hashlib.sha256(submitted.encode()).hexdigest()
+    assert graph[script]["contentSize"] == str(len(submitted.encode()))
+
+
+@needs_shared
+async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_torque_here(
+    fake_torque, user_root: Path, tmp_path: Path
+):
+    """qsub is the fake of tests/fake_torque (recorded outputs); the job's kernel runs here with
+    the variables Torque sets in a job, and no Torque command on its PATH."""
+    data = tmp_path / "jupyter-data"
+    store = JobStore(data / "espri-vre")
+    cluster = ClusterConfig(id="cpu", kind="torque", defaults={"queue": "batch"})
+    sched = TorqueScheduler(cluster, store, [user_root])
+    (user_root / "run_sample.py").write_text(RUN_SAMPLE)
+    spec = JobSpec(kind=JobKind.PYTHON, path="run_sample.py", name="sample", arguments=("out",))
+    info = await sched.submit(spec)
+    torque_id = store.get("cpu", info.id).process["torque_id"]
+    assert torque_id.startswith(f"{info.id}.")
+    submitted = fake_torque.jobs()[info.id]["script"]  # what qsub read on its stdin
+    assert submitted.startswith("#!/bin/bash\n# espri-vre python job sample: ")
+
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + "/usr/bin:/bin",
+        "JUPYTER_DATA_DIR": str(data),
+        "PBS_JOBID": torque_id,
+        "PBS_JOBNAME": "sample",
+        "PBS_QUEUE": "batch",
+        "PBS_O_WORKDIR": str(user_root),
+    }
+    done = subprocess.run(
+        [sys.executable, "run_sample.py", "out"],
+        cwd=user_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    crate = user_root / "out" / "crate"
+    assert session_of(crate)["job_script"]["scheduler"] == "torque"
+    assert_the_crate_holds(crate, f"#job/torque/{torque_id}", torque_id, submitted)
+
+    result = validate_crate(crate, SHARED / "schemas/ro-crate", tmp_path / "validator-cache")
+    assert result["passed"], result["required"]
+    assert result["contexts"] == [
+        f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")
+    ]
+
+
+@needs_shared
+async def test_a_slurm_job_s_crate_holds_the_script_we_submitted(
+    slurm, user_root: Path, tmp_path: Path, poll
+):
+    data = tmp_path / "jupyter-data"
+    store = JobStore(data / "espri-vre")
+    cluster = ClusterConfig(id="slurm", kind="slurm", python=sys.executable)
+    sched = SlurmScheduler(cluster, store, [user_root])
+    (user_root / "run_sample.py").write_text(RUN_SAMPLE)
+    spec = JobSpec(kind=JobKind.PYTHON, path="run_sample.py", name="sample", arguments=("out",))
+    # sbatch passes the server's environment on: the job finds this store
+    os.environ["JUPYTER_DATA_DIR"] = str(data)
+    try:
+        info = await sched.submit(spec)
+    finally:
+        del os.environ["JUPYTER_DATA_DIR"]
+    try:
+        done = await poll(lambda: sched.status(info.id), lambda j: j.finished, timeout=180)
+    finally:
+        if not (await sched.status(info.id)).finished:
+            await sched.cancel(info.id)
+    log = Path(done.stdout_path).read_text() if done.stdout_path else ""
+    assert done.state is JobState.COMPLETED, log + Path(done.stderr_path).read_text()
+    submitted = store.get("slurm", info.id).script
+    assert submitted.startswith("#!/bin/bash\n# espri-vre python job sample: ")
+    crate = user_root / "out" / "crate"
+    assert_the_crate_holds(crate, f"#job/slurm/espri-vre/{info.id}", info.id, submitted)
+
+    # the kept copy comes first: the same record with no scontrol to ask
+    session = session_of(crate)
+    ids = {"SLURM_JOB_ID": info.id, "SLURM_JOB_NAME": "sample", "PATH": ""}
+    assert batch_script(ids, data / "espri-vre") == session["job_script"]
+    # another job name under the same id is not this job: nothing rather than a wrong script
+    assert batch_script({**ids, "SLURM_JOB_NAME": "other"}, data / "espri-vre") is None
+
+
+def test_the_kept_script_is_bounded_and_found_only_for_its_own_job(tmp_path: Path, user_root):
+    """The store keeps at most MAX_SCRIPT_BYTES of a script, with the whole one's hash and size;
+    a kernel finds a record only when exactly one matches the ids of its environment."""
+    store = JobStore(tmp_path / "store")
+    (user_root / "x.py").write_text("")
+    cluster = ClusterConfig(id="cpu", kind="torque")
+    prepared = TorqueScheduler(cluster, store, [user_root]).prepare(
+        JobSpec(kind=JobKind.PYTHON, path="x.py", name="big")
+    )
+    long = prepared.script + "# é\n" * (MAX_SCRIPT_BYTES // 4)  # past the bound, 2-byte chars
+    info = JobInfo("77", "big", JobState.PENDING, "Q", cluster="cpu")
+    store.add("cpu", info, prepared.spec, long, process={"torque_id": "77.server"})
+    (kept,) = submitted_scripts("77", tmp_path / "store")
+    whole = long.encode()
+    assert kept.script_size == len(whole) and kept.script_truncated
+    assert kept.script_sha256 == hashlib.sha256(whole).hexdigest()
+    assert len(kept.script.encode()) <= MAX_SCRIPT_BYTES
+    assert whole.startswith(kept.script.encode())
+
+    found = batch_script({"PBS_JOBID": "77.server", "PATH": ""}, tmp_path / "store")
+    assert found == {
+        "scheduler": "torque",
+        "job_id": "77.server",
+        "sha256": kept.script_sha256,
+        "size": len(whole),
+        "text": kept.script,
+        "truncated": True,
+    }
+    # another server's job 77, a Slurm job 77 (the record is Torque's), no store: nothing
+    assert batch_script({"PBS_JOBID": "77.other", "PATH": ""}, tmp_path / "store") is None
+    assert batch_script({"SLURM_JOB_ID": "77", "PATH": ""}, tmp_path / "store") is None
+    assert batch_script({"PBS_JOBID": "77.server", "PATH": ""}, tmp_path / "none") is None
+    assert not (tmp_path / "none").exists()
+    # a task of a Torque array finds the array's record (qsub named it 78[].server)
+    array = JobInfo("78[]", "big", JobState.PENDING, "Q", cluster="cpu")
+    store.add("cpu", array, prepared.spec, prepared.script, process={"torque_id": "78[].server"})
+    task = batch_script({"PBS_JOBID": "78[3].server", "PATH": ""}, tmp_path / "store")
+    assert task is not None and task["job_id"] == "78[3].server"
+    assert task["text"] == prepared.script and not task["truncated"]
