@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SHARED, needs_shared
 
 from espri_vre.jobs.slurm import SlurmScheduler
@@ -22,7 +23,6 @@ from espri_vre.jobs.store import MAX_SCRIPT_BYTES, JobStore, submitted_scripts
 from espri_vre.jobs.torque import TorqueScheduler
 from espri_vre.jobs.types import ClusterConfig, JobInfo, JobKind, JobSpec, JobState
 from espri_vre.provenance.batch_script import batch_script
-from espri_vre.provenance.validation import validate_crate
 
 RUN_SAMPLE = (
     "import sys\nfrom espri_vre.provenance.sample import main\nsys.exit(main([sys.argv[1]]))\n"
@@ -50,12 +50,19 @@ def assert_the_crate_holds(crate: Path, entity: str, job_id: str, submitted: str
     assert graph[script]["contentSize"] == str(len(submitted.encode()))
 
 
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"espri_vre": True}}}
+
+
 @needs_shared
 async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_torque_here(
-    fake_torque, user_root: Path, tmp_path: Path
+    fake_torque, jp_fetch, jp_root_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """qsub is the fake of tests/fake_torque (recorded outputs); the job's kernel runs here with
-    the variables Torque sets in a job, and no Torque command on its PATH."""
+    the variables Torque sets in a job, and no Torque command on its PATH. The crate is then
+    validated from the crate view, on the contexts folder the images set."""
+    user_root = Path(jp_root_dir)
     data = tmp_path / "jupyter-data"
     store = JobStore(data / "espri-vre")
     cluster = ClusterConfig(id="cpu", kind="torque", defaults={"queue": "batch"})
@@ -91,8 +98,21 @@ async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_to
     assert session_of(crate)["job_script"]["scheduler"] == "torque"
     assert_the_crate_holds(crate, f"#job/torque/{torque_id}", torque_id, submitted)
 
-    result = validate_crate(crate, SHARED / "schemas/ro-crate", tmp_path / "validator-cache")
-    assert result["passed"], result["required"]
+    monkeypatch.setenv("ESPRI_VRE_ROCRATE_CONTEXTS", str(SHARED / "schemas/ro-crate"))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))  # the validator's cache goes there
+    response = await jp_fetch(
+        "espri-vre",
+        "api",
+        "provenance",
+        "crate",
+        method="POST",
+        body="",
+        params={"path": "out/crate"},
+        request_timeout=300,
+    )
+    result = json.loads(response.body)
+    assert (response.code, result["path"], result["passed"]) == (200, "out/crate", True), result
+    assert (result["required"], result["required_count"]) == ([], 0)
     assert result["contexts"] == [
         f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")
     ]
