@@ -110,7 +110,7 @@ def parse_duration(text: str) -> int:
 
 
 def format_duration(seconds: int) -> str:
-    """Moab's own [DD:]HH:MM:SS, as showstart's arguments and answers write it."""
+    """Moab's own [DD:]HH:MM:SS, as showstart's answers write it."""
     days, rest = divmod(int(seconds), 86400)
     clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
     return f"{days}:{clock}" if days else clock
