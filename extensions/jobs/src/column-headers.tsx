@@ -9,6 +9,7 @@ import {
   KEY_STEP,
   MAX_COLUMN_WIDTH,
   MIN_COLUMN_WIDTH,
+  readWidths,
   resized
 } from './columns';
 
@@ -69,9 +70,27 @@ export function JobColumnGroup(props: {
 }
 
 /**
+ * The widths the table is laid out from: the model's once it has them all, else those
+ * held while the pointer is over the header (see `JobColumnHeaders`' `onHold`), else
+ * none (fitted to the content).
+ */
+export function laidOutWidths(
+  widths: ColumnWidths,
+  held: ColumnWidths | null
+): ColumnWidths {
+  return isSized(widths) || held === null ? widths : held;
+}
+
+/**
  * The header row: the select-all box, then each column's title with a border that can
  * be dragged (or moved with the arrow keys once focused) to resize the column;
  * double-clicking it, or Enter, fits every column to its content again.
+ *
+ * Fitted to their content, the columns move whenever a refresh changes the rows (a
+ * state's word, a longer name): a border aimed at would move away just before it is
+ * pressed, and the gesture then selects text instead (CI saw it). So while the pointer
+ * is over the header, and until a drag started there ends, the widths shown are held
+ * (`onHold`, not saved) for the table to be laid out from.
  */
 export function JobColumnHeaders(props: {
   model: ColumnWidthsModel;
@@ -80,10 +99,16 @@ export function JobColumnHeaders(props: {
   selectAll: React.ReactElement;
   /** Told when the widths could not be saved. */
   onSaveError: (reason: unknown) => void;
+  /** Told of the widths to hold the columns at, and of null when they may fit again. */
+  onHold?: (widths: ColumnWidths | null) => void;
 }): React.ReactElement {
-  const { model, trans, labels, selectAll, onSaveError } = props;
+  const { model, trans, labels, selectAll, onSaveError, onHold } = props;
   const row = React.useRef<HTMLTableRowElement>(null);
   const widths = useColumnWidths(model);
+  // In a ref, not state: a drag outlives the re-renders that refreshes cause.
+  const dragging = React.useRef(false);
+  const hover = React.useRef(false);
+  const holding = React.useRef(false);
 
   /** Each column's width as shown now, for the columns without one yet. */
   const measured = (): Record<JobColumn, number> => {
@@ -98,6 +123,24 @@ export function JobColumnHeaders(props: {
   };
   const commit = (next: ColumnWidths): void => {
     model.commit(next).catch(onSaveError);
+  };
+  const hold = (): void => {
+    if (!holding.current && !isSized(model.widths)) {
+      holding.current = true;
+      onHold?.(readWidths(measured()));
+    }
+  };
+  const release = (): void => {
+    if (holding.current && !dragging.current && !hover.current) {
+      holding.current = false;
+      onHold?.(null);
+    }
+  };
+  /** Fits the columns to their content at once (held again at the pointer's next move). */
+  const fit = (): void => {
+    holding.current = false;
+    onHold?.(null);
+    commit({});
   };
 
   const startDrag = (
@@ -114,7 +157,9 @@ export function JobColumnHeaders(props: {
     const startX = event.clientX;
     // A click that does not move (the first of a double-click) changes nothing.
     let last: ColumnWidths | null = null;
+    // Captured, the pointer's moves reach the border wherever they go.
     handle.setPointerCapture?.(event.pointerId);
+    dragging.current = true;
     const move = (e: PointerEvent): void => {
       last = resized(base, shown, column, e.clientX - startX);
       model.preview(last);
@@ -123,9 +168,11 @@ export function JobColumnHeaders(props: {
       handle.removeEventListener('pointermove', move);
       handle.removeEventListener('pointerup', end);
       handle.removeEventListener('pointercancel', end);
+      dragging.current = false;
       if (last) {
         commit(last);
       }
+      release();
     };
     handle.addEventListener('pointermove', move);
     handle.addEventListener('pointerup', end);
@@ -147,13 +194,24 @@ export function JobColumnHeaders(props: {
       commit(resized(model.widths, measured(), column, step));
     } else if (event.key === 'Enter') {
       event.preventDefault();
-      commit({});
+      fit();
     }
   };
 
   return (
     <thead>
-      <tr ref={row}>
+      <tr
+        ref={row}
+        onPointerEnter={() => {
+          hover.current = true;
+          hold();
+        }}
+        onPointerMove={hold}
+        onPointerLeave={() => {
+          hover.current = false;
+          release();
+        }}
+      >
         <th scope="col">{selectAll}</th>
         {JOB_COLUMNS.map(column => (
           <th
@@ -179,7 +237,7 @@ export function JobColumnHeaders(props: {
               className="jp-EspriVre-columnResizer"
               data-column={column}
               onPointerDown={event => startDrag(column, event)}
-              onDoubleClick={() => commit({})}
+              onDoubleClick={fit}
               onKeyDown={event => onKey(column, event)}
             />
           </th>

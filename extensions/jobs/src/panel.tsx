@@ -11,10 +11,11 @@ import * as React from 'react';
 import {
   JobColumnGroup,
   JobColumnHeaders,
+  laidOutWidths,
   tableStyle,
   useColumnWidths
 } from './column-headers';
-import { ColumnWidthsModel, isSized } from './columns';
+import { type ColumnWidths, ColumnWidthsModel, isSized } from './columns';
 import { jobsIcon } from './icons';
 import {
   actionable,
@@ -178,6 +179,8 @@ function JobsView(props: {
   const [ownColumns] = React.useState(() => new ColumnWidthsModel());
   const columns = props.columns ?? ownColumns;
   const widths = useColumnWidths(columns);
+  const [held, setHeld] = React.useState<ColumnWidths | null>(null);
+  const laidOut = laidOutWidths(widths, held);
   const [order, setOrder] = React.useState<SortOrder>('newest');
   const [state, setState] = React.useState<JobState | ''>('');
   const [selected, setSelected] = React.useState<ReadonlySet<string>>(
@@ -380,12 +383,14 @@ function JobsView(props: {
           <table
             className="jp-EspriVre-jobsTable"
             data-sized={isSized(widths)}
-            style={tableStyle(widths)}
+            data-held={laidOut !== widths}
+            style={tableStyle(laidOut)}
           >
-            <JobColumnGroup widths={widths} />
+            <JobColumnGroup widths={laidOut} />
             <JobColumnHeaders
               model={columns}
               trans={trans}
+              onHold={setHeld}
               labels={{
                 name: trans.__('Name'),
                 state: trans.__('State'),
