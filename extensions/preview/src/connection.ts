@@ -145,20 +145,35 @@ export async function fetchTable(
 }
 
 /**
- * The server's overviews of the file at `path` (data/overview, data/overview/cell),
- * for a dataset the server reads itself (a NetCDF/HDF5 file or a Zarr store it serves).
+ * Where the server reads a dataset for its overviews: a path it serves (data/overview),
+ * or the URL of a file on an allowed data server (data/remote/overview, issue 16).
+ */
+export type OverviewLocation = string | { url: string };
+
+/** The overview route of `location` and the query argument that names it. */
+function overviewRoute(location: OverviewLocation): [string, string] {
+  return typeof location === 'string'
+    ? ['data/overview', `path=${encodeURIComponent(location)}`]
+    : ['data/remote/overview', `url=${encodeURIComponent(location.url)}`];
+}
+
+/**
+ * The server's overviews of the dataset at `location` (data/overview,
+ * data/overview/cell, or their data/remote/ twins), for a dataset the server reads
+ * itself (a NetCDF/HDF5 file or a Zarr store it serves, a remote NetCDF-4 file).
  */
 export function serverOverview(
-  path: string,
+  location: OverviewLocation,
   settings: ServerConnection.ISettings
 ): IOverviewSource {
+  const [route, named] = overviewRoute(location);
   const query = (variable: VariableInfo, rest: string): string =>
-    `path=${encodeURIComponent(path)}&variable=${encodeURIComponent(variable.name)}&${rest}`;
+    `${named}&variable=${encodeURIComponent(variable.name)}&${rest}`;
   return {
     async slice(variable, selection, maxSide, signal) {
       const { data, headers } = await requestBytes(
         apiUrl(
-          `data/overview?${query(
+          `${route}?${query(
             variable,
             `selection=${encodeURIComponent(JSON.stringify(selection))}&rows=${maxSide}&cols=${maxSide}`
           )}`,
@@ -171,7 +186,7 @@ export function serverOverview(
     },
     async cell(variable, index, signal) {
       const { value } = await requestAPI<{ value: number | null }>(
-        `data/overview/cell?${query(variable, `index=${encodeURIComponent(JSON.stringify(index))}`)}`,
+        `${route}/cell?${query(variable, `index=${encodeURIComponent(JSON.stringify(index))}`)}`,
         { signal },
         settings
       );
@@ -181,21 +196,19 @@ export function serverOverview(
 }
 
 /**
- * The overview of the map a preview of `path` shows first, the server choosing the
+ * The overview of the map a preview of `location` shows first, the server choosing the
  * variable and the slice (X-Overview-Variable, X-Overview-Selection): asked for before
  * the file's metadata are read, so that the first picture does not wait for them.
  */
 export async function requestFirstOverview(
-  path: string,
+  location: OverviewLocation,
   settings: ServerConnection.ISettings,
   side: number,
   signal?: AbortSignal
 ): Promise<IFirstOverview> {
+  const [route, named] = overviewRoute(location);
   const { data, headers } = await requestBytes(
-    apiUrl(
-      `data/overview?path=${encodeURIComponent(path)}&rows=${side}&cols=${side}`,
-      settings
-    ),
+    apiUrl(`${route}?${named}&rows=${side}&cols=${side}`, settings),
     { signal },
     settings
   );

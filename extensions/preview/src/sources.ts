@@ -17,8 +17,12 @@ import {
   absoluteUrl,
   authenticatedFetch,
   fetchCombinedReferences,
-  fetchRemoteReferences
+  fetchRemoteReferences,
+  requestFirstOverview,
+  serverOverview
 } from './connection';
+import { offerFirstOverview } from './map-data';
+import { screenSide } from './overview';
 import { type Dataset, openReferences, openZarr } from './reader';
 
 /**
@@ -193,15 +197,31 @@ export async function openPreparedSource(
             source.url
           )
     );
+    // The first picture is asked for at once, in parallel with the references, and the
+    // server reads the file's slices itself for the overviews (issue 16).
+    const location = { url: source.url };
+    const first = requestFirstOverview(
+      location,
+      settings,
+      screenSide(window.devicePixelRatio),
+      signal
+    ).catch(() => null);
     const { spec, target } = await fetchRemoteReferences(
       source.url,
       settings,
       signal
     );
-    return {
-      dataset: openReferences(spec, target, fetchFn),
-      origin: { format: 'remote', location: source.url }
-    };
+    const dataset = openReferences(spec, target, fetchFn);
+    dataset.overview = serverOverview(location, settings);
+    offerFirstOverview(dataset, first);
+    // A file the server makes no overview of (NetCDF-3) is read from its chunks only,
+    // rather than each slice asking the server first.
+    void first.then(found => {
+      if (!found) {
+        dataset.overview = undefined;
+      }
+    });
+    return { dataset, origin: { format: 'remote', location: source.url } };
   }
   onProgress(
     trans.__(
