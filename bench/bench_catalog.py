@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import CACHE_HIT, Context, Row, interleaved_rounds
+from harness import CACHE_HIT, Context, Row, driver_answer, interleaved_rounds
 from serverproc import free_port
 
 ROWS = 1_000_000
@@ -290,13 +290,7 @@ def ours(ctx: Context, descriptor: Path) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    lines = [x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"catalog_query.ts failed ({done.returncode}): "
-            f"{done.stderr[-2000:]}{done.stdout[-500:]}"
-        )
-    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    return driver_answer(done, "catalog_query.ts")
 
 
 def timed(fn) -> tuple[float, object]:

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import nbformat
 
-from harness import Context, Row
+from harness import Context, Row, driver_answer
 from serverproc import start_server, stop
 
 POINTS = 1_000_000
@@ -206,13 +206,7 @@ def drive(ctx: Context, base: str, token: str, runs: list[dict]) -> list[dict]:
         timeout=budget,
     )
     (ctx.work / "globe-driver.log").write_text(done.stderr)
-    lines = [x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"globe_frames.mjs failed ({done.returncode}): "
-            f"{done.stderr[-2000:]}{done.stdout[-500:]}"
-        )
-    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    return driver_answer(done, "globe_frames.mjs")
 
 
 def run_spec(tool: str, name: str, n: int, fps: bool, imagery: bool = True) -> dict:

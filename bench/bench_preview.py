@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import Context, Row
+from harness import Context, Row, driver_answer
 from serverproc import start_server, stop
 
 SHAPE = (365, 720, 1440)
@@ -218,13 +218,7 @@ def drive(ctx: Context, servers: dict, tasks: list[dict]) -> list[dict]:
         text=True,
         timeout=300 + 120 * len(tasks),
     )
-    lines = [x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"preview_driver.mjs failed ({done.returncode}): {done.stderr[-3000:]}"
-            f"{done.stdout[-500:]}"
-        )
-    results = json.loads(lines[-1].removeprefix("BENCH_JSON "))["results"]
+    results = driver_answer(done, "preview_driver.mjs", stderr_tail=3000)["results"]
     failed = [r for r in results if r.get("error")]
     if failed:
         raise RuntimeError(

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -200,6 +200,20 @@ def poll_until(
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what}: not done after {wait:.0f} s: {reprlib.repr(got)}")
         time.sleep(every)
+
+
+def driver_answer(
+    done: subprocess.CompletedProcess[str], driver: str, stderr_tail: int = 2000
+) -> Any:
+    """What a driver (a Node or browser script run by a bench module) printed last as one
+    `BENCH_JSON <json>` line; a RuntimeError with the end of its output when it failed or
+    printed none."""
+    lines = [x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{driver} failed ({done.returncode}): {done.stderr[-stderr_tail:]}{done.stdout[-500:]}"
+        )
+    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
 
 
 def median_range(values: Iterable[float]) -> tuple[float, float, float]:
