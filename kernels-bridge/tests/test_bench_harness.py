@@ -427,3 +427,32 @@ def test_an_anchor_venv_already_made_is_reused_without_pip(tmp_path):
         "",
     )
     assert not (tmp_path / "anchors" / "noworkflow-install.log").exists()
+
+
+def test_poll_until_returns_the_first_answer_that_is_done_and_names_what_never_was():
+    answers = iter(["queued", "running", "done", "never asked"])
+    asked: list[str] = []
+
+    def get() -> str:
+        asked.append(next(answers))
+        return asked[-1]
+
+    assert harness.poll_until(get, lambda a: a == "done", "the run", wait=60, every=0) == "done"
+    assert asked == ["queued", "running", "done"]
+    with pytest.raises(RuntimeError, match=r"^the job: not done after 0 s: 'PENDING'$"):
+        harness.poll_until(lambda: "PENDING", lambda a: a == "done", "the job", wait=0)
+
+
+def test_a_drivers_last_bench_json_line_is_its_answer_and_a_failure_shows_its_output():
+    def driver(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    printed = driver("print('loading'); print('BENCH_JSON [1]'); print('BENCH_JSON {\"ms\": 2}')")
+    assert harness.driver_answer(printed, "d.mjs") == {"ms": 2}
+    crashed = driver("import sys; print('BENCH_JSON [1]'); sys.exit('no browser')")
+    with pytest.raises(RuntimeError, match=r"^d\.mjs failed \(1\): no browser\nBENCH_JSON \[1\]"):
+        harness.driver_answer(crashed, "d.mjs")
+    # no answer line: a failure too, with only the end of a long stderr
+    silent = driver("import sys; sys.stderr.write('e' * 50 + 'END'); print('done')")
+    with pytest.raises(RuntimeError, match=r"^d\.mjs failed \(0\): e{7}ENDdone\n$"):
+        harness.driver_answer(silent, "d.mjs", stderr_tail=10)
