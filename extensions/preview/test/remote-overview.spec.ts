@@ -135,7 +135,7 @@ describe('the first picture of a remote file', () => {
       }
     }
     expect(compared).toBe(950 * 1000);
-    expect(await dataset.overview!.cell(tas, [1, 10, 20], signal)).toBe(
+    expect(await dataset.overview!.cell!(tas, [1, 10, 20], signal)).toBe(
       expected.cell
     );
   });
