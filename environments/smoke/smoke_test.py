@@ -5,7 +5,8 @@
 as the image's own user, with the image's environment. It checks what a user's pod relies on:
 not root; the lock (LOCK) installed exactly and `pip check`; every server extension and the
 named labextensions enabled; munge and the SSH client present; a job submitted with the image's
-Slurm client completed; a kernel with the provenance capture loaded; and a real JupyterHub
+Slurm client completed; the RO-Crate contexts the build fetched; a kernel with the provenance
+capture loaded; and a real JupyterHub
 (environments/smoke/jupyterhub_config.py) spawning `jupyterhub-singleuser` with the
 environment the chart gives it, whose /espri-vre/api/status answers a user's token.
 Prints one line per check and exits non-zero at the first failure.
@@ -33,6 +34,7 @@ import yaml
 from packaging.utils import canonicalize_name
 
 import espri_vre
+from espri_vre.provenance.validation import CONTEXT_URL, VERSIONS, contexts_folder, folder_contexts
 
 HERE = Path(__file__).resolve().parent
 
@@ -181,6 +183,20 @@ def kernel(work: Path) -> None:
     check("a kernel loads the provenance capture (espri_vre)", "'espri_vre'" in out, out)
 
 
+def ro_crate_contexts() -> None:
+    """The contexts the build fetched for the crate view's validation, each its own version's;
+    an image built without them (ROCRATE_CONTEXTS= ) validates online."""
+    folder = contexts_folder()
+    if folder is None:
+        print("[smoke] note: no RO-Crate contexts in the image: crates validate online", flush=True)
+        return
+    found = sorted(folder_contexts(folder))
+    wanted = [CONTEXT_URL.format(version=v) for v in VERSIONS]
+    check(
+        f"the RO-Crate contexts {', '.join(VERSIONS)} are in {folder}", found == wanted, str(found)
+    )
+
+
 def single_user_server(values: Path, labextensions: list[str], work: Path) -> None:
     token = secrets.token_hex(16)
     hub_port, api_port = free_port(), free_port()
@@ -288,6 +304,7 @@ def main() -> None:
     identity()
     packages(args.lock, labextensions)
     slurm(args.values)
+    ro_crate_contexts()
     if args.gpu:
         torch_with_cuda()
     with tempfile.TemporaryDirectory(prefix="smoke-") as tmp:

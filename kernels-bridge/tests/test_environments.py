@@ -135,13 +135,19 @@ def test_the_image_fetches_each_ro_crate_context_from_its_own_address_no_interne
     """The build machine reaches w3id.org, this one does not: the Dockerfile is read, and the
     fetch it runs is run against a refused proxy (no request leaves the machine)."""
     instructions = dockerfile_instructions((ENV / "Dockerfile").read_text())
-    env = f"ENV ESPRI_VRE_ROCRATE_CONTEXTS={validation.IMAGE_CONTEXTS}"
+    # the folder by default; an empty build argument leaves the server to validate online
+    arg = f"ARG ROCRATE_CONTEXTS={validation.IMAGE_CONTEXTS}"
+    env = "ENV ESPRI_VRE_ROCRATE_CONTEXTS=${ROCRATE_CONTEXTS}"
     (fetch,) = [i for i in instructions if "fetch-contexts" in i]
-    assert env in instructions and instructions.index(env) < instructions.index(fetch)
+    assert instructions.index(arg) + 1 == instructions.index(env) < instructions.index(fetch)
+    assert '&& if [ -n "$ESPRI_VRE_ROCRATE_CONTEXTS" ]; then' in fetch
+    assert validation.contexts_folder({"ESPRI_VRE_ROCRATE_CONTEXTS": ""}) is None
     # after the wheel's install, which brings the module and roc-validator
     wheel = next(i for i in instructions if "espri_vre-*.whl" in i and i.startswith("RUN"))
     assert instructions.index(wheel) < instructions.index(fetch)
-    words = shlex.split(fetch.split("&&")[-1])
+    command = re.search(r"; then\s+(python -m .*?);\s+fi$", fetch)
+    assert command is not None, fetch
+    words = shlex.split(command.group(1))
     assert words[:5] == [
         "python",
         "-m",

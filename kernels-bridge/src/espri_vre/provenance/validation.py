@@ -114,7 +114,7 @@ def default_cache_dir() -> Path:
     return Path(jupyter_data_dir()) / "espri-vre" / "validator-cache"
 
 
-def _contexts(folder: Path) -> dict[str, bytes]:
+def folder_contexts(folder: Path) -> dict[str, bytes]:
     """{address: bytes} of each context of `folder`, checked to be the context of its address."""
     found = {}
     for version in sorted(p for p in folder.iterdir() if (p / "context.jsonld").is_file()):
@@ -157,7 +157,7 @@ def online_contexts(crate_dir: Path) -> dict[str, bytes]:
 def offline_cache(folder: Path, cache_dir: Path) -> Path:
     """An HTTP cache (requests-cache, as the validator's offline mode reads it) holding each
     context of `folder` under its own address; made once per set of contexts."""
-    return _cache_of(_contexts(folder), cache_dir)
+    return _cache_of(folder_contexts(folder), cache_dir)
 
 
 def _cache_of(contexts: dict[str, bytes], cache_dir: Path) -> Path:
@@ -213,7 +213,7 @@ def validate_crate(
     # Fetched by us rather than by the validator's own online mode: each context is checked to
     # be the one of its address, within a time limit, and the validation runs as it does on a
     # configured folder.
-    known = _contexts(contexts) if contexts is not None else online_contexts(crate_dir)
+    known = folder_contexts(contexts) if contexts is not None else online_contexts(crate_dir)
     with _lock:
         # One pass at the RECOMMENDED level, which runs the REQUIRED checks too (each pass
         # costs seconds of SHACL): the levels are told apart by each issue's severity.
