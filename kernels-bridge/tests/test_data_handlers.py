@@ -59,8 +59,10 @@ def jp_server_config(jp_root_dir: Path, demo_dir: Path) -> dict[str, Any]:
     }
 
 
-async def get(jp_fetch: Any, endpoint: str, **params: Any) -> Any:
-    return await jp_fetch("espri-vre", "api", "data", endpoint, params=params)
+async def get(
+    jp_fetch: Any, endpoint: str, headers: dict[str, str] | None = None, **params: Any
+) -> Any:
+    return await jp_fetch("espri-vre", "api", "data", endpoint, params=params, headers=headers)
 
 
 async def get_error(jp_fetch: Any, endpoint: str, **kwargs: Any) -> tuple[int, dict[str, str]]:
@@ -104,27 +106,14 @@ async def test_references_answer_304_to_their_etag_until_the_file_changes(
     first = await get(jp_fetch, "references", path="data/tas_demo_monthly.nc")
     etag = first.headers["ETag"]
     assert first.headers["Cache-Control"] == "private, no-cache"
+    since = {"If-None-Match": etag}
     with pytest.raises(HTTPClientError) as unchanged:
-        await jp_fetch(
-            "espri-vre",
-            "api",
-            "data",
-            "references",
-            params={"path": "data/tas_demo_monthly.nc"},
-            headers={"If-None-Match": etag},
-        )
+        await get(jp_fetch, "references", headers=since, path="data/tas_demo_monthly.nc")
     assert unchanged.value.code == 304
     path = jp_root_dir / "data" / "tas_demo_monthly.nc"
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    changed = await jp_fetch(
-        "espri-vre",
-        "api",
-        "data",
-        "references",
-        params={"path": "data/tas_demo_monthly.nc"},
-        headers={"If-None-Match": etag},
-    )
+    changed = await get(jp_fetch, "references", headers=since, path="data/tas_demo_monthly.nc")
     assert changed.code == 200 and changed.headers["ETag"] != etag
 
 
