@@ -1,7 +1,7 @@
 """The batch job a recorded notebook ran in (a notebook job: papermill under Slurm or Torque),
 as the crate links it: the scheduler sets its variables in the job's environment, the kernel
 inherits them, and the session record keeps those of events.ENV_ALLOW (ids, node, partition,
-CPUs; never the user's other variables), and the batch script of a Slurm job (batch_script.py),
+CPUs; never the user's other variables), and the batch script of the job (batch_script.py),
 which the crate holds as `job/<job id>.sh`, `subjectOf` the job's entity."""
 
 from __future__ import annotations
@@ -77,6 +77,6 @@ def job_script_file(
             "contentSize": str(script["size"]),
             **({} if script.get("truncated") else {"sha256": script["sha256"]}),
             "about": {"@id": entity_id},
-            "description": f"the script the batch job ran, as the scheduler kept it{cut}",
+            "description": f"the script the batch job ran, as submitted{cut}",
         },
     )
