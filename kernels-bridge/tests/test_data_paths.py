@@ -28,6 +28,13 @@ def tree(tmp_path: Path) -> dict[str, Path]:
     return {"root": root, "bdd": bdd, "secret": secret, "bdd-link": tmp_path / "bdd-link"}
 
 
+def refusal(given: str, root: Path, *data_roots: Path, **options: bool) -> tuple[int, str]:
+    """(status, detail) of resolve_data_path's PathRefused for `given`."""
+    with pytest.raises(PathRefused) as refused:
+        resolve_data_path(given, root, data_roots, **options)
+    return refused.value.status, refused.value.detail
+
+
 def test_a_relative_path_is_a_file_under_the_server_root(tree):
     resolved = resolve_data_path("data/tas.nc", tree["root"], [tree["bdd"]])
     assert resolved.path == (tree["root"] / "data" / "tas.nc").resolve()
@@ -60,19 +67,17 @@ def test_a_symlink_from_the_root_into_a_data_root_is_followed(tree):
     ["../../etc/passwd", "data/../../secret/passwd", "data/../data/tas.nc", "../root/data/tas.nc"],
 )
 def test_dot_dot_is_refused_even_when_it_would_stay_inside(tree, given):
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(given, tree["root"], [tree["bdd"]])
-    assert refused.value.status == 403
-    assert "contains '..'" in refused.value.detail
+    status, detail = refusal(given, tree["root"], tree["bdd"])
+    assert status == 403
+    assert "contains '..'" in detail
 
 
 @pytest.mark.parametrize("given", ["/etc/passwd", "SECRET"])
 def test_an_absolute_path_outside_every_root_is_refused(tree, given):
     given = str(tree["secret"] / "passwd") if given == "SECRET" else given
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(given, tree["root"], [tree["bdd"]])
-    assert refused.value.status == 403
-    assert refused.value.detail == (
+    status, detail = refusal(given, tree["root"], tree["bdd"])
+    assert status == 403
+    assert detail == (
         f"{given} is outside the server root and the configured data roots: "
         "the server reads files only there."
     )
@@ -80,29 +85,26 @@ def test_an_absolute_path_outside_every_root_is_refused(tree, given):
 
 @pytest.mark.parametrize("given", ["escape/passwd", "escape.nc"])
 def test_a_symlink_in_the_root_that_leads_outside_is_refused(tree, given):
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(given, tree["root"], [tree["bdd"]])
-    assert refused.value.status == 403
+    status, detail = refusal(given, tree["root"], tree["bdd"])
+    assert status == 403
     # The link's target is the server's business: the sentence names the path as given only.
-    assert refused.value.detail == (
+    assert detail == (
         f"{given} leads through a symbolic link to a place outside the server root and the "
         "configured data roots."
     )
-    assert str(tree["secret"]) not in refused.value.detail
+    assert str(tree["secret"]) not in detail
 
 
 def test_a_nul_byte_is_refused_as_a_bad_request(tree):
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path("data/tas.nc\x00.csv", tree["root"])
-    assert refused.value.status == 400
-    assert refused.value.detail == "The path 'data/tas.nc\\x00.csv' contains a NUL byte."
+    status, detail = refusal("data/tas.nc\x00.csv", tree["root"])
+    assert status == 400
+    assert detail == "The path 'data/tas.nc\\x00.csv' contains a NUL byte."
 
 
 @pytest.mark.parametrize("given", ["", "   "])
 def test_an_empty_path_is_a_bad_request(tree, given):
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(given, tree["root"])
-    assert refused.value.status == 400
+    status, detail = refusal(given, tree["root"])
+    assert status == 400
 
 
 def test_a_missing_file_is_not_found_and_named(tree):
@@ -114,10 +116,9 @@ def test_a_missing_file_is_not_found_and_named(tree):
 
 def test_hidden_files_follow_the_contents_manager_setting(tree):
     assert resolve_data_path(".hidden/key.csv", tree["root"]).files_path == ".hidden/key.csv"
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(".hidden/key.csv", tree["root"], allow_hidden=False)
-    assert refused.value.status == 403
-    assert "hidden" in refused.value.detail
+    status, detail = refusal(".hidden/key.csv", tree["root"], allow_hidden=False)
+    assert status == 403
+    assert "hidden" in detail
 
 
 def test_a_data_root_inside_the_server_root_is_reported_as_the_root(tree):
@@ -131,11 +132,10 @@ def test_a_visible_link_to_a_hidden_file_is_hidden_too(tree):
     (tree["root"] / "data" / "in-hidden").symlink_to(tree["root"] / ".hidden")
     for given in ("data/key.csv", "data/in-hidden/key.csv"):
         assert resolve_data_path(given, tree["root"]).path.name == "key.csv"
-        with pytest.raises(PathRefused) as refused:
-            resolve_data_path(given, tree["root"], allow_hidden=False)
-        assert refused.value.status == 403
-        assert refused.value.detail.startswith(f"{given} is a hidden file")
-        assert ".hidden" not in refused.value.detail
+        status, detail = refusal(given, tree["root"], allow_hidden=False)
+        assert status == 403
+        assert detail.startswith(f"{given} is a hidden file")
+        assert ".hidden" not in detail
 
 
 def test_hidden_names_inside_a_zarr_store_may_count_as_visible(tree):
@@ -153,10 +153,9 @@ def test_hidden_names_inside_a_zarr_store_may_count_as_visible(tree):
 
 @pytest.mark.parametrize("given", ["data/" + "a" * 300, "é" * 128 + "/tas.nc"])
 def test_a_name_longer_than_the_file_system_allows_is_a_bad_request(tree, given):
-    with pytest.raises(PathRefused) as refused:
-        resolve_data_path(given, tree["root"])
-    assert refused.value.status == 400
-    assert "a name longer than 255 bytes" in refused.value.detail
+    status, detail = refusal(given, tree["root"])
+    assert status == 400
+    assert "a name longer than 255 bytes" in detail
 
 
 def test_sentences_name_the_path_as_shown(tree):
