@@ -187,6 +187,10 @@ def test_the_kept_script_is_bounded_and_found_only_for_its_own_job(tmp_path: Pat
     assert batch_script({"SLURM_JOB_ID": "77", "PATH": ""}, tmp_path / "store") is None
     assert batch_script({"PBS_JOBID": "77.server", "PATH": ""}, tmp_path / "none") is None
     assert not (tmp_path / "none").exists()
+    # a schedule's run, recorded with its script's path: not a script to keep
+    run = JobInfo("79", "big", JobState.PENDING, "Q", cluster="cpu")
+    store.add("cpu", run, prepared.spec, str(user_root / "x.sh"), process={"torque_id": "79.s"})
+    assert batch_script({"PBS_JOBID": "79.s", "PATH": ""}, tmp_path / "store") is None
     # a task of a Torque array finds the array's record (qsub named it 78[].server)
     array = JobInfo("78[]", "big", JobState.PENDING, "Q", cluster="cpu")
     store.add("cpu", array, prepared.spec, prepared.script, process={"torque_id": "78[].server"})

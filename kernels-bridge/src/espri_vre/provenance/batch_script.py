@@ -70,7 +70,11 @@ def _kept(environ: Mapping[str, str], store_dir: Path | None) -> dict[str, Any] 
 
     else:
         return None
-    found = [r for r in submitted_scripts(lookup, store_dir) if matches(r)]
+    # A schedule's runs are recorded with the path of their script (jobs/schedules.py), not its
+    # text: a batch script starts with '#!', as sbatch requires and as ours are all written.
+    found = [
+        r for r in submitted_scripts(lookup, store_dir) if matches(r) and r.script.startswith("#!")
+    ]
     if len(found) != 1 or found[0].script_sha256 is None or found[0].script_size is None:
         return None  # none, or two clusters' jobs alike: never a script that may not be its own
     record = found[0]
