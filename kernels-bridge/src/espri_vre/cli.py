@@ -4,16 +4,20 @@ notebook and write the per-cell report, check a log's hash chain.
     espri-vre export NOTEBOOK --out DIR [--log LOG]
     espri-vre replay CRATE_OR_NOTEBOOK --report OUT [--inputs DIR] [--log LOG] [--atol A] ...
     espri-vre verify LOG_OR_CRATE
+    espri-vre provenance migrate [PATH] [--dry-run]
     espri-vre course link|check|example ...   (practical classes: espri_vre.course.cli)
 
 `replay` exits 0 when every cell is identical or equivalent (or differs as it declared it
 may), 1 when one differs or is unverifiable, 2 on a usage or input error. `verify` exits 0 for
-an intact log, 1 for a broken or cut one, 2 when it cannot be read."""
+an intact log, 1 for a broken or cut one, 2 when it cannot be read. `provenance migrate` exits
+0 when every folder found moved (or would) with intact logs, 1 when one was refused or has a
+log that is not intact, 2 when PATH cannot be searched."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify = commands.add_parser("verify", help="check a log's hash chain and its end")
     verify.add_argument("target", help="a provenance log (.jsonl) or a crate directory")
+    provenance = commands.add_parser("provenance", help="manage the provenance log folders")
+    provenance_commands = provenance.add_subparsers(dest="action", required=True)
+    migrate = provenance_commands.add_parser(
+        "migrate",
+        help="move the <notebook>.provenance folders under PATH into .espri-vre-provenance/",
+    )
+    migrate.add_argument(
+        "path", nargs="?", default=".", help="the folder to search (default: the current one)"
+    )
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="say what would move, and check the logs in place"
+    )
     from espri_vre.course.cli import add_parser as add_course_parser
 
     add_course_parser(commands)
@@ -80,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             checked = check_target(args.target)
             return _print_verification(checked)
+        if args.command == "provenance":
+            from espri_vre.provenance.migrate import migrate
+            from espri_vre.provenance.service import default_fallback_dir
+
+            done = migrate(args.path, dry_run=args.dry_run, fallback=default_fallback_dir())
+            return _print_migration(done)
         from espri_vre.provenance.replay import Tolerance, accepted, replay_to
 
         report, out = replay_to(
@@ -118,6 +140,24 @@ def _print_verification(checked: Any) -> int:
         print("the log has no end event: the kernel did not close it (killed, or still running)")
     print("intact" if checked.ok else "NOT intact: the log or the crate was changed or cut")
     return 0 if checked.ok else 1
+
+
+def _print_migration(done: Sequence[Any]) -> int:
+    for migration in done:
+        line = f"{migration.outcome} {migration.source} -> {migration.target}"
+        if migration.outcome == "refused":
+            line += f": {migration.reason}; both left as they were"
+        elif migration.reason:
+            line += f": {migration.reason}"
+        print(line)
+        for check in migration.checks:
+            state = "intact" if check.ok else "NOT intact"
+            print(f"  {check.path.name}: {check.events} events, {state}")
+            for problem in check.problems:
+                print(f"    problem: {problem}")
+    counts = Counter(migration.outcome for migration in done)
+    print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing found")
+    return 0 if all(m.ok for m in done) else 1
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ folder per notebook in the user's listing. The provenance panel names the log of
 
 Folders of the earlier layout, `<stem>.provenance/` beside the notebook, are still read: their
 runs are listed, exported and replayed like the others. They are migrated when their notebook is
-renamed or moved (follow.py moves them into the hidden folder of the new name), never behind the
-user's back otherwise: a kernel of the earlier version may still be writing into one.
+renamed or moved (follow.py moves them into the hidden folder of the new name), or when the user
+asks for it (`espri-vre provenance migrate`, migrate.py), never behind the user's back otherwise:
+a kernel of the earlier version may still be writing into one.
 
 A kernel that cannot write beside its notebook writes into its fallback folder
 (ESPRI_VRE_PROVENANCE_DIR, outside the user's folders), `<stem or 'kernel'>.provenance/`.
