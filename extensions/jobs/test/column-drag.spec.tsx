@@ -1,6 +1,5 @@
 // @vitest-environment jsdom
 import type { JobInfo, JobListResponse } from '@espri-vre/core';
-import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import {
   act,
@@ -9,13 +8,12 @@ import {
   render,
   waitFor
 } from '@testing-library/react';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as React from 'react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ColumnWidths, ColumnWidthsModel } from '../src/columns';
 import { JobsPanelComponent } from '../src/panel';
 import { JobService } from '../src/service';
+import { JobsApiServer } from './api-server';
 import jobsFixture from './fixtures/jobs.json';
 
 const trans = nullTranslator.load('espri_vre');
@@ -33,12 +31,10 @@ class PointerEventShim extends MouseEvent {
 globalThis.PointerEvent ??= PointerEventShim as unknown as typeof PointerEvent;
 
 /**
- * A real HTTP server playing the Jobs API: the recorded listing, then, from the
- * `changeAfter`-th request on, the same with the first job renamed longer and running
- * again (what a refresh brings that moves columns fitted to their content).
+ * The Jobs API: the recorded listing, then, from the `changeAfter`-th request on, the
+ * same with the first job renamed longer and running again (what a refresh brings that
+ * moves columns fitted to their content).
  */
-let server: http.Server;
-let baseUrl: string;
 let requests = 0;
 let changeAfter = Infinity;
 const CHANGED: JobListResponse = {
@@ -49,32 +45,17 @@ const CHANGED: JobListResponse = {
       : job
   )
 };
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const route = new URL(req.url ?? '/', 'http://localhost').pathname.replace(
-      /^\/espri-vre\/api\//,
-      ''
-    );
-    const answers: Record<string, unknown> = {
-      jobs: ++requests >= changeAfter ? CHANGED : RECORDED,
-      schedules: { schedules: [] },
-      'pipelines/runs': { runs: [] }
-    };
-    const found = route in answers;
-    res
-      .writeHead(found ? 200 : 404, { 'Content-Type': 'application/json' })
-      .end(
-        JSON.stringify(
-          found ? answers[route] : { error: 'not-found', detail: route }
-        )
-      );
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+const api = new JobsApiServer(({ route }) => {
+  const answers: Record<string, () => unknown> = {
+    jobs: () => (++requests >= changeAfter ? CHANGED : RECORDED),
+    schedules: () => ({ schedules: [] }),
+    'pipelines/runs': () => ({ runs: [] })
+  };
+  return route in answers ? [200, answers[route]()] : undefined;
 });
 
-afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+beforeAll(() => api.start());
+afterAll(() => api.stop());
 
 afterEach(() => {
   cleanup();
@@ -92,9 +73,7 @@ const SHOWN: Record<string, number> = {
 
 /** The Jobs table over the test's server, its widths saved into `saved`; its parts. */
 async function renderTable(saved: ColumnWidths[]) {
-  const service = new JobService({
-    serverSettings: ServerConnection.makeSettings({ baseUrl })
-  });
+  const service = new JobService({ serverSettings: api.serverSettings });
   const model = new ColumnWidthsModel(async widths => {
     saved.push(widths);
   });

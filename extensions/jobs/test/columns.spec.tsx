@@ -2,7 +2,6 @@
 import type { JobListResponse } from '@espri-vre/core';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { LabShell, LayoutRestorer } from '@jupyterlab/application';
-import { ServerConnection } from '@jupyterlab/services';
 import {
   type ISettingRegistry,
   SettingRegistry
@@ -12,8 +11,6 @@ import { CommandRegistry } from '@lumino/commands';
 import { ContextMenu, Widget } from '@lumino/widgets';
 import { fireEvent, waitFor } from '@testing-library/react';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableStyle } from '../src/column-headers';
@@ -26,6 +23,7 @@ import {
 } from '../src/columns';
 import plugins from '../src/index';
 import { JOBS_PANEL_ID, type JobsPanel } from '../src/panel';
+import { JobsApiServer } from './api-server';
 import jobsFixture from './fixtures/jobs.json';
 
 const PLUGIN_ID = '@espri-vre/jobs:panel';
@@ -90,35 +88,17 @@ describe('the Jobs table’s column widths', () => {
  * A real HTTP server playing the Jobs API with the recorded listing (local jobs and a
  * Slurm squeue --json).
  */
-let server: http.Server;
-let baseUrl: string;
-
-beforeAll(async () => {
-  const listing = jobsFixture as JobListResponse;
-  server = http.createServer((req, res) => {
-    const route = new URL(req.url ?? '/', 'http://localhost').pathname.replace(
-      /^\/espri-vre\/api\//,
-      ''
-    );
-    const answers: Record<string, unknown> = {
-      jobs: listing,
-      schedules: { schedules: [] },
-      'pipelines/runs': { runs: [] }
-    };
-    const found = route in answers;
-    res
-      .writeHead(found ? 200 : 404, { 'Content-Type': 'application/json' })
-      .end(
-        JSON.stringify(
-          found ? answers[route] : { error: 'not-found', detail: route }
-        )
-      );
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+const api = new JobsApiServer(({ route }) => {
+  const answers: Record<string, unknown> = {
+    jobs: jobsFixture as JobListResponse,
+    schedules: { schedules: [] },
+    'pipelines/runs': { runs: [] }
+  };
+  return route in answers ? [200, answers[route]] : undefined;
 });
 
-afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+beforeAll(() => api.start());
+afterAll(() => api.stop());
 
 /**
  * JupyterLab's own setting registry over the user's settings file as kept in `saved`
@@ -169,7 +149,7 @@ async function sidebarPanel(settings: SettingRegistry): Promise<JobsPanel> {
     shell,
     contextMenu: new ContextMenu({ commands }),
     serviceManager: {
-      serverSettings: ServerConnection.makeSettings({ baseUrl })
+      serverSettings: api.serverSettings
     },
     restored: new Promise<void>(() => undefined)
   } as unknown as JupyterFrontEnd;

@@ -6,7 +6,6 @@ import type {
   JobPreviewResponse,
   JobSpec
 } from '@espri-vre/core';
-import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import {
   cleanup,
@@ -15,8 +14,6 @@ import {
   screen,
   waitFor
 } from '@testing-library/react';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as React from 'react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +23,7 @@ import {
 } from '../src/form-defaults';
 import { JobService } from '../src/service';
 import { SubmitJobForm } from '../src/submit-form';
+import { type ApiAnswer, JobsApiServer } from './api-server';
 import clustersFixture from './fixtures/clusters.json';
 import jobsFixture from './fixtures/jobs.json';
 import previewFixture from './fixtures/preview.json';
@@ -140,46 +138,27 @@ describe('the submission form’s defaults', () => {
  * A real HTTP server playing the Jobs API with the recorded clusters and preview; it
  * records what is submitted.
  */
-let server: http.Server;
-let baseUrl: string;
 let posted: { cluster: string; spec: JobSpec }[] = [];
 // The clusters the server answers: the recorded ones unless a test sets its own.
 let answer: JobClustersResponse = CLUSTERS;
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const route = new URL(req.url ?? '/', 'http://localhost').pathname.replace(
-      /^\/espri-vre\/api\//,
-      ''
-    );
-    let text = '';
-    req.on('data', chunk => (text += chunk));
-    req.on('end', () => {
-      const send = (status: number, answer: unknown): void => {
-        res
-          .writeHead(status, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify(answer));
-      };
-      if (route === 'jobs/clusters') {
-        send(200, answer);
-      } else if (route === 'jobs/preview') {
-        send(200, previewFixture as JobPreviewResponse);
-      } else if (route === 'jobs/estimate') {
-        send(200, { start_time: null, detail: 'no estimate', partitions: [] });
-      } else if (req.method === 'POST' && route === 'jobs') {
-        posted.push(JSON.parse(text));
-        const job: JobInfo = { ...(jobsFixture as JobListResponse).jobs[0] };
-        send(201, job);
-      } else {
-        send(404, { error: 'not-found', detail: route });
-      }
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+const api = new JobsApiServer(({ method, route, body }): ApiAnswer => {
+  if (route === 'jobs/clusters') {
+    return [200, answer];
+  } else if (route === 'jobs/preview') {
+    return [200, previewFixture as JobPreviewResponse];
+  } else if (route === 'jobs/estimate') {
+    return [200, { start_time: null, detail: 'no estimate', partitions: [] }];
+  } else if (method === 'POST' && route === 'jobs') {
+    posted.push(body as { cluster: string; spec: JobSpec });
+    const job: JobInfo = { ...(jobsFixture as JobListResponse).jobs[0] };
+    return [201, job];
+  }
+  return undefined;
 });
 
-afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+beforeAll(() => api.start());
+afterAll(() => api.stop());
 
 afterEach(() => {
   cleanup();
@@ -192,11 +171,7 @@ function renderForm(): { submitted: JobInfo[]; container: HTMLElement } {
   const submitted: JobInfo[] = [];
   const { container } = render(
     <SubmitJobForm
-      service={
-        new JobService({
-          serverSettings: ServerConnection.makeSettings({ baseUrl })
-        })
-      }
+      service={new JobService({ serverSettings: api.serverSettings })}
       trans={trans}
       path="hello.sh"
       presets={[]}

@@ -6,7 +6,6 @@ import type {
   JobPreviewResponse,
   JobSpec
 } from '@espri-vre/core';
-import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import {
   cleanup,
@@ -15,13 +14,12 @@ import {
   screen,
   waitFor
 } from '@testing-library/react';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as React from 'react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobService } from '../src/service';
 import { emptyForm, formToSpec, specToForm } from '../src/spec-form';
 import { SubmitJobForm } from '../src/submit-form';
+import { type ApiAnswer, JobsApiServer } from './api-server';
 import clustersFixture from './fixtures/clusters.json';
 import jobsFixture from './fixtures/jobs.json';
 import previewFixture from './fixtures/preview.json';
@@ -40,52 +38,36 @@ const REFUSAL =
  * and a Slurm cluster): it refuses a preview whose address holds shell characters, as
  * the server does, and records what is submitted.
  */
-let server: http.Server;
-let baseUrl: string;
 let posted: { cluster: string; spec: JobSpec }[] = [];
 let clustersAnswer: unknown = CLUSTERS;
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    let text = '';
-    req.on('data', chunk => (text += chunk));
-    req.on('end', () => {
-      const body = text ? JSON.parse(text) : undefined;
-      const path = url.pathname.replace(/^\/espri-vre\/api\//, '');
-      const send = (status: number, answer: unknown): void => {
-        res
-          .writeHead(status, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify(answer));
-      };
-      if (path === 'jobs/clusters') {
-        send(200, clustersAnswer);
-      } else if (path === 'jobs/estimate') {
-        send(200, { start_time: null, detail: 'no estimate', partitions: [] });
-      } else if (path === 'jobs/preview') {
-        if (body.spec.mail?.address.includes('$')) {
-          send(400, {
+const api = new JobsApiServer(({ method, route, body }): ApiAnswer => {
+  const sent = body as { cluster: string; spec: JobSpec };
+  if (route === 'jobs/clusters') {
+    return [200, clustersAnswer];
+  } else if (route === 'jobs/estimate') {
+    return [200, { start_time: null, detail: 'no estimate', partitions: [] }];
+  } else if (route === 'jobs/preview') {
+    return sent.spec.mail?.address.includes('$')
+      ? [
+          400,
+          {
             error: 'invalid-job',
             detail: `The job was refused: ${REFUSAL}.`,
             problems: [{ field: 'mail.address', message: REFUSAL }]
-          });
-        } else {
-          send(200, PREVIEW);
-        }
-      } else if (req.method === 'POST' && path === 'jobs') {
-        posted.push(body);
-        const job: JobInfo = { ...LISTING.jobs[0], id: '3' };
-        send(201, job);
-      } else {
-        send(404, { error: 'not-found', detail: path });
-      }
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+          }
+        ]
+      : [200, PREVIEW];
+  } else if (method === 'POST' && route === 'jobs') {
+    posted.push(sent);
+    const job: JobInfo = { ...LISTING.jobs[0], id: '3' };
+    return [201, job];
+  }
+  return undefined;
 });
 
-afterAll(() => new Promise<void>(resolve => server.close(() => resolve())));
+beforeAll(() => api.start());
+afterAll(() => api.stop());
 
 afterEach(() => {
   cleanup();
@@ -109,11 +91,7 @@ function slurmMail(mail: boolean | undefined): unknown {
 function renderForm(submitted: JobInfo[]): HTMLElement {
   return render(
     <SubmitJobForm
-      service={
-        new JobService({
-          serverSettings: ServerConnection.makeSettings({ baseUrl })
-        })
-      }
+      service={new JobService({ serverSettings: api.serverSettings })}
       trans={trans}
       path="hello.sh"
       presets={[]}
@@ -159,11 +137,7 @@ describe('the mail field of a job', () => {
     const submitted: JobInfo[] = [];
     const { container } = render(
       <SubmitJobForm
-        service={
-          new JobService({
-            serverSettings: ServerConnection.makeSettings({ baseUrl })
-          })
-        }
+        service={new JobService({ serverSettings: api.serverSettings })}
         trans={trans}
         path="hello.sh"
         presets={[]}
