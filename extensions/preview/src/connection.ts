@@ -146,15 +146,19 @@ export async function fetchTable(
 
 /**
  * Where the server reads a dataset for its overviews: a path it serves (data/overview),
- * or the URL of a file on an allowed data server (data/remote/overview, issue 16).
+ * the URL of a file on an allowed data server (data/remote/overview) or of an OPeNDAP
+ * dataset (data/opendap-overview; issue 16).
  */
-export type OverviewLocation = string | { url: string };
+export type OverviewLocation = string | { url: string } | { opendap: string };
 
 /** The overview route of `location` and the query argument that names it. */
 function overviewRoute(location: OverviewLocation): [string, string] {
-  return typeof location === 'string'
-    ? ['data/overview', `path=${encodeURIComponent(location)}`]
-    : ['data/remote/overview', `url=${encodeURIComponent(location.url)}`];
+  if (typeof location === 'string') {
+    return ['data/overview', `path=${encodeURIComponent(location)}`];
+  }
+  return 'url' in location
+    ? ['data/remote/overview', `url=${encodeURIComponent(location.url)}`]
+    : ['data/opendap-overview', `url=${encodeURIComponent(location.opendap)}`];
 }
 
 /**

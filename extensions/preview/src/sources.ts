@@ -18,11 +18,12 @@ import {
   authenticatedFetch,
   fetchCombinedReferences,
   fetchRemoteReferences,
+  type OverviewLocation,
   requestFirstOverview,
   serverOverview
 } from './connection';
 import { offerFirstOverview } from './map-data';
-import { screenSide } from './overview';
+import { type IFirstOverview, screenSide } from './overview';
 import { type Dataset, openReferences, openZarr } from './reader';
 
 /**
@@ -154,6 +155,44 @@ export function sourceName(source: PreviewSource): string {
 }
 
 /**
+ * The first picture of a remote file or OPeNDAP dataset, asked for at once with the URL
+ * alone, in parallel with the references or the store's metadata (issue 16); null if
+ * the server makes none.
+ */
+function firstOverview(
+  location: OverviewLocation,
+  settings: ServerConnection.ISettings,
+  signal?: AbortSignal
+): Promise<IFirstOverview | null> {
+  return requestFirstOverview(
+    location,
+    settings,
+    screenSide(window.devicePixelRatio),
+    signal
+  ).catch(() => null);
+}
+
+/**
+ * The server's overviews for the view's slices larger than the screen, and the first
+ * one offered; a dataset the server makes no overview of (a remote NetCDF-3 file) is
+ * read from its chunks only, rather than each slice asking the server first.
+ */
+function offerOverviews(
+  dataset: Dataset,
+  location: OverviewLocation,
+  settings: ServerConnection.ISettings,
+  first: Promise<IFirstOverview | null>
+): void {
+  dataset.overview = serverOverview(location, settings);
+  offerFirstOverview(dataset, first);
+  void first.then(found => {
+    if (!found) {
+      dataset.overview = undefined;
+    }
+  });
+}
+
+/**
  * Open a source that the server prepares: references of a remote file (computed by
  * Range requests; its chunks read through the server), or of several files combined
  * along time, or an OPeNDAP dataset (its store's metadata asked first through the
@@ -171,18 +210,18 @@ export async function openPreparedSource(
   if (source.kind === 'opendap') {
     onProgress(trans.__('Opening %1 over OPeNDAP on the server…', source.url));
     const query = `?url=${encodeURIComponent(source.url)}`;
+    const first = firstOverview({ opendap: source.url }, settings, signal);
     await requestJSON(
       apiUrl(`data/opendap/.zmetadata${query}`, settings),
       { signal },
       settings
     );
-    return {
-      dataset: await openZarr(
-        absoluteUrl(`espri-vre/api/data/opendap/${query}`, settings),
-        fetchFn
-      ),
-      origin: { format: 'opendap', location: source.url }
-    };
+    const dataset = await openZarr(
+      absoluteUrl(`espri-vre/api/data/opendap/${query}`, settings),
+      fetchFn
+    );
+    offerOverviews(dataset, { opendap: source.url }, settings, first);
+    return { dataset, origin: { format: 'opendap', location: source.url } };
   }
   if (source.kind === 'remote') {
     onProgress(
@@ -197,30 +236,14 @@ export async function openPreparedSource(
             source.url
           )
     );
-    // The first picture is asked for at once, in parallel with the references, and the
-    // server reads the file's slices itself for the overviews (issue 16).
-    const location = { url: source.url };
-    const first = requestFirstOverview(
-      location,
-      settings,
-      screenSide(window.devicePixelRatio),
-      signal
-    ).catch(() => null);
+    const first = firstOverview({ url: source.url }, settings, signal);
     const { spec, target } = await fetchRemoteReferences(
       source.url,
       settings,
       signal
     );
     const dataset = openReferences(spec, target, fetchFn);
-    dataset.overview = serverOverview(location, settings);
-    offerFirstOverview(dataset, first);
-    // A file the server makes no overview of (NetCDF-3) is read from its chunks only,
-    // rather than each slice asking the server first.
-    void first.then(found => {
-      if (!found) {
-        dataset.overview = undefined;
-      }
-    });
+    offerOverviews(dataset, { url: source.url }, settings, first);
     return { dataset, origin: { format: 'remote', location: source.url } };
   }
   onProgress(

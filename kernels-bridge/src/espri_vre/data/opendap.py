@@ -9,7 +9,10 @@ the previewer's Zarr reader reads it. Each chunk is one DAP request for that sli
 Every request pydap sends, redirects included, passes the catalogue proxy's allow-list
 (`AllowList.target`: http(s) only, no credentials in URLs, exact host and port), within the
 proxy's timeout and redirect limit: an OPeNDAP URL reaches no host a catalogue could not.
-Opened datasets are kept by URL in a small LRU cache.
+Opened datasets are kept by URL in a small LRU cache. The same opened dataset gives the
+screen-sized overview of a slice and the exact value of a cell (data/overview's computation):
+the first picture is asked for with the URL alone, its slice one DAP request, and reaches the
+browser as 16-bit block means instead of the slice's every value.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ..catalogs.proxy import (
 )
 from ..catalogs.reachability import _connect_failure
 from ..errors import EspriVreError
+from .overview import Overview, OverviewRequest, cell_of_dataset, overview_of_dataset
 from .virtual_zarr import DEFAULT_CHUNK_BYTES, StoreCache, VirtualZarr, key_bytes
 
 PROTOCOLS = ("dap2", "dap4")
@@ -231,6 +235,18 @@ class OpendapDatasets:
         """One key of the dataset's store (`.zmetadata`, `tas/0.0.0`...)."""
         store = self.store(target)
         return _reading(target, lambda: key_bytes(store, key))
+
+    def overview(self, target: DapUrl, request: OverviewRequest) -> Overview:
+        """The overview of a slice of the dataset (the slice read by one DAP request)."""
+        dataset = self.store(target).dataset
+        return _reading(target, lambda: overview_of_dataset(dataset, _shown(target.url), request))
+
+    def cell(self, target: DapUrl, name: str, index_text: str) -> float | None:
+        """The exact value of one cell of the dataset."""
+        dataset = self.store(target).dataset
+        return _reading(
+            target, lambda: cell_of_dataset(dataset, _shown(target.url), name, index_text)
+        )
 
     def _open(self, target: DapUrl) -> VirtualZarr:
         import xarray as xr

@@ -60,6 +60,8 @@ API_ROUTES: list[tuple[str, type[Any]]] = [
     ("data/remote/bytes", data_handlers.RemoteBytesHandler),
     ("data/remote/overview", remote_overview_handlers.RemoteOverviewHandler),
     ("data/remote/overview/cell", remote_overview_handlers.RemoteCellHandler),
+    ("data/opendap-overview", remote_overview_handlers.OpendapOverviewHandler),
+    ("data/opendap-overview/cell", remote_overview_handlers.OpendapCellHandler),
     ("data/combined/references", data_handlers.CombinedReferencesHandler),
     ("data/files/(.*)", files_handler.FilesHandler),
     ("data/opendap/(.*)", virtual_handlers.OpendapStoreHandler),
