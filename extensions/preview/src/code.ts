@@ -20,6 +20,8 @@ export interface IDatasetOrigin {
   location: string;
   /** For `files`: every file, paths or URLs as `location`. */
   locations?: readonly string[];
+  /** For `zarr`: the group the variable is in (a multiscale store's full-resolution level). */
+  group?: string;
 }
 
 export interface ICodeRequest {
@@ -34,6 +36,24 @@ export interface ICodeRequest {
    * is rewritten relative to the notebook's folder, where its kernel runs.
    */
   notebookPath?: string;
+}
+
+/**
+ * The origin and name xarray opens a variable by: a variable in a group of a Zarr store
+ * (a multiscale store's full-resolution level, "2/tas") is opened in its group.
+ */
+export function openedAs(
+  origin: IDatasetOrigin,
+  variable: { name: string; path?: string }
+): { origin: IDatasetOrigin; variable: string } {
+  const where = variable.path ?? variable.name;
+  const slash = where.lastIndexOf('/');
+  return origin.format === 'zarr' && slash > 0
+    ? {
+        origin: { ...origin, group: where.slice(0, slash) },
+        variable: where.slice(slash + 1)
+      }
+    : { origin, variable: variable.name };
 }
 
 /** A Python string literal (JSON's escapes are Python's for these characters). */
@@ -100,7 +120,9 @@ function openLines(origin: IDatasetOrigin, notebookPath?: string): string[] {
       return [
         'import xarray as xr',
         '',
-        `ds = xr.open_zarr(${at(origin.location)})`
+        origin.group
+          ? `ds = xr.open_zarr(${at(origin.location)}, group=${pyString(origin.group)})`
+          : `ds = xr.open_zarr(${at(origin.location)})`
       ];
     case 'remote':
       // A file object: xarray picks h5netcdf or scipy from its first bytes (NetCDF-4/HDF5

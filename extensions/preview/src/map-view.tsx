@@ -18,7 +18,7 @@ import {
   mapDims
 } from './axes';
 import { chunkRects } from './chunk-grid';
-import type { ICodeRequest, IDatasetOrigin } from './code';
+import { type ICodeRequest, type IDatasetOrigin, openedAs } from './code';
 import type { Scale } from './colormap';
 import { formatNumber } from './format';
 import { ChunkSummary, ColourSummary, MapCanvas } from './map-canvas';
@@ -395,8 +395,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
       isel[d] = indices[d] ?? 0;
     }
     return {
-      origin: props.origin,
-      variable: variable.name,
+      ...openedAs(props.origin, variable),
       isel,
       series:
         series && point && dims && seriesDim

@@ -2,10 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openedAs, xarrayCode } from '../src/code';
 import { parseMultiscales } from '../src/multiscales';
 import { openZarr, readSlice } from '../src/reader';
 import { DemoServer, FILES_ROUTE } from './demo-server';
-import { runPython } from './python';
+// Not execFileSync: a worker blocked for seconds races its server's keep-alive closes.
+import { runPython } from './loopback';
 
 /**
  * Multiscale Zarr stores written in the same run by xarray in the two writings of the
@@ -67,7 +69,7 @@ let expected: IExpected;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'espri-vre-multiscales-'));
-  expected = runPython<IExpected>(PYRAMIDS, [dir]);
+  expected = await runPython<IExpected>(PYRAMIDS, [dir]);
   server = new DemoServer(dir);
   await server.start();
 }, 120_000);
@@ -154,6 +156,29 @@ describe.each(['ndpyramid.zarr', 'conventions.zarr'])(
     });
   }
 );
+
+describe('Open in notebook of a multiscale store', () => {
+  it("opens the full-resolution level's group, and its slice is the preview's", async () => {
+    const dataset = await open('ndpyramid.zarr');
+    const tas = dataset.variables.find(v => v.name === 'tas')!;
+    const code = xarrayCode({
+      ...openedAs(
+        { format: 'zarr', location: join(dir, 'ndpyramid.zarr') },
+        tas
+      ),
+      isel: { time: 1 }
+    });
+    expect(code).toContain(', group="2")');
+    const values = await runPython<number[]>(
+      code.replace(
+        'da.plot()',
+        'import json; print(json.dumps(da.values.astype(float).ravel().tolist()))'
+      ),
+      []
+    );
+    expect(values).toEqual(expected.full);
+  });
+});
 
 describe('a store whose multiscales attribute names no level it holds', () => {
   it('opens as plain groups: every array listed under its path, no overview', async () => {
