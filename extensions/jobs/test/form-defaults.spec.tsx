@@ -7,26 +7,18 @@ import type {
   JobSpec
 } from '@espri-vre/core';
 import { nullTranslator } from '@jupyterlab/translation';
-import {
-  cleanup,
-  fireEvent,
-  render,
-  screen,
-  waitFor
-} from '@testing-library/react';
-import * as React from 'react';
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fieldDefaults,
   formatWalltime,
   shownValue
 } from '../src/form-defaults';
-import { JobService } from '../src/service';
-import { SubmitJobForm } from '../src/submit-form';
 import { type ApiAnswer, JobsApiServer } from './api-server';
 import clustersFixture from './fixtures/clusters.json';
 import jobsFixture from './fixtures/jobs.json';
 import previewFixture from './fixtures/preview.json';
+import { renderSubmitForm } from './render-form';
 
 const trans = nullTranslator.load('espri_vre');
 // The clusters as the server answered them (a local back end and a Slurm one).
@@ -166,21 +158,6 @@ afterEach(() => {
   answer = CLUSTERS;
 });
 
-/** The form, talking to the test's server; the jobs it reports submitted. */
-function renderForm(): { submitted: JobInfo[]; container: HTMLElement } {
-  const submitted: JobInfo[] = [];
-  const { container } = render(
-    <SubmitJobForm
-      service={new JobService({ serverSettings: api.serverSettings })}
-      trans={trans}
-      path="hello.sh"
-      presets={[]}
-      onSubmitted={job => submitted.push(job)}
-    />
-  );
-  return { submitted, container };
-}
-
 /** The note beside a field: its default's source while the field is left empty. */
 function noteOf(
   container: HTMLElement
@@ -214,7 +191,7 @@ function withDefaultMemory(
 
 describe('the form’s fields with a default', () => {
   it('show the default as a value with its source, send nothing for it, and send what is typed', async () => {
-    const { submitted, container } = renderForm();
+    const { submitted, container } = renderSubmitForm(api.serverSettings);
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));
     const walltime = screen.getByLabelText('Walltime') as HTMLInputElement;
@@ -260,7 +237,7 @@ describe('the form’s fields with a default', () => {
   });
   it('show a per-node memory default as the value, send nothing for it, and send what is typed', async () => {
     answer = withDefaultMemory(3000, false);
-    const { submitted, container } = renderForm();
+    const { submitted, container } = renderSubmitForm(api.serverSettings);
     const note = noteOf(container);
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));
@@ -284,7 +261,7 @@ describe('the form’s fields with a default', () => {
 
   it('show a per-CPU memory default as the memory per node of the cores asked for, and send none of it', async () => {
     answer = withDefaultMemory(2000, true);
-    const { submitted, container } = renderForm();
+    const { submitted, container } = renderSubmitForm(api.serverSettings);
     const note = noteOf(container);
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));

@@ -23,6 +23,7 @@ import { type ApiAnswer, JobsApiServer } from './api-server';
 import clustersFixture from './fixtures/clusters.json';
 import jobsFixture from './fixtures/jobs.json';
 import previewFixture from './fixtures/preview.json';
+import { renderSubmitForm } from './render-form';
 
 const trans = nullTranslator.load('espri_vre');
 const CLUSTERS = clustersFixture as JobClustersResponse;
@@ -86,18 +87,6 @@ function slurmMail(mail: boolean | undefined): unknown {
       return mail === undefined ? rest : { ...rest, mail };
     })
   };
-}
-
-function renderForm(submitted: JobInfo[]): HTMLElement {
-  return render(
-    <SubmitJobForm
-      service={new JobService({ serverSettings: api.serverSettings })}
-      trans={trans}
-      path="hello.sh"
-      presets={[]}
-      onSubmitted={job => submitted.push(job)}
-    />
-  ).container;
 }
 
 describe('the mail field of a job', () => {
@@ -190,10 +179,9 @@ describe('the mail field of a job', () => {
   });
 
   it('is disabled with the reason on a Slurm cluster that allows no e-mail, and the job is sent without', async () => {
-    const submitted: JobInfo[] = [];
     // A server that says this Slurm's jobs may not ask for e-mail.
     clustersAnswer = slurmMail(false);
-    renderForm(submitted);
+    const { submitted } = renderSubmitForm(api.serverSettings);
     const refused = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(refused.value).toBe('local'));
     fireEvent.change(refused, { target: { value: 'gpu-slurm' } });
@@ -216,7 +204,7 @@ describe('the mail field of a job', () => {
 
   it('is offered when the server does not say whether the cluster allows e-mail', async () => {
     clustersAnswer = slurmMail(undefined);
-    renderForm([]);
+    renderSubmitForm(api.serverSettings);
     const cluster = screen.getByLabelText('Cluster') as HTMLSelectElement;
     await waitFor(() => expect(cluster.value).toBe('local'));
     fireEvent.change(cluster, { target: { value: 'gpu-slurm' } });
