@@ -120,7 +120,7 @@ async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_to
 
 @needs_shared
 async def test_a_slurm_job_s_crate_holds_the_script_we_submitted(
-    slurm, user_root: Path, tmp_path: Path, poll
+    slurm, user_root: Path, tmp_path: Path, poll, monkeypatch: pytest.MonkeyPatch
 ):
     data = tmp_path / "jupyter-data"
     store = JobStore(data / "espri-vre")
@@ -129,11 +129,8 @@ async def test_a_slurm_job_s_crate_holds_the_script_we_submitted(
     (user_root / "run_sample.py").write_text(RUN_SAMPLE)
     spec = JobSpec(kind=JobKind.PYTHON, path="run_sample.py", name="sample", arguments=("out",))
     # sbatch passes the server's environment on: the job finds this store
-    os.environ["JUPYTER_DATA_DIR"] = str(data)
-    try:
-        info = await sched.submit(spec)
-    finally:
-        del os.environ["JUPYTER_DATA_DIR"]
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    info = await sched.submit(spec)
     try:
         done = await poll(lambda: sched.status(info.id), lambda j: j.finished, timeout=180)
     finally:
