@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import SHARED, needs_shared
 
+from espri_vre.jobs.local import LocalScheduler
 from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.store import MAX_SCRIPT_BYTES, JobStore, submitted_scripts
 from espri_vre.jobs.torque import TorqueScheduler
@@ -149,6 +150,35 @@ async def test_a_slurm_job_s_crate_holds_the_script_we_submitted(
     assert batch_script(ids, data / "espri-vre") == session["job_script"]
     # another job name under the same id is not this job: nothing rather than a wrong script
     assert batch_script({**ids, "SLURM_JOB_NAME": "other"}, data / "espri-vre") is None
+
+
+async def test_a_local_job_finds_the_script_we_submitted(
+    user_root: Path, tmp_path: Path, poll, monkeypatch: pytest.MonkeyPatch
+):
+    """The local back end runs the job for real; inside it, what a recording kernel would keep."""
+    data = tmp_path / "jupyter-data"
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))  # the job inherits it
+    store = JobStore(data / "espri-vre")
+    cluster = ClusterConfig(id="here", kind="local", python=sys.executable)
+    local = LocalScheduler(cluster, store, [user_root])
+    (user_root / "show.py").write_text(
+        "import json, os\nfrom espri_vre.provenance.batch_script import batch_script\n"
+        "print(json.dumps(batch_script(os.environ)))\n"
+    )
+    job = await local.submit(JobSpec(kind=JobKind.PYTHON, path="show.py", name="show"))
+    done = await poll(lambda: local.status(job.id), lambda j: j.finished)
+    assert done.state is JobState.COMPLETED, Path(done.stderr_path).read_text()
+    kept = json.loads(Path(done.stdout_path).read_text())
+    submitted = store.get("here", job.id).script
+    assert submitted.startswith("#!/bin/bash\n# espri-vre python job show: ")
+    assert kept == {
+        "scheduler": "local",
+        "job_id": job.id,
+        "sha256": hashlib.sha256(submitted.encode()).hexdigest(),
+        "size": len(submitted.encode()),
+        "text": submitted,
+        "truncated": False,
+    }
 
 
 def test_the_kept_script_is_bounded_and_found_only_for_its_own_job(tmp_path: Path, user_root):
