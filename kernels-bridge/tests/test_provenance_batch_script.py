@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SHARED, needs_shared
 
+from espri_vre.jobs import store as store_module
 from espri_vre.jobs.local import LocalScheduler
 from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.store import MAX_SCRIPT_BYTES, JobStore, submitted_scripts
@@ -224,3 +227,44 @@ def test_the_kept_script_is_bounded_and_found_only_for_its_own_job(tmp_path: Pat
     task = batch_script({"PBS_JOBID": "78[3].server", "PATH": ""}, tmp_path / "store")
     assert task is not None and task["job_id"] == "78[3].server"
     assert task["text"] == prepared.script and not task["truncated"]
+
+
+def test_a_store_written_before_the_kept_scripts_is_read_then_gains_their_columns(
+    tmp_path: Path, user_root: Path
+):
+    folder = tmp_path / "store"
+    folder.mkdir()
+    (user_root / "x.py").write_text("")
+    cluster = ClusterConfig(id="cpu", kind="torque")
+    prepared = TorqueScheduler(cluster, JobStore(tmp_path / "other"), [user_root]).prepare(
+        JobSpec(kind=JobKind.PYTHON, path="x.py", name="old")
+    )
+    info = JobInfo("5", "old", JobState.PENDING, "Q", cluster="cpu")
+    with sqlite3.connect(folder / store_module.STORE_FILE) as db:  # the first schema's table
+        db.executescript(store_module._SCHEMA)
+        db.execute(
+            "INSERT INTO jobs (cluster, job_id, name, kind, spec, script, submitted_at, state,"
+            " info, process, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                "cpu",
+                "5",
+                "old",
+                "python",
+                json.dumps(prepared.spec.to_dict()),
+                prepared.script,
+                1.0,
+                "PENDING",
+                json.dumps(info.to_dict()),
+                '{"torque_id": "5.s"}',
+                1.0,
+            ),
+        )
+    db.close()
+    (old,) = submitted_scripts("5", folder)  # read as it is, nothing written
+    assert (old.script, old.script_sha256, old.script_size) == (prepared.script, None, None)
+    # no whole-script hash to vouch for it: not kept
+    assert batch_script({"PBS_JOBID": "5.s", "PATH": ""}, folder) is None
+    store = JobStore(folder)
+    assert store.get("cpu", "5").script_sha256 is None
+    store.add("cpu", replace(info, id="6"), prepared.spec, prepared.script)
+    assert store.get("cpu", "6").script_size == len(prepared.script.encode())
