@@ -39,6 +39,22 @@ SHARED = REPO_ROOT.parent / "shared"
 KERNEL_TIMEOUT = 120
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How pytest-xdist shares the tests between its workers (scripts/test.sh runs `-n 2 --dist
+    loadgroup`; most of a test here is waiting for a kernel, a server or Slurm, so two workers
+    take about half the time on 2 cores). Each module stays whole on one worker, so that its
+    module-scoped servers and kernels start once. Every module with a test that uses the one-node
+    Slurm goes to one group, run by one worker one test after another: Slurm tests expect the
+    node's CPUs for their own jobs, and some edit root's scrontab or point the shared MailProg at
+    their own SMTP server. Without xdist the marks change nothing."""
+    # jobs_server_config asks for the `slurm` fixture at run time when its clusters include Slurm.
+    slurm_fixtures = {"slurm", "jobs_server_config"}
+    uses_slurm = {item.module.__name__ for item in items if slurm_fixtures & set(item.fixturenames)}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("slurm" if module in uses_slurm else module))
+
+
 @contextmanager
 def real_kernel(cwd: Path | None = None) -> Iterator[BlockingKernelClient]:
     """A real IPython kernel (this venv's python3 spec) started by jupyter_client, as
