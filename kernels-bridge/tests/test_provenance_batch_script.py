@@ -1,9 +1,12 @@
 """The crate of a batch run holds the script our server submitted: every back end keeps the
 submitted script with the job's record (jobs/store.py), and the kernel inside the job takes it
 from there (provenance/batch_script.py), before asking Slurm (scontrol) and where Torque gives
-nothing back. Each job runs the reviewer's sample (espri_vre.provenance.sample: a real kernel
-that records, then the crate); the crate validates at the REQUIRED level of
-provenance-run-crate-0.5 (roc-validator on the genuine contexts of ../shared)."""
+nothing back. The Slurm job (on the real Slurm) and the Torque one (the recorded fake qsub: no
+Torque here) run the reviewer's sample (espri_vre.provenance.sample: a real kernel that
+records, then the crate); the Torque job's crate validates at the REQUIRED level of
+provenance-run-crate-0.5 from the crate view (roc-validator on the genuine contexts of
+../shared). A local job, run for real, prints what its kernel would keep; the store's bound,
+the matching of ids and a store older than the kept scripts are checked on their own."""
 
 from __future__ import annotations
 
