@@ -1,9 +1,9 @@
 """The crate of a batch run holds the script our server submitted: every back end keeps the
 submitted script with the job's record (jobs/store.py), and the kernel inside the job takes it
 from there (provenance/batch_script.py), before asking Slurm (scontrol) and where Torque gives
-nothing back. The Slurm job (on the real Slurm) and the Torque one (the recorded fake qsub: no
-Torque here) run the reviewer's sample (espri_vre.provenance.sample: a real kernel that
-records, then the crate); the Torque job's crate validates at the REQUIRED level of
+nothing back. The Torque job (the recorded fake qsub: no Torque here), like the Slurm one of
+test_provenance_batch_script_slurm.py, runs the reviewer's sample (espri_vre.provenance.sample:
+a real kernel that records, then the crate); its crate validates at the REQUIRED level of
 provenance-run-crate-0.5 from the crate view (roc-validator on the genuine contexts of
 ../shared). A local job, run for real, prints what its kernel would keep; the store's bound,
 the matching of ids and a store older than the kept scripts are checked on their own."""
@@ -25,7 +25,6 @@ from conftest import SHARED, needs_shared
 
 from espri_vre.jobs import store as store_module
 from espri_vre.jobs.local import LocalScheduler
-from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.store import MAX_SCRIPT_BYTES, JobStore, submitted_scripts
 from espri_vre.jobs.torque import TorqueScheduler
 from espri_vre.jobs.types import ClusterConfig, JobInfo, JobKind, JobSpec, JobState
@@ -123,39 +122,6 @@ async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_to
     assert result["contexts"] == [
         f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")
     ]
-
-
-@needs_shared
-async def test_a_slurm_job_s_crate_holds_the_script_we_submitted(
-    slurm, user_root: Path, tmp_path: Path, poll, monkeypatch: pytest.MonkeyPatch
-):
-    data = tmp_path / "jupyter-data"
-    store = JobStore(data / "espri-vre")
-    cluster = ClusterConfig(id="slurm", kind="slurm", python=sys.executable)
-    sched = SlurmScheduler(cluster, store, [user_root])
-    (user_root / "run_sample.py").write_text(RUN_SAMPLE)
-    spec = JobSpec(kind=JobKind.PYTHON, path="run_sample.py", name="sample", arguments=("out",))
-    # sbatch passes the server's environment on: the job finds this store
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
-    info = await sched.submit(spec)
-    try:
-        done = await poll(lambda: sched.status(info.id), lambda j: j.finished, timeout=180)
-    finally:
-        if not (await sched.status(info.id)).finished:
-            await sched.cancel(info.id)
-    log = Path(done.stdout_path).read_text() if done.stdout_path else ""
-    assert done.state is JobState.COMPLETED, log + Path(done.stderr_path).read_text()
-    submitted = store.get("slurm", info.id).script
-    assert submitted.startswith("#!/bin/bash\n# espri-vre python job sample: ")
-    crate = user_root / "out" / "crate"
-    assert_the_crate_holds(crate, f"#job/slurm/espri-vre/{info.id}", info.id, submitted)
-
-    # the kept copy comes first: the same record with no scontrol to ask
-    session = session_of(crate)
-    ids = {"SLURM_JOB_ID": info.id, "SLURM_JOB_NAME": "sample", "PATH": ""}
-    assert batch_script(ids, data / "espri-vre") == session["job_script"]
-    # another job name under the same id is not this job: nothing rather than a wrong script
-    assert batch_script({**ids, "SLURM_JOB_NAME": "other"}, data / "espri-vre") is None
 
 
 async def test_a_local_job_finds_the_script_we_submitted(
