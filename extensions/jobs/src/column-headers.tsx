@@ -99,7 +99,10 @@ export function JobColumnHeaders(props: {
   selectAll: React.ReactElement;
   /** Told when the widths could not be saved. */
   onSaveError: (reason: unknown) => void;
-  /** Told of the widths to hold the columns at, and of null when they may fit again. */
+  /**
+   * Told of the widths to hold the columns at, and of null when they may fit again (a
+   * stable function, such as a state setter: a new one releases the hold).
+   */
   onHold?: (widths: ColumnWidths | null) => void;
 }): React.ReactElement {
   const { model, trans, labels, selectAll, onSaveError, onHold } = props;
@@ -109,6 +112,8 @@ export function JobColumnHeaders(props: {
   const dragging = React.useRef(false);
   const hover = React.useRef(false);
   const holding = React.useRef(false);
+  // A header gone (the list emptied) holds nothing any more.
+  React.useEffect(() => () => onHold?.(null), [onHold]);
 
   /** Each column's width as shown now, for the columns without one yet. */
   const measured = (): Record<JobColumn, number> => {
