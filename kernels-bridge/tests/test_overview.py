@@ -18,7 +18,7 @@ import pytest
 import xarray as xr
 from tornado.httpclient import HTTPClientError
 
-from espri_vre.data.overview import LEVELS, MISSING, overview_factor, quantise
+from espri_vre.data.overview import LEVELS, MISSING, deflated, overview_factor, quantise
 
 NC = "data/tas_demo_monthly.nc"
 
@@ -210,3 +210,14 @@ def test_the_factor_fits_the_larger_side():
     assert overview_factor(720, 1440, 900, 900) == 2
     assert overview_factor(90, 180, 900, 900) == 1
     assert overview_factor(2000, 100, 500, 500) == 4
+
+
+def test_codes_are_compressed_only_where_it_pays():
+    rng = np.random.default_rng(16)
+    noisy = rng.integers(0, LEVELS, 200_000, dtype="<u2").tobytes()
+    masked = np.where(np.arange(200_000) % 1000 < 700, MISSING, 12345).astype("<u2").tobytes()
+    stored, packed = deflated(noisy), deflated(masked)
+    assert zlib.decompress(stored) == noisy and zlib.decompress(packed) == masked
+    # Stored blocks: the bytes themselves and a few bytes of framing per 64 KiB.
+    assert len(noisy) < len(stored) < len(noisy) + 100
+    assert len(packed) < len(masked) / 50
