@@ -184,10 +184,22 @@ export function chooseLevel(
 }
 
 /**
+ * The whole factor that coarsened `full` cells into `level`: the one whose trimmed
+ * coarsening (xarray's boundary="trim", the partial block dropped) gives that size, else
+ * the padded one (boundary="pad"). Small sizes can fit both (5 cells into 2: by 2 trimmed
+ * or by 3 padded); trimming is taken, as coarsening by the exact factor or trimming is
+ * what pyramids are written with.
+ */
+export function levelFactor(full: number, level: number): number {
+  const trimmed = Math.floor(full / level);
+  return trimmed >= 1 && Math.floor(full / trimmed) === level
+    ? trimmed
+    : Math.max(1, Math.ceil(full / level));
+}
+
+/**
  * A level's values spread over the full grid, each cell taking the value of the level
- * cell it lies in: the factor per axis is the ratio of the sizes, rounded, as ndpyramid's
- * coarsening by whole factors makes them (an edge cell left over by a trimmed level takes
- * the last level cell).
+ * cell it lies in (a cell a trimmed level left out takes the last level cell).
  */
 export function expandLevel(
   values: Float64Array,
@@ -201,8 +213,8 @@ export function expandLevel(
       `The level holds ${values.length} values, not ${levelRows} x ${levelCols}.`
     );
   }
-  const fr = Math.max(1, Math.round(rows / levelRows));
-  const fc = Math.max(1, Math.round(cols / levelCols));
+  const fr = levelFactor(rows, levelRows);
+  const fc = levelFactor(cols, levelCols);
   const colOf = Int32Array.from({ length: cols }, (_, c) =>
     Math.min(levelCols - 1, Math.floor(c / fc))
   );
@@ -246,7 +258,10 @@ export function multiscaleOverview(
         rows,
         cols,
         overview: {
-          factor: Math.round(Math.max(rows / coarse.rows, cols / coarse.cols)),
+          factor: Math.max(
+            levelFactor(rows, coarse.rows),
+            levelFactor(cols, coarse.cols)
+          ),
           method: pyramid.multiscales.method,
           level: {
             path: level.path,

@@ -107,6 +107,10 @@ export class DemoServer {
         answer();
       }
     });
+    // Idle connections stay open until close(): a server closing one after its 5 s
+    // keep-alive timeout races the client reusing it when a loaded machine holds the
+    // worker's timers back ('fetch failed' now and then in multiscales.spec.ts).
+    this._server.keepAliveTimeout = 0;
     await new Promise<void>(resolve =>
       this._server!.listen(0, '127.0.0.1', resolve)
     );

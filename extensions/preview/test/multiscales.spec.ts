@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openedAs, xarrayCode } from '../src/code';
-import { parseMultiscales } from '../src/multiscales';
+import { expandLevel, parseMultiscales } from '../src/multiscales';
 import { openZarr, readSlice } from '../src/reader';
 import { DemoServer, FILES_ROUTE } from './demo-server';
 // Not execFileSync: a worker blocked for seconds races its server's keep-alive closes.
@@ -93,6 +93,20 @@ describe('the multiscales attribute', () => {
     expect(parseMultiscales({ multiscales: 'levels' })).toBeNull();
     expect(parseMultiscales({ multiscales: [{ datasets: [{}] }] })).toBeNull();
     expect(parseMultiscales({ multiscales: { layout: [] } })).toBeNull();
+  });
+});
+
+describe('a level spread over the full grid', () => {
+  it('gives each cell its level cell, the cells a trimmed level left out the last one', () => {
+    // 5 x 7 cells coarsened by 2 with boundary="trim": 2 x 3 level cells.
+    const level = Float64Array.from([1, 2, 3, 4, 5, 6]);
+    const full = expandLevel(level, 2, 3, 5, 7);
+    expect(Array.from(full.subarray(0, 7))).toEqual([1, 1, 2, 2, 3, 3, 3]);
+    expect(Array.from(full.subarray(14, 21))).toEqual([4, 4, 5, 5, 6, 6, 6]);
+    expect(Array.from(full.subarray(28, 35))).toEqual([4, 4, 5, 5, 6, 6, 6]);
+    expect(() => expandLevel(level, 3, 3, 5, 7)).toThrow(
+      'The level holds 6 values, not 3 x 3.'
+    );
   });
 });
 
