@@ -165,7 +165,7 @@ function mapSize(
  * that hold the same steps along the other dimensions (coarsened on the map's only);
  * null when none does (the full resolution is then the coarsest that fills it).
  */
-export function chooseLevel(
+function chooseLevel(
   levels: ILevel[],
   full: VariableInfo,
   selection: (number | null)[],
@@ -190,7 +190,7 @@ export function chooseLevel(
  * or by 3 padded); trimming is taken, as coarsening by the exact factor or trimming is
  * what pyramids are written with.
  */
-export function levelFactor(full: number, level: number): number {
+function levelFactor(full: number, level: number): number {
   const trimmed = Math.floor(full / level);
   return trimmed >= 1 && Math.floor(full / trimmed) === level
     ? trimmed
