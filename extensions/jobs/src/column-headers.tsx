@@ -9,7 +9,6 @@ import {
   KEY_STEP,
   MAX_COLUMN_WIDTH,
   MIN_COLUMN_WIDTH,
-  readWidths,
   resized
 } from './columns';
 
@@ -132,7 +131,8 @@ export function JobColumnHeaders(props: {
   const hold = (): void => {
     if (!holding.current && !isSized(model.widths)) {
       holding.current = true;
-      onHold?.(readWidths(measured()));
+      // As measured, unrounded and unclamped: laid out from them, nothing moves.
+      onHold?.(measured());
     }
   };
   const release = (): void => {

@@ -144,10 +144,10 @@ describe('a column border under a refreshing job list', () => {
     fireEvent.pointerEnter(header);
     expect(table.dataset.held).toBe('true');
     expect(table.style.tableLayout).toBe('fixed');
-    expect(colWidths()).toEqual(['311px', '90px', '80px', '70px']);
+    expect(colWidths()).toEqual(['310.6px', '90.2px', '80px', '70.4px']);
     changeAfter = requests + 1;
     await act(() => service.refresh());
-    expect(colWidths()).toEqual(['311px', '90px', '80px', '70px']);
+    expect(colWidths()).toEqual(['310.6px', '90.2px', '80px', '70.4px']);
 
     // Held, not saved: the pointer gone, the columns fit their content again.
     fireEvent.pointerLeave(header);
