@@ -97,8 +97,9 @@ test.describe('a multiscale Zarr store in the previewer', () => {
       // 2000 columns on a map at most 900 pixels wide: level 1 (1000) fills it, level 0
       // (500) does not.
       await expect(badge).toHaveAttribute('data-level', '1');
+      // 180° of latitude over 480 cells, 360° of longitude over 1000.
       await expect(badge).toContainText(
-        'Multiscale level 1 (480 × 1000 cells, 1:2'
+        'Multiscale level 1 (480 × 1000 cells, 0.375° × 0.36°, 1:2'
       );
       await expect(canvas).toHaveAttribute('data-resolution', 'level 1 1:2');
       await expect(stats).toHaveAttribute('data-of', 'level 1');

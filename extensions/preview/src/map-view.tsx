@@ -23,6 +23,7 @@ import type { Scale } from './colormap';
 import { formatNumber } from './format';
 import { ChunkSummary, ColourSummary, MapCanvas } from './map-canvas';
 import { ColourControls } from './map-controls';
+import { levelSpacing } from './multiscales';
 import { OverviewBadge } from './overview-badge';
 import {
   type ICell,
@@ -350,6 +351,24 @@ export function MapView(props: IMapViewProps): JSX.Element {
       approximate
     };
   };
+  /** A multiscale level's cell size in its coordinates' units ("0.375° × 0.36°"). */
+  const levelCellSize = (): string | undefined => {
+    const level = slice?.overview?.level;
+    if (!level || !dims) {
+      return undefined;
+    }
+    const sides = dims.map((dim, i) => {
+      const step = coords[dim]
+        ? levelSpacing(coords[dim].values, i ? level.cols : level.rows)
+        : null;
+      const unit = coordinateOf(dim, dataset.variables)?.attrs.units;
+      const text = typeof unit === 'string' ? unit : '';
+      return step === null
+        ? null
+        : `${formatNumber(step)}${text.startsWith('degree') ? '°' : text ? ` ${text}` : ''}`;
+    });
+    return sides.every(Boolean) ? sides.join(' × ') : undefined;
+  };
   const onHover = (cell: ICell | null): void => setHoverCell(cell);
   const hover = (hoverCell && cellText(hoverCell)?.text) ?? '';
   const picked = point ? cellText(point) : null;
@@ -571,6 +590,7 @@ export function MapView(props: IMapViewProps): JSX.Element {
       {slice?.overview && (
         <OverviewBadge
           overview={slice.overview}
+          spacing={levelCellSize()}
           loading={loading && fullResolution}
           onFullResolution={() => setFullResolution(true)}
           trans={trans}

@@ -229,6 +229,23 @@ export function expandLevel(
 }
 
 /**
+ * The spacing of a level's cells along a regular coordinate of the full grid: the
+ * coordinate's whole extent (its `n` cells) shared among the level's cells; null for
+ * fewer than two values.
+ */
+export function levelSpacing(
+  values: ArrayLike<number>,
+  levelCells: number
+): number | null {
+  const n = values.length;
+  if (n < 2 || levelCells < 1) {
+    return null;
+  }
+  const extent = (Math.abs(values[n - 1] - values[0]) * n) / (n - 1);
+  return extent / levelCells;
+}
+
+/**
  * The overview source of a multiscale store: the chosen level's slice, spread over the
  * full grid and labelled with its level. It has no exact-cell read: the hover says the
  * value is the level's until the full resolution is read.

@@ -10,6 +10,8 @@ import type { IOverviewInfo } from './overview';
 
 export function OverviewBadge(props: {
   overview: IOverviewInfo;
+  /** A multiscale level's cell size along the rows and columns ("0.375° × 0.36°"), if known. */
+  spacing?: string;
   loading: boolean;
   onFullResolution: () => void;
   trans: TranslationBundle;
@@ -26,10 +28,11 @@ export function OverviewBadge(props: {
       <span>
         {level
           ? trans.__(
-              'Multiscale level %1 (%2 × %3 cells, 1:%4, one of the store’s %5 levels): values on hover, statistics and automatic limits are of this level.',
+              'Multiscale level %1 (%2 × %3 cells%4, 1:%5, one of the store’s %6 levels): values on hover, statistics and automatic limits are of this level.',
               level.path,
               level.rows,
               level.cols,
+              props.spacing ? `, ${props.spacing}` : '',
               factor,
               level.count
             )

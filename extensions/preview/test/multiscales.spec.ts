@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openedAs, xarrayCode } from '../src/code';
-import { expandLevel, parseMultiscales } from '../src/multiscales';
+import {
+  expandLevel,
+  levelSpacing,
+  parseMultiscales
+} from '../src/multiscales';
 import { openZarr, readSlice } from '../src/reader';
 import { DemoServer, FILES_ROUTE } from './demo-server';
 // Not execFileSync: a worker blocked for seconds races its server's keep-alive closes.
@@ -107,6 +111,16 @@ describe('a level spread over the full grid', () => {
     expect(() => expandLevel(level, 3, 3, 5, 7)).toThrow(
       'The level holds 6 values, not 3 x 3.'
     );
+  });
+});
+
+describe("a level's cell size", () => {
+  it("is the full coordinate's extent shared among the level's cells", () => {
+    // 0.5° cells from -89.75 to 89.75: 180° over 180 level cells, 360° over 360.
+    const lat = Float64Array.from({ length: 360 }, (_, i) => -89.75 + 0.5 * i);
+    expect(levelSpacing(lat, 180)).toBeCloseTo(1, 12);
+    expect(levelSpacing(lat, 90)).toBeCloseTo(2, 12);
+    expect(levelSpacing([5], 1)).toBeNull();
   });
 });
 
