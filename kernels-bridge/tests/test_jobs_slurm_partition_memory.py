@@ -17,7 +17,7 @@ from espri_vre.jobs.slurm.partitions import (
     parse_scontrol_partitions,
     with_default_memory,
 )
-from espri_vre.jobs.types import ClusterConfig, JobKind, JobSpec, Partition
+from espri_vre.jobs.types import ClusterConfig, JobKind, JobSpec, JobState, Partition
 from espri_vre.jobs.validation import parse_memory_mb
 
 # Captured from this project's Slurm 22.05.8 with SCONTROL_PARTITIONS_ARGV (and --all) on a
@@ -139,3 +139,16 @@ async def test_a_job_left_to_a_per_cpu_default_gets_it_times_its_cpus_on_the_rea
         "2",
         512 * 2,
     )
+    # A job cancelled while pending, whose partition is then deleted, stays in squeue for
+    # MinJobAge with the time limit NOT_SET: that once made the whole listing unreadable, for
+    # every user of the cluster and for five minutes. It is read, with no limit.
+    subprocess.run(
+        ["scontrol", "delete", f"PartitionName={per_cpu_partition}"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    listing = await sched.list()
+    assert listing.problem is None
+    gone = {info.id: info for info in listing.jobs}[job.id]
+    assert (gone.state, gone.time_limit) == (JobState.CANCELLED, None)

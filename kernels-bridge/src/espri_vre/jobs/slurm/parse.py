@@ -125,11 +125,12 @@ def accounting_disabled(text: str) -> bool:
 
 def parse_time_limit(text: str | None) -> int | None:
     """Seconds from Slurm's time format: '30' (minutes), '10:00', '1:00:00', '1-00:00:00',
-    '4-00:00'; None for 'infinite', 'UNLIMITED', 'N/A'."""
+    '4-00:00'; None for 'infinite', 'UNLIMITED', 'N/A', and 'NOT_SET' (squeue's time limit of a
+    pending job in a partition without DefaultTime: Slurm sets it when the job starts)."""
     if text is None:
         return None
     raw = text.strip()
-    if raw.upper() in {"INFINITE", "UNLIMITED", "N/A", "NONE", "(NULL)", "INVALID", ""}:
+    if raw.upper() in {"INFINITE", "UNLIMITED", "N/A", "NOT_SET", "NONE", "(NULL)", "INVALID", ""}:
         return None
     days = 0
     if "-" in raw:
