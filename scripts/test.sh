@@ -43,16 +43,6 @@ check() {
   took "$name" "$start"
 }
 
-log "lint: eslint, prettier, ruff, machine paths"
-check lint-eslint npx eslint .
-check lint-prettier npx prettier --check .
-check lint-ruff-check ruff check .
-check lint-ruff-format ruff format --check .
-check lint-tsc-tests npm run --silent test:types
-check lint-machine-paths python3 scripts/check_paths.py
-# The documentation: Sphinx + MyST, warnings as errors (scripts/docs.sh).
-check lint-docs bash scripts/docs.sh "$RT/docs-html"
-
 # What the Galata tests need, made before the suites start: the demo (its data and
 # configuration) and, for the job and Dask UI tests, the real Slurm (pytest's set-up starts the
 # same one; idempotent).
@@ -61,11 +51,13 @@ export ESPRI_VRE_DEMO_DIR="$RT/demo"
 python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" >"$RT/demo-build.log" 2>&1 \
   || { cat "$RT/demo-build.log"; crashed+=(demo-build); }
 
-# pytest mostly waits (Slurm, kernels, servers), so beside it, one after the other: vitest, then
-# the Galata specs that need neither Slurm nor the server to themselves (project `ui`, two
-# workers). Together about six minutes less than all in a row. None of them shares a port, a
-# file or Slurm state with pytest; their output is printed after pytest's.
-log "pytest (real kernels, real Slurm), with vitest then Galata's ui specs beside it"
+# pytest mostly waits (Slurm, kernels, servers: about 0.3 of a core over its run), so it runs in
+# two workers (pytest-xdist; tests/conftest.py keeps each module on one worker and every
+# Slurm-using module on the same one), then the lint; beside them, one after the other: vitest,
+# then the Galata specs that need neither Slurm nor the server to themselves (project `ui`, two
+# workers). None of them shares a port, a file or Slurm state with pytest; their output is
+# printed after pytest's and the lint's.
+log "pytest (real kernels, real Slurm) in two workers, then the lint, with vitest then Galata's ui specs beside them"
 start=$EPOCHREALTIME
 (
   npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" \
@@ -76,10 +68,20 @@ start=$EPOCHREALTIME
   echo "$EPOCHREALTIME" >"$RT/galata-ui.end"
 ) &
 beside_pid=$!
-(cd kernels-bridge && python -m pytest --junitxml="$RESULTS/pytest.xml") 2>&1 \
+(cd kernels-bridge && python -m pytest -n 2 --dist loadgroup --junitxml="$RESULTS/pytest.xml") 2>&1 \
   | tee "$RT/pytest.log" || true
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
 took pytest "$start"
+log "lint: eslint, prettier, ruff, machine paths"
+check lint-eslint npx eslint .
+check lint-prettier npx prettier --check .
+check lint-ruff-check ruff check .
+check lint-ruff-format ruff format --check .
+check lint-tsc-tests npm run --silent test:types
+check lint-machine-paths python3 scripts/check_paths.py
+# The documentation: Sphinx + MyST, warnings as errors (scripts/docs.sh).
+check lint-docs bash scripts/docs.sh "$RT/docs-html"
+
 wait "$beside_pid"
 log "vitest"
 cat "$RT/vitest.log"
