@@ -138,6 +138,55 @@ def _open(path: Path, shown: str) -> Any:
         ) from e
 
 
+class MultiscaleStore(WrongKind):
+    """A multiscale store's first map: the browser draws it from the store's own levels."""
+
+    code = "multiscale-store"
+
+
+def multiscale_paths(attrs: dict[str, Any]) -> list[str] | None:
+    """The level groups a root group's `multiscales` attribute names, in either writing the
+    browser reads (extensions/preview/src/multiscales.ts parseMultiscales: ndpyramid's
+    `[{"datasets": [{"path"}]}]`, zarr-conventions' `{"layout": [{"asset"}]}`); None when it
+    names none or is in neither writing (the store is then a plain one, as for the browser)."""
+    found = attrs.get("multiscales")
+    if isinstance(found, list) and found and isinstance(found[0], dict):
+        entries, key = found[0].get("datasets"), "path"
+    elif isinstance(found, dict):
+        entries, key = found.get("layout"), "asset"
+    else:
+        return None
+    if not isinstance(entries, list) or not entries:
+        return None
+    paths = [e.get(key) if isinstance(e, dict) else None for e in entries]
+    if not all(isinstance(p, str) and p.strip("/") for p in paths):
+        return None
+    return [p.strip("/") for p in paths]
+
+
+def refuse_multiscale(path: Path, shown: str) -> None:
+    """MultiscaleStore when `path` is a Zarr store whose root names two or more levels it
+    holds. Read from the root group's attributes and the levels' group metadata only: opening
+    the store with xarray first took seconds to answer "no variable" (the levels are groups),
+    and the browser throws any answer away for such a store (issue 17)."""
+    import zarr
+
+    if not path.is_dir():
+        return
+    try:
+        root = zarr.open_group(path, mode="r")
+        levels = multiscale_paths(root.attrs.asdict())
+        held = [p for p in levels or [] if isinstance(root.get(p), zarr.Group)]
+    except Exception:  # not a readable group: the plain path says what is wrong
+        return
+    # The browser's pyramidOf needs two levels holding data; fewer, it shows plain groups.
+    if len(held) >= 2:
+        raise MultiscaleStore(
+            f"{shown} is a multiscale Zarr store (levels {', '.join(held)}): its first picture "
+            "is drawn from the store's own coarsest level, not from a server overview."
+        )
+
+
 def _variable(ds: Any, name: str, shown: str) -> Any:
     if name not in ds.variables:
         raise DataNotFound(f"{shown} has no variable {name!r}.")
@@ -219,8 +268,10 @@ def overview_of(
     max_cols: int,
 ) -> Overview:
     """The block-mean overview of `name` at the selection, at most max_rows x max_cols; of the
-    first map (`first_map`) when `name` is None."""
+    first map (`first_map`) when `name` is None, refused at once for a multiscale store."""
     request = overview_request(name, selection_text, max_rows, max_cols)
+    if request.name is None:
+        refuse_multiscale(path, shown)
     with _open(path, shown) as ds:
         return overview_of_dataset(ds, shown, request)
 
