@@ -257,6 +257,8 @@ class TorqueNode:
     properties: tuple[str, ...]
     memory_mb: int | None
     jobs: int
+    cores_busy: int = 0
+    """Cores its jobs hold: pbsnodes lists '<core>/<job>' per core, Torque 5+ '<a>-<b>/<job>'."""
 
 
 def parse_pbsnodes_xml_nodes(text: str) -> list[TorqueNode]:
@@ -309,7 +311,16 @@ def _node(attrs: Mapping[str, str], name: str) -> TorqueNode:
         properties=tuple(p for p in attrs.get("properties", "").split(",") if p),
         memory_mb=_kb_to_mb(status.get("physmem")),
         jobs=len({j.split("/")[-1].strip() for j in jobs.split(",") if j.strip()}),
+        cores_busy=sum(_core_count(j.split("/")[0]) for j in jobs.split(",") if "/" in j),
     )
+
+
+def _core_count(cores: str) -> int:
+    """'3' -> 1, '18-26' -> 9; 1 for what is neither (the job holds a core all the same)."""
+    first, _, last = cores.strip().partition("-")
+    if first.isdigit() and last.isdigit() and int(last) >= int(first):
+        return int(last) - int(first) + 1
+    return 1
 
 
 def parse_qstat_queues(text: str, nodes: Sequence[TorqueNode] = ()) -> list[Partition]:
