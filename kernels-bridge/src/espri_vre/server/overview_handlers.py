@@ -32,7 +32,8 @@ class OverviewHandler(_SliceHandler):
     most rows x cols, as zlib-compressed uint16 codes; the shape, block factor and exact
     minimum and maximum in the X-Overview-* headers. Without variable and selection: the
     first map a preview shows (asked for before the browser has the file's metadata), the
-    variable and selection chosen in X-Overview-Variable and X-Overview-Selection."""
+    variable and selection chosen in X-Overview-Variable and X-Overview-Selection (a
+    multiscale store's refused at once: the browser draws it from the store's levels)."""
 
     @web.authenticated
     @authorized
