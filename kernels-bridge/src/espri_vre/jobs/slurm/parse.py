@@ -26,6 +26,7 @@ from ..types import (
     int_or_none,
 )
 from .commands import SEP
+from .unreadable import BadRow
 
 _STATES = {
     "PENDING": JobState.PENDING,
@@ -92,6 +93,7 @@ _TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 _SCONTROL_KEY = re.compile(r"(?:^|\s)([A-Za-z][\w:/]*)=")
+_LINE_ID = re.compile(r'"id"\s*:\s*"?(\w+)')
 
 
 def slurm_state(raw: str, reason: str | None = None) -> JobState:
@@ -132,14 +134,15 @@ def parse_time_limit(text: str | None) -> int | None:
     raw = text.strip()
     if raw.upper() in {"INFINITE", "UNLIMITED", "N/A", "NOT_SET", "NONE", "(NULL)", "INVALID", ""}:
         return None
-    days = 0
-    if "-" in raw:
-        d, raw = raw.split("-", 1)
-        days = int(d)
-        parts = [int(p) for p in raw.split(":")] + [0, 0]
-        h, m, s = parts[:3]
-        return days * 86400 + h * 3600 + m * 60 + s
-    parts = [int(p) for p in raw.split(":")]
+    try:
+        if "-" in raw:
+            d, raw = raw.split("-", 1)
+            h, m, s = ([int(p) for p in raw.split(":")] + [0, 0])[:3]
+            return int(d) * 86400 + h * 3600 + m * 60 + s
+        parts = [int(p) for p in raw.split(":")]
+    except ValueError:
+        # int()'s own words name neither the field nor the value as Slurm printed it.
+        raise ValueError(f"time limit {text!r}") from None
     if len(parts) == 1:
         return parts[0] * 60
     if len(parts) == 2:
@@ -199,8 +202,9 @@ def expand_path(
     return re.sub(r"%([%jAaxu])", sub, pattern)
 
 
-def parse_squeue_json(text: str) -> list[JobInfo]:
-    """`squeue --json` (and slurmrestd's /slurm/vX/jobs). Raises ValueError on other JSON."""
+def parse_squeue_json(text: str, unreadable: list[BadRow] | None = None) -> list[JobInfo]:
+    """`squeue --json` (and slurmrestd's /slurm/vX/jobs). Raises ValueError on other JSON, and
+    on a job it cannot read unless `unreadable` is given: that job is then added to it."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -215,7 +219,20 @@ def parse_squeue_json(text: str) -> list[JobInfo]:
         raise SchedulerError(said)
     if not isinstance(data.get("jobs"), list):
         raise ValueError("squeue --json answered JSON without a jobs list")
-    return [_job_from_json(job) for job in data["jobs"]]
+    jobs = []
+    for job in data["jobs"]:
+        try:
+            jobs.append(_job_from_json(job))
+        # A value of a type the reader does not expect (a number as text, an object where a
+        # string was) fails as a TypeError or AttributeError: one job's, not the answer's.
+        except (ValueError, TypeError, AttributeError) as e:
+            if unreadable is None:
+                raise
+            raw = job if isinstance(job, Mapping) else {}
+            user = raw.get("user_name") if isinstance(raw.get("user_name"), str) else None
+            why = str(e) if isinstance(e, ValueError) else f"a value of another type ({e})"
+            unreadable.append(BadRow(str(json_number(raw.get("job_id")) or "?"), user, why))
+    return jobs
 
 
 def json_errors(data: Mapping[str, Any]) -> str:
@@ -236,7 +253,10 @@ def json_errors(data: Mapping[str, Any]) -> str:
 
 
 def _job_from_json(job: Mapping[str, Any]) -> JobInfo:
-    own_id = str(json_number(job.get("job_id")))
+    number = json_number(job.get("job_id"))
+    if number is None:
+        raise ValueError(f"job_id {job.get('job_id')!r}")
+    own_id = str(number)
     array_job = json_number(job.get("array_job_id"))
     task = json_number(job.get("array_task_id"))
     task_string = job.get("array_task_string") or None
@@ -313,12 +333,14 @@ def parse_squeue_fields(
     sep: str = SEP,
     cache: dict[str, JobInfo] | None = None,
     cluster: str | None = None,
+    unreadable: list[BadRow] | None = None,
 ) -> list[JobInfo]:
     """`squeue -o` (SQUEUE_CODES) or `squeue -O Field:<sep>,...`, with its header line (field
     names in capitals, the same for both; Open OnDemand's adapter runs -O so). Columns are found
     by name, so any order or subset works. A row with more fields than the header has the
     separator in its job name, the one free-text field: the extra fields are joined back into
-    NAME."""
+    NAME. A row with a value it cannot read raises ValueError, or is added to `unreadable` when
+    that is given."""
     lines = text.splitlines()
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
@@ -366,7 +388,13 @@ def parse_squeue_fields(
             row: list[str | None] = [None if (v := x.strip()) in NO_VALUE else v for x in values]
             row += [None] * (width + 1 - len(row))
             name = values[name_at].strip() if name_at is not None and name_at < len(values) else ""
-            known = _job_from_fields(row, at, name, derived, cluster, seen)
+            try:
+                known = _job_from_fields(row, at, name, derived, cluster, seen)
+            except ValueError as e:
+                if unreadable is None:
+                    raise
+                unreadable.append(BadRow(_row_id(row, at, derived)[0], row[at["USER"]], str(e)))
+                continue
         jobs.append(known)
         if cache is not None:
             cache[line] = known
@@ -420,16 +448,7 @@ def _job_from_fields(
         return seen[raw]  # type: ignore[no-any-return]
 
     raw_id = row[at["JOBID"]] or ""
-    if derived:  # -o's %i: '7_3' for a task, '7_[0-3%2]' for the tasks still pending in one record
-        array_job, _, task = raw_id.partition("_")
-        task = task.strip("[]").split("%", 1)[0] or None
-        array_job = array_job if task else None
-    else:
-        array_job, task = row[at["ARRAY_JOB_ID"]], row[at["ARRAY_TASK_ID"]]
-    if array_job and task and task.isdigit():
-        job_id = f"{array_job}_{task}"
-    else:  # a pending array shows as '7_[0-3]' or as '7'
-        job_id = raw_id.split("_", 1)[0]
+    job_id, array_job, task = _row_id(row, at, derived)
     short = row[at["ST"]] or ""
     raw_state = row[at["STATE"]] or _CODES.get(short, short)
     reason = row[at["REASON"]]
@@ -480,24 +499,46 @@ def _job_from_fields(
     )
 
 
-def parse_squeue_lines(text: str) -> tuple[list[JobInfo], int]:
+def _row_id(
+    row: list[str | None], at: Mapping[str, int], derived: bool
+) -> tuple[str, str | None, str | None]:
+    """A fields row's (job id, array job id, task id)."""
+    raw_id = row[at["JOBID"]] or ""
+    if derived:  # -o's %i: '7_3' for a task, '7_[0-3%2]' for the tasks still pending in one record
+        array_job, _, task = raw_id.partition("_")
+        task = task.strip("[]").split("%", 1)[0] or None
+        array_job = array_job if task else None
+    else:
+        array_job, task = row[at["ARRAY_JOB_ID"]], row[at["ARRAY_TASK_ID"]]
+    if array_job and task and task.isdigit():
+        return f"{array_job}_{task}", array_job, task
+    return raw_id.split("_", 1)[0], array_job, task  # a pending array: '7_[0-3]' or '7'
+
+
+def parse_squeue_lines(
+    text: str, unreadable: list[BadRow] | None = None
+) -> tuple[list[JobInfo], int]:
     """`squeue -o` with a JSON-like format (SQUEUE_O_FORMAT, or prometheus-slurm-exporter's
     {"a", "id", "end_time", "u", "state", "p", "cpu", "mem", "array_id", "r"}): one object per
-    line. Lines that are not JSON (a '#' comment, a bad value) are skipped and counted."""
+    line. Lines that are not JSON (a '#' comment, a bad value) are skipped and counted; those
+    that are not comments are added to `unreadable` when it is given."""
     jobs, skipped = [], 0
     for line in text.splitlines():
-        line = line.strip()
+        line, row = line.strip(), None
         if not line:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
+            if not isinstance(row, Mapping) or "id" not in row:
+                raise ValueError("a line without a job id")
+            jobs.append(_job_from_line(row))
+        except ValueError as e:  # JSONDecodeError is one
             skipped += 1
-            continue
-        if not isinstance(row, Mapping) or "id" not in row:
-            skipped += 1
-            continue
-        jobs.append(_job_from_line(row))
+            if unreadable is not None and not line.startswith("#"):
+                found = _LINE_ID.search(line)
+                user = row.get("u") if isinstance(row, Mapping) else None
+                why = "not JSON" if isinstance(e, json.JSONDecodeError) else str(e)
+                unreadable.append(BadRow(found[1] if found else "?", user, why))
     return jobs, skipped
 
 

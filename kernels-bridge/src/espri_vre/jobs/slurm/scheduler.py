@@ -73,6 +73,7 @@ from .partitions import (
     with_default_memory,
     with_gpus_used,
 )
+from .unreadable import BadRow, unreadable_problem
 
 FORGOTTEN = "Slurm no longer lists this job and its end was not seen"
 """What a recorded job shows once the scheduler has dropped it before its end was seen."""
@@ -123,10 +124,12 @@ class SlurmScheduler(CliScheduler):
         """slurmctld's MailProg once read ('' when it has none)."""
         self._rows: dict[str | None, dict[str, JobInfo]] = {}
         """For each user filter, the last refresh's squeue rows, parsed (parse_squeue_fields)."""
-        self._answers: dict[str | None, tuple[str, bytes, list[JobInfo]]] = {}
+        self._answers: dict[str | None, tuple[str, bytes, list[JobInfo], list[BadRow]]] = {}
         """For each user filter, the last -o or -O answer (form, bytes) and the jobs read from
         it: the same answer gives the same list object, so that the listing built from it is
         kept."""
+        self._unreadable: dict[str | None, list[BadRow]] = {}
+        """For each user filter, the jobs of the last squeue answer that could not be read."""
         self._snapshot: dict[str | None, tuple[float, list[JobInfo]]] = {}
         self._inflight: dict[str | None, asyncio.Future[list[JobInfo]]] = {}
         self._listings: dict[Any, tuple[list[JobInfo], tuple[int, float, float], JobListing]] = {}
@@ -232,24 +235,31 @@ class SlurmScheduler(CliScheduler):
                 raise SchedulerError(short_error(ran.stderr_text) or "squeue failed")
             self._queue_form = form
             try:
-                return self._parse_queue(form, user, ran)
+                queue, self._unreadable[user] = self._parse_queue(form, user, ran)
+                return queue
             except ValueError as e:
                 raise SchedulerError(f"squeue answered what cannot be read: {e}") from e
         raise SchedulerError("this squeue accepts neither -o, -O nor --json")
 
-    def _parse_queue(self, form: str, user: str | None, ran: CommandResult) -> list[JobInfo]:
+    def _parse_queue(
+        self, form: str, user: str | None, ran: CommandResult
+    ) -> tuple[list[JobInfo], list[BadRow]]:
+        """The jobs read from squeue's answer, and those it could not read (left out)."""
+        bad: list[BadRow] = []
         if form == "json":
-            return parse_squeue_json(ran.stdout_text)
+            return parse_squeue_json(ran.stdout_text, bad), bad
         if form == "lines":
-            return parse_squeue_lines(ran.stdout_text)[0]
+            return parse_squeue_lines(ran.stdout_text, bad)[0], bad
         # The text forms' answers are kept (about 120 bytes a job; --json's 6 KB are not).
         last = self._answers.get(user)
         if last is not None and last[0] == form and last[1] == ran.stdout:
-            return last[2]
+            return last[2], last[3]
         rows = self._rows.setdefault(user, {})
-        queue = parse_squeue_fields(ran.stdout_text, cache=rows, cluster=self.cluster.id)
-        self._answers[user] = (form, ran.stdout, queue)
-        return queue
+        queue = parse_squeue_fields(
+            ran.stdout_text, cache=rows, cluster=self.cluster.id, unreadable=bad
+        )
+        self._answers[user] = (form, ran.stdout, queue, bad)
+        return queue, bad
 
     async def list(
         self, *, mine: bool = True, states: Collection[JobState] | None = None
@@ -271,7 +281,19 @@ class SlurmScheduler(CliScheduler):
             for j in queue
             if not mine or j.user in (None, user)
         }
+        # --json answers every user's jobs: only this user's unreadable ones are this listing's.
+        bad = [
+            b
+            for b in self._unreadable.get(user if mine else None, [])
+            if not mine or b.user in (None, user)
+        ]
         records = self.store.list(here)
+        # A job of ours whose row could not be read is still in the queue: it keeps its last
+        # known record rather than be looked for in sacct or shown as forgotten.
+        unread = {b.job_id for b in bad} | {b.job_id.split("_", 1)[0] for b in bad}
+        for r in records:
+            if r.job_id in unread and r.job_id not in seen and not r.info.finished:
+                seen[r.job_id] = r.info
         gone = [r.job_id for r in records if r.job_id not in seen and not r.info.finished]
         found = await self._accounted(gone) if gone else {}
         for job_id, info in found.items():
@@ -294,7 +316,8 @@ class SlurmScheduler(CliScheduler):
             return unknown(record.info, FORGOTTEN)
 
         listing = JobListing(
-            self.merge_recorded(seen, states, forgotten=forgotten, records=records)
+            self.merge_recorded(seen, states, forgotten=forgotten, records=records),
+            problem=unreadable_problem(bad),
         )
         self._listings[key] = (queue, self.store.stamp(here), listing)
         return listing
