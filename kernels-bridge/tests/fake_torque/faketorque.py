@@ -17,8 +17,10 @@ state machine for the jobs the tests submit. No Torque server can be installed h
   waiting for the minute.
 - `qdel` ends a queued or held job as C with no exit status and a running one with 271 (256 +
   SIGTERM), as Torque does; `qhold`/`qrls` move Q <-> H and refuse other states.
-- `qstat -Q -f` has no recorded sample: it is written in the format of Torque's qstat(1B), with
-  two queues (batch, long).
+- `qstat -Q -f` has no recorded sample of a loaded cluster: it is written in the format of
+  Torque's qstat(1B) and of the recorded real answer in qstat_Qf/ (its source in its header), with
+  two queues (batch, long) whose total_jobs and state_count count the jobs the tests submitted
+  there, in their current states (a qstat -Q moves no job on).
 
 - `showstart` (Moab's, for a Torque cluster configured with moab: true) prints the outputs Moab's
   documentation prints (moab/*.txt beside this file, their source in each header): its Example 1
@@ -30,7 +32,9 @@ State lives in $FAKE_TORQUE_DIR (state.json, under a lock). Tests steer it with 
 outcomes.json ({"job name": exit status}), fail_next (first line a count, then the stderr that
 many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle), clock_offset
 (seconds added to the fake's clock), showstart_output (what showstart prints instead of the
-documented sample), showstart_hangs (showstart never answers)."""
+documented sample), showstart_hangs (showstart never answers), qstat_qf_output (what qstat -Q -f
+prints instead), qstat_qf_fails (qstat -Q -f fails with this stderr), pbsnodes_fails (pbsnodes
+fails with this stderr)."""
 
 from __future__ import annotations
 
@@ -64,8 +68,8 @@ PBSNODES_TEXT_FILE = "vsc__pbsnodes_gpu.txt"
 QSTAT_QF = """\
 Queue: batch
     queue_type = Execution
-    total_jobs = 0
-    state_count = Transit:0 Queued:0 Held:0 Waiting:0 Running:0 Exiting:0 Complete:0
+    total_jobs = {batch_total}
+    state_count = {batch_counts}
     resources_max.walltime = 48:00:00
     resources_max.nodect = 4
     resources_default.walltime = 01:00:00
@@ -76,8 +80,8 @@ Queue: batch
 
 Queue: long
     queue_type = Execution
-    total_jobs = 0
-    state_count = Transit:0 Queued:0 Held:0 Waiting:0 Running:0 Exiting:0 Complete:0
+    total_jobs = {long_total}
+    state_count = {long_counts}
     resources_max.walltime = 720:00:00
     resources_max.mem = 16gb
     resources_default.walltime = 24:00:00
@@ -400,8 +404,7 @@ def qstat(args: list[str]) -> int:
     if failure is not None:
         return fail(failure)
     if args[:2] in (["-Q", "-f"], ["-Qf"]):
-        sys.stdout.write(QSTAT_QF)
-        return 0
+        return qstat_queues()
     form = "x" if "-x" in args else "f" if "-f" in args else "table"
     wanted = [a for a in args if not a.startswith("-")]
     started: list[dict] = []
@@ -434,6 +437,36 @@ def qstat(args: list[str]) -> int:
         sys.stdout.write(others + "".join(job_text(j) for j in jobs))
     else:
         sys.stdout.write(table(jobs, others=not wanted))
+    return 0
+
+
+STATE_COUNT = {
+    "T": "Transit",
+    "Q": "Queued",
+    "H": "Held",
+    "W": "Waiting",
+    "R": "Running",
+    "E": "Exiting",
+    "C": "Complete",
+}
+"""state_count's words for each job state, in the order Torque prints them."""
+
+
+def qstat_queues() -> int:
+    """`qstat -Q -f`: QSTAT_QF with each queue's jobs counted by state."""
+    if (state_dir() / "qstat_qf_fails").exists():
+        return fail((state_dir() / "qstat_qf_fails").read_text())
+    if (state_dir() / "qstat_qf_output").exists():
+        sys.stdout.write((state_dir() / "qstat_qf_output").read_text())
+        return 0
+    with locked_state() as state:
+        jobs = list(state["jobs"].values())
+    fields = {}
+    for queue in QUEUES:
+        states = [j["state"] for j in jobs if j["queue"] == queue]
+        counts = " ".join(f"{word}:{states.count(s)}" for s, word in STATE_COUNT.items())
+        fields[f"{queue}_total"], fields[f"{queue}_counts"] = len(states), counts
+    sys.stdout.write(QSTAT_QF.format(**fields))
     return 0
 
 
@@ -495,6 +528,8 @@ def control(command: str, args: list[str]) -> int:
 
 
 def pbsnodes(args: list[str]) -> int:
+    if (state_dir() / "pbsnodes_fails").exists():
+        return fail((state_dir() / "pbsnodes_fails").read_text())
     name = PBSNODES_XML_FILE if "-x" in args else PBSNODES_TEXT_FILE
     sys.stdout.write((fixtures() / name).read_text())
     return 0

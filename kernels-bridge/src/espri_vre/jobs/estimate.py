@@ -2,10 +2,12 @@
 load of the cluster's partitions: Slurm answers with `sbatch --test-only` (`slurm.start`); the
 local back end from its own queue; a Torque cluster whose configuration says `moab: true` with
 Moab's `showstart <cores>@<walltime>` (`torque.moab`); other Torque clusters give no estimate and
-say so."""
+say so. A Torque cluster's queues come with their load (`torque.queues`: qstat -Q -f, pbsnodes -x),
+with or without Moab."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -16,8 +18,9 @@ from .scheduler import CliScheduler
 from .service import JobService
 from .slurm.start import test_only
 from .torque.moab import request_argv, showstart
+from .torque.queues import queue_load
 from .types import JobState, JobValidationError, SchedulerError
-from .validation import spec_from_dict
+from .validation import CheckedSpec, spec_from_dict
 
 
 @dataclass(frozen=True)
@@ -62,17 +65,40 @@ async def estimate_start(jobs: JobService, cluster: str, data: Mapping[str, Any]
         return StartEstimate(found.start, f"Slurm would start it {where}", partitions)
     prepared = scheduler.prepare(spec)
     if scheduler.kind == "torque" and isinstance(scheduler, CliScheduler):
-        if not scheduler.cluster.moab:
-            return StartEstimate(
-                None, f"{cluster} gives no start estimate (Torque alone has none; no Moab here)"
-            )
-        try:
-            found, answered = await showstart(scheduler.transport, request_argv(prepared.checked))
-        except SchedulerError as e:
-            return StartEstimate(None, f"Moab gives no start time: {e}")
-        unsure = "" if prepared.checked.walltime else " (no walltime given: Moab counted 1 s)"
-        return StartEstimate(answered + found.start_in, found.describe() + unsure)
+        estimate, (partitions, note) = await asyncio.gather(
+            _moab(scheduler, prepared.checked), _torque_load(scheduler)
+        )
+        return replace(estimate, detail=estimate.detail + note, partitions=partitions)
     return StartEstimate(None, f"{cluster} gives no start estimate")
+
+
+async def _moab(scheduler: CliScheduler, checked: CheckedSpec) -> StartEstimate:
+    cluster = scheduler.cluster.id
+    if not scheduler.cluster.moab:
+        return StartEstimate(
+            None, f"{cluster} gives no start estimate (Torque alone has none; no Moab here)"
+        )
+    try:
+        found, answered = await showstart(scheduler.transport, request_argv(checked))
+    except SchedulerError as e:
+        return StartEstimate(None, f"Moab gives no start time: {e}")
+    unsure = "" if checked.walltime else " (no walltime given: Moab counted 1 s)"
+    return StartEstimate(answered + found.start_in, found.describe() + unsure)
+
+
+async def _torque_load(scheduler: CliScheduler) -> tuple[list[PartitionLoad], str]:
+    """Each queue's load and a note for the detail saying what of it is missing ('' when nothing
+    is); a failure leaves the estimate answered, with no load or no cores."""
+    try:
+        queues, nodes, missing = await queue_load(scheduler.transport)
+    except SchedulerError as e:
+        return [], f"; no queue load: {e}"
+    cores, busy = (nodes.cores_total, nodes.cores_busy) if nodes else (0, 0)
+    loads = [
+        PartitionLoad(q.name, busy, cores - busy, cores, q.jobs_running, q.jobs_waiting)
+        for q in queues
+    ]
+    return loads, f"; {missing}" if missing else ""
 
 
 async def _local(scheduler: LocalScheduler, spec: Any) -> StartEstimate:
