@@ -10,6 +10,7 @@ import json
 import pytest
 from test_jobs_slurm_recorded import SQUEUE_O_ROWS_22_05
 
+from espri_vre.jobs.service import JobService
 from espri_vre.jobs.slurm import SlurmScheduler
 from espri_vre.jobs.slurm.parse import (
     parse_squeue_fields,
@@ -213,3 +214,29 @@ async def test_listing_of_recorded_output_without_corruption_has_no_problem(
     sched._queue_form = "fields"
     listing = await sched.list(mine=False)
     assert (listing.problem, len(listing.jobs)) == (None, 4)
+
+
+@pytest.mark.anyio
+async def test_service_lists_recorded_fields_output_one_row_corrupted_as_answered(
+    recorded, job_store, user_root
+):
+    """The service shows the jobs read as Slurm said them, with the problem, not as a silent
+    scheduler's (every job UNKNOWN); the next clean answer clears the problem."""
+    sched = SlurmScheduler(ClusterConfig(id="hpc", kind="slurm"), job_store, [user_root])
+    service = JobService(
+        clusters=[("hpc", "HPC", "slurm", "local")], schedulers={"hpc": sched}, store=job_store
+    )
+    sched._query, _ = recorded_cli(corrupted_fields(recorded))
+    sched._queue_form = "fields"
+    jobs, problem = await service._list("hpc", False, None)
+    assert problem == PROBLEM.format("6787542", "time limit 'XYZ'")
+    read = parse_squeue_fields(recorded(FIELDS).read_text())
+    states = sorted((j.id, j.state) for j in read if j.id != "6787542")
+    assert sorted((j.id, j.state) for j in jobs) == states
+    assert JobState.UNKNOWN not in {s for _, s in states}
+    assert "hpc" not in service.last_problem  # a later silence is not blamed on this row
+
+    sched._query, _ = recorded_cli(recorded(FIELDS).read_text())
+    sched.invalidate()
+    jobs, problem = await service._list("hpc", False, None)
+    assert (problem, len(jobs)) == (None, 4)

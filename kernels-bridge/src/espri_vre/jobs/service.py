@@ -341,7 +341,7 @@ class JobService:
             self.log.exception("espri-vre: the jobs of %s could not be listed", cluster)
             return [], "the jobs could not be listed: the server log says why"
         else:
-            if listing.problem is None:
+            if listing.problem is None or listing.partial:
                 self.last_seen[key] = listing.jobs
                 self.last_problem.pop(cluster, None)
             else:

@@ -269,6 +269,9 @@ class JobListing:
     problem: str | None = None
     """Set when the scheduler did not answer: the jobs are then the recorded ones, with the
     unfinished ones UNKNOWN."""
+    partial: bool = False
+    """The scheduler answered, but `problem` names jobs of its answer it could not read: the
+    jobs are the others, as it said them, not recorded ones made UNKNOWN."""
 
 
 @dataclass(frozen=True)

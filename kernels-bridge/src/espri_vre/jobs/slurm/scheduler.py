@@ -318,6 +318,7 @@ class SlurmScheduler(CliScheduler):
         listing = JobListing(
             self.merge_recorded(seen, states, forgotten=forgotten, records=records),
             problem=unreadable_problem(bad),
+            partial=bool(bad),
         )
         self._listings[key] = (queue, self.store.stamp(here), listing)
         return listing
