@@ -169,6 +169,16 @@ def main(argv: list[str]) -> None:
     stop()
 
 
+def suite_config(root_dir: Path | str, allowed_hosts: list[str]) -> dict[str, Any]:
+    """A pytest-jupyter `jp_server_config` of the suite allow-listing data servers (these, or
+    opendap_server.py's), with a proxy time-out short enough for a dead server to fail a test."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"espri_vre": True}, "root_dir": str(root_dir)},
+        "EspriVreApp": {"allowed_hosts": allowed_hosts},
+        "CatalogProxy": {"timeout": 10.0},
+    }
+
+
 def serve_jupyter(line: dict[str, Any], root_dir: str, allowed_hosts: Iterable[str]) -> None:
     """The suite's Jupyter server in this process, allow-listing `allowed_hosts`: prints `line`
     with the server's URL and token as one JSON line, serves until stdin closes."""

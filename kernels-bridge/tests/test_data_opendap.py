@@ -26,6 +26,7 @@ import pytest
 import xarray as xr
 from conftest import SHARED, needs_shared
 from opendap_server import DapServers, start
+from remote_servers import suite_config
 from tornado.httpclient import HTTPClientError
 
 from espri_vre.catalogs.proxy import AllowList, HostNotAllowed, InvalidTarget, ProxyLimits
@@ -54,11 +55,7 @@ def servers(served: Path) -> Iterator[DapServers]:
 
 @pytest.fixture
 def jp_server_config(jp_root_dir: Path, servers: DapServers) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}, "root_dir": str(jp_root_dir)},
-        "EspriVreApp": {"allowed_hosts": servers.allowed_hosts},
-        "CatalogProxy": {"timeout": 10.0},
-    }
+    return suite_config(jp_root_dir, servers.allowed_hosts)
 
 
 async def get_key(jp_fetch: Any, url: str, key: str, **params: str) -> bytes:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from opendap_server import DapServers, start
+from remote_servers import suite_config
 from test_overview import block_mean, decode
 from tornado.httpclient import HTTPClientError
 
@@ -34,11 +35,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Iterato
 
 @pytest.fixture
 def jp_server_config(jp_root_dir: Path, servers: DapServers) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}, "root_dir": str(jp_root_dir)},
-        "EspriVreApp": {"allowed_hosts": servers.allowed_hosts},
-        "CatalogProxy": {"timeout": 10.0},
-    }
+    return suite_config(jp_root_dir, servers.allowed_hosts)
 
 
 async def overview(jp_fetch: Any, *route: str, **params: str) -> Any:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import xarray as xr
 from conftest import SHARED
-from remote_servers import RemoteServers, start
+from remote_servers import RemoteServers, start, suite_config
 from test_data_netcdf3 import write_packed_netcdf3_with_nan_fill
 from test_data_references import assert_same_decoded_values, open_references
 from tornado.httpclient import HTTPClientError
@@ -52,11 +52,7 @@ def servers(served: Path) -> Iterator[RemoteServers]:
 
 @pytest.fixture
 def jp_server_config(jp_root_dir: Path, servers: RemoteServers) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}, "root_dir": str(jp_root_dir)},
-        "EspriVreApp": {"allowed_hosts": servers.allowed_hosts},
-        "CatalogProxy": {"timeout": 10.0},
-    }
+    return suite_config(jp_root_dir, servers.allowed_hosts)
 
 
 async def references(jp_fetch: Any, url: str, **kwargs: Any) -> Any:

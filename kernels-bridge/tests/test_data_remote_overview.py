@@ -17,7 +17,7 @@ import fsspec
 import numpy as np
 import pytest
 import xarray as xr
-from remote_servers import RemoteServers, start
+from remote_servers import RemoteServers, start, suite_config
 from test_data_netcdf3 import write_packed_netcdf3_with_nan_fill
 from test_overview import block_mean, decode, error_of
 
@@ -39,11 +39,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Iterato
 
 @pytest.fixture
 def jp_server_config(jp_root_dir: Path, servers: RemoteServers) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": {"espri_vre": True}, "root_dir": str(jp_root_dir)},
-        "EspriVreApp": {"allowed_hosts": servers.allowed_hosts},
-        "CatalogProxy": {"timeout": 10.0},
-    }
+    return suite_config(jp_root_dir, servers.allowed_hosts)
 
 
 def xarray_values(url: str, name: str, index: dict[str, int]) -> np.ndarray:

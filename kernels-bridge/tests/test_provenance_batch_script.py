@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import SHARED, needs_shared
+from test_provenance_validation import validate
 
 from espri_vre.jobs import store as store_module
 from espri_vre.jobs.local import LocalScheduler
@@ -106,18 +107,8 @@ async def test_a_torque_job_s_crate_holds_the_script_we_submitted_replayed_no_to
 
     monkeypatch.setenv("ESPRI_VRE_ROCRATE_CONTEXTS", str(SHARED / "schemas/ro-crate"))
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))  # the validator's cache goes there
-    response = await jp_fetch(
-        "espri-vre",
-        "api",
-        "provenance",
-        "crate",
-        method="POST",
-        body="",
-        params={"path": "out/crate"},
-        request_timeout=300,
-    )
-    result = json.loads(response.body)
-    assert (response.code, result["path"], result["passed"]) == (200, "out/crate", True), result
+    code, result = await validate(jp_fetch, "out/crate", timeout=300)
+    assert (code, result["path"], result["passed"]) == (200, "out/crate", True), result
     assert (result["required"], result["required_count"]) == ([], 0)
     assert result["contexts"] == [
         f"https://w3id.org/ro/crate/{v}/context" for v in ("1.1", "1.2", "1.3")

@@ -54,7 +54,10 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> int:
     return port
 
 
-async def validate(jp_fetch: Any) -> tuple[int, dict[str, Any]]:
+async def validate(
+    jp_fetch: Any, path: str = "study/analysis-crate", timeout: float = 60
+) -> tuple[int, dict[str, Any]]:
+    """POST provenance/crate (the crate view's validation) of the crate at `path`: (code, body)."""
     try:
         response = await jp_fetch(
             "espri-vre",
@@ -63,8 +66,8 @@ async def validate(jp_fetch: Any) -> tuple[int, dict[str, Any]]:
             "crate",
             method="POST",
             body="",
-            params={"path": "study/analysis-crate"},
-            request_timeout=60,
+            params={"path": path},
+            request_timeout=timeout,
         )
     except HTTPClientError as e:
         assert e.response is not None

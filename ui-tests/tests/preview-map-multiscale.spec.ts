@@ -2,6 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { runCommand } from './helpers/panels';
 
 /**
  * A multiscale Zarr store (ndpyramid's pyramid_coarsen layout, written by xarray in this
@@ -83,11 +84,7 @@ test.describe('a multiscale Zarr store in the previewer', () => {
     const store = path.join(DEMO_DIR, name);
     const level = python<{ min: number; max: number }>(PYRAMID, store);
     try {
-      await page.evaluate(async p => {
-        await window.jupyterapp.commands.execute('espri-vre:open-preview', {
-          path: p
-        });
-      }, name);
+      await runCommand(page, 'espri-vre:open-preview', { path: name });
       const root = page.locator('.jp-EspriVre-preview');
       const canvas = root.locator('canvas.jp-EspriVre-previewMap');
       const badge = root.locator('.jp-EspriVre-overviewBadge');

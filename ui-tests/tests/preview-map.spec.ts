@@ -2,6 +2,7 @@ import { expect, type Locator, type Page, test } from '@jupyterlab/galata';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { runCommand } from './helpers/panels';
 
 /**
  * The geo-aware map against a real JupyterLab whose root is the demo directory
@@ -387,11 +388,7 @@ test.describe('Geo-aware map', () => {
       blockMax: number;
     }>(LARGE_FIELD, file);
     try {
-      await page.evaluate(async p => {
-        await window.jupyterapp.commands.execute('espri-vre:open-preview', {
-          path: p
-        });
-      }, name);
+      await runCommand(page, 'espri-vre:open-preview', { path: name });
       const root = page.locator('.jp-EspriVre-preview');
       const canvas = root.locator('canvas.jp-EspriVre-previewMap');
       const badge = root.locator('.jp-EspriVre-overviewBadge');

@@ -73,32 +73,36 @@ class RemoteCellHandler(RemoteHandler):
         self.write_json({"value": value})
 
 
-class OpendapOverviewHandler(OpendapStoreHandler):
+class OpendapTargetHandler(OpendapStoreHandler):
+    """The dataset an OPeNDAP overview or cell request names (?url=&protocol=)."""
+
+    def target(self) -> str:
+        return dap_url(
+            url_argument(self, "the OPeNDAP dataset's URL"),
+            self.get_argument("protocol", "") or None,
+        )
+
+
+class OpendapOverviewHandler(OpendapTargetHandler):
     """GET ?url=&protocol=&variable=&selection=&rows=&cols=: as data/overview, of an OPeNDAP
     dataset (opened once with the store data/opendap serves: the store handler's datasets)."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        target = dap_url(
-            url_argument(self, "the OPeNDAP dataset's URL"),
-            self.get_argument("protocol", "") or None,
-        )
+        target = self.target()
         request = request_of(self)
         found = await asyncio.to_thread(self.datasets().overview, target, request)
         finish_overview(self, found)
 
 
-class OpendapCellHandler(OpendapStoreHandler):
+class OpendapCellHandler(OpendapTargetHandler):
     """GET ?url=&protocol=&variable=&index=: {"value": ...}, as data/overview/cell."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        target = dap_url(
-            url_argument(self, "the OPeNDAP dataset's URL"),
-            self.get_argument("protocol", "") or None,
-        )
+        target = self.target()
         variable, index = cell_arguments(self)
         value = await asyncio.to_thread(self.datasets().cell, target, variable, index)
         self.write_json({"value": value})
