@@ -22,7 +22,7 @@ from espri_vre.jobs.torque.queues import (
     queue_load,
 )
 from espri_vre.jobs.transport import LocalTransport
-from espri_vre.jobs.types import SchedulerError
+from espri_vre.jobs.types import SchedulerError, TransientSchedulerError
 
 QSTAT_QF = Path(__file__).resolve().parent / "fake_torque" / "qstat_Qf"
 NO_MOAB = "cpu gives no start estimate (Torque alone has none; no Moab here)"
@@ -131,3 +131,10 @@ async def test_queue_load_runs_through_the_transport_recorded(fake_torque) -> No
     queues, nodes, missing = await queue_load(LocalTransport(), timeout=30)
     assert queues == [QueueLoad("batch", 0, 0), QueueLoad("long", 0, 0)]
     assert (nodes, missing) == (NodeLoad(36, 24), "")
+
+
+@pytest.mark.anyio
+async def test_a_qstat_that_hangs_is_killed_recorded(fake_torque) -> None:
+    (fake_torque.state_dir / "qstat_qf_hangs").touch()
+    with pytest.raises(TransientSchedulerError, match="qstat did not answer within 0.5 s"):
+        await queue_load(LocalTransport(), timeout=0.5)

@@ -33,8 +33,8 @@ outcomes.json ({"job name": exit status}), fail_next (first line a count, then t
 many qstat calls answer, exit 1), xml_broken (qstat -x prints XML cut in the middle), clock_offset
 (seconds added to the fake's clock), showstart_output (what showstart prints instead of the
 documented sample), showstart_hangs (showstart never answers), qstat_qf_output (what qstat -Q -f
-prints instead), qstat_qf_fails (qstat -Q -f fails with this stderr), pbsnodes_fails (pbsnodes
-fails with this stderr)."""
+prints instead), qstat_qf_fails (qstat -Q -f fails with this stderr), qstat_qf_hangs (qstat -Q -f
+never answers), pbsnodes_fails (pbsnodes fails with this stderr)."""
 
 from __future__ import annotations
 
@@ -454,6 +454,8 @@ STATE_COUNT = {
 
 def qstat_queues() -> int:
     """`qstat -Q -f`: QSTAT_QF with each queue's jobs counted by state."""
+    if (state_dir() / "qstat_qf_hangs").exists():
+        time.sleep(120)  # longer than any time-out the tests give it
     if (state_dir() / "qstat_qf_fails").exists():
         return fail((state_dir() / "qstat_qf_fails").read_text())
     if (state_dir() / "qstat_qf_output").exists():
