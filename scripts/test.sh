@@ -51,13 +51,16 @@ export ESPRI_VRE_DEMO_DIR="$RT/demo"
 python -m espri_vre.demo build "$ESPRI_VRE_DEMO_DIR" >"$RT/demo-build.log" 2>&1 \
   || { cat "$RT/demo-build.log"; crashed+=(demo-build); }
 
-# pytest mostly waits (Slurm, kernels, servers: about 0.3 of a core over its run), so it runs in
-# two workers (pytest-xdist; tests/conftest.py keeps each module on one worker and every
-# Slurm-using module on the same one), then the lint; beside them, one after the other: vitest,
-# then the Galata specs that need neither Slurm nor the server to themselves (project `ui`, two
-# workers). None of them shares a port, a file or Slurm state with pytest; their output is
-# printed after pytest's and the lint's.
-log "pytest (real kernels, real Slurm) in two workers, then the lint, with vitest then Galata's ui specs beside them"
+# pytest mostly waits (Slurm, kernels, servers: about 0.3 of a core over a run in one process),
+# so it runs as two processes at once (tests/conftest.py, ESPRI_VRE_PYTEST_PART): the modules that
+# use the one-node Slurm, one test after another, and the others in two workers (pytest-xdist,
+# each module whole on one worker). Then, on the Slurm pytest no longer uses, the Galata specs
+# that submit to it (project `slurm`, one at a time) and the ones that need a server to
+# themselves (project `alone`: job-end notifications are told once, in whichever page asks
+# first), on a second JupyterLab server (port 8990, its own job store), then the lint. Beside
+# all of that, one after the other: vitest, then the Galata specs that need neither Slurm nor a
+# server to themselves (project `ui`, two workers, port 8988). Outputs are printed at the end.
+log "pytest (real kernels, real Slurm), Galata slurm and alone, the lint; beside them vitest then Galata ui"
 start=$EPOCHREALTIME
 (
   npx vitest run --reporter=default --reporter=junit --outputFile.junit="$RESULTS/vitest.xml" \
@@ -68,10 +71,34 @@ start=$EPOCHREALTIME
   echo "$EPOCHREALTIME" >"$RT/galata-ui.end"
 ) &
 beside_pid=$!
-(cd kernels-bridge && python -m pytest -n 2 --dist loadgroup --junitxml="$RESULTS/pytest.xml") 2>&1 \
+(
+  cd kernels-bridge
+  ESPRI_VRE_PYTEST_PART=slurm python -m pytest --junitxml="$RESULTS/pytest-slurm.xml" \
+    >"$RT/pytest-slurm.log" 2>&1
+  echo "$EPOCHREALTIME" >"$RT/pytest-slurm.end"
+) &
+slurm_pid=$!
+(cd kernels-bridge && ESPRI_VRE_PYTEST_PART=others \
+  python -m pytest -n 2 --dist loadfile --junitxml="$RESULTS/pytest.xml") 2>&1 \
   | tee "$RT/pytest.log" || true
 [ -f "$RESULTS/pytest.xml" ] || crashed+=(pytest)
 took pytest "$start"
+wait "$slurm_pid"
+log "pytest: the modules that use Slurm (beside the others)"
+cat "$RT/pytest-slurm.log"
+[ -f "$RESULTS/pytest-slurm.xml" ] || crashed+=(pytest-slurm)
+times+=(--time "pytest-slurm=$(awk -v a="$start" -v b="$(cat "$RT/pytest-slurm.end")" 'BEGIN { printf "%.1f", b - a }')")
+
+log "Galata: project slurm, then project alone (a second server, beside Galata ui)"
+bash scripts/slurm/start.sh || crashed+=(slurm)
+for project in slurm alone; do
+  start_project=$EPOCHREALTIME
+  (cd ui-tests && ESPRI_VRE_TEST_PORT=8990 ESPRI_VRE_GALATA_REPORT="galata-$project.xml" \
+    npx playwright test --project "$project" --no-deps) || true
+  [ -f "$RESULTS/galata-$project.xml" ] || crashed+=("galata-$project")
+  took "galata-$project" "$start_project"
+done
+
 log "lint: eslint, prettier, ruff, machine paths"
 check lint-eslint npx eslint .
 check lint-prettier npx prettier --check .
@@ -87,23 +114,10 @@ log "vitest"
 cat "$RT/vitest.log"
 [ -f "$RESULTS/vitest.xml" ] || crashed+=(vitest)
 times+=(--time "vitest=$(awk -v a="$start" -v b="$(cat "$RT/vitest.end")" 'BEGIN { printf "%.1f", b - a }')")
-log "Galata UI tests in Debian's Chromium: project ui (after vitest, beside pytest)"
+log "Galata UI tests in Debian's Chromium: project ui (after vitest)"
 cat "$RT/galata-ui.log"
 [ -f "$RESULTS/galata.xml" ] || crashed+=(galata)
 times+=(--time "galata=$(awk -v a="$(cat "$RT/vitest.end")" -v b="$(cat "$RT/galata-ui.end")" 'BEGIN { printf "%.1f", b - a }')")
-
-# Then the specs that submit to the one-node Slurm (one at a time), and the ones that need
-# the server to themselves (job-end notifications are told once, in whichever page asks
-# first), each in its own report.
-log "Galata: project slurm, then project alone"
-bash scripts/slurm/start.sh || crashed+=(slurm)
-for project in slurm alone; do
-  start=$EPOCHREALTIME
-  (cd ui-tests && ESPRI_VRE_GALATA_REPORT="galata-$project.xml" \
-    npx playwright test --project "$project" --no-deps) || true
-  [ -f "$RESULTS/galata-$project.xml" ] || crashed+=("galata-$project")
-  took "galata-$project" "$start"
-done
 
 log "tracked files unchanged by the run"
 # Screenshots go to .test-runtime/screenshots; docs/images changes only by npm run docs:images.

@@ -26,7 +26,13 @@ c.ServerApp.root_dir = str(demo)
 os.environ["IPYTHONDIR"] = str(demo / ".ipython")
 for key, value in config.get("EspriVreApp", {}).items():
     setattr(c.EspriVreApp, key, value)
-ESGF_PORT = int(os.environ.get("ESPRI_VRE_TEST_PORT", 8988)) + 101
+PORT = int(os.environ.get("ESPRI_VRE_TEST_PORT", 8988))
+# Each test server keeps its own job store (and job-end notifications), out of the user's
+# Jupyter data folder: scripts/test.sh runs two at once (projects ui and slurm/alone).
+c.EspriVreApp.job_store_dir = str(
+    Path(__file__).resolve().parent.parent / ".test-runtime" / f"galata-jobs-{PORT}"
+)
+ESGF_PORT = PORT + 101
 c.EspriVreApp.catalogs = [
     *config.get("EspriVreApp", {}).get("catalogs", []),
     {
@@ -53,5 +59,5 @@ os.environ.setdefault(
 # The OPeNDAP server of tests/preview-opendap.spec.ts, beside the test server's port.
 c.EspriVreApp.allowed_hosts = [
     *config.get("EspriVreApp", {}).get("allowed_hosts", []),
-    f"127.0.0.1:{int(os.environ.get('ESPRI_VRE_TEST_PORT', 8988)) + 100}",
+    f"127.0.0.1:{PORT + 100}",
 ]

@@ -39,20 +39,35 @@ SHARED = REPO_ROOT.parent / "shared"
 KERNEL_TIMEOUT = 120
 
 
+PART_VARIABLE = "ESPRI_VRE_PYTEST_PART"
+"""scripts/test.sh runs the suite as two pytest processes at once: `slurm` (every module with a
+test that uses the one-node Slurm, one test after another) and `others` (the rest, in two
+pytest-xdist workers, each module whole on one worker: `-n 2 --dist loadfile`). Most of a test
+here is waiting for a kernel, a server or Slurm. Slurm tests expect the node's CPUs for their own
+jobs (a start estimate counts the jobs ahead), and some point the shared MailProg at their own
+SMTP server: they never run beside each other. Unset: every test, in one process.
+(xdist's own grouping, --dist loadgroup, marks tests through a node attribute pytest 9.2 no
+longer reads: every test was shared out alone, and two Slurm tests met on the node.)"""
+SLURM_FIXTURES = {"slurm", "jobs_server_config"}
+"""jobs_server_config asks for the `slurm` fixture at run time when its clusters include Slurm."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """How pytest-xdist shares the tests between its workers (scripts/test.sh runs `-n 2 --dist
-    loadgroup`; most of a test here is waiting for a kernel, a server or Slurm, so two workers
-    take about half the time on 2 cores). Each module stays whole on one worker, so that its
-    module-scoped servers and kernels start once. Every module with a test that uses the one-node
-    Slurm goes to one group, run by one worker one test after another: Slurm tests expect the
-    node's CPUs for their own jobs, and some edit root's scrontab or point the shared MailProg at
-    their own SMTP server. Without xdist the marks change nothing."""
-    # jobs_server_config asks for the `slurm` fixture at run time when its clusters include Slurm.
-    slurm_fixtures = {"slurm", "jobs_server_config"}
-    uses_slurm = {item.module.__name__ for item in items if slurm_fixtures & set(item.fixturenames)}
+    part = os.environ.get(PART_VARIABLE)
+    if not part:
+        return
+    if part not in ("slurm", "others"):
+        raise pytest.UsageError(f"{PART_VARIABLE} is 'slurm' or 'others', not {part!r}")
+    uses_slurm = {
+        item.nodeid.split("::", 1)[0] for item in items if SLURM_FIXTURES & set(item.fixturenames)
+    }
+    slurm_part = part == "slurm"
+    keep, drop = [], []
     for item in items:
-        module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("slurm" if module in uses_slurm else module))
+        in_part = (item.nodeid.split("::", 1)[0] in uses_slurm) == slurm_part
+        (keep if in_part else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
 
 
 @contextmanager
