@@ -17,18 +17,19 @@ from jobs_server_fixtures import api
 
 from espri_vre.schema import validation_errors
 
+MOAB_TORQUE = {
+    "id": "cpu",
+    "title": "CPU (Torque + Moab)",
+    "kind": "torque",
+    "moab": True,
+    "defaults": {"queue": "batch"},
+}
+"""The Torque cluster with Moab these tests configure (also the queue-load API test's)."""
+
 
 @pytest.fixture
 def jobs_clusters() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": "cpu",
-            "title": "CPU (Torque + Moab)",
-            "kind": "torque",
-            "moab": True,
-            "defaults": {"queue": "batch"},
-        }
-    ]
+    return [dict(MOAB_TORQUE)]
 
 
 @pytest.fixture

@@ -11,21 +11,14 @@ from typing import Any
 
 import pytest
 from jobs_server_fixtures import api
+from test_jobs_moab_api_torque_recorded import MOAB_TORQUE
 
 from espri_vre.schema import validation_errors
 
 
 @pytest.fixture
 def jobs_clusters() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": "cpu",
-            "title": "CPU (Torque + Moab)",
-            "kind": "torque",
-            "moab": True,
-            "defaults": {"queue": "batch"},
-        }
-    ]
+    return [dict(MOAB_TORQUE)]
 
 
 @pytest.fixture
